@@ -1,0 +1,238 @@
+import { Binary, BSON, type Document, ObjectId } from 'mongodb';
+
+const { EJSON } = BSON;
+
+import type { Field, FieldType, Table } from '../../lib/model/index.ts';
+import { toUnscaled } from './decimal.ts';
+
+/** A raw row: values already in the physical form the Parquet writer stores. */
+export type RawRow = Record<string, unknown>;
+
+export interface MappedDocument {
+  readonly row: RawRow;
+  /** Why declared fields could not be mapped; empty when the row is clean. */
+  readonly errors: readonly string[];
+}
+
+export interface RunStamp {
+  readonly runId: string;
+  /** Microseconds since the epoch (UTC). */
+  readonly ingestTsMicros: bigint;
+}
+
+const MS_PER_DAY = 86_400_000;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const RAW_METADATA_COLUMNS = new Set(['_id', 'ingest_ts', '_run_id', '_doc_ejson', '_mapping_errors']);
+
+/**
+ * Maps one BSON document (read with `promoteValues: false`, so Int32, Long,
+ * Double and Decimal128 keep their types) to the raw table's row shape.
+ * A field that cannot be mapped becomes null and its reason is recorded:
+ * the row is still written, with the whole document in `_doc_ejson`.
+ */
+export class RowMapper {
+  private readonly sourceFields: readonly Field[];
+  private readonly declared: Set<string>;
+  /** Undeclared field paths seen so far (schema drift), e.g. `memo`, `lines[].memo`. */
+  readonly undeclaredFields = new Set<string>();
+
+  constructor(table: Table) {
+    this.sourceFields = table.fields.filter((f) => !RAW_METADATA_COLUMNS.has(f.name));
+    this.declared = new Set(['_id', ...this.sourceFields.map(sourceName)]);
+  }
+
+  map(doc: Document, stamp: RunStamp): MappedDocument {
+    const errors: string[] = [];
+    const row: RawRow = {
+      _id: idText(doc._id),
+      ingest_ts: stamp.ingestTsMicros,
+      _run_id: stamp.runId,
+      _doc_ejson: EJSON.stringify(doc, { relaxed: false }),
+    };
+    for (const field of this.sourceFields) {
+      row[field.name] = convert(
+        doc[sourceName(field)],
+        field.type,
+        sourceName(field),
+        field.required,
+        errors,
+        this.undeclaredFields,
+      );
+    }
+    for (const key of Object.keys(doc)) {
+      if (!this.declared.has(key)) this.undeclaredFields.add(key);
+    }
+    row._mapping_errors = errors.length === 0 ? null : errors.join('; ');
+    return { row, errors };
+  }
+}
+
+function sourceName(field: Field): string {
+  return field.sourceField ?? field.name;
+}
+
+/** ObjectId as its 24-char hex (as the brief shows it); any other _id as canonical Extended JSON. */
+export function idText(id: unknown): string {
+  if (id instanceof ObjectId) return id.toHexString();
+  return EJSON.stringify({ v: id }, { relaxed: false }).slice(5, -1);
+}
+
+function bsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'Date';
+  if (typeof value === 'object') {
+    const tag = (value as { _bsontype?: string })._bsontype;
+    return tag ?? 'document';
+  }
+  return typeof value;
+}
+
+function describe(value: unknown): string {
+  const type = bsonType(value);
+  const text = EJSON.stringify({ v: value as never }, { relaxed: true }).slice(5, -1);
+  return `${type} ${text.length > 40 ? `${text.slice(0, 37)}...` : text}`;
+}
+
+function convert(
+  value: unknown,
+  type: FieldType,
+  path: string,
+  required: boolean,
+  errors: string[],
+  undeclared: Set<string>,
+): unknown {
+  if (value === undefined || value === null) {
+    if (required) errors.push(`field '${path}' is required but missing`);
+    return null;
+  }
+  const fail = (expected: string): null => {
+    errors.push(`field '${path}': expected ${expected}, got ${describe(value)}`);
+    return null;
+  };
+  switch (type.kind) {
+    case 'primitive':
+      return convertPrimitive(value, type.name, fail);
+    case 'decimal': {
+      const text = numericText(value);
+      if (text === undefined) return fail(`decimal(${type.precision}, ${type.scale})`);
+      const result = toUnscaled(text, type.precision, type.scale);
+      if (!result.ok) {
+        errors.push(`field '${path}': ${result.reason}`);
+        return null;
+      }
+      return result.unscaled;
+    }
+    case 'list': {
+      if (!Array.isArray(value)) return fail('an array');
+      return value.map((element, i) =>
+        convert(element, type.element, `${path}[${i}]`, type.elementRequired, errors, undeclared),
+      );
+    }
+    case 'struct': {
+      if (bsonType(value) !== 'document') return fail('a document');
+      const doc = value as Document;
+      const out: Record<string, unknown> = {};
+      for (const child of type.fields) {
+        const name = sourceName(child);
+        out[child.name] = convert(
+          doc[name],
+          child.type,
+          `${path}.${name}`,
+          child.required,
+          errors,
+          undeclared,
+        );
+      }
+      const names = new Set(type.fields.map(sourceName));
+      const genericPath = path.replace(/\[\d+\]/g, '[]');
+      for (const key of Object.keys(doc)) {
+        if (!names.has(key)) undeclared.add(`${genericPath}.${key}`);
+      }
+      return out;
+    }
+  }
+}
+
+/** Exact decimal text of a numeric BSON value, or undefined if it is not a number. */
+function numericText(value: unknown): string | undefined {
+  switch (bsonType(value)) {
+    case 'Decimal128':
+    case 'Long':
+    case 'Int32':
+      return String(value);
+    case 'Double': {
+      // The shortest text that round-trips is what the application wrote (500.1, not 500.1000000000000227).
+      const n = (value as { value: number }).value;
+      return Number.isFinite(n) ? String(n) : undefined;
+    }
+    case 'number':
+      return Number.isFinite(value as number) ? String(value) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function convertPrimitive(value: unknown, name: string, fail: (expected: string) => null): unknown {
+  const type = bsonType(value);
+  switch (name) {
+    case 'string':
+      if (type === 'string') return value;
+      if (type === 'ObjectId') return (value as ObjectId).toHexString();
+      // Integer codes (account 1000) become their exact decimal text.
+      if (type === 'Int32' || type === 'Long') return String(value);
+      return fail('a string');
+    case 'boolean':
+      return type === 'boolean' ? value : fail('a boolean');
+    case 'int': {
+      const n = integerValue(value);
+      return n !== undefined && n >= BigInt(INT32_MIN) && n <= BigInt(INT32_MAX)
+        ? Number(n)
+        : fail('a 32-bit integer');
+    }
+    case 'long': {
+      const n = integerValue(value);
+      return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : fail('a 64-bit integer');
+    }
+    case 'double': {
+      if (type === 'Double' || type === 'Int32') return Number((value as { value: number }).value);
+      if (type === 'number') return value;
+      return fail('a number');
+    }
+    case 'date': {
+      if (value instanceof Date && !Number.isNaN(value.getTime()))
+        return Math.floor(value.getTime() / MS_PER_DAY);
+      if (type === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value as string)) {
+        const ms = Date.parse(`${value as string}T00:00:00Z`);
+        if (!Number.isNaN(ms)) return ms / MS_PER_DAY;
+      }
+      return fail("a Date or a 'YYYY-MM-DD' string");
+    }
+    case 'timestamp':
+    case 'timestamptz':
+      if (value instanceof Date && !Number.isNaN(value.getTime())) return BigInt(value.getTime()) * 1000n;
+      return fail('a Date');
+    case 'binary':
+      if (value instanceof Binary) return value.value();
+      return fail('binary data');
+    default:
+      return fail(name);
+  }
+}
+
+function integerValue(value: unknown): bigint | undefined {
+  switch (bsonType(value)) {
+    case 'Int32':
+      return BigInt((value as { value: number }).value);
+    case 'Long':
+      return BigInt(String(value));
+    case 'Double':
+    case 'number': {
+      const n = typeof value === 'number' ? value : (value as { value: number }).value;
+      return Number.isSafeInteger(n) ? BigInt(n) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,34 @@
+import type { LedgerlakeConfig } from './schema.ts';
+
+/** Defaults that reproduce the original brief (app `fq_app`, three collections). */
+export const DEFAULT_CONFIG: LedgerlakeConfig = {
+  app: 'fq_app',
+  source: {
+    database: 'fq_app',
+    secretName: 'ledgerlake/fq_app/mongodb-uri',
+  },
+  collections: [
+    // The chart of accounts is small and edited in place: reload it whole.
+    { name: 'accounts', mode: 'full', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+    // Entries are corrected after posting, so `updatedAt` (not `_id`) catches edits too.
+    { name: 'journal_entries', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+    // Task statuses change during the close: same reasoning.
+    { name: 'close_tasks', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+  ],
+  extraction: {
+    stagingFileRows: 250_000,
+    cursorBatchDocs: 5_000,
+    leaseMinutes: 120,
+  },
+  schedules: {
+    ingest: 'rate(1 hour)',
+    maintenance: 'cron(0 3 * * ? *)',
+    timezone: 'UTC',
+  },
+  retention: {
+    raw: { keepLastSnapshots: 3, maxSnapshotAgeDays: 30 },
+    silver: { keepLastSnapshots: 3, maxSnapshotAgeDays: 30 },
+    gold: { keepLastSnapshots: 3, maxSnapshotAgeDays: 90 },
+    orphanFileMinAgeDays: 3,
+  },
+};

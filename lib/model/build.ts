@@ -1,0 +1,104 @@
+import type { LedgerlakeConfig } from '../config/index.ts';
+import { assignFieldIds } from './field-ids.ts';
+import type { Field, PartitionField, Table, TableSpec } from './table.ts';
+import { CURATED_TABLES } from './tables/curated.ts';
+import { rawTableSpec } from './tables/raw.ts';
+
+/**
+ * Table properties from the brief. Its `write.target-file-size` is not an
+ * Iceberg property; the real name is `write.target-file-size-bytes`.
+ * `delete-after-commit` makes `previous-versions-max` actually remove old
+ * metadata files.
+ */
+export const TABLE_PROPERTIES: Readonly<Record<string, string>> = {
+  'format-version': '2',
+  'write.format.default': 'parquet',
+  'write.parquet.compression-codec': 'snappy',
+  'write.target-file-size-bytes': '536870912',
+  'write.metadata.previous-versions-max': '5',
+  'write.metadata.delete-after-commit.enabled': 'true',
+  'read.split.target-size': '134217728',
+};
+
+/** First id of partition fields, as the Iceberg spec reserves them. */
+const PARTITION_FIELD_ID_START = 1000;
+
+export interface TableModel {
+  readonly app: string;
+  /** Glue databases (Iceberg namespaces) by role. */
+  readonly databases: { readonly raw: string; readonly curated: string };
+  readonly tables: readonly Table[];
+  /** The table called `name`; throws naming the known tables otherwise. */
+  table(name: string): Table;
+  /** The raw table loaded from `collection`. */
+  rawTableFor(collection: string): Table;
+}
+
+/** Builds every table of the pipeline from the validated configuration. */
+export function buildTableModel(config: LedgerlakeConfig): TableModel {
+  const databases = { raw: `${config.app}_raw`, curated: `${config.app}_curated` };
+  const specs = [...config.collections.map((c) => rawTableSpec(c.name)), ...CURATED_TABLES];
+  const tables = specs.map((spec) => resolveTable(spec, config, databases));
+  const byName = new Map(tables.map((table) => [table.name, table]));
+  return {
+    app: config.app,
+    databases,
+    tables,
+    table(name) {
+      const table = byName.get(name);
+      if (table === undefined) {
+        throw new Error(`unknown table '${name}' (known: ${[...byName.keys()].join(', ')})`);
+      }
+      return table;
+    },
+    rawTableFor(collection) {
+      const table = tables.find((t) => t.layer === 'raw' && t.sourceCollection === collection);
+      if (table === undefined) {
+        throw new Error(
+          `collection '${collection}' is not configured (configured: ${config.collections.map((c) => c.name).join(', ')})`,
+        );
+      }
+      return table;
+    },
+  };
+}
+
+function resolveTable(
+  spec: TableSpec,
+  config: LedgerlakeConfig,
+  databases: { raw: string; curated: string },
+): Table {
+  const { fields, lastColumnId } = assignFieldIds(spec.columns);
+  const zone = spec.layer === 'raw' ? 'raw' : 'curated';
+  return {
+    name: spec.name,
+    layer: spec.layer,
+    doc: spec.doc,
+    database: spec.layer === 'raw' ? databases.raw : databases.curated,
+    location: `${zone}/${config.app}/${spec.name}`,
+    fields,
+    lastColumnId,
+    partitionFields: spec.partitionBy.map((p, i) => ({
+      sourceId: topLevelField(fields, p.column, spec.name).id,
+      fieldId: PARTITION_FIELD_ID_START + i,
+      name: p.transform === 'identity' ? p.column : `${p.column}_${p.transform}`,
+      transform: p.transform,
+    })) satisfies PartitionField[],
+    sortBy: spec.sortBy.map((s) => {
+      topLevelField(fields, s.column, spec.name);
+      return s;
+    }),
+    keyColumns: spec.keyColumns.map((k) => topLevelField(fields, k, spec.name).name),
+    properties: TABLE_PROPERTIES,
+    retention: config.retention[spec.layer],
+    ...(spec.sourceCollection === undefined ? {} : { sourceCollection: spec.sourceCollection }),
+  };
+}
+
+function topLevelField(fields: readonly Field[], name: string, table: string): Field {
+  const field = fields.find((f) => f.name === name);
+  if (field === undefined) {
+    throw new Error(`table ${table} refers to column '${name}', which it does not declare`);
+  }
+  return field;
+}
