@@ -11,7 +11,7 @@ export type DecimalResult = { ok: true; unscaled: bigint } | { ok: false; reason
 /** `toUnscaled('500.5', 18, 4)` → 5005000n; more than `scale` decimals or too many digits is an error, never rounded. */
 export function toUnscaled(text: string, precision: number, scale: number): DecimalResult {
   const match = DECIMAL_TEXT.exec(text.trim());
-  if (match === null) return { ok: false, reason: `'${text}' is not a finite decimal number` };
+  if (match === null) return { ok: false, reason: `not a finite decimal number (${text})` };
   const [, sign, intPart = '', fracPart = '', exponentText] = match;
   let digits = BigInt(intPart + fracPart);
   // value = digits × 10^exponent
@@ -22,12 +22,12 @@ export function toUnscaled(text: string, precision: number, scale: number): Deci
   } else {
     const divisor = 10n ** BigInt(-shift);
     if (digits % divisor !== 0n) {
-      return { ok: false, reason: `${text} has more than ${scale} decimal places` };
+      return { ok: false, reason: `more than ${scale} decimal places (${text})` };
     }
     digits /= divisor;
   }
   if (digits >= 10n ** BigInt(precision)) {
-    return { ok: false, reason: `${text} does not fit decimal(${precision}, ${scale})` };
+    return { ok: false, reason: `too large for decimal(${precision}, ${scale}) (${text})` };
   }
   return { ok: true, unscaled: sign === '-' ? -digits : digits };
 }

@@ -1,0 +1,118 @@
+import { tmpdir } from 'node:os';
+import { logger } from '../shared/logger.ts';
+import { ParquetStager } from '../shared/parquet-stager.ts';
+import {
+  type ChunkManifest,
+  type ChunkSpec,
+  collectionConfig,
+  type PipelineContext,
+} from '../shared/pipeline-context.ts';
+import { decodeBound, keySort, rangeFilter } from '../shared/range-key.ts';
+import { RowMapper } from '../shared/row-mapper.ts';
+import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
+
+/**
+ * Extracts one chunk: reads `(lower, upper]` with a cursor sorted by the range
+ * key, maps each document to the raw row shape and streams the rows into
+ * Parquet files under the run's staging folder. File names depend only on
+ * run, collection, chunk and part, so a retry overwrites its own files; parts
+ * left over from an earlier, larger attempt are deleted.
+ */
+export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): Promise<ChunkManifest> {
+  const started = performance.now();
+  const runId = assertRunId(chunk.runId);
+  const { app, extraction, source } = context.config;
+  collectionConfig(context, chunk.collection);
+  const table = context.model.rawTableFor(chunk.collection);
+  const mapper = new RowMapper(table);
+  const stamp = { runId, ingestTsMicros: BigInt(Date.parse(chunk.ingestTs)) * 1000n };
+  const stager = new ParquetStager({
+    table,
+    workDir: context.workDir ?? tmpdir(),
+    keyFor: (part) => stagingLayout.dataFile(app, chunk.collection, runId, chunk.index, part),
+    upload: (path, key) => context.store.uploadFile(path, key),
+    fileRows: extraction.stagingFileRows,
+  });
+
+  const filter = rangeFilter(
+    chunk.key,
+    chunk.lower === null ? null : decodeBound(chunk.lower),
+    decodeBound(chunk.upper),
+  );
+  const cursor = (await context.mongo())
+    .db(source.database)
+    .collection(chunk.collection)
+    // promoteValues: false keeps Int32/Long/Double/Decimal128 distinct, for exact money and faithful Extended JSON.
+    .find(filter, { sort: keySort(chunk.key), batchSize: extraction.cursorBatchDocs, promoteValues: false });
+
+  let documents = 0;
+  let quarantined = 0;
+  const reasons = new Map<string, number>();
+  try {
+    for await (const doc of cursor) {
+      const { row, errors } = mapper.map(doc, stamp);
+      await stager.add(row);
+      documents++;
+      if (errors.length > 0) {
+        quarantined++;
+        for (const error of errors) {
+          const reason = reasonOf(error);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
+      }
+    }
+  } finally {
+    await cursor.close();
+  }
+  const files = await stager.finish();
+  await removeStaleParts(context, chunk, new Set(files.map((f) => f.key)));
+
+  const manifest: ChunkManifest = {
+    runId,
+    collection: chunk.collection,
+    index: chunk.index,
+    documents,
+    rows: files.reduce((sum, f) => sum + f.rows, 0),
+    quarantined,
+    quarantineReasons: Object.fromEntries([...reasons].sort(([a], [b]) => a.localeCompare(b))),
+    undeclaredFields: [...mapper.undeclaredFields].sort(),
+    files,
+    bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  };
+  await context.store.putJson(
+    stagingLayout.chunkManifest(app, runId, chunk.collection, chunk.index),
+    manifest,
+  );
+  logger.info('chunk extracted', {
+    runId,
+    collection: chunk.collection,
+    chunk: chunk.index,
+    documents,
+    quarantined,
+    files: files.length,
+    bytes: manifest.bytes,
+    seconds: manifest.seconds,
+  });
+  return manifest;
+}
+
+/** Groups messages by field and problem, without the offending value or list positions. */
+export function reasonOf(error: string): string {
+  return error.replace(/\[\d+\]/g, '[]').replace(/(, got .*| \(.*\))$/s, '');
+}
+
+async function removeStaleParts(
+  context: PipelineContext,
+  chunk: ChunkSpec,
+  keep: Set<string>,
+): Promise<void> {
+  const prefix = stagingLayout.chunkDataPrefix(
+    context.config.app,
+    chunk.collection,
+    chunk.runId,
+    chunk.index,
+  );
+  const stale = (await context.store.listKeys(prefix)).filter((key) => !keep.has(key));
+  if (stale.length > 0) await context.store.deleteKeys(stale);
+}

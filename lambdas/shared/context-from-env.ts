@@ -1,0 +1,48 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { validateConfig } from '../../lib/config/index.ts';
+import { buildTableModel } from '../../lib/model/index.ts';
+import { requireEnv } from './env.ts';
+import { sharedMongoClient } from './mongo.ts';
+import { ObjectStore } from './object-store.ts';
+import type { PipelineContext } from './pipeline-context.ts';
+import { RunStateStore } from './run-state.ts';
+import { mongoUriFromSecret } from './secrets.ts';
+
+/**
+ * Environment variables the functions read once per container. They carry
+ * names and the (non-secret) pipeline configuration; the MongoDB URI is read
+ * from Secrets Manager when first needed.
+ */
+export const ENV = {
+  config: 'LEDGERLAKE_CONFIG',
+  bucket: 'WAREHOUSE_BUCKET',
+  runStateTable: 'RUN_STATE_TABLE',
+  mongoSecretId: 'MONGO_SECRET_ID',
+} as const;
+
+let cached: PipelineContext | undefined;
+
+export function contextFromEnv(): PipelineContext {
+  if (cached !== undefined) return cached;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(requireEnv(ENV.config));
+  } catch (error) {
+    throw new Error(
+      `environment variable ${ENV.config} must hold the pipeline configuration as JSON: ${(error as Error).message}`,
+    );
+  }
+  const config = validateConfig(raw);
+  const secrets = new SecretsManagerClient({});
+  const secretId = requireEnv(ENV.mongoSecretId);
+  cached = {
+    config,
+    model: buildTableModel(config),
+    store: new ObjectStore(new S3Client({}), requireEnv(ENV.bucket)),
+    runState: new RunStateStore(new DynamoDBClient({}), requireEnv(ENV.runStateTable), config.app),
+    mongo: async () => sharedMongoClient(await mongoUriFromSecret(secrets, secretId)),
+  };
+  return cached;
+}
