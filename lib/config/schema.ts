@@ -81,7 +81,20 @@ export const configSchema = z.strictObject({
   collections: z
     .array(collectionSchema)
     .min(1, 'must list at least one collection')
-    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'must not list a collection twice'),
+    .superRefine((collections, ctx) => {
+      const seen = new Set<string>();
+      collections.forEach((c, i) => {
+        if (seen.has(c.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'name'],
+            message: 'must be unique among collections',
+            input: c.name,
+          });
+        }
+        seen.add(c.name);
+      });
+    }),
   extraction: z.strictObject({
     /** Rows per staged Parquet file; a chunk larger than this writes several files. */
     stagingFileRows: z

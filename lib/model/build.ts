@@ -36,9 +36,9 @@ export interface TableModel {
 
 /** Builds every table of the pipeline from the validated configuration. */
 export function buildTableModel(config: LedgerlakeConfig): TableModel {
-  const databases = { raw: `${config.app}_raw`, curated: `${config.app}_curated` };
+  const databases = databaseNames(config);
   const specs = [...config.collections.map((c) => rawTableSpec(c.name)), ...CURATED_TABLES];
-  const tables = specs.map((spec) => resolveTable(spec, config, databases));
+  const tables = specs.map((spec) => tableFromSpec(spec, config));
   const byName = new Map(tables.map((table) => [table.name, table]));
   return {
     app: config.app,
@@ -63,11 +63,9 @@ export function buildTableModel(config: LedgerlakeConfig): TableModel {
   };
 }
 
-function resolveTable(
-  spec: TableSpec,
-  config: LedgerlakeConfig,
-  databases: { raw: string; curated: string },
-): Table {
+/** Resolves one declared table: field ids, database, location, properties and retention. */
+export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table {
+  const databases = databaseNames(config);
   const { fields, lastColumnId } = assignFieldIds(spec.columns);
   const zone = spec.layer === 'raw' ? 'raw' : 'curated';
   return {
@@ -93,6 +91,10 @@ function resolveTable(
     retention: config.retention[spec.layer],
     ...(spec.sourceCollection === undefined ? {} : { sourceCollection: spec.sourceCollection }),
   };
+}
+
+function databaseNames(config: LedgerlakeConfig) {
+  return { raw: `${config.app}_raw`, curated: `${config.app}_curated` };
 }
 
 function topLevelField(fields: readonly Field[], name: string, table: string): Field {

@@ -1,7 +1,7 @@
-export { buildTableModel, TABLE_PROPERTIES, type TableModel } from './build.ts';
+export { buildTableModel, TABLE_PROPERTIES, type TableModel, tableFromSpec } from './build.ts';
 export { icebergPartitionSpecJson, icebergSchemaJson } from './iceberg-schema.ts';
 export { AMOUNT, AMOUNT_TOTAL } from './money.ts';
 export { parquetSchema } from './parquet-schema.ts';
 export type { Field, FieldType, Layer, PartitionField, Table, TableSpec } from './table.ts';
-export { RAW_METADATA, SOURCE_FIELDS } from './tables/raw.ts';
+export { RAW_ID, RAW_METADATA, SOURCE_FIELDS } from './tables/raw.ts';
 export { column, type IcebergType, t, typeToString } from './types.ts';

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Binary, BSON, Decimal128, type Document, Double, Int32, Long, ObjectId } from 'mongodb';
+import { idText, RowMapper } from '../../../lambdas/shared/row-mapper.ts';
+import { resolveConfig } from '../../../lib/config/index.ts';
+import { buildTableModel, column, RAW_ID, RAW_METADATA, t, tableFromSpec } from '../../../lib/model/index.ts';
+
+const config = resolveConfig();
+const model = buildTableModel(config);
+const stamp = { runId: 'run-1', ingestTsMicros: 1_758_646_012_534_674n };
+
+/** Documents as the extractor reads them: BSON decoded with promoteValues false. */
+function asRead(doc: Document): Document {
+  return BSON.deserialize(BSON.serialize(doc), { promoteValues: false });
+}
+
+const everyType = tableFromSpec(
+  {
+    name: 'every_type',
+    layer: 'raw',
+    doc: 'test table',
+    columns: [
+      RAW_ID,
+      column('s', t.string(), ''),
+      column('i', t.int(), ''),
+      column('l', t.long(), ''),
+      column('d', t.double(), ''),
+      column('b', t.boolean(), ''),
+      column('amount', t.decimal(18, 4), ''),
+      column('day', t.date(), ''),
+      column('at', t.timestamptz(), ''),
+      column('bin', t.binary(), ''),
+      column('nested', t.struct([column('x', t.int(), ''), column('tags', t.list(t.string()), '')]), ''),
+      ...RAW_METADATA,
+    ],
+    partitionBy: [],
+    sortBy: [],
+    keyColumns: ['_id'],
+  },
+  config,
+);
+
+describe('BSON to raw row mapping', () => {
+  it('maps the brief journal entry exactly, money as unscaled decimals', () => {
+    const doc = asRead({
+      _id: new ObjectId('68ca9aca193e5d257e046f22'),
+      entry_id: 'JE1001',
+      date: new Date('2025-05-31T00:00:00Z'),
+      lines: [
+        {
+          account_id: new Int32(1000),
+          debit: Decimal128.fromString('500.00'),
+          credit: Decimal128.fromString('0.00'),
+        },
+        {
+          account_id: new Int32(2000),
+          debit: Decimal128.fromString('0.00'),
+          credit: Decimal128.fromString('500.00'),
+        },
+      ],
+      description: 'Vendor payment',
+    });
+    const { row, errors } = new RowMapper(model.rawTableFor('journal_entries')).map(doc, stamp);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      { ...row, _doc_ejson: undefined },
+      {
+        _id: '68ca9aca193e5d257e046f22',
+        entry_id: 'JE1001',
+        date: 20_239, // days since 1970-01-01 for 2025-05-31
+        description: 'Vendor payment',
+        lines: [
+          { account_id: '1000', debit: 5_000_000n, credit: 0n },
+          { account_id: '2000', debit: 0n, credit: 5_000_000n },
+        ],
+        updated_at: null,
+        ingest_ts: 1_758_646_012_534_674n,
+        _run_id: 'run-1',
+        _doc_ejson: undefined,
+        _mapping_errors: null,
+      },
+    );
+  });
+
+  it('keeps the whole document as canonical Extended JSON, types included', () => {
+    const doc = asRead({
+      _id: new ObjectId('68ca9aca193e5d257e046f22'),
+      n: new Int32(1),
+      l: Long.fromString('9007199254740993'),
+      x: new Double(1),
+    });
+    const { row } = new RowMapper(model.rawTableFor('accounts')).map(doc, stamp);
+    assert.equal(
+      row._doc_ejson,
+      '{"_id":{"$oid":"68ca9aca193e5d257e046f22"},"n":{"$numberInt":"1"},"l":{"$numberLong":"9007199254740993"},"x":{"$numberDouble":"1.0"}}',
+    );
+  });
+
+  it('converts every supported BSON type to its column type', () => {
+    const doc = asRead({
+      _id: 'custom-id',
+      s: new ObjectId('68ca9b35193e5d257e046f25'),
+      i: new Int32(-7),
+      l: Long.fromString('9223372036854775807'),
+      d: new Double(0.1),
+      b: true,
+      amount: new Double(500.1),
+      day: '2025-06-05',
+      at: new Date('2025-09-23T16:46:52.534Z'),
+      bin: new Binary(Buffer.from([1, 2, 3])),
+      nested: { x: new Int32(5), tags: ['a', 'b'] },
+    });
+    const { row, errors } = new RowMapper(everyType).map(doc, stamp);
+    assert.deepEqual(errors, []);
+    assert.equal(row._id, '"custom-id"');
+    assert.equal(row.s, '68ca9b35193e5d257e046f25');
+    assert.equal(row.i, -7);
+    assert.equal(row.l, 9_223_372_036_854_775_807n);
+    assert.equal(row.d, 0.1);
+    assert.equal(row.b, true);
+    assert.equal(row.amount, 5_001_000n, 'a double is read by its shortest round-trip text, 500.1');
+    assert.equal(row.day, 20_244);
+    assert.equal(row.at, 1_758_646_012_534_000n);
+    assert.deepEqual([...(row.bin as Uint8Array)], [1, 2, 3]);
+    assert.deepEqual(row.nested, { x: 5, tags: ['a', 'b'] });
+  });
+
+  it('maps missing and null fields to null without an error', () => {
+    const { row, errors } = new RowMapper(everyType).map(asRead({ _id: new ObjectId(), s: null }), stamp);
+    assert.deepEqual(errors, []);
+    assert.equal(row.s, null);
+    assert.equal(row.nested, null);
+  });
+
+  it('records why a field cannot be mapped, still writes the row and never rounds money', () => {
+    const doc = asRead({
+      _id: new ObjectId('68ca9aca193e5d257e046f30'),
+      entry_id: 'JE2000',
+      date: 'last tuesday',
+      lines: [{ account_id: new Int32(1000), debit: Decimal128.fromString('10.12345'), credit: 'zero' }],
+    });
+    const { row, errors } = new RowMapper(model.rawTableFor('journal_entries')).map(doc, stamp);
+    assert.deepEqual(errors, [
+      `field 'date': expected a Date or a 'YYYY-MM-DD' string, got string "last tuesday"`,
+      "field 'lines[0].debit': more than 4 decimal places (10.12345)",
+      `field 'lines[0].credit': expected decimal(18, 4), got string "zero"`,
+    ]);
+    assert.equal(row.date, null);
+    assert.deepEqual(row.lines, [{ account_id: '1000', debit: null, credit: null }]);
+    assert.equal(row._mapping_errors, errors.join('; '));
+    assert.match(row._doc_ejson as string, /"\$numberDecimal":"10.12345"/);
+  });
+
+  it('refuses integers that do not fit the column', () => {
+    const { errors } = new RowMapper(everyType).map(
+      asRead({ _id: 1, i: Long.fromString('3000000000') }),
+      stamp,
+    );
+    assert.deepEqual(errors, [`field 'i': expected a 32-bit integer, got Long 3000000000`]);
+  });
+
+  it('reports undeclared fields by path as schema drift', () => {
+    const mapper = new RowMapper(model.rawTableFor('journal_entries'));
+    mapper.map(
+      asRead({ _id: new ObjectId(), currency: 'EUR', lines: [{ account_id: new Int32(1), memo: 'x' }] }),
+      stamp,
+    );
+    mapper.map(
+      asRead({ _id: new ObjectId(), lines: [{}, { account_id: new Int32(1), tax_code: 'V' }] }),
+      stamp,
+    );
+    assert.deepEqual([...mapper.undeclaredFields].sort(), ['currency', 'lines[].memo', 'lines[].tax_code']);
+  });
+
+  it('writes ObjectId ids as hex and other ids as Extended JSON', () => {
+    assert.equal(idText(new ObjectId('68ca9aca193e5d257e046f22')), '68ca9aca193e5d257e046f22');
+    assert.equal(idText(new Int32(42)), '{"$numberInt":"42"}');
+  });
+});
