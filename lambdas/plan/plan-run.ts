@@ -60,7 +60,7 @@ export async function planRun(
   if (existing !== undefined) {
     const chunks = (await context.store.getJson<ChunkSpec[]>(chunksKey)) ?? [];
     logger.info('run was planned before; reusing its plan', { runId, chunkCount: chunks.length });
-    return result(runId, chunksKey, chunks, existing.collections, true);
+    return planResult(runId, chunksKey, chunks, existing.collections, true);
   }
 
   const db = (await context.mongo()).db(context.config.source.database);
@@ -83,10 +83,10 @@ export async function planRun(
       `run ${runId} was planned concurrently by another execution; redrive it to use that plan`,
     );
   }
-  return result(runId, chunksKey, chunks, collections, false);
+  return planResult(runId, chunksKey, chunks, collections, false);
 }
 
-function result(
+export function planResult(
   runId: string,
   chunksKey: string,
   chunks: readonly ChunkSpec[],

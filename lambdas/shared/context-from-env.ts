@@ -5,9 +5,9 @@ import { validateConfig } from '../../lib/config/index.ts';
 import { buildTableModel } from '../../lib/model/index.ts';
 import { requireEnv } from './env.ts';
 import { sharedMongoClient } from './mongo.ts';
-import { ObjectStore } from './object-store.ts';
+import { S3ObjectStore } from './object-store.ts';
 import type { PipelineContext } from './pipeline-context.ts';
-import { RunStateStore } from './run-state.ts';
+import { DynamoRunStateStore } from './run-state.ts';
 import { mongoUriFromSecret } from './secrets.ts';
 
 /**
@@ -40,8 +40,8 @@ export function contextFromEnv(): PipelineContext {
   cached = {
     config,
     model: buildTableModel(config),
-    store: new ObjectStore(new S3Client({}), requireEnv(ENV.bucket)),
-    runState: new RunStateStore(new DynamoDBClient({}), requireEnv(ENV.runStateTable), config.app),
+    store: new S3ObjectStore(new S3Client({}), requireEnv(ENV.bucket)),
+    runState: new DynamoRunStateStore(new DynamoDBClient({}), requireEnv(ENV.runStateTable), config.app),
     mongo: async () => sharedMongoClient(await mongoUriFromSecret(secrets, secretId)),
   };
   return cached;

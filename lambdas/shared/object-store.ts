@@ -10,8 +10,22 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 
-/** The few S3 operations the pipeline needs, on the warehouse bucket. */
-export class ObjectStore {
+/**
+ * The few object operations the pipeline needs on the warehouse. S3 in AWS;
+ * the local runner uses a folder with the same semantics.
+ */
+export interface ObjectStore {
+  putJson(key: string, value: unknown): Promise<void>;
+  /** Writes only if the key does not exist; returns false if it did. */
+  putJsonIfAbsent(key: string, value: unknown): Promise<boolean>;
+  getJson<T>(key: string): Promise<T | undefined>;
+  uploadFile(localPath: string, key: string): Promise<void>;
+  listKeys(prefix: string): Promise<string[]>;
+  deleteKeys(keys: readonly string[]): Promise<void>;
+}
+
+/** The warehouse bucket through the S3 API; conditional writes use If-None-Match. */
+export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
@@ -28,7 +42,6 @@ export class ObjectStore {
     );
   }
 
-  /** Writes only if the key does not exist (S3 conditional write); returns false if it did. */
   async putJsonIfAbsent(key: string, value: unknown): Promise<boolean> {
     try {
       await this.s3.send(

@@ -17,19 +17,46 @@ export interface Watermark {
   readonly runId: string | null;
 }
 
+/** The pipeline's run lease and per-collection watermarks. */
+export interface RunStateStore {
+  /** Takes the lease unless another run holds an unexpired one; the same run may take it again (redrive). */
+  acquireLease(runId: string, now: Date, leaseMinutes: number): Promise<LeaseResult>;
+  /** Releases the lease if this run holds it; releasing twice is harmless. */
+  releaseLease(runId: string): Promise<void>;
+  readWatermark(collection: string): Promise<Watermark>;
+  /**
+   * Moves a watermark from `from` (what the plan read) to `to`. Succeeds again
+   * when this run already moved it (a retried commit); fails if anyone else
+   * moved it in between.
+   */
+  advanceWatermark(collection: string, move: WatermarkMove): Promise<void>;
+}
+
+export interface WatermarkMove {
+  readonly from: string | null;
+  readonly to: string;
+  readonly runId: string;
+}
+
+/** Messages shared by every implementation, so callers see the same errors locally and on AWS. */
+export const runStateErrors = {
+  leaseHeldByOther: (runId: string) => `run ${runId} cannot release the lease: another run holds it`,
+  watermarkMoved: (collection: string, runId: string) =>
+    `watermark of ${collection} moved since run ${runId} was planned; refusing to overwrite it`,
+};
+
 /**
- * The pipeline's run lease and per-collection watermarks, in one DynamoDB
- * table keyed by `pk`. Every write is conditional, so two executions can
- * neither run at once nor move a watermark the other did not expect.
+ * Lease and watermarks in one DynamoDB table keyed by `pk`. Every write is
+ * conditional, so two executions can neither run at once nor move a
+ * watermark the other did not expect.
  */
-export class RunStateStore {
+export class DynamoRunStateStore implements RunStateStore {
   constructor(
     private readonly dynamo: DynamoDBClient,
     private readonly tableName: string,
     private readonly app: string,
   ) {}
 
-  /** Takes the lease unless another run holds an unexpired one; the same run may take it again (redrive). */
   async acquireLease(runId: string, now: Date, leaseMinutes: number): Promise<LeaseResult> {
     const expiresAt = new Date(now.getTime() + leaseMinutes * 60_000);
     try {
@@ -64,7 +91,6 @@ export class RunStateStore {
     }
   }
 
-  /** Releases the lease if this run holds it; releasing twice is harmless. */
   async releaseLease(runId: string): Promise<void> {
     try {
       await this.dynamo.send(
@@ -77,7 +103,7 @@ export class RunStateStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new Error(`run ${runId} cannot release the lease: another run holds it`);
+        throw new Error(runStateErrors.leaseHeldByOther(runId));
       }
       throw error;
     }
@@ -123,9 +149,7 @@ export class RunStateStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new Error(
-          `watermark of ${collection} moved since run ${move.runId} was planned; refusing to overwrite it`,
-        );
+        throw new Error(runStateErrors.watermarkMoved(collection, move.runId));
       }
       throw error;
     }

@@ -1,0 +1,101 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parquetReadObjects } from 'hyparquet';
+import { MongoClient } from 'mongodb';
+import { S3ObjectStore } from '../../lambdas/shared/object-store.ts';
+import type { PipelineContext } from '../../lambdas/shared/pipeline-context.ts';
+import { DynamoRunStateStore } from '../../lambdas/shared/run-state.ts';
+import { mongoUriFromSecret } from '../../lambdas/shared/secrets.ts';
+import { type LedgerlakeConfig, resolveConfig } from '../../lib/config/index.ts';
+import { buildTableModel } from '../../lib/model/index.ts';
+import { motoClientConfig, motoEndpoint, uniqueName } from '../support/services.ts';
+
+export interface Fixture {
+  readonly context: PipelineContext;
+  readonly s3: S3Client;
+  readonly client: MongoClient;
+  readonly database: string;
+  /** Reads every row of the Parquet files under `prefix`, file by file in key order. */
+  readRows(prefix: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A pipeline context on real local parts: moto's S3, DynamoDB and Secrets
+ * Manager (with the MongoDB URI in a secret, read the way Lambdas read it)
+ * and a MongoDB-compatible server reached by the official driver.
+ */
+export async function createFixture(
+  mongoUri: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Fixture> {
+  const endpoint = await motoEndpoint();
+  const aws = motoClientConfig(endpoint);
+  const s3 = new S3Client(aws);
+  const dynamo = new DynamoDBClient(aws);
+  const secrets = new SecretsManagerClient(aws);
+  const bucket = uniqueName('warehouse');
+  const table = uniqueName('run-state');
+  const secretName = `ledgerlake/${uniqueName('mongo')}`;
+  const database = uniqueName('fq').replaceAll('-', '_');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await secrets.send(
+    new CreateSecretCommand({ Name: secretName, SecretString: JSON.stringify({ uri: mongoUri }) }),
+  );
+
+  const config: LedgerlakeConfig = resolveConfig({ source: { database, secretName }, ...overrides });
+  // The test's own client seeds data; the pipeline gets its own, from the secret.
+  const client = await new MongoClient(mongoUri).connect();
+  const pipelineClients: MongoClient[] = [];
+  const context: PipelineContext = {
+    config,
+    model: buildTableModel(config),
+    store: new S3ObjectStore(s3, bucket),
+    runState: new DynamoRunStateStore(dynamo, table, config.app),
+    mongo: async () => {
+      const uri = await mongoUriFromSecret(secrets, secretName);
+      const pipelineClient = await new MongoClient(uri).connect();
+      pipelineClients.push(pipelineClient);
+      return pipelineClient;
+    },
+    workDir: await mkdtemp(join(tmpdir(), 'ledgerlake-extract-')),
+  };
+  return {
+    context,
+    s3,
+    client,
+    database,
+    async readRows(prefix) {
+      const rows: Record<string, unknown>[] = [];
+      for (const key of (await context.store.listKeys(prefix)).filter((k) => k.endsWith('.parquet')).sort()) {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const bytes = await (
+          object.Body as { transformToByteArray(): Promise<Uint8Array> }
+        ).transformToByteArray();
+        const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        rows.push(...(await parquetReadObjects({ file })));
+      }
+      return rows;
+    },
+    async close() {
+      await Promise.allSettled([client.close(), ...pipelineClients.map((c) => c.close())]);
+      s3.destroy();
+      dynamo.destroy();
+      secrets.destroy();
+    },
+  };
+}
+
+export { uniqueName };
