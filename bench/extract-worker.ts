@@ -1,0 +1,117 @@
+/**
+ * One measurement in a fresh process, so its peak RSS is its own:
+ *   cursor  — the bare driver cursor over the range (the ceiling)
+ *   extract — extractChunk over the same range as one chunk
+ *   plan    — planRun splitting the range into chunks
+ * Prints one JSON line.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
+import { planRun } from '../lambdas/plan/plan-run.ts';
+import type { PipelineContext } from '../lambdas/shared/pipeline-context.ts';
+import { encodeBound, keySort } from '../lambdas/shared/range-key.ts';
+import { resolveConfig } from '../lib/config/index.ts';
+import { FsObjectStore } from '../lib/local/fs-object-store.ts';
+import { FsRunStateStore } from '../lib/local/fs-run-state.ts';
+import { buildTableModel } from '../lib/model/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    uri: { type: 'string' },
+    database: { type: 'string', default: 'fq_app' },
+    docs: { type: 'string' },
+    chunkDocs: { type: 'string', default: '50000' },
+  },
+});
+const mode = values.mode;
+const uri = values.uri;
+if (uri === undefined || !['cursor', 'extract', 'plan'].includes(mode ?? '')) {
+  throw new Error('usage: extract-worker --mode cursor|extract|plan --uri <mongodb uri> --docs <n>');
+}
+const docs = Number(values.docs);
+const client = await new MongoClient(uri).connect();
+const collection = client.db(values.database).collection('journal_entries');
+const dir = await mkdtemp(join(tmpdir(), 'ledgerlake-bench-'));
+const batchSize = 5_000;
+
+// The range is the first `docs` documents by _id; finding its upper bound is not timed.
+const nth = await collection
+  .find({}, { sort: keySort(['_id']), skip: docs - 1, limit: 1, promoteValues: false })
+  .next();
+if (nth === null) throw new Error(`the collection has fewer than ${docs} documents`);
+const upper = encodeBound([nth._id]);
+
+const started = performance.now();
+let read = 0;
+let extra: Record<string, unknown> = {};
+if (mode === 'cursor') {
+  const cursor = collection.find(
+    { _id: { $lte: nth._id } },
+    { sort: keySort(['_id']), batchSize, promoteValues: false },
+  );
+  for await (const _doc of cursor) read++;
+} else {
+  const config = resolveConfig({
+    source: { database: values.database, secretName: 'bench' },
+    collections: [
+      {
+        name: 'journal_entries',
+        mode: 'incremental',
+        watermarkField: '_id',
+        chunkDocs: Math.min(Number(values.chunkDocs), 1_000_000),
+      },
+    ],
+    extraction: { cursorBatchDocs: batchSize },
+  });
+  const context: PipelineContext = {
+    config,
+    model: buildTableModel(config),
+    store: new FsObjectStore(join(dir, 'warehouse')),
+    runState: new FsRunStateStore(join(dir, 'state')),
+    mongo: async () => client,
+    workDir: dir,
+  };
+  if (mode === 'plan') {
+    const plan = await planRun({ runId: 'bench' }, context);
+    extra = { chunks: plan.status === 'PLANNED' ? plan.chunkCount : 0 };
+    read = docs;
+  } else {
+    const manifest = await extractChunk(
+      {
+        runId: 'bench',
+        collection: 'journal_entries',
+        index: 0,
+        key: ['_id'],
+        lower: null,
+        upper,
+        expectedDocuments: docs,
+        ingestTs: new Date().toISOString(),
+      },
+      context,
+    );
+    read = manifest.documents;
+    extra = {
+      files: manifest.files.length,
+      megabytes: Number((manifest.bytes / 1e6).toFixed(1)),
+      quarantined: manifest.quarantined,
+    };
+  }
+}
+const seconds = (performance.now() - started) / 1000;
+await client.close();
+await rm(dir, { recursive: true, force: true });
+console.log(
+  JSON.stringify({
+    mode,
+    documents: read,
+    seconds: Number(seconds.toFixed(2)),
+    docsPerSecond: Math.round(read / seconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...extra,
+  }),
+);
