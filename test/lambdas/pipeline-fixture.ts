@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,6 +13,7 @@ import { mongoUriFromSecret } from '../../lambdas/shared/secrets.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../lib/config/index.ts';
 import { buildTableModel } from '../../lib/model/index.ts';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/services.ts';
+import { runPythonJson } from '../support/venv-python.ts';
 
 export interface Fixture {
   readonly context: PipelineContext;
@@ -21,6 +22,12 @@ export interface Fixture {
   readonly database: string;
   /** Reads every row of the Parquet files under `prefix`, file by file in key order. */
   readRows(prefix: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Reads the files with Arrow (Python), decimals as exact text and dates as
+   * ISO strings: an independent reader, and one that does not turn 500.0000
+   * into a float.
+   */
+  readRowsExact(prefix: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -89,6 +96,25 @@ export async function createFixture(
       }
       return rows;
     },
+    async readRowsExact(prefix) {
+      const folder = await mkdtemp(join(tmpdir(), 'ledgerlake-read-'));
+      const keys = (await context.store.listKeys(prefix)).filter((k) => k.endsWith('.parquet')).sort();
+      const paths: string[] = [];
+      for (const [i, key] of keys.entries()) {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const path = join(folder, `${String(i).padStart(5, '0')}.parquet`);
+        await writeFile(
+          path,
+          await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        );
+        paths.push(path);
+      }
+      try {
+        return await runPythonJson<Record<string, unknown>[]>(READ_EXACT, paths);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
     async close() {
       await Promise.allSettled([client.close(), ...pipelineClients.map((c) => c.close())]);
       s3.destroy();
@@ -97,5 +123,13 @@ export async function createFixture(
     },
   };
 }
+
+const READ_EXACT = `
+import json, sys, pyarrow.parquet as pq
+rows = []
+for path in sys.argv[1:]:
+    rows.extend(pq.read_table(path).to_pylist())
+print(json.dumps(rows, default=str))
+`;
 
 export { uniqueName };
