@@ -7,7 +7,7 @@
 // hook, so this script is both. The services' own output is kept out of the
 // terminal so the test runner's summary stays the last thing printed; they
 // are in .cache/test-services/ for when a test needs explaining.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -20,6 +20,12 @@ const { paths, nodeTestOptions } = parseArgs(process.argv.slice(2));
 
 if (!existsSync(join(repoRoot, 'node_modules', 'tsx'))) {
   fail('node_modules is missing: run `npm ci`');
+}
+// The test services come from pinned versions; the setup scripts are idempotent
+// and fast when nothing changed, so a fresh clone needs only `npm test`.
+for (const script of ['scripts/setup-python.sh', 'scripts/setup-ferretdb.sh']) {
+  const setup = spawnSync('bash', [join(repoRoot, script)], { stdio: 'inherit' });
+  if (setup.status !== 0) fail(`${script} failed (see above): the tests need what it installs`);
 }
 const { tsImport } = await import('tsx/esm/api');
 const services = await tsImport('../test/support/service-processes.ts', import.meta.url);
