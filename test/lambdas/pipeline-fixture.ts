@@ -66,6 +66,7 @@ export async function createFixture(
   // The test's own client seeds data; the pipeline gets its own, from the secret.
   const client = await new MongoClient(mongoUri).connect();
   const pipelineClients: MongoClient[] = [];
+  const workDir = await mkdtemp(join(tmpdir(), 'ledgerlake-extract-'));
   const context: PipelineContext = {
     config,
     model: buildTableModel(config),
@@ -77,7 +78,7 @@ export async function createFixture(
       pipelineClients.push(pipelineClient);
       return pipelineClient;
     },
-    workDir: await mkdtemp(join(tmpdir(), 'ledgerlake-extract-')),
+    workDir,
   };
   return {
     context,
@@ -120,6 +121,7 @@ export async function createFixture(
       s3.destroy();
       dynamo.destroy();
       secrets.destroy();
+      await rm(workDir, { recursive: true, force: true });
     },
   };
 }
