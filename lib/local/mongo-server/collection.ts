@@ -1,0 +1,207 @@
+import { Query } from 'mingo';
+import { BSON, type Document, ObjectId } from 'mongodb';
+import { compareBson, sortComparator } from './bson-order.ts';
+import { CommandError } from './errors.ts';
+
+interface Entry {
+  /** `_id` with promoted numbers, for ordering. */
+  readonly id: unknown;
+  /** The document exactly as inserted. */
+  raw: Buffer;
+}
+
+export interface FindOptions {
+  readonly filter?: Document;
+  readonly sort?: Document;
+  readonly projection?: Document;
+  readonly skip?: number;
+  readonly limit?: number;
+}
+
+/** Read with exact BSON types (Int32, Long, Double, Decimal128 kept). */
+export const exact = (raw: Buffer): Document => BSON.deserialize(raw, { promoteValues: false });
+/** Read with JS numbers, as filters and sorts compare them. */
+const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
+
+/**
+ * One collection in memory: documents as raw BSON, kept in `_id` order so
+ * `_id` ranges (how the pipeline extracts) are found by binary search rather
+ * than a scan. Any other filter is evaluated by mingo on the candidates.
+ */
+export class MemoryCollection {
+  private entries: Entry[] = [];
+  readonly indexes: Document[] = [{ key: { _id: 1 }, name: '_id_' }];
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Inserts documents given as JS objects (BSON classes keep their types). */
+  insertMany(docs: readonly Document[]): void {
+    for (const doc of docs)
+      this.insertRaw(
+        Buffer.from(BSON.serialize(doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc)),
+      );
+  }
+
+  insertRaw(raw: Buffer): void {
+    let bytes = raw;
+    let id = promoted(raw)._id;
+    if (id === undefined) {
+      const doc = exact(raw);
+      bytes = Buffer.from(BSON.serialize({ _id: new ObjectId(), ...doc }));
+      id = BSON.deserialize(bytes)._id;
+    }
+    const last = this.entries.at(-1);
+    // Ascending ObjectIds (the usual case) append without a search.
+    if (last === undefined || compareBson(id, last.id) > 0) {
+      this.entries.push({ id, raw: bytes });
+      return;
+    }
+    const at = this.lowerBound(id, true);
+    if (at < this.entries.length && compareBson((this.entries[at] as Entry).id, id) === 0) {
+      throw new CommandError(
+        11000,
+        'DuplicateKey',
+        `E11000 duplicate key error collection: dup key: { _id: ${JSON.stringify(String(id))} }`,
+      );
+    }
+    this.entries.splice(at, 0, { id, raw: bytes });
+  }
+
+  /** Matching documents in result order, after skip and limit, projected. */
+  find(options: FindOptions): Buffer[] {
+    const matched = this.match(options.filter ?? {});
+    const sorted = this.sortEntries(matched, options.sort);
+    const from = options.skip ?? 0;
+    const to = options.limit !== undefined && options.limit > 0 ? from + options.limit : undefined;
+    const page = sorted.slice(from, to);
+    const projection = options.projection;
+    if (projection === undefined || Object.keys(projection).length === 0) return page.map((e) => e.raw);
+    return page.map((e) => project(e.raw, projection));
+  }
+
+  count(filter: Document): number {
+    return this.match(filter).length;
+  }
+
+  /** Promoted copies of matching documents, for aggregation. */
+  matchDocuments(filter: Document): Document[] {
+    return this.match(filter).map((e) => promoted(e.raw));
+  }
+
+  /** Replaces or removes matching documents; `change` returns the new raw document or undefined to delete. */
+  modify(filter: Document, many: boolean, change: (current: Document) => Buffer | undefined): number {
+    const targets = this.match(filter);
+    const chosen = many ? targets : targets.slice(0, 1);
+    const removed = new Set<Entry>();
+    for (const entry of chosen) {
+      const next = change(exact(entry.raw));
+      if (next === undefined) removed.add(entry);
+      else entry.raw = next;
+    }
+    if (removed.size > 0) this.entries = this.entries.filter((e) => !removed.has(e));
+    return chosen.length;
+  }
+
+  private match(filter: Document): Entry[] {
+    const { lower, upper, residual } = idRange(filter);
+    const start = lower === undefined ? 0 : this.lowerBound(lower.value, lower.inclusive);
+    const end = upper === undefined ? this.entries.length : this.lowerBound(upper.value, !upper.inclusive);
+    const candidates = this.entries.slice(start, Math.max(start, end));
+    if (Object.keys(residual).length === 0) return candidates;
+    const query = new Query(residual);
+    return candidates.filter((e) => query.test(promoted(e.raw)));
+  }
+
+  private sortEntries(entries: Entry[], sort: Document | undefined): Entry[] {
+    if (sort === undefined || Object.keys(sort).length === 0) return entries;
+    const keys = Object.entries(sort);
+    if (keys.length === 1 && keys[0]?.[0] === '_id')
+      return Number(keys[0][1]) < 0 ? entries.reverse() : entries;
+    const compare = sortComparator(sort);
+    return entries
+      .map((entry) => ({ entry, doc: promoted(entry.raw) }))
+      .sort((a, b) => compare(a.doc, b.doc))
+      .map((x) => x.entry);
+  }
+
+  /** First index whose id is ≥ value (inclusive) or > value (exclusive). */
+  private lowerBound(value: unknown, inclusive: boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const order = compareBson((this.entries[mid] as Entry).id, value);
+      if (order < 0 || (!inclusive && order === 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface Bound {
+  readonly value: unknown;
+  readonly inclusive: boolean;
+}
+
+/**
+ * Pulls `_id` range conditions out of a filter (at the top level or inside a
+ * top-level `$and`), so they can be answered by binary search; what remains
+ * is evaluated by mingo.
+ */
+function idRange(filter: Document): { lower?: Bound; upper?: Bound; residual: Document } {
+  let lower: Bound | undefined;
+  let upper: Bound | undefined;
+  const take = (condition: unknown): boolean => {
+    if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return false;
+    const ops = Object.entries(condition as Document);
+    if (ops.length === 0 || !ops.every(([op]) => ['$gt', '$gte', '$lt', '$lte'].includes(op))) return false;
+    for (const [op, value] of ops) {
+      if (op === '$gt' || op === '$gte') lower = tighterLower(lower, { value, inclusive: op === '$gte' });
+      else upper = tighterUpper(upper, { value, inclusive: op === '$lte' });
+    }
+    return true;
+  };
+  const residual: Document = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '_id' && take(value)) continue;
+    if (key === '$and' && Array.isArray(value)) {
+      const rest = value.filter(
+        (clause: Document) => !(Object.keys(clause).length === 1 && '_id' in clause && take(clause._id)),
+      );
+      if (rest.length > 0) residual.$and = rest;
+      continue;
+    }
+    residual[key] = value;
+  }
+  return { ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }), residual };
+}
+
+function tighterLower(a: Bound | undefined, b: Bound): Bound {
+  if (a === undefined) return b;
+  const order = compareBson(a.value, b.value);
+  return order > 0 || (order === 0 && !a.inclusive) ? a : b;
+}
+
+function tighterUpper(a: Bound | undefined, b: Bound): Bound {
+  if (a === undefined) return b;
+  const order = compareBson(a.value, b.value);
+  return order < 0 || (order === 0 && !a.inclusive) ? a : b;
+}
+
+/** Inclusion (`{a: 1}`) or exclusion (`{a: 0}`) of top-level fields; `_id` is kept unless excluded. */
+function project(raw: Buffer, projection: Document): Buffer {
+  const doc = exact(raw);
+  const entries = Object.entries(projection);
+  const including = entries.some(([key, v]) => key !== '_id' && Boolean(v));
+  const out: Document = {};
+  if (including) {
+    if (projection._id === undefined || projection._id) out._id = doc._id;
+    for (const [key, v] of entries) if (key !== '_id' && v && key in doc) out[key] = doc[key];
+  } else {
+    for (const [key, value] of Object.entries(doc))
+      if (projection[key] === undefined || projection[key]) out[key] = value;
+  }
+  return Buffer.from(BSON.serialize(out));
+}
