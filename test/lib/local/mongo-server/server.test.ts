@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  Binary,
+  BSON,
+  type Collection,
+  Decimal128,
+  type Document,
+  Double,
+  Int32,
+  Long,
+  MongoClient,
+  type MongoServerError,
+  ObjectId,
+} from 'mongodb';
+import { type RunningMongoServer, startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
+
+describe('embedded MongoDB wire-protocol server, through the official driver', () => {
+  let server: RunningMongoServer;
+  let client: MongoClient;
+  let n = 0;
+  const fresh = (): Collection => client.db('server_test').collection(`c${n++}`);
+
+  before(async () => {
+    server = await startMongoServer();
+    client = await new MongoClient(server.uri).connect();
+  });
+  after(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('answers the handshake and ping', async () => {
+    assert.deepEqual(await client.db('admin').command({ ping: 1 }), { ok: 1 });
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    assert.equal(info.version, '7.0.0');
+  });
+
+  it('finds with filter, sort, skip, limit and projection', async () => {
+    const c = fresh();
+    await c.insertMany([5, 3, 9, 1, 7].map((v) => ({ v: new Int32(v), name: `n${v}`, extra: true })));
+    const docs = await c
+      .find({ v: { $gte: 3 } }, { projection: { _id: 0, v: 1 } })
+      .sort({ v: -1 })
+      .skip(1)
+      .limit(2)
+      .toArray();
+    assert.deepEqual(docs, [{ v: 7 }, { v: 5 }]);
+  });
+
+  it('getMore returns the rest of a sorted range in batches, every document exactly once', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 2_345 }, (_, i) => ({ i: new Int32(i) })));
+    const seen: number[] = [];
+    for await (const doc of c.find({}, { batchSize: 100 }).sort({ _id: 1 })) seen.push(doc.i as number);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 2_345 }, (_, i) => i),
+    );
+  });
+
+  it('kills a cursor so getMore on it fails', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 50 }, (_, i) => ({ i })));
+    const first = await c.db.command({ find: c.collectionName, batchSize: 10 });
+    const id = first.cursor.id as Long;
+    const killed = await c.db.command({ killCursors: c.collectionName, cursors: [id] });
+    assert.equal(killed.cursorsKilled.length, 1);
+    await assert.rejects(
+      c.db.command({ getMore: id, collection: c.collectionName }),
+      (e: MongoServerError) => e.code === 43,
+    );
+  });
+
+  it('counts and aggregates with $match, $group and $sort', async () => {
+    const c = fresh();
+    await c.insertMany([
+      { type: 'Asset', amount: 10 },
+      { type: 'Asset', amount: 5 },
+      { type: 'Liability', amount: 7 },
+    ]);
+    assert.equal(await c.countDocuments({ type: 'Asset' }), 2);
+    assert.equal(await c.countDocuments({}), 3);
+    const groups = await c
+      .aggregate([
+        { $match: { amount: { $gt: 1 } } },
+        { $group: { _id: '$type', total: { $sum: '$amount' } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    assert.deepEqual(groups, [
+      { _id: 'Asset', total: 15 },
+      { _id: 'Liability', total: 7 },
+    ]);
+  });
+
+  it('lists collections and databases', async () => {
+    const c = fresh();
+    await c.insertOne({ a: 1 });
+    const names = (await c.db.listCollections({}, { nameOnly: true }).toArray()).map((x) => x.name);
+    assert.ok(names.includes(c.collectionName));
+    const dbs = await client.db('admin').admin().listDatabases();
+    assert.ok(dbs.databases.some((d) => d.name === 'server_test'));
+  });
+
+  it('updates, upserts and deletes', async () => {
+    const c = fresh();
+    await c.insertMany([
+      { k: 1, s: 'a' },
+      { k: 2, s: 'b' },
+      { k: 3, s: 'c' },
+    ]);
+    const updated = await c.updateOne({ k: 2 }, { $set: { s: 'B' }, $inc: { n: 1 } });
+    assert.equal(updated.modifiedCount, 1);
+    const upserted = await c.updateOne({ k: 4 }, { $set: { s: 'd' } }, { upsert: true });
+    assert.ok(upserted.upsertedId instanceof ObjectId);
+    const deleted = await c.deleteMany({ k: { $in: [1, 3] } });
+    assert.equal(deleted.deletedCount, 2);
+    assert.deepEqual(
+      await c
+        .find({}, { projection: { _id: 0 } })
+        .sort({ k: 1 })
+        .toArray(),
+      [
+        { k: 2, s: 'B', n: 1 },
+        { k: 4, s: 'd' },
+      ],
+    );
+  });
+
+  it('refuses a duplicate _id with error 11000', async () => {
+    const c = fresh();
+    const id = new ObjectId();
+    await c.insertOne({ _id: id });
+    await assert.rejects(c.insertOne({ _id: id }), (e: MongoServerError) => e.code === 11000);
+  });
+
+  it('returns every BSON type exactly as inserted', async () => {
+    const c = fresh();
+    const doc: Document = {
+      _id: new ObjectId('68ca9aca193e5d257e046f22'),
+      int: new Int32(7),
+      long: Long.fromString('9223372036854775807'),
+      double: new Double(1),
+      decimal: Decimal128.fromString('12345678901234567890.1234'),
+      date: new Date('2025-05-31T00:00:00Z'),
+      binary: new Binary(Buffer.from([0, 1, 2])),
+      nested: { lines: [{ debit: Decimal128.fromString('500.00') }, null] },
+      flag: false,
+      nothing: null,
+    };
+    await c.insertOne(doc);
+    const back = await c.findOne({}, { promoteValues: false, promoteLongs: false });
+    assert.equal(
+      BSON.EJSON.stringify(back, { relaxed: false }),
+      BSON.EJSON.stringify(doc, { relaxed: false }),
+    );
+  });
+
+  it('orders numbers across BSON types and ObjectIds by bytes', async () => {
+    const c = fresh();
+    await c.insertMany([
+      { v: Decimal128.fromString('2.5') },
+      { v: new Int32(3) },
+      { v: Long.fromNumber(1) },
+      { v: new Double(2) },
+      { v: 'text' },
+    ]);
+    const ordered = await c.find({}, { promoteValues: false }).sort({ v: 1 }).toArray();
+    assert.deepEqual(
+      ordered.map((d) => String(d.v)),
+      ['1', '2', '2.5', '3', 'text'],
+    );
+    const ids = ['ffffffffffffffffffffffff', '000000000000000000000000', '0a0000000000000000000000'];
+    const d = fresh();
+    await d.insertMany(ids.map((hex) => ({ _id: new ObjectId(hex) })));
+    const sorted = (await d.find({ _id: { $gt: new ObjectId('000000000000000000000000') } }).toArray()).map(
+      (x) => x._id.toHexString(),
+    );
+    assert.deepEqual(sorted, ['0a0000000000000000000000', 'ffffffffffffffffffffffff']);
+  });
+
+  it('breaks equal timestamps by _id in a compound range', async () => {
+    const c = fresh();
+    const t = new Date('2025-06-01T00:00:00Z');
+    const ids = [3, 1, 2].map((i) => new ObjectId(i.toString(16).padStart(24, '0')));
+    await c.insertMany(ids.map((_id) => ({ _id, updatedAt: t })));
+    const after1 = await c
+      .find({ $or: [{ updatedAt: { $gt: t } }, { updatedAt: t, _id: { $gt: ids[1] } }] })
+      .sort({ updatedAt: 1, _id: 1 })
+      .toArray();
+    assert.deepEqual(
+      after1.map((d) => d._id.toHexString().slice(-1)),
+      ['2', '3'],
+    );
+  });
+
+  it('answers an unknown command with CommandNotFound (59) and a refused stage with NotImplemented', async () => {
+    await assert.rejects(
+      client.db('x').command({ splitVector: 'x.y' }),
+      (e: MongoServerError) => e.code === 59,
+    );
+    await assert.rejects(
+      fresh()
+        .aggregate([{ $bucketAuto: { groupBy: '$_id', buckets: 2 } }])
+        .toArray(),
+      (e: MongoServerError) => e.code === 238,
+    );
+  });
+
+  it('reads a message that arrives in pieces', async () => {
+    const body = BSON.serialize({ ping: 1, $db: 'admin' });
+    const message = Buffer.alloc(21 + body.length);
+    message.writeInt32LE(message.length, 0);
+    message.writeInt32LE(7, 4);
+    message.writeInt32LE(2013, 12);
+    Buffer.from(body).copy(message, 21);
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.write(message.subarray(0, 10));
+        setTimeout(() => socket.write(message.subarray(10)), 20);
+      });
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data);
+      });
+      socket.once('error', reject);
+    });
+    assert.equal(reply.readInt32LE(8), 7, 'responseTo');
+    assert.deepEqual(BSON.deserialize(reply.subarray(21)), { ok: 1 });
+  });
+});
