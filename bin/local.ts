@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { commitRun, type RunSummary } from '../lambdas/commit/commit-run.ts';
 import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
 import { planRun } from '../lambdas/plan/plan-run.ts';
+import { logger } from '../lambdas/shared/logger.ts';
 import type { ChunkSpec, PipelineContext } from '../lambdas/shared/pipeline-context.ts';
 import { resolveConfig } from '../lib/config/index.ts';
 import { FsObjectStore } from '../lib/local/fs-object-store.ts';
@@ -19,7 +20,7 @@ import { startMongoServer } from '../lib/local/mongo-server/index.ts';
 import { seedDatabase } from '../lib/local/sample-data/index.ts';
 import { buildTableModel } from '../lib/model/index.ts';
 
-const USAGE = 'usage: npm run local -- [--json] [--fresh] [--journal-entries N] [--dir PATH]';
+const USAGE = 'usage: npm run local -- [--json] [--fresh] [--verbose] [--journal-entries N] [--dir PATH]';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     fresh: { type: 'boolean', default: false },
     'journal-entries': { type: 'string', default: '1000' },
     dir: { type: 'string', default: '.local' },
+    verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -41,8 +43,8 @@ if (!Number.isInteger(journalEntries) || journalEntries < 0) {
 
 const root = values.dir;
 if (values.fresh) await rm(root, { recursive: true, force: true });
-// Quiet structured logs unless asked for; the summary is the output.
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// The summary is the output; structured logs only with --verbose (they would also break --json).
+if (!values.verbose) logger.setLogLevel('WARN');
 
 const config = resolveConfig();
 const externalUri = process.env.MONGO_URI;
@@ -64,10 +66,8 @@ const context: PipelineContext = {
 };
 
 try {
-  const runId = `local-${new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}`;
+  // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
+  const runId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
   const plan = await planRun({ runId }, context);
   if (plan.status === 'ALREADY_RUNNING') {
     console.error(
