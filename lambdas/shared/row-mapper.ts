@@ -1,9 +1,9 @@
-import { Binary, BSON, type Document, ObjectId } from 'mongodb';
+import { Binary, BSON, type Decimal128, type Document, ObjectId } from 'mongodb';
 
 const { EJSON } = BSON;
 
 import type { Field, FieldType, Table } from '../../lib/model/index.ts';
-import { toUnscaled } from './decimal.ts';
+import { type DecimalResult, decimal128ToUnscaled, toUnscaled } from './decimal.ts';
 
 /** A raw row: values already in the physical form the Parquet writer stores. */
 export type RawRow = Record<string, unknown>;
@@ -115,9 +115,11 @@ function convert(
     case 'primitive':
       return convertPrimitive(value, type.name, fail);
     case 'decimal': {
-      const text = numericText(value);
-      if (text === undefined) return fail(`decimal(${type.precision}, ${type.scale})`);
-      const result = toUnscaled(text, type.precision, type.scale);
+      const result =
+        bsonType(value) === 'Decimal128'
+          ? decimal128ToUnscaled((value as Decimal128).bytes, type.precision, type.scale, () => String(value))
+          : decimalFromNumber(value, type.precision, type.scale);
+      if (result === undefined) return fail(`decimal(${type.precision}, ${type.scale})`);
       if (!result.ok) {
         errors.push(`field '${path}': ${result.reason}`);
         return null;
@@ -155,20 +157,19 @@ function convert(
   }
 }
 
-/** Exact decimal text of a numeric BSON value, or undefined if it is not a number. */
-function numericText(value: unknown): string | undefined {
+/** Exact conversion of an integer or double to a decimal; undefined when the value is not a number. */
+function decimalFromNumber(value: unknown, precision: number, scale: number): DecimalResult | undefined {
   switch (bsonType(value)) {
-    case 'Decimal128':
     case 'Long':
     case 'Int32':
-      return String(value);
+      return toUnscaled(String(value), precision, scale);
     case 'Double': {
       // The shortest text that round-trips is what the application wrote (500.1, not 500.1000000000000227).
       const n = (value as { value: number }).value;
-      return Number.isFinite(n) ? String(n) : undefined;
+      return Number.isFinite(n) ? toUnscaled(String(n), precision, scale) : undefined;
     }
     case 'number':
-      return Number.isFinite(value as number) ? String(value) : undefined;
+      return Number.isFinite(value as number) ? toUnscaled(String(value), precision, scale) : undefined;
     default:
       return undefined;
   }

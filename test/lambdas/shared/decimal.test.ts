@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatUnscaled, toUnscaled } from '../../../lambdas/shared/decimal.ts';
+import { Decimal128 } from 'mongodb';
+import { decimal128ToUnscaled, formatUnscaled, toUnscaled } from '../../../lambdas/shared/decimal.ts';
 
 const ok = (text: string) => {
   const result = toUnscaled(text, 18, 4);
@@ -48,5 +49,33 @@ describe('exact decimal conversion', () => {
     assert.equal(formatUnscaled(5_000_000n, 4), '500.0000');
     assert.equal(formatUnscaled(-1n, 4), '-0.0001');
     assert.equal(formatUnscaled(42n, 0), '42');
+  });
+
+  it('reads Decimal128 bytes exactly as it reads their text', () => {
+    const samples = [
+      '500.00',
+      '0',
+      '-0.0001',
+      '-12345678901234.5678',
+      '1E+3',
+      '5.00E+2',
+      '0.00001',
+      '1.23456',
+      '100000000000000',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '99999999999999.9999',
+      '1E-6176',
+      '9.999999999999999999999999999999999E+6144',
+    ];
+    for (const text of samples) {
+      const decimal = Decimal128.fromString(text);
+      assert.deepEqual(
+        decimal128ToUnscaled(decimal.bytes, 18, 4, () => decimal.toString()),
+        toUnscaled(decimal.toString(), 18, 4),
+        text,
+      );
+    }
   });
 });
