@@ -32,32 +32,29 @@ export class S3ObjectStore implements ObjectStore {
   ) {}
 
   async putJson(key: string, value: unknown): Promise<void> {
+    await this.putJsonObject(key, value, false);
+  }
+
+  async putJsonIfAbsent(key: string, value: unknown): Promise<boolean> {
+    try {
+      await this.putJsonObject(key, value, true);
+      return true;
+    } catch (error) {
+      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) return false;
+      throw error;
+    }
+  }
+
+  private async putJsonObject(key: string, value: unknown, onlyIfAbsent: boolean): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
         Body: JSON.stringify(value),
         ContentType: 'application/json',
+        ...(onlyIfAbsent ? { IfNoneMatch: '*' } : {}),
       }),
     );
-  }
-
-  async putJsonIfAbsent(key: string, value: unknown): Promise<boolean> {
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: JSON.stringify(value),
-          ContentType: 'application/json',
-          IfNoneMatch: '*',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 412) return false;
-      throw error;
-    }
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parquetReadObjects } from 'hyparquet';
@@ -12,6 +12,7 @@ import { DynamoRunStateStore } from '../../lambdas/shared/run-state.ts';
 import { mongoUriFromSecret } from '../../lambdas/shared/secrets.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../lib/config/index.ts';
 import { buildTableModel } from '../../lib/model/index.ts';
+import { createRunStateTable } from '../support/run-state-table.ts';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/services.ts';
 import { runPythonJson } from '../support/venv-python.ts';
 
@@ -50,14 +51,7 @@ export async function createFixture(
   const secretName = `ledgerlake/${uniqueName('mongo')}`;
   const database = uniqueName('fq').replaceAll('-', '_');
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: table,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createRunStateTable(dynamo, table);
   await secrets.send(
     new CreateSecretCommand({ Name: secretName, SecretString: JSON.stringify({ uri: mongoUri }) }),
   );

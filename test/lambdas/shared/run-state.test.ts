@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoRunStateStore, type RunStateStore } from '../../../lambdas/shared/run-state.ts';
 import { FsRunStateStore } from '../../../lib/local/fs-run-state.ts';
+import { createRunStateTable } from '../../support/run-state-table.ts';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../../support/services.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -20,14 +21,7 @@ const implementations: { name: string; create(): Promise<RunStateStore> }[] = [
       const dynamo = new DynamoDBClient(motoClientConfig(await motoEndpoint()));
       cleanups.push(async () => dynamo.destroy());
       const table = uniqueName('run-state');
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: table,
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      await createRunStateTable(dynamo, table);
       return new DynamoRunStateStore(dynamo, table, 'fq_app');
     },
   },
