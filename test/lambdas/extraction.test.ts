@@ -94,6 +94,35 @@ for (const server of servers) {
       await mongo.close();
     });
 
+    it('never writes the MongoDB URI from the secret to a log', async () => {
+      const f = await fixture();
+      await journal(f).insertMany(entries(server.money, 0, 150));
+      const written: string[] = [];
+      const original = process.stdout.write.bind(process.stdout);
+      const originalErr = process.stderr.write.bind(process.stderr);
+      const capture = (chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      };
+      process.stdout.write = capture as typeof process.stdout.write;
+      process.stderr.write = capture as typeof process.stderr.write;
+      try {
+        await runOnce(f, 'run-secret');
+      } finally {
+        process.stdout.write = original;
+        process.stderr.write = originalErr;
+      }
+      const host = new URL(mongo.uri.replace(/^mongodb:/, 'http:')).host;
+      assert.ok(
+        written.some((line) => line.includes('chunk extracted')),
+        'the run logged nothing to check',
+      );
+      assert.deepEqual(
+        written.filter((line) => line.includes(host) || line.includes('mongodb://')),
+        [],
+      );
+    });
+
     it('reads every document exactly once across chunks, including equal timestamps at chunk edges', async () => {
       const f = await fixture();
       await journal(f).insertMany(entries(server.money, 0, 1_050));
