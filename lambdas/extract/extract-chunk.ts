@@ -51,7 +51,8 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
   try {
     for await (const doc of cursor) {
       const { row, errors } = mapper.map(doc, stamp);
-      await stager.add(row);
+      const flushing = stager.add(row);
+      if (flushing !== undefined) await flushing;
       documents++;
       if (errors.length > 0) {
         quarantined++;
