@@ -8,7 +8,7 @@ import {
   type PipelineContext,
 } from '../shared/pipeline-context.ts';
 import { decodeBound, keySort, rangeFilter } from '../shared/range-key.ts';
-import { RowMapper } from '../shared/row-mapper.ts';
+import { DOC_EJSON_COLUMN, RowMapper } from '../shared/row-mapper.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 /**
@@ -32,6 +32,7 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     keyFor: (part) => stagingLayout.dataFile(app, chunk.collection, runId, chunk.index, part),
     upload: (path, key) => context.store.uploadFile(path, key),
     fileRows: extraction.stagingFileRows,
+    opaqueColumns: [DOC_EJSON_COLUMN],
   });
 
   const filter = rangeFilter(

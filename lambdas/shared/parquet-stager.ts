@@ -22,6 +22,12 @@ export interface ParquetStagerProps {
   /** Rows per file; the next row starts a new file. */
   readonly fileRows: number;
   /**
+   * Columns whose values are unique blobs (the whole document as JSON): written
+   * plainly, without a dictionary attempt or min/max statistics no reader uses.
+   * @default - none
+   */
+  readonly opaqueColumns?: readonly string[];
+  /**
    * Rows buffered before a row group is encoded and flushed to disk. This is
    * what bounds memory, whatever the chunk size.
    * @default 10000
@@ -39,6 +45,7 @@ export class ParquetStager {
   private readonly rowGroupRows: number;
   private readonly schema;
   private readonly columnNames: readonly string[];
+  private readonly opaque: ReadonlySet<string>;
   private columns: unknown[][] = [];
   private writer: ParquetWriter | undefined;
   private localPath = '';
@@ -50,6 +57,7 @@ export class ParquetStager {
     this.rowGroupRows = props.rowGroupRows ?? 10_000;
     this.schema = parquetSchema(props.table);
     this.columnNames = props.table.fields.map((f) => f.name);
+    this.opaque = new Set(props.opaqueColumns ?? []);
     this.resetBuffers();
   }
 
@@ -93,7 +101,11 @@ export class ParquetStager {
     const rows = (this.columns[0] as unknown[]).length;
     if (rows === 0 || this.writer === undefined) return;
     await this.writer.write({
-      columnData: this.columnNames.map((name, i) => ({ name, data: this.columns[i] as unknown[] })),
+      columnData: this.columnNames.map((name, i) => ({
+        name,
+        data: this.columns[i] as unknown[],
+        ...(this.opaque.has(name) ? { encoding: 'PLAIN' as const, statistics: false } : {}),
+      })),
       rowGroupSize: rows,
     });
     this.resetBuffers();

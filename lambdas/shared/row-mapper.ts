@@ -23,7 +23,9 @@ export interface RunStamp {
 const MS_PER_DAY = 86_400_000;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-const RAW_METADATA_COLUMNS = new Set(['_id', 'ingest_ts', '_run_id', '_doc_ejson', '_mapping_errors']);
+/** The raw column holding the whole document as canonical Extended JSON. */
+export const DOC_EJSON_COLUMN = '_doc_ejson';
+const RAW_METADATA_COLUMNS = new Set(['_id', 'ingest_ts', '_run_id', DOC_EJSON_COLUMN, '_mapping_errors']);
 
 /**
  * Maps one BSON document (read with `promoteValues: false`, so Int32, Long,
@@ -48,7 +50,7 @@ export class RowMapper {
       _id: idText(doc._id),
       ingest_ts: stamp.ingestTsMicros,
       _run_id: stamp.runId,
-      _doc_ejson: EJSON.stringify(doc, { relaxed: false }),
+      [DOC_EJSON_COLUMN]: EJSON.stringify(doc, { relaxed: false }),
     };
     for (const field of this.sourceFields) {
       row[field.name] = convert(
@@ -76,6 +78,16 @@ function sourceName(field: Field): string {
 export function idText(id: unknown): string {
   if (id instanceof ObjectId) return id.toHexString();
   return EJSON.stringify({ v: id }, { relaxed: false }).slice(5, -1);
+}
+
+/** A value of the wrong type; a class so the common, matching case allocates nothing. */
+class Mismatch {
+  constructor(readonly expected: string) {}
+}
+
+function mismatch(errors: string[], path: string, expected: string, value: unknown): null {
+  errors.push(`field '${path}': expected ${expected}, got ${describe(value)}`);
+  return null;
 }
 
 function bsonType(value: unknown): string {
@@ -107,19 +119,18 @@ function convert(
     if (required) errors.push(`field '${path}' is required but missing`);
     return null;
   }
-  const fail = (expected: string): null => {
-    errors.push(`field '${path}': expected ${expected}, got ${describe(value)}`);
-    return null;
-  };
   switch (type.kind) {
-    case 'primitive':
-      return convertPrimitive(value, type.name, fail);
+    case 'primitive': {
+      const converted = convertPrimitive(value, type.name);
+      return converted instanceof Mismatch ? mismatch(errors, path, converted.expected, value) : converted;
+    }
     case 'decimal': {
       const result =
         bsonType(value) === 'Decimal128'
           ? decimal128ToUnscaled((value as Decimal128).bytes, type.precision, type.scale, () => String(value))
           : decimalFromNumber(value, type.precision, type.scale);
-      if (result === undefined) return fail(`decimal(${type.precision}, ${type.scale})`);
+      if (result === undefined)
+        return mismatch(errors, path, `decimal(${type.precision}, ${type.scale})`, value);
       if (!result.ok) {
         errors.push(`field '${path}': ${result.reason}`);
         return null;
@@ -127,13 +138,13 @@ function convert(
       return result.unscaled;
     }
     case 'list': {
-      if (!Array.isArray(value)) return fail('an array');
+      if (!Array.isArray(value)) return mismatch(errors, path, 'an array', value);
       return value.map((element, i) =>
         convert(element, type.element, `${path}[${i}]`, type.elementRequired, errors, undeclared),
       );
     }
     case 'struct': {
-      if (bsonType(value) !== 'document') return fail('a document');
+      if (bsonType(value) !== 'document') return mismatch(errors, path, 'a document', value);
       const doc = value as Document;
       const out: Record<string, unknown> = {};
       for (const child of type.fields) {
@@ -175,7 +186,7 @@ function decimalFromNumber(value: unknown, precision: number, scale: number): De
   }
 }
 
-function convertPrimitive(value: unknown, name: string, fail: (expected: string) => null): unknown {
+function convertPrimitive(value: unknown, name: string): unknown {
   const type = bsonType(value);
   switch (name) {
     case 'string':
@@ -183,23 +194,23 @@ function convertPrimitive(value: unknown, name: string, fail: (expected: string)
       if (type === 'ObjectId') return (value as ObjectId).toHexString();
       // Integer codes (account 1000) become their exact decimal text.
       if (type === 'Int32' || type === 'Long') return String(value);
-      return fail('a string');
+      return new Mismatch('a string');
     case 'boolean':
-      return type === 'boolean' ? value : fail('a boolean');
+      return type === 'boolean' ? value : new Mismatch('a boolean');
     case 'int': {
       const n = integerValue(value);
       return n !== undefined && n >= BigInt(INT32_MIN) && n <= BigInt(INT32_MAX)
         ? Number(n)
-        : fail('a 32-bit integer');
+        : new Mismatch('a 32-bit integer');
     }
     case 'long': {
       const n = integerValue(value);
-      return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : fail('a 64-bit integer');
+      return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : new Mismatch('a 64-bit integer');
     }
     case 'double': {
       if (type === 'Double' || type === 'Int32') return Number((value as { value: number }).value);
       if (type === 'number') return value;
-      return fail('a number');
+      return new Mismatch('a number');
     }
     case 'date': {
       if (value instanceof Date && !Number.isNaN(value.getTime()))
@@ -208,17 +219,17 @@ function convertPrimitive(value: unknown, name: string, fail: (expected: string)
         const ms = Date.parse(`${value as string}T00:00:00Z`);
         if (!Number.isNaN(ms)) return ms / MS_PER_DAY;
       }
-      return fail("a Date or a 'YYYY-MM-DD' string");
+      return new Mismatch("a Date or a 'YYYY-MM-DD' string");
     }
     case 'timestamp':
     case 'timestamptz':
       if (value instanceof Date && !Number.isNaN(value.getTime())) return BigInt(value.getTime()) * 1000n;
-      return fail('a Date');
+      return new Mismatch('a Date');
     case 'binary':
       if (value instanceof Binary) return value.value();
-      return fail('binary data');
+      return new Mismatch('binary data');
     default:
-      return fail(name);
+      return new Mismatch(name);
   }
 }
 

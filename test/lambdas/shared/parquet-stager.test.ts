@@ -54,6 +54,7 @@ describe('Parquet staging', () => {
       },
       fileRows: 10_000,
       rowGroupRows: 3_000,
+      opaqueColumns: ['_doc_ejson'],
     });
     for (let i = 0; i < 25_000; i++) await stager.add(row(i));
     const files = await stager.finish();
@@ -74,6 +75,12 @@ describe('Parquet staging', () => {
       metadata.row_groups.map((g) => Number(g.num_rows)),
       [3_000, 3_000, 3_000, 1_000],
     );
+    const chunkOf = (name: string) =>
+      metadata.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema.join('.') === name)?.meta_data;
+    assert.ok(chunkOf('_doc_ejson') !== undefined && chunkOf('entry_id') !== undefined);
+    assert.equal(chunkOf('_doc_ejson')?.statistics, undefined, 'no min/max for the document blob');
+    assert.ok(!chunkOf('_doc_ejson')?.encodings.includes('RLE_DICTIONARY'));
+    assert.ok(chunkOf('entry_id')?.statistics !== undefined);
     const rows = await parquetReadObjects({ file, rowStart: 0, rowEnd: 2 });
     assert.equal(rows[0]?.entry_id, 'JE11000');
   });
