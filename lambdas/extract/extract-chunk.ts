@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { DOC_EJSON_COLUMN } from '../../lib/model/index.ts';
 import { logger } from '../shared/logger.ts';
 import { ParquetStager } from '../shared/parquet-stager.ts';
 import {
@@ -8,7 +9,7 @@ import {
   type PipelineContext,
 } from '../shared/pipeline-context.ts';
 import { decodeBound, keySort, rangeFilter } from '../shared/range-key.ts';
-import { DOC_EJSON_COLUMN, RowMapper } from '../shared/row-mapper.ts';
+import { RowMapper } from '../shared/row-mapper.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 /**

@@ -62,11 +62,3 @@ function scaleExactly(
   }
   return { ok: true, unscaled: negative ? -unscaled : unscaled };
 }
-
-/** The text of an unscaled decimal: `formatUnscaled(5005000n, 4)` → '500.5000'. */
-export function formatUnscaled(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return negative ? `-${whole}` : whole;
-}

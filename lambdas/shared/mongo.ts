@@ -15,10 +15,3 @@ export function sharedMongoClient(uri: string): Promise<MongoClient> {
   }
   return pending;
 }
-
-/** Closes every shared client (tests and the local runner call this at the end). */
-export async function closeSharedMongoClients(): Promise<void> {
-  const all = [...clients.values()];
-  clients.clear();
-  await Promise.allSettled(all.map(async (p) => (await p).close()));
-}

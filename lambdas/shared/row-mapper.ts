@@ -2,7 +2,14 @@ import { Binary, BSON, type Decimal128, type Document, ObjectId } from 'mongodb'
 
 const { EJSON } = BSON;
 
-import type { Field, FieldType, Table } from '../../lib/model/index.ts';
+import {
+  DOC_EJSON_COLUMN,
+  type Field,
+  type FieldType,
+  RAW_ID,
+  RAW_METADATA,
+  type Table,
+} from '../../lib/model/index.ts';
 import { type DecimalResult, decimal128ToUnscaled, toUnscaled } from './decimal.ts';
 
 /** A raw row: values already in the physical form the Parquet writer stores. */
@@ -23,9 +30,7 @@ export interface RunStamp {
 const MS_PER_DAY = 86_400_000;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-/** The raw column holding the whole document as canonical Extended JSON. */
-export const DOC_EJSON_COLUMN = '_doc_ejson';
-const RAW_METADATA_COLUMNS = new Set(['_id', 'ingest_ts', '_run_id', DOC_EJSON_COLUMN, '_mapping_errors']);
+const RAW_METADATA_COLUMNS = new Set([RAW_ID.name, ...RAW_METADATA.map((c) => c.name)]);
 
 /**
  * Maps one BSON document (read with `promoteValues: false`, so Int32, Long,

@@ -98,17 +98,3 @@ export function column(
     ...(options.sourceField === undefined ? {} : { sourceField: options.sourceField }),
   };
 }
-
-/** Iceberg's string form of a type, as used in DDL and in the table metadata JSON. */
-export function typeToString(type: IcebergType): string {
-  switch (type.kind) {
-    case 'primitive':
-      return type.name;
-    case 'decimal':
-      return `decimal(${type.precision}, ${type.scale})`;
-    case 'list':
-      return `list<${typeToString(type.element)}>`;
-    case 'struct':
-      return `struct<${type.fields.map((f) => `${f.name}: ${typeToString(f.type)}`).join(', ')}>`;
-  }
-}

@@ -13,10 +13,12 @@ export const RAW_ID = column(
   'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
   { required: true },
 );
+/** The raw column holding the whole source document as canonical Extended JSON. */
+export const DOC_EJSON_COLUMN = '_doc_ejson';
 export const RAW_METADATA: readonly ColumnSpec[] = [
   column('ingest_ts', t.timestamptz(), 'When the extraction run read the document (UTC)', { required: true }),
   column('_run_id', t.string(), 'Pipeline run that appended the row', { required: true }),
-  column('_doc_ejson', t.string(), 'The whole source document as canonical Extended JSON', {
+  column(DOC_EJSON_COLUMN, t.string(), 'The whole source document as canonical Extended JSON', {
     required: true,
   }),
   column(

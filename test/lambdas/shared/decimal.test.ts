@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Decimal128 } from 'mongodb';
-import { decimal128ToUnscaled, formatUnscaled, toUnscaled } from '../../../lambdas/shared/decimal.ts';
+import { decimal128ToUnscaled, toUnscaled } from '../../../lambdas/shared/decimal.ts';
 
 const ok = (text: string) => {
   const result = toUnscaled(text, 18, 4);
@@ -43,12 +43,6 @@ describe('exact decimal conversion', () => {
     assert.equal(reason('NaN'), 'not a finite decimal number (NaN)');
     assert.equal(reason('Infinity'), 'not a finite decimal number (Infinity)');
     assert.equal(reason('1,5'), 'not a finite decimal number (1,5)');
-  });
-
-  it('formats unscaled values back to text', () => {
-    assert.equal(formatUnscaled(5_000_000n, 4), '500.0000');
-    assert.equal(formatUnscaled(-1n, 4), '-0.0001');
-    assert.equal(formatUnscaled(42n, 0), '42');
   });
 
   it('reads Decimal128 bytes exactly as it reads their text', () => {
