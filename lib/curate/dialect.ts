@@ -1,0 +1,58 @@
+/**
+ * Where DuckDB (the local engine) and Spark SQL (Glue) differ. The silver and
+ * gold logic is written once against this interface; nothing else in the
+ * curate SQL may be engine-specific.
+ */
+export interface SqlDialect {
+  readonly name: 'duckdb' | 'spark';
+  /** `SELECT <columns>, <element alias>, <position alias> FROM <source>` with one row per array element, positions from 1. */
+  explode(source: string, columns: string, array: string, element: string, position: string): string;
+  /** A date literal. */
+  date(isoDate: string): string;
+  /** Upsert `source` into `target` on `keys`, updating or inserting every listed column. */
+  merge(target: string, source: string, keys: readonly string[], columns: readonly string[]): string;
+  /** Quoted identifier. */
+  ident(name: string): string;
+}
+
+const backtick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+const doubleQuote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+function mergeStatement(
+  ident: (name: string) => string,
+  target: string,
+  source: string,
+  keys: readonly string[],
+  columns: readonly string[],
+): string {
+  const on = keys.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ');
+  const set = columns.map((c) => `${ident(c)} = s.${ident(c)}`).join(', ');
+  const names = columns.map(ident).join(', ');
+  const values = columns.map((c) => `s.${ident(c)}`).join(', ');
+  return [
+    `MERGE INTO ${target} AS t`,
+    `USING (${source}) AS s`,
+    `ON ${on}`,
+    `WHEN MATCHED THEN UPDATE SET ${set}`,
+    `WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`,
+  ].join('\n');
+}
+
+export const duckdb: SqlDialect = {
+  name: 'duckdb',
+  // Two set-returning functions in one select list advance together: element i with subscript i.
+  explode: (source, columns, array, element, position) =>
+    `SELECT ${columns}, unnest(${array}) AS ${element}, generate_subscripts(${array}, 1) AS ${position} FROM ${source}`,
+  date: (isoDate) => `DATE '${isoDate}'`,
+  merge: (target, source, keys, columns) => mergeStatement(doubleQuote, target, source, keys, columns),
+  ident: doubleQuote,
+};
+
+export const spark: SqlDialect = {
+  name: 'spark',
+  explode: (source, columns, array, element, position) =>
+    `SELECT ${columns}, ${element}, ${position}_0 + 1 AS ${position} FROM ${source} LATERAL VIEW posexplode(${array}) exploded AS ${position}_0, ${element}`,
+  date: (isoDate) => `DATE '${isoDate}'`,
+  merge: (target, source, keys, columns) => mergeStatement(backtick, target, source, keys, columns),
+  ident: backtick,
+};
