@@ -1,0 +1,79 @@
+import type { SqlDialect } from './dialect.ts';
+
+/**
+ * The silver and gold logic, written once. Each function returns a SELECT
+ * whose columns are exactly the target table's (model order), in the given
+ * dialect; the engines MERGE its rows into the table on the model's key.
+ */
+export interface CurateInputs {
+  /** Relations holding the raw tables (a table name or a parenthesised query). */
+  readonly rawJournalEntries: string;
+  readonly rawAccounts: string;
+  readonly rawCloseTasks: string;
+  /** Only raw rows appended by this run are curated: work follows what changed. */
+  readonly runId: string;
+}
+
+const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * The latest clean version of each document the run appended: quarantined
+ * rows (mapping errors) stay in raw only.
+ */
+function latestOfRun(d: SqlDialect, raw: string, runId: string, columns: string): string {
+  return `SELECT ${columns} FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY ${d.ident('_id')} ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
+  FROM ${raw} r
+  WHERE ${d.ident('_run_id')} = ${literal(runId)} AND ${d.ident('_mapping_errors')} IS NULL
+) ranked WHERE version_rank = 1`;
+}
+
+/** The chart of accounts as of now: latest version of each account across all runs. */
+function currentAccounts(d: SqlDialect, raw: string): string {
+  return `SELECT account_id, account_name, account_type FROM (
+  SELECT account_id, account_name, account_type,
+    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
+  FROM ${raw}
+  WHERE ${d.ident('_mapping_errors')} IS NULL
+) ranked WHERE version_rank = 1`;
+}
+
+export function journalEntriesSilverSource(d: SqlDialect, inputs: CurateInputs): string {
+  const latest = latestOfRun(
+    d,
+    inputs.rawJournalEntries,
+    inputs.runId,
+    `${d.ident('_id')}, entry_id, date, description, lines, ingest_ts`,
+  );
+  const exploded = d.explode(
+    `(${latest}) latest`,
+    `${d.ident('_id')}, entry_id, date, description, ingest_ts`,
+    'lines',
+    'line',
+    'line_no',
+  );
+  return `SELECT e.${d.ident('_id')}, e.entry_id, e.date AS entry_date, e.description,
+  e.line.account_id AS account_id, a.account_name, a.account_type,
+  e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no
+FROM (${exploded}) e
+LEFT JOIN (${currentAccounts(d, inputs.rawAccounts)}) a ON a.account_id = e.line.account_id`;
+}
+
+export function closeTasksSilverSource(d: SqlDialect, inputs: CurateInputs): string {
+  return latestOfRun(
+    d,
+    inputs.rawCloseTasks,
+    inputs.runId,
+    `${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts`,
+  );
+}
+
+/** Totals of the entries this run touched, recomputed from all of their silver lines. */
+export function journalEntriesGoldSource(d: SqlDialect, silver: string, touchedEntries: string): string {
+  return `SELECT entry_id, max(entry_date) AS entry_date,
+  CAST(sum(credit) AS DECIMAL(28, 4)) AS total_credit, CAST(sum(debit) AS DECIMAL(28, 4)) AS total_debit,
+  sum(debit) = sum(credit) AS is_balanced
+FROM ${silver}
+WHERE entry_id IN (SELECT entry_id FROM ${touchedEntries})
+GROUP BY entry_id`;
+}

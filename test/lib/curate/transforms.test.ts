@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
+import { ParquetStager } from '../../../lambdas/shared/parquet-stager.ts';
+import { RowMapper } from '../../../lambdas/shared/row-mapper.ts';
+import { resolveConfig } from '../../../lib/config/index.ts';
+import { duckdb } from '../../../lib/curate/dialect.ts';
+import {
+  closeTasksSilverSource,
+  journalEntriesGoldSource,
+  journalEntriesSilverSource,
+} from '../../../lib/curate/transforms.ts';
+import { buildTableModel } from '../../../lib/model/index.ts';
+
+const model = buildTableModel(resolveConfig());
+const INGEST = 1_758_646_012_534_674n; // 2025-09-23 16:46:52.534674 UTC, as in the brief
+const money = (text: string) => Decimal128.fromString(text);
+
+/** The brief's sample documents. */
+const BRIEF: Record<string, Document[]> = {
+  accounts: [
+    {
+      _id: new ObjectId('68ca9966d436ba184c8fb201'),
+      account_id: new Int32(1000),
+      account_name: 'Cash',
+      account_type: 'Asset',
+    },
+    {
+      _id: new ObjectId('68ca9966d436ba184c8fb202'),
+      account_id: new Int32(2000),
+      account_name: 'Accounts Payable',
+      account_type: 'Liability',
+    },
+  ],
+  journal_entries: [
+    {
+      _id: new ObjectId('68ca9aca193e5d257e046f22'),
+      entry_id: 'JE1001',
+      date: new Date('2025-05-31T00:00:00Z'),
+      lines: [
+        { account_id: new Int32(1000), debit: money('500'), credit: money('0') },
+        { account_id: new Int32(2000), debit: money('0'), credit: money('500') },
+      ],
+      description: 'Vendor payment',
+    },
+  ],
+  close_tasks: [
+    {
+      _id: new ObjectId('68ca9b35193e5d257e046f25'),
+      task_id: 'T1',
+      name: 'Reconcile Cash',
+      assigned_to: 'Alice',
+      status: 'Complete',
+      due_date: new Date('2025-06-05T00:00:00Z'),
+    },
+    {
+      _id: new ObjectId('68ca9b35193e5d257e046f26'),
+      task_id: 'T2',
+      name: 'Review AP',
+      assigned_to: 'Bob',
+      status: 'In Progress',
+      due_date: new Date('2025-06-06T00:00:00Z'),
+    },
+  ],
+};
+
+describe('silver and gold transforms, DuckDB rendering, on the brief sample rows', () => {
+  let dir: string;
+  let connection: DuckDBConnection;
+  const inputs = {
+    rawJournalEntries: 'raw_journal_entries',
+    rawAccounts: 'raw_accounts',
+    rawCloseTasks: 'raw_close_tasks',
+    runId: 'run-1',
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'curate-'));
+    connection = await (await DuckDBInstance.create(':memory:')).connect();
+    for (const [collection, docs] of Object.entries(BRIEF)) {
+      const table = model.rawTableFor(collection);
+      const mapper = new RowMapper(table);
+      const file = join(dir, `${collection}.parquet`);
+      const stager = new ParquetStager({
+        table,
+        workDir: dir,
+        keyFor: () => file,
+        upload: (path) => copyFile(path, file),
+        fileRows: 1000,
+      });
+      for (const doc of docs)
+        await stager.add(mapper.map(doc, { runId: 'run-1', ingestTsMicros: INGEST }).row);
+      await stager.finish();
+      await connection.run(`CREATE VIEW raw_${collection} AS SELECT * FROM read_parquet('${file}')`);
+    }
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const rows = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
+
+  it('journal_entries_silver: one row per line joined to its account, exactly the brief rows', async () => {
+    const silver = await rows(
+      `SELECT _id, entry_id, CAST(entry_date AS VARCHAR) AS entry_date, description, account_id, account_name, account_type,
+         CAST(debit AS VARCHAR) AS debit, CAST(credit AS VARCHAR) AS credit, strftime(ingest_ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS ingest_ts, line_no
+       FROM (${journalEntriesSilverSource(duckdb, inputs)}) ORDER BY line_no`,
+    );
+    const common = {
+      _id: '68ca9aca193e5d257e046f22',
+      entry_id: 'JE1001',
+      entry_date: '2025-05-31',
+      description: 'Vendor payment',
+      ingest_ts: '2025-09-23 16:46:52.534674',
+    };
+    assert.deepEqual(silver, [
+      {
+        ...common,
+        account_id: '1000',
+        account_name: 'Cash',
+        account_type: 'Asset',
+        debit: '500.0000',
+        credit: '0.0000',
+        line_no: 1,
+      },
+      {
+        ...common,
+        account_id: '2000',
+        account_name: 'Accounts Payable',
+        account_type: 'Liability',
+        debit: '0.0000',
+        credit: '500.0000',
+        line_no: 2,
+      },
+    ]);
+  });
+
+  it('close_tasks_silver: exactly the brief rows', async () => {
+    const silver = await rows(
+      `SELECT _id, task_id, name, assigned_to, status, CAST(due_date AS VARCHAR) AS due_date FROM (${closeTasksSilverSource(duckdb, inputs)}) ORDER BY task_id`,
+    );
+    assert.deepEqual(silver, [
+      {
+        _id: '68ca9b35193e5d257e046f25',
+        task_id: 'T1',
+        name: 'Reconcile Cash',
+        assigned_to: 'Alice',
+        status: 'Complete',
+        due_date: '2025-06-05',
+      },
+      {
+        _id: '68ca9b35193e5d257e046f26',
+        task_id: 'T2',
+        name: 'Review AP',
+        assigned_to: 'Bob',
+        status: 'In Progress',
+        due_date: '2025-06-06',
+      },
+    ]);
+  });
+
+  it('journal_entries_gold: totals per entry, exactly the brief row', async () => {
+    await connection.run(`CREATE TABLE silver AS ${journalEntriesSilverSource(duckdb, inputs)}`);
+    const gold = await rows(
+      `SELECT entry_id, CAST(entry_date AS VARCHAR) AS entry_date, CAST(total_credit AS VARCHAR) AS total_credit, CAST(total_debit AS VARCHAR) AS total_debit, is_balanced
+       FROM (${journalEntriesGoldSource(duckdb, 'silver', '(SELECT entry_id FROM silver)')})`,
+    );
+    assert.deepEqual(gold, [
+      {
+        entry_id: 'JE1001',
+        entry_date: '2025-05-31',
+        total_credit: '500.0000',
+        total_debit: '500.0000',
+        is_balanced: true,
+      },
+    ]);
+  });
+
+  it('keeps only the latest version of a document appended twice in one run, and skips quarantined rows', async () => {
+    const table = model.rawTableFor('close_tasks');
+    const mapper = new RowMapper(table);
+    const file = join(dir, 'versions.parquet');
+    const stager = new ParquetStager({
+      table,
+      workDir: dir,
+      keyFor: () => file,
+      upload: (path) => copyFile(path, file),
+      fileRows: 1000,
+    });
+    const id = new ObjectId('68ca9b35193e5d257e046f27');
+    const base = { _id: id, task_id: 'T3', name: 'Accruals', assigned_to: 'Carol' };
+    for (const doc of [
+      { ...base, status: 'Not Started', updatedAt: new Date('2025-06-01T00:00:00Z') },
+      { ...base, status: 'Complete', updatedAt: new Date('2025-06-03T00:00:00Z') },
+      { ...base, status: 'In Progress', updatedAt: new Date('2025-06-02T00:00:00Z') },
+      { _id: new ObjectId('68ca9b35193e5d257e046f28'), task_id: 'T4', due_date: 'soon' },
+    ]) {
+      await stager.add(mapper.map(doc, { runId: 'run-2', ingestTsMicros: INGEST }).row);
+    }
+    await stager.finish();
+    const latest = await rows(
+      `SELECT task_id, status FROM (${closeTasksSilverSource(duckdb, { ...inputs, rawCloseTasks: `read_parquet('${file}')`, runId: 'run-2' })})`,
+    );
+    assert.deepEqual(latest, [{ task_id: 'T3', status: 'Complete' }]);
+  });
+});
