@@ -68,8 +68,11 @@ export function closeTasksSilverSource(d: SqlDialect, inputs: CurateInputs): str
   );
 }
 
-/** Totals of the entries this run touched, recomputed from all of their silver lines. */
-export function journalEntriesGoldSource(d: SqlDialect, silver: string, touchedEntries: string): string {
+/**
+ * Totals of the entries this run touched, recomputed from all of their silver
+ * lines. Plain SQL that both engines read the same way, so it takes no dialect.
+ */
+export function journalEntriesGoldSource(silver: string, touchedEntries: string): string {
   return `SELECT entry_id, max(entry_date) AS entry_date,
   CAST(sum(credit) AS DECIMAL(28, 4)) AS total_credit, CAST(sum(debit) AS DECIMAL(28, 4)) AS total_debit,
   sum(debit) = sum(credit) AS is_balanced

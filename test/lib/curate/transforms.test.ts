@@ -165,7 +165,7 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
     await connection.run(`CREATE TABLE silver AS ${journalEntriesSilverSource(duckdb, inputs)}`);
     const gold = await rows(
       `SELECT entry_id, CAST(entry_date AS VARCHAR) AS entry_date, CAST(total_credit AS VARCHAR) AS total_credit, CAST(total_debit AS VARCHAR) AS total_debit, is_balanced
-       FROM (${journalEntriesGoldSource(duckdb, 'silver', '(SELECT entry_id FROM silver)')})`,
+       FROM (${journalEntriesGoldSource('silver', '(SELECT entry_id FROM silver)')})`,
     );
     assert.deepEqual(gold, [
       {
