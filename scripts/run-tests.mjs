@@ -23,7 +23,7 @@ if (!existsSync(join(repoRoot, 'node_modules', 'tsx'))) {
 }
 // The test services come from pinned versions; the setup scripts are idempotent
 // and fast when nothing changed, so a fresh clone needs only `npm test`.
-for (const script of ['scripts/setup-python.sh', 'scripts/setup-ferretdb.sh']) {
+for (const script of ['scripts/setup-python.sh', 'scripts/setup-ferretdb.sh', 'scripts/setup-spark.sh']) {
   const setup = spawnSync('bash', [join(repoRoot, script)], { stdio: 'inherit' });
   if (setup.status !== 0) fail(`${script} failed (see above): the tests need what it installs`);
 }

@@ -132,6 +132,8 @@ export class FsCatalog {
     const temporary = `${hint}.${randomUUID()}.tmp`;
     await writeFile(temporary, String(version));
     await rename(temporary, hint);
+    // Spark's Hadoop file system keeps a checksum beside the hint; a stale one makes it warn and fall back to listing.
+    await rm(join(location, 'metadata', '.version-hint.text.crc'), { force: true });
   }
 }
 

@@ -1,0 +1,200 @@
+"""Runs one PySpark script against a local Iceberg catalog: the Spark side of the tests.
+
+usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--] SCRIPT [ARG...]
+
+test/support/spark.ts starts this with the project virtualenv's Python. The
+session matches Glue 4.0 (Spark 3.3, Iceberg 1.0.0) and has one Iceberg
+catalog, `local`, of type hadoop over DIR, so a table `local.ns.t` lives in
+DIR/ns/t. SCRIPT runs with these globals:
+
+  spark      the SparkSession
+  args       the ARGs, as strings
+  warehouse  DIR
+  rows(x)    a DataFrame or SQL text, collected as JSON-ready dicts
+  emit(x)    prints x as one line of JSON; the harness returns the last line
+
+JSON-ready means: decimals as strings that keep their scale ("12.3400"),
+timestamps as ISO 8601 in UTC, dates as ISO dates, binary as base64, NaN and
+infinities as strings; integers beyond 2^53, which JavaScript would round
+(snapshot ids), are refused: CAST them to STRING in SQL. The session and this
+process run in UTC, so the naive datetimes PySpark returns for TIMESTAMP
+columns are UTC wall-clock times.
+
+On failure the traceback (Java stack traces shortened) goes to stderr after
+FAILURE_MARKER, where the harness finds it among Spark's own log lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import decimal
+import json
+import math
+import os
+import re
+import sys
+import time
+import traceback
+from typing import Any
+
+FAILURE_MARKER = "--- spark_runner: script failed ---"
+JAVA_FRAMES_KEPT = 3
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--jar", required=True)
+    parser.add_argument("script")
+    parser.add_argument("args", nargs="*")
+    options = parser.parse_args()
+    spark = None
+    try:
+        started = time.monotonic()
+        spark = build_session(options.warehouse, options.jar)
+        print(f"spark_runner: session ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        run_script(spark, options.script, options.args, options.warehouse)
+        return 0
+    except Exception as error:  # noqa: BLE001 - whatever failed, the harness needs the traceback
+        print(FAILURE_MARKER, file=sys.stderr)
+        print(shorten_java_frames(format_failure(error)), file=sys.stderr)
+        return 1
+    finally:
+        if spark is not None:
+            spark.stop()
+
+
+def build_session(warehouse: str, jar: str) -> Any:
+    # UTC everywhere: PySpark turns TIMESTAMP values into naive datetimes in the
+    # Python process's zone, and Iceberg's day partitions are UTC days.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    # The workers must be this interpreter, so they import the same cloudpickle.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    use_python311_cloudpickle()
+
+    from pyspark.sql import SparkSession
+
+    # Spark 3.3's launcher already adds the --add-opens flags Java 17 needs.
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("ledgerlake-tests")
+        .config("spark.jars", jar)
+        .config("spark.driver.memory", "1g")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        .config("spark.sql.catalog.local", "org.apache.iceberg.spark.SparkCatalog")
+        .config("spark.sql.catalog.local.type", "hadoop")
+        .config("spark.sql.catalog.local.warehouse", warehouse)
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def use_python311_cloudpickle() -> None:
+    """PySpark 3.3 bundles cloudpickle 2.0.0, which fails on Python 3.11 code
+    objects ("IndexError: tuple index out of range") whenever a lambda or UDF
+    is shipped to the workers. cloudpickle 2.2.1 (python/requirements.txt)
+    handles 3.11; PySpark pickles only through pyspark.serializers, and the
+    workers unpickle with plain pickle, which imports what the stream names."""
+    import cloudpickle
+    import pyspark.serializers
+
+    pyspark.serializers.cloudpickle = cloudpickle
+
+
+def run_script(spark: Any, path: str, args: list[str], warehouse: str) -> None:
+    with open(path, encoding="utf-8") as file:
+        source = file.read()
+    namespace = {
+        "__name__": "__main__",
+        "__file__": path,
+        "spark": spark,
+        "args": args,
+        "warehouse": warehouse,
+        "rows": lambda data: rows(spark, data),
+        "emit": emit,
+    }
+    exec(compile(source, path, "exec"), namespace)  # noqa: S102 - running the script is the point
+
+
+def rows(spark: Any, data: Any) -> list[Any]:
+    frame = spark.sql(data) if isinstance(data, str) else data
+    return [jsonable(row) for row in frame.collect()]
+
+
+def emit(value: Any) -> None:
+    print(json.dumps(jsonable(value), allow_nan=False), flush=True)
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            # JSON.parse would round it silently; snapshot ids are the usual case.
+            raise TypeError(f"emit: {value} is beyond JavaScript's exact integers; CAST it to STRING")
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, decimal.Decimal):
+        # format "f" never switches to exponent notation and keeps the scale.
+        return format(value, "f")
+    if isinstance(value, datetime.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
+        return aware.astimezone(datetime.timezone.utc).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if hasattr(value, "asDict"):  # pyspark Row; checked before tuple, which it is
+        return {key: jsonable(item) for key, item in value.asDict().items()}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    raise TypeError(f"emit cannot turn {type(value).__name__} into JSON: {value!r}")
+
+
+def format_failure(error: Exception) -> str:
+    """The traceback from the first frame outside this file: the script's own
+    line comes first, not main() and exec()."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_frame.f_code.co_filename == __file__:
+        frames = frames.tb_next
+    return "".join(traceback.format_exception(type(error), error, frames or error.__traceback__))
+
+
+_JAVA_FRAME = re.compile(r"^\s+at \S+\(.*\)$")
+
+
+def shorten_java_frames(text: str) -> str:
+    """Keeps the first few frames of each Java stack trace, so the messages and
+    their "Caused by:" lines fit in the harness's error."""
+    kept: list[str] = []
+    run = 0
+    for line in text.splitlines():
+        if _JAVA_FRAME.match(line):
+            run += 1
+            if run <= JAVA_FRAMES_KEPT:
+                kept.append(line)
+            elif run == JAVA_FRAMES_KEPT + 1:
+                kept.append("\t...")
+        else:
+            run = 0
+            kept.append(line)
+    return "\n".join(kept)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
