@@ -1,72 +1,17 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
-import { ParquetStager } from '../../../lambdas/shared/parquet-stager.ts';
-import { RowMapper } from '../../../lambdas/shared/row-mapper.ts';
-import { resolveConfig } from '../../../lib/config/index.ts';
+import { ObjectId } from 'mongodb';
 import { duckdb } from '../../../lib/curate/dialect.ts';
 import {
   closeTasksSilverSource,
   journalEntriesGoldSource,
   journalEntriesSilverSource,
 } from '../../../lib/curate/transforms.ts';
-import { buildTableModel } from '../../../lib/model/index.ts';
-
-const model = buildTableModel(resolveConfig());
-const INGEST = 1_758_646_012_534_674n; // 2025-09-23 16:46:52.534674 UTC, as in the brief
-const money = (text: string) => Decimal128.fromString(text);
-
-/** The brief's sample documents. */
-const BRIEF: Record<string, Document[]> = {
-  accounts: [
-    {
-      _id: new ObjectId('68ca9966d436ba184c8fb201'),
-      account_id: new Int32(1000),
-      account_name: 'Cash',
-      account_type: 'Asset',
-    },
-    {
-      _id: new ObjectId('68ca9966d436ba184c8fb202'),
-      account_id: new Int32(2000),
-      account_name: 'Accounts Payable',
-      account_type: 'Liability',
-    },
-  ],
-  journal_entries: [
-    {
-      _id: new ObjectId('68ca9aca193e5d257e046f22'),
-      entry_id: 'JE1001',
-      date: new Date('2025-05-31T00:00:00Z'),
-      lines: [
-        { account_id: new Int32(1000), debit: money('500'), credit: money('0') },
-        { account_id: new Int32(2000), debit: money('0'), credit: money('500') },
-      ],
-      description: 'Vendor payment',
-    },
-  ],
-  close_tasks: [
-    {
-      _id: new ObjectId('68ca9b35193e5d257e046f25'),
-      task_id: 'T1',
-      name: 'Reconcile Cash',
-      assigned_to: 'Alice',
-      status: 'Complete',
-      due_date: new Date('2025-06-05T00:00:00Z'),
-    },
-    {
-      _id: new ObjectId('68ca9b35193e5d257e046f26'),
-      task_id: 'T2',
-      name: 'Review AP',
-      assigned_to: 'Bob',
-      status: 'In Progress',
-      due_date: new Date('2025-06-06T00:00:00Z'),
-    },
-  ],
-};
+import { stageBrief, stageDocuments } from './brief-fixture.ts';
 
 describe('silver and gold transforms, DuckDB rendering, on the brief sample rows', () => {
   let dir: string;
@@ -81,20 +26,7 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'curate-'));
     connection = await (await DuckDBInstance.create(':memory:')).connect();
-    for (const [collection, docs] of Object.entries(BRIEF)) {
-      const table = model.rawTableFor(collection);
-      const mapper = new RowMapper(table);
-      const file = join(dir, `${collection}.parquet`);
-      const stager = new ParquetStager({
-        table,
-        workDir: dir,
-        keyFor: () => file,
-        upload: (path) => copyFile(path, file),
-        fileRows: 1000,
-      });
-      for (const doc of docs)
-        await stager.add(mapper.map(doc, { runId: 'run-1', ingestTsMicros: INGEST }).row);
-      await stager.finish();
+    for (const [collection, file] of Object.entries(await stageBrief(dir))) {
       await connection.run(`CREATE VIEW raw_${collection} AS SELECT * FROM read_parquet('${file}')`);
     }
   });
@@ -179,27 +111,21 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
   });
 
   it('keeps only the latest version of a document appended twice in one run, and skips quarantined rows', async () => {
-    const table = model.rawTableFor('close_tasks');
-    const mapper = new RowMapper(table);
     const file = join(dir, 'versions.parquet');
-    const stager = new ParquetStager({
-      table,
-      workDir: dir,
-      keyFor: () => file,
-      upload: (path) => copyFile(path, file),
-      fileRows: 1000,
-    });
     const id = new ObjectId('68ca9b35193e5d257e046f27');
     const base = { _id: id, task_id: 'T3', name: 'Accruals', assigned_to: 'Carol' };
-    for (const doc of [
-      { ...base, status: 'Not Started', updatedAt: new Date('2025-06-01T00:00:00Z') },
-      { ...base, status: 'Complete', updatedAt: new Date('2025-06-03T00:00:00Z') },
-      { ...base, status: 'In Progress', updatedAt: new Date('2025-06-02T00:00:00Z') },
-      { _id: new ObjectId('68ca9b35193e5d257e046f28'), task_id: 'T4', due_date: 'soon' },
-    ]) {
-      await stager.add(mapper.map(doc, { runId: 'run-2', ingestTsMicros: INGEST }).row);
-    }
-    await stager.finish();
+    await stageDocuments(
+      'close_tasks',
+      [
+        { ...base, status: 'Not Started', updatedAt: new Date('2025-06-01T00:00:00Z') },
+        { ...base, status: 'Complete', updatedAt: new Date('2025-06-03T00:00:00Z') },
+        { ...base, status: 'In Progress', updatedAt: new Date('2025-06-02T00:00:00Z') },
+        { _id: new ObjectId('68ca9b35193e5d257e046f28'), task_id: 'T4', due_date: 'soon' },
+      ],
+      file,
+      'run-2',
+      dir,
+    );
     const latest = await rows(
       `SELECT task_id, status FROM (${closeTasksSilverSource(duckdb, { ...inputs, rawCloseTasks: `read_parquet('${file}')`, runId: 'run-2' })})`,
     );
