@@ -57,11 +57,10 @@ export class FsCatalog {
     const location = this.locationOf(table);
     const existing = await this.load(location);
     if (existing !== undefined) return existing;
+    const metadata = newTableMetadata(table, location);
     try {
-      return await this.commit(
-        { location, version: 0, metadataFile: '', metadata: newTableMetadata(table, location) },
-        newTableMetadata(table, location),
-      );
+      // Version 0 is "no table yet": committing version 1 creates it, and a racing creator loses cleanly.
+      return await this.commit({ location, version: 0, metadataFile: '', metadata }, metadata);
     } catch (error) {
       if (error instanceof CommitConflictError) return (await this.load(location)) as LoadedTable;
       throw error;
