@@ -11,7 +11,7 @@ DIR/ns/t. SCRIPT runs with these globals:
   args       the ARGs, as strings
   warehouse  DIR
   rows(x)    a DataFrame or SQL text, collected as JSON-ready dicts
-  emit(x)    prints x as one line of JSON; the harness returns the last line
+  emit(x)    prints x as one marked line of JSON; the harness returns the last one
 
 JSON-ready means: decimals as strings that keep their scale ("12.3400"),
 timestamps as ISO 8601 in UTC, dates as ISO dates, binary as base64, NaN and
@@ -133,8 +133,12 @@ def rows(spark: Any, data: Any) -> list[Any]:
     return [jsonable(row) for row in frame.collect()]
 
 
+# Marks the result line: the JVM may print to stdout after it (stack traces at shutdown).
+RESULT_MARKER = "@@ledgerlake-result@@ "
+
+
 def emit(value: Any) -> None:
-    print(json.dumps(jsonable(value), allow_nan=False), flush=True)
+    print(RESULT_MARKER + json.dumps(jsonable(value), allow_nan=False), flush=True)
 
 
 def jsonable(value: Any) -> Any:

@@ -27,8 +27,8 @@ export interface SparkOptions {
 }
 
 /**
- * Runs a PySpark script in a fresh local Spark session and returns the last line
- * it printed, parsed as JSON. Spark takes seconds to start, so put every check
+ * Runs a PySpark script in a fresh local Spark session and returns the last
+ * value it passed to `emit`, parsed as JSON. Spark takes seconds to start, so put every check
  * that needs Spark into one script.
  *
  * The script sees `spark`, `args`, `warehouse`, `rows(df_or_sql)` and `emit(value)`;
@@ -48,7 +48,7 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
     const args = [RUNNER, '--warehouse', options.warehouse, '--jar', ICEBERG_JAR, '--', scriptFile];
     const { code, stdout, stderr } = await runProcess(python, [...args, ...(options.args ?? [])], scratch);
     if (code !== 0) throw new Error(`Spark script failed (exit code ${code}):\n${failureText(stderr)}`);
-    return parseLastLine<T>(stdout);
+    return parseResult<T>(stdout);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -98,15 +98,16 @@ function failureText(stderr: string): string {
   return text.trim().slice(-ERROR_TAIL_CHARS);
 }
 
-function parseLastLine<T>(stdout: string): T {
-  const lines = stdout.split('\n').filter((line) => line.trim() !== '');
+/** Must match RESULT_MARKER in python/spark_runner.py. */
+const RESULT_MARKER = '@@ledgerlake-result@@ ';
+
+function parseResult<T>(stdout: string): T {
+  const lines = stdout.split('\n').filter((line) => line.startsWith(RESULT_MARKER));
   const last = lines.at(-1);
-  if (last === undefined) throw new Error('the Spark script printed nothing: end it with emit(result)');
-  try {
-    return JSON.parse(last) as T;
-  } catch {
+  if (last === undefined) {
     throw new Error(
-      `the Spark script's last line is not JSON (end it with emit(result)): ${last.slice(0, 500)}`,
+      `the Spark script emitted no result (end it with emit(result)); stdout ended with: ${stdout.slice(-500)}`,
     );
   }
+  return JSON.parse(last.slice(RESULT_MARKER.length)) as T;
 }
