@@ -88,3 +88,61 @@ export async function stageBrief(dir: string): Promise<Record<string, string>> {
   }
   return files;
 }
+
+const ENTRY = {
+  _id: '68ca9aca193e5d257e046f22',
+  entry_id: 'JE1001',
+  entry_date: '2025-05-31',
+  description: 'Vendor payment',
+};
+
+/** The brief's silver and gold tables, values as text so decimals compare exactly. */
+export const BRIEF_EXPECTED = {
+  journalEntriesSilver: [
+    {
+      ...ENTRY,
+      account_id: '1000',
+      account_name: 'Cash',
+      account_type: 'Asset',
+      debit: '500.0000',
+      credit: '0.0000',
+      line_no: 1,
+    },
+    {
+      ...ENTRY,
+      account_id: '2000',
+      account_name: 'Accounts Payable',
+      account_type: 'Liability',
+      debit: '0.0000',
+      credit: '500.0000',
+      line_no: 2,
+    },
+  ],
+  closeTasksSilver: [
+    {
+      _id: '68ca9b35193e5d257e046f25',
+      task_id: 'T1',
+      name: 'Reconcile Cash',
+      assigned_to: 'Alice',
+      status: 'Complete',
+      due_date: '2025-06-05',
+    },
+    {
+      _id: '68ca9b35193e5d257e046f26',
+      task_id: 'T2',
+      name: 'Review AP',
+      assigned_to: 'Bob',
+      status: 'In Progress',
+      due_date: '2025-06-06',
+    },
+  ],
+  journalEntriesGold: [
+    {
+      entry_id: 'JE1001',
+      entry_date: '2025-05-31',
+      total_credit: '500.0000',
+      total_debit: '500.0000',
+      is_balanced: true,
+    },
+  ],
+};

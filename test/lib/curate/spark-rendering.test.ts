@@ -10,7 +10,7 @@ import {
   journalEntriesSilverSource,
 } from '../../../lib/curate/transforms.ts';
 import { runSpark } from '../../support/spark.ts';
-import { stageBrief } from './brief-fixture.ts';
+import { BRIEF_EXPECTED, stageBrief } from './brief-fixture.ts';
 
 type Row = Record<string, unknown>;
 
@@ -52,58 +52,8 @@ emit({
         ],
       },
     );
-    const common = {
-      _id: '68ca9aca193e5d257e046f22',
-      entry_id: 'JE1001',
-      entry_date: '2025-05-31',
-      description: 'Vendor payment',
-    };
-    assert.deepEqual(result.journal, [
-      {
-        ...common,
-        account_id: '1000',
-        account_name: 'Cash',
-        account_type: 'Asset',
-        debit: '500.0000',
-        credit: '0.0000',
-        line_no: 1,
-      },
-      {
-        ...common,
-        account_id: '2000',
-        account_name: 'Accounts Payable',
-        account_type: 'Liability',
-        debit: '0.0000',
-        credit: '500.0000',
-        line_no: 2,
-      },
-    ]);
-    assert.deepEqual(result.tasks, [
-      {
-        _id: '68ca9b35193e5d257e046f25',
-        task_id: 'T1',
-        name: 'Reconcile Cash',
-        assigned_to: 'Alice',
-        status: 'Complete',
-        due_date: '2025-06-05',
-      },
-      {
-        _id: '68ca9b35193e5d257e046f26',
-        task_id: 'T2',
-        name: 'Review AP',
-        assigned_to: 'Bob',
-        status: 'In Progress',
-        due_date: '2025-06-06',
-      },
-    ]);
-    assert.deepEqual(result.gold, [
-      {
-        entry_id: 'JE1001',
-        entry_date: '2025-05-31',
-        total_credit: '500.0000',
-        total_debit: '500.0000',
-        is_balanced: true,
-      },
-    ]);
+    assert.deepEqual(result.journal, BRIEF_EXPECTED.journalEntriesSilver);
+    assert.deepEqual(result.tasks, BRIEF_EXPECTED.closeTasksSilver);
+    assert.deepEqual(result.gold, BRIEF_EXPECTED.journalEntriesGold);
   });
 });

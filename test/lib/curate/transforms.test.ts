@@ -11,7 +11,7 @@ import {
   journalEntriesGoldSource,
   journalEntriesSilverSource,
 } from '../../../lib/curate/transforms.ts';
-import { stageBrief, stageDocuments } from './brief-fixture.ts';
+import { BRIEF_EXPECTED, stageBrief, stageDocuments } from './brief-fixture.ts';
 
 describe('silver and gold transforms, DuckDB rendering, on the brief sample rows', () => {
   let dir: string;
@@ -40,57 +40,17 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
          CAST(debit AS VARCHAR) AS debit, CAST(credit AS VARCHAR) AS credit, strftime(ingest_ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS ingest_ts, line_no
        FROM (${journalEntriesSilverSource(duckdb, inputs)}) ORDER BY line_no`,
     );
-    const common = {
-      _id: '68ca9aca193e5d257e046f22',
-      entry_id: 'JE1001',
-      entry_date: '2025-05-31',
-      description: 'Vendor payment',
-      ingest_ts: '2025-09-23 16:46:52.534674',
-    };
-    assert.deepEqual(silver, [
-      {
-        ...common,
-        account_id: '1000',
-        account_name: 'Cash',
-        account_type: 'Asset',
-        debit: '500.0000',
-        credit: '0.0000',
-        line_no: 1,
-      },
-      {
-        ...common,
-        account_id: '2000',
-        account_name: 'Accounts Payable',
-        account_type: 'Liability',
-        debit: '0.0000',
-        credit: '500.0000',
-        line_no: 2,
-      },
-    ]);
+    assert.deepEqual(
+      silver,
+      BRIEF_EXPECTED.journalEntriesSilver.map((row) => ({ ...row, ingest_ts: '2025-09-23 16:46:52.534674' })),
+    );
   });
 
   it('close_tasks_silver: exactly the brief rows', async () => {
     const silver = await rows(
       `SELECT _id, task_id, name, assigned_to, status, CAST(due_date AS VARCHAR) AS due_date FROM (${closeTasksSilverSource(duckdb, inputs)}) ORDER BY task_id`,
     );
-    assert.deepEqual(silver, [
-      {
-        _id: '68ca9b35193e5d257e046f25',
-        task_id: 'T1',
-        name: 'Reconcile Cash',
-        assigned_to: 'Alice',
-        status: 'Complete',
-        due_date: '2025-06-05',
-      },
-      {
-        _id: '68ca9b35193e5d257e046f26',
-        task_id: 'T2',
-        name: 'Review AP',
-        assigned_to: 'Bob',
-        status: 'In Progress',
-        due_date: '2025-06-06',
-      },
-    ]);
+    assert.deepEqual(silver, BRIEF_EXPECTED.closeTasksSilver);
   });
 
   it('journal_entries_gold: totals per entry, exactly the brief row', async () => {
@@ -99,15 +59,7 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
       `SELECT entry_id, CAST(entry_date AS VARCHAR) AS entry_date, CAST(total_credit AS VARCHAR) AS total_credit, CAST(total_debit AS VARCHAR) AS total_debit, is_balanced
        FROM (${journalEntriesGoldSource('silver', '(SELECT entry_id FROM silver)')})`,
     );
-    assert.deepEqual(gold, [
-      {
-        entry_id: 'JE1001',
-        entry_date: '2025-05-31',
-        total_credit: '500.0000',
-        total_debit: '500.0000',
-        is_balanced: true,
-      },
-    ]);
+    assert.deepEqual(gold, BRIEF_EXPECTED.journalEntriesGold);
   });
 
   it('keeps only the latest version of a document appended twice in one run, and skips quarantined rows', async () => {
