@@ -7,10 +7,22 @@ export interface SqlDialect {
   readonly name: 'duckdb' | 'spark';
   /** `SELECT <columns>, <element alias>, <position alias> FROM <source>` with one row per array element, positions from 1. */
   explode(source: string, columns: string, array: string, element: string, position: string): string;
+  /** Number of elements of an array expression; 0 when the array is null. */
+  arrayLength(array: string): string;
   /** A date literal. */
   date(isoDate: string): string;
-  /** Upsert `source` into `target` on `keys`, updating or inserting every listed column. */
-  merge(target: string, source: string, keys: readonly string[], columns: readonly string[]): string;
+  /**
+   * Upsert `source` into `target` on `keys`, updating or inserting every
+   * listed column. With `deleteFlag`, source rows whose boolean column of that
+   * name is true delete the matching target row instead (and are never inserted).
+   */
+  merge(
+    target: string,
+    source: string,
+    keys: readonly string[],
+    columns: readonly string[],
+    deleteFlag?: string,
+  ): string;
   /** Quoted identifier. */
   ident(name: string): string;
 }
@@ -18,23 +30,27 @@ export interface SqlDialect {
 const backtick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 const doubleQuote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** MERGE INTO as both engines accept it: conditional WHEN clauses, no NOT MATCHED BY SOURCE (Spark 3.3 has none). */
 function mergeStatement(
   ident: (name: string) => string,
   target: string,
   source: string,
   keys: readonly string[],
   columns: readonly string[],
+  deleteFlag: string | undefined,
 ): string {
   const on = keys.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ');
   const set = columns.map((c) => `${ident(c)} = s.${ident(c)}`).join(', ');
   const names = columns.map(ident).join(', ');
   const values = columns.map((c) => `s.${ident(c)}`).join(', ');
+  const flag = deleteFlag === undefined ? undefined : `s.${ident(deleteFlag)}`;
   return [
     `MERGE INTO ${target} AS t`,
     `USING (${source}) AS s`,
     `ON ${on}`,
+    ...(flag === undefined ? [] : [`WHEN MATCHED AND ${flag} THEN DELETE`]),
     `WHEN MATCHED THEN UPDATE SET ${set}`,
-    `WHEN NOT MATCHED THEN INSERT (${names}) VALUES (${values})`,
+    `WHEN NOT MATCHED${flag === undefined ? '' : ` AND NOT ${flag}`} THEN INSERT (${names}) VALUES (${values})`,
   ].join('\n');
 }
 
@@ -43,8 +59,10 @@ export const duckdb: SqlDialect = {
   // Two set-returning functions in one select list advance together: element i with subscript i.
   explode: (source, columns, array, element, position) =>
     `SELECT ${columns}, unnest(${array}) AS ${element}, generate_subscripts(${array}, 1) AS ${position} FROM ${source}`,
+  arrayLength: (array) => `coalesce(len(${array}), 0)`,
   date: (isoDate) => `DATE '${isoDate}'`,
-  merge: (target, source, keys, columns) => mergeStatement(doubleQuote, target, source, keys, columns),
+  merge: (target, source, keys, columns, deleteFlag) =>
+    mergeStatement(doubleQuote, target, source, keys, columns, deleteFlag),
   ident: doubleQuote,
 };
 
@@ -52,7 +70,10 @@ export const spark: SqlDialect = {
   name: 'spark',
   explode: (source, columns, array, element, position) =>
     `SELECT ${columns}, ${element}, ${position}_0 + 1 AS ${position} FROM ${source} LATERAL VIEW posexplode(${array}) exploded AS ${position}_0, ${element}`,
+  // size(NULL) is -1 in Spark 3.3 unless ANSI mode is on.
+  arrayLength: (array) => `CASE WHEN ${array} IS NULL THEN 0 ELSE size(${array}) END`,
   date: (isoDate) => `DATE '${isoDate}'`,
-  merge: (target, source, keys, columns) => mergeStatement(backtick, target, source, keys, columns),
+  merge: (target, source, keys, columns, deleteFlag) =>
+    mergeStatement(backtick, target, source, keys, columns, deleteFlag),
   ident: backtick,
 };

@@ -3,28 +3,26 @@ import type { SqlDialect } from './dialect.ts';
 /**
  * The silver and gold logic, written once. Each function returns a SELECT
  * whose columns are exactly the target table's (model order), in the given
- * dialect; the engines MERGE its rows into the table on the model's key.
+ * dialect; lib/curate/statements.ts MERGEs its rows into the table on the
+ * model's key.
  */
-export interface CurateInputs {
-  /** Relations holding the raw tables (a table name or a parenthesised query). */
-  readonly rawJournalEntries: string;
+export interface CurateSources {
+  /** Raw rows appended by the run being curated: work follows what changed (a table, view or parenthesised query). */
+  readonly runJournalEntries: string;
+  readonly runCloseTasks: string;
+  /** Every raw account row: the chart of accounts is joined at its latest version. */
   readonly rawAccounts: string;
-  readonly rawCloseTasks: string;
-  /** Only raw rows appended by this run are curated: work follows what changed. */
-  readonly runId: string;
 }
 
-const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
-
 /**
- * The latest clean version of each document the run appended: quarantined
- * rows (mapping errors) stay in raw only.
+ * The latest clean version of each document in `raw`: quarantined rows
+ * (mapping errors) stay in raw only, and duplicates in one batch collapse.
  */
-function latestOfRun(d: SqlDialect, raw: string, runId: string, columns: string): string {
+export function latestVersions(d: SqlDialect, raw: string, columns: string): string {
   return `SELECT ${columns} FROM (
   SELECT r.*, row_number() OVER (PARTITION BY ${d.ident('_id')} ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
   FROM ${raw} r
-  WHERE ${d.ident('_run_id')} = ${literal(runId)} AND ${d.ident('_mapping_errors')} IS NULL
+  WHERE ${d.ident('_mapping_errors')} IS NULL
 ) ranked WHERE version_rank = 1`;
 }
 
@@ -38,15 +36,18 @@ function currentAccounts(d: SqlDialect, raw: string): string {
 ) ranked WHERE version_rank = 1`;
 }
 
-export function journalEntriesSilverSource(d: SqlDialect, inputs: CurateInputs): string {
-  const latest = latestOfRun(
+/** The latest version of each journal entry of the run, before its lines are exploded. */
+export function latestJournalEntries(d: SqlDialect, sources: CurateSources): string {
+  return latestVersions(
     d,
-    inputs.rawJournalEntries,
-    inputs.runId,
+    sources.runJournalEntries,
     `${d.ident('_id')}, entry_id, date, description, lines, ingest_ts`,
   );
+}
+
+export function journalEntriesSilverSource(d: SqlDialect, sources: CurateSources): string {
   const exploded = d.explode(
-    `(${latest}) latest`,
+    `(${latestJournalEntries(d, sources)}) latest`,
     `${d.ident('_id')}, entry_id, date, description, ingest_ts`,
     'lines',
     'line',
@@ -56,14 +57,13 @@ export function journalEntriesSilverSource(d: SqlDialect, inputs: CurateInputs):
   e.line.account_id AS account_id, a.account_name, a.account_type,
   e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no
 FROM (${exploded}) e
-LEFT JOIN (${currentAccounts(d, inputs.rawAccounts)}) a ON a.account_id = e.line.account_id`;
+LEFT JOIN (${currentAccounts(d, sources.rawAccounts)}) a ON a.account_id = e.line.account_id`;
 }
 
-export function closeTasksSilverSource(d: SqlDialect, inputs: CurateInputs): string {
-  return latestOfRun(
+export function closeTasksSilverSource(d: SqlDialect, sources: CurateSources): string {
+  return latestVersions(
     d,
-    inputs.rawCloseTasks,
-    inputs.runId,
+    sources.runCloseTasks,
     `${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts`,
   );
 }

@@ -24,10 +24,9 @@ describe('silver and gold transforms, Spark SQL rendering, on the same staged br
   it('Spark gives the brief silver and gold tables, exact decimals included', async () => {
     const files = await stageBrief(dir);
     const inputs = {
-      rawJournalEntries: 'raw_journal_entries',
+      runJournalEntries: 'raw_journal_entries',
       rawAccounts: 'raw_accounts',
-      rawCloseTasks: 'raw_close_tasks',
-      runId: 'run-1',
+      runCloseTasks: 'raw_close_tasks',
     };
     const result = await runSpark<{ journal: Row[]; tasks: Row[]; gold: Row[] }>(
       `

@@ -17,10 +17,9 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
   let dir: string;
   let connection: DuckDBConnection;
   const inputs = {
-    rawJournalEntries: 'raw_journal_entries',
+    runJournalEntries: 'raw_journal_entries',
     rawAccounts: 'raw_accounts',
-    rawCloseTasks: 'raw_close_tasks',
-    runId: 'run-1',
+    runCloseTasks: 'raw_close_tasks',
   };
 
   before(async () => {
@@ -79,7 +78,7 @@ describe('silver and gold transforms, DuckDB rendering, on the brief sample rows
       dir,
     );
     const latest = await rows(
-      `SELECT task_id, status FROM (${closeTasksSilverSource(duckdb, { ...inputs, rawCloseTasks: `read_parquet('${file}')`, runId: 'run-2' })})`,
+      `SELECT task_id, status FROM (${closeTasksSilverSource(duckdb, { ...inputs, runCloseTasks: `read_parquet('${file}')` })})`,
     );
     assert.deepEqual(latest, [{ task_id: 'T3', status: 'Complete' }]);
   });
