@@ -75,8 +75,13 @@ describe('Iceberg data files written by DuckDB', () => {
     assert.deepEqual(info.partition, { ingest_ts_day: 20_354 });
     assert.equal(info.nullValueCounts.get(4), 1n, 'description is null once');
     assert.equal(info.valueCounts.get(4), 2n);
-    assert.equal(info.lowerBounds.get(2), 'JE1001');
-    assert.equal(info.upperBounds.get(2), 'JE1002');
+    assert.equal(Buffer.from(info.lowerBounds.get(2) as Uint8Array).toString(), 'JE1001');
+    assert.equal(Buffer.from(info.upperBounds.get(2) as Uint8Array).toString(), 'JE1002');
+    // Long strings keep 16 characters, the upper bound's last one incremented so it still sorts after the value.
+    assert.equal(Buffer.from(info.lowerBounds.get(1) as Uint8Array).toString(), '68ca9aca193e5d25');
+    assert.equal(Buffer.from(info.upperBounds.get(1) as Uint8Array).toString(), '68ca9aca193e5d26');
+    // Dates are little-endian days since 1970: 2025-05-30 is day 20238 (0x4f0e).
+    assert.deepEqual([...(info.lowerBounds.get(3) as Uint8Array)], [0x0e, 0x4f, 0, 0]);
     assert.ok(info.fileSizeInBytes > 0n);
     const ids = await runPythonJson<Record<string, string>>(
       `
