@@ -6,7 +6,7 @@ import type { Field, Table } from '../../model/index.ts';
 import { serializeBound, truncateLower, truncateUpper } from './bounds.ts';
 import { fieldIdsOption } from './field-ids-sql.ts';
 import type { DataFile } from './manifests.ts';
-import { partitionExpression, quoteIdent, quoteString } from './partition-sql.ts';
+import { partitionExpression, partitionPath, quoteIdent, quoteString } from './partition-sql.ts';
 
 /**
  * Writes the rows of `select` (one partition's worth) to a Parquet data file
@@ -128,12 +128,10 @@ export async function writePartitionedFiles(
         .map((k) => `${k.column} IS NOT DISTINCT FROM ${sqlValue(group[k.column as keyof typeof group])}`)
         .join(' AND ');
       const path = pathFor(
-        keys
-          .map(
-            (k) =>
-              `${k.partition.name}=${partitionText(k.partition.transform, group[k.column as keyof typeof group])}`,
-          )
-          .join('/'),
+        partitionPath(
+          table,
+          Object.fromEntries(keys.map((k) => [k.partition.name, group[k.column as keyof typeof group]])),
+        ),
       );
       await mkdir(dirname(path), { recursive: true });
       files.push(
@@ -155,20 +153,4 @@ function sqlValue(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return quoteString(String(value));
-}
-
-/** The partition value as Iceberg writes it in paths: dates for day, years for year, yyyy-MM for month. */
-function partitionText(transform: string, value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  const n = Number(value);
-  switch (transform) {
-    case 'day':
-      return new Date(n * 86_400_000).toISOString().slice(0, 10);
-    case 'year':
-      return String(1970 + n);
-    case 'month':
-      return `${1970 + Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
-    default:
-      return encodeURIComponent(String(value));
-  }
 }

@@ -29,3 +29,25 @@ export function quoteIdent(name: string): string {
 export function quoteString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
+
+/** The folder of a partition's data files as Iceberg names it: `ingest_ts_day=2025-09-23/`, `entry_date_year=2025`. */
+export function partitionPath(table: Table, values: Readonly<Record<string, unknown>>): string {
+  return table.partitionFields
+    .map((p) => `${p.name}=${partitionText(p.transform, values[p.name])}`)
+    .join('/');
+}
+
+function partitionText(transform: string, value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  const n = Number(value);
+  switch (transform) {
+    case 'day':
+      return new Date(n * 86_400_000).toISOString().slice(0, 10);
+    case 'year':
+      return String(1970 + n);
+    case 'month':
+      return `${1970 + Math.floor(n / 12)}-${String((n % 12) + 1).padStart(2, '0')}`;
+    default:
+      return encodeURIComponent(String(value));
+  }
+}

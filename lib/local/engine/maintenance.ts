@@ -1,0 +1,123 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Table } from '../../model/index.ts';
+import { writeDataFile } from '../iceberg/data-files.ts';
+import type { DataFile } from '../iceberg/manifests.ts';
+import { partitionPath, quoteIdent } from '../iceberg/partition-sql.ts';
+import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
+import { type EngineContext, openTable } from './context.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface MaintenanceOptions {
+  /** The time maintenance runs at; retention ages count back from it. @default - now */
+  readonly nowMs?: number;
+  /**
+   * Data files below this size are compacted with the others of their partition.
+   * @default - 75% of the table's write.target-file-size-bytes, as Iceberg's rewrite_data_files
+   */
+  readonly smallFileBytes?: number;
+  /** Compact a partition once it has at least this many small files. @default 2 */
+  readonly minInputFiles?: number;
+}
+
+export interface TableMaintenance {
+  readonly table: string;
+  readonly expiredSnapshots: number;
+  readonly deletedFiles: number;
+  readonly orphanFilesRemoved: number;
+  readonly filesCompacted: number;
+  readonly filesAfterCompaction: number;
+  readonly manifestsRewritten: boolean;
+  /** The table after maintenance: live data files and their bytes, snapshots kept. */
+  readonly dataFiles: number;
+  readonly dataBytes: number;
+  readonly snapshots: number;
+}
+
+/**
+ * The maintenance job, per table of the model: compaction of small files,
+ * manifest rewrite, then snapshot expiry under the table's layer retention
+ * (keep the last N, expire older than D days) and orphan-file removal past
+ * the configured age. Compaction runs first so the snapshots it supersedes
+ * can expire in the same run once they are old enough.
+ */
+export async function maintain(
+  context: EngineContext,
+  options: MaintenanceOptions = {},
+): Promise<TableMaintenance[]> {
+  const now = options.nowMs ?? Date.now();
+  const results: TableMaintenance[] = [];
+  for (const table of context.model.tables) {
+    const iceberg = await openTable(context, table);
+    const compaction = await compact(context, iceberg, table, options);
+    const manifests = await iceberg.rewriteManifests();
+    const expiry = await iceberg.expireSnapshots({
+      olderThanMs: now - table.retention.maxSnapshotAgeDays * DAY_MS,
+      retainLast: table.retention.keepLastSnapshots,
+    });
+    const orphans = await iceberg.removeOrphanFiles(
+      now - context.config.retention.orphanFileMinAgeDays * DAY_MS,
+    );
+    const live = await iceberg.liveEntries();
+    results.push({
+      table: `${table.database}.${table.name}`,
+      expiredSnapshots: expiry.expiredSnapshots,
+      deletedFiles: expiry.deletedFiles,
+      orphanFilesRemoved: orphans.length,
+      filesCompacted: compaction.before,
+      filesAfterCompaction: compaction.after,
+      manifestsRewritten: manifests !== undefined,
+      dataFiles: live.length,
+      dataBytes: live.reduce((sum, e) => sum + Number(e.dataFile.fileSizeInBytes), 0),
+      snapshots: (await iceberg.load()).metadata.snapshots.length,
+    });
+  }
+  return results;
+}
+
+/**
+ * Rewrites each partition's small data files into one file in the table's
+ * sort order (Iceberg's bin-pack rewrite_data_files), committed as a
+ * `replace` snapshot: the rows are the same, only the files change.
+ */
+export async function compact(
+  context: EngineContext,
+  iceberg: IcebergTable,
+  table: Table,
+  options: MaintenanceOptions = {},
+): Promise<{ before: number; after: number }> {
+  const loaded = await iceberg.load();
+  const target = Number(loaded.metadata.properties['write.target-file-size-bytes'] ?? 536_870_912);
+  const small = options.smallFileBytes ?? target * 0.75;
+  const minInputFiles = options.minInputFiles ?? 2;
+  const groups = new Map<string, { partition: Record<string, unknown>; paths: string[] }>();
+  for (const entry of await iceberg.liveEntries()) {
+    if (Number(entry.dataFile.fileSizeInBytes) >= small) continue;
+    const key = JSON.stringify(entry.dataFile.partition);
+    const group = groups.get(key) ?? { partition: { ...entry.dataFile.partition }, paths: [] };
+    group.paths.push(entry.dataFile.path);
+    groups.set(key, group);
+  }
+  const schema = currentSchema(loaded.metadata);
+  const order = table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`).join(', ');
+  const removed: string[] = [];
+  const added: DataFile[] = [];
+  for (const group of groups.values()) {
+    if (group.paths.length < minInputFiles) continue;
+    const path = iceberg.dataFilePath(partitionPath(table, group.partition));
+    await mkdir(dirname(path), { recursive: true });
+    added.push(
+      await writeDataFile(
+        context.connection,
+        table,
+        `SELECT * FROM ${relationOver(group.paths, schema)}${order === '' ? '' : ` ORDER BY ${order}`}`,
+        path,
+      ),
+    );
+    removed.push(...group.paths);
+  }
+  if (removed.length === 0) return { before: 0, after: 0 };
+  await iceberg.commit({ operation: 'replace', added, removed });
+  return { before: removed.length, after: added.length };
+}

@@ -1,0 +1,41 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Document } from 'mongodb';
+import { stagingLayout } from '../../../../lambdas/shared/staging-layout.ts';
+import { resolveConfig } from '../../../../lib/config/index.ts';
+import type { EngineContext } from '../../../../lib/local/engine/index.ts';
+import { FsCatalog } from '../../../../lib/local/iceberg/catalog.ts';
+import { buildTableModel } from '../../../../lib/model/index.ts';
+import { stageDocuments } from '../../curate/brief-fixture.ts';
+
+/** An engine over a fresh warehouse in `dir`, staging under `dir/store`. */
+export async function engineIn(dir: string): Promise<EngineContext> {
+  const config = resolveConfig();
+  return {
+    config,
+    model: buildTableModel(config),
+    catalog: new FsCatalog(join(dir, 'warehouse')),
+    connection: await (await DuckDBInstance.create(':memory:')).connect(),
+    stagingRoot: join(dir, 'store'),
+  };
+}
+
+/** Stages documents for a run where extraction would put them. */
+export async function stageRun(
+  context: EngineContext,
+  runId: string,
+  documents: Readonly<Record<string, readonly Document[]>>,
+): Promise<void> {
+  for (const [collection, docs] of Object.entries(documents)) {
+    const key = stagingLayout.dataFile(context.config.app, collection, runId, 0, 0);
+    const file = join(context.stagingRoot, key);
+    await mkdir(join(file, '..'), { recursive: true });
+    await stageDocuments(collection, docs, file, runId, join(context.stagingRoot, '..'));
+  }
+}
+
+/** Rows of a relation, values as JSON-ready JS (decimals via CAST to text in `columns`). */
+export async function query(context: EngineContext, sql: string): Promise<Record<string, unknown>[]> {
+  return (await context.connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Decimal128, Int32, ObjectId } from 'mongodb';
+import {
+  curate,
+  type EngineContext,
+  maintain,
+  openTable,
+  rawAppend,
+} from '../../../../lib/local/engine/index.ts';
+import { BRIEF, BRIEF_EXPECTED } from '../../curate/brief-fixture.ts';
+import { engineIn, query, stageRun } from './engine-fixture.ts';
+
+const money = (text: string) => Decimal128.fromString(text);
+
+describe('local engine jobs: raw append, curate, maintenance', () => {
+  let dir: string;
+  let engine: EngineContext;
+  const scan = async (name: string, selector = {}) =>
+    (await openTable(engine, engine.model.table(name))).scanSql(selector);
+  const silverText = async (selector = {}) =>
+    query(
+      engine,
+      `SELECT _id, entry_id, CAST(entry_date AS VARCHAR) AS entry_date, description, account_id, account_name, account_type,
+        CAST(debit AS VARCHAR) AS debit, CAST(credit AS VARCHAR) AS credit, line_no
+       FROM ${await scan('journal_entries_silver', selector)} ORDER BY entry_id, line_no`,
+    );
+  const goldText = async () =>
+    query(
+      engine,
+      `SELECT entry_id, CAST(entry_date AS VARCHAR) AS entry_date, CAST(total_credit AS VARCHAR) AS total_credit,
+        CAST(total_debit AS VARCHAR) AS total_debit, is_balanced FROM ${await scan('journal_entries_gold')} ORDER BY entry_id`,
+    );
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'engine-'));
+    engine = await engineIn(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('raw append: one snapshot per table tagged with the run id; a rerun appends nothing', async () => {
+    await stageRun(engine, 'run-1', BRIEF);
+    const first = await rawAppend({ runId: 'run-1' }, engine);
+    assert.deepEqual(
+      first.map((r) => [r.table, r.status, r.rows]),
+      [
+        ['fq_app_raw.accounts', 'appended', 2],
+        ['fq_app_raw.journal_entries', 'appended', 1],
+        ['fq_app_raw.close_tasks', 'appended', 2],
+      ],
+    );
+    const again = await rawAppend({ runId: 'run-1' }, engine);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      ['already-appended', 'already-appended', 'already-appended'],
+    );
+    const journal = await openTable(engine, engine.model.table('journal_entries'));
+    const { metadata } = await journal.load();
+    assert.equal(metadata.snapshots.length, 1);
+    assert.equal(metadata.snapshots[0]?.summary['ledgerlake.run-id'], 'run-1');
+    assert.deepEqual(await query(engine, `SELECT count(*)::INT AS n FROM ${await journal.scanSql()}`), [
+      { n: 1 },
+    ]);
+  });
+
+  it('curate: the brief silver and gold tables, exactly', async () => {
+    const results = await curate({ runId: 'run-1' }, engine);
+    assert.deepEqual(
+      results.map((r) => [r.table, r.status, r.rowsWritten]),
+      [
+        ['fq_app_curated.close_tasks_silver', 'merged', 2],
+        ['fq_app_curated.journal_entries_silver', 'merged', 2],
+        ['fq_app_curated.journal_entries_gold', 'merged', 1],
+      ],
+    );
+    assert.deepEqual(await silverText(), BRIEF_EXPECTED.journalEntriesSilver);
+    assert.deepEqual(await goldText(), BRIEF_EXPECTED.journalEntriesGold);
+  });
+
+  it('a second run MERGEs updates, inserts and duplicates, rewriting only the files it touches', async () => {
+    const je1001 = BRIEF.journal_entries?.[0] as Record<string, unknown>;
+    const je2001 = {
+      _id: new ObjectId('68ca9aca193e5d257e046f40'),
+      entry_id: 'JE2001',
+      date: new Date('2024-12-31T00:00:00Z'),
+      description: 'Year-end accrual',
+      lines: [
+        { account_id: new Int32(1000), debit: money('10.01'), credit: money('0') },
+        { account_id: new Int32(2000), debit: money('0'), credit: money('10.01') },
+      ],
+    };
+    await stageRun(engine, 'run-2', {
+      journal_entries: [
+        { ...je2001, description: 'draft', updatedAt: new Date('2025-07-01T00:00:00Z') },
+        { ...je2001, updatedAt: new Date('2025-07-02T00:00:00Z') },
+      ],
+      close_tasks: [],
+    });
+    await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
+    const inserted = await curate({ runId: 'run-2' }, engine);
+    assert.deepEqual(
+      inserted.map((r) => [r.status, r.filesRewritten]),
+      [
+        ['unchanged', 0],
+        ['merged', 0],
+        ['merged', 0],
+      ],
+      'a new entry in another year touches no existing file',
+    );
+    await stageRun(engine, 'run-3', {
+      journal_entries: [
+        {
+          ...je1001,
+          lines: [
+            { account_id: new Int32(1000), debit: money('500'), credit: money('0') },
+            { account_id: new Int32(2000), debit: money('0'), credit: money('499.9999') },
+          ],
+          updatedAt: new Date('2025-07-03T00:00:00Z'),
+        },
+      ],
+    });
+    await rawAppend({ runId: 'run-3', collections: ['journal_entries'] }, engine);
+    const updated = await curate({ runId: 'run-3' }, engine);
+    assert.deepEqual(
+      updated.map((r) => [r.status, r.filesRewritten]),
+      [
+        ['unchanged', 0],
+        ['merged', 1],
+        ['merged', 1],
+      ],
+      'only the 2025 silver file and the gold file holding JE1001 are rewritten',
+    );
+    const silver = await silverText();
+    assert.deepEqual(
+      silver.map((r) => [r.entry_id, r.line_no, r.debit, r.credit, r.description]),
+      [
+        ['JE1001', 1, '500.0000', '0.0000', 'Vendor payment'],
+        ['JE1001', 2, '0.0000', '499.9999', 'Vendor payment'],
+        ['JE2001', 1, '10.0100', '0.0000', 'Year-end accrual'],
+        ['JE2001', 2, '0.0000', '10.0100', 'Year-end accrual'],
+      ],
+    );
+    assert.deepEqual(
+      (await goldText()).map((r) => [r.entry_id, r.total_debit, r.total_credit, r.is_balanced]),
+      [
+        ['JE1001', '500.0000', '499.9999', false],
+        ['JE2001', '10.0100', '10.0100', true],
+      ],
+    );
+  });
+
+  it('time travel: the silver table as it was before the update, by snapshot id and by timestamp', async () => {
+    const silver = await openTable(engine, engine.model.table('journal_entries_silver'));
+    const { metadata } = await silver.load();
+    const [first] = metadata.snapshots;
+    const bySnapshot = await silverText({ snapshotId: first?.['snapshot-id'] });
+    assert.deepEqual(bySnapshot, BRIEF_EXPECTED.journalEntriesSilver);
+    const byTime = await silverText({ asOfMs: first?.['timestamp-ms'] });
+    assert.deepEqual(byTime, BRIEF_EXPECTED.journalEntriesSilver);
+    await assert.rejects(silver.scanSql({ snapshotId: 42n }), /snapshot 42 is not in the table/);
+  });
+
+  it('maintenance: compaction, manifest rewrite, expiry and orphan removal keep the current rows identical', async () => {
+    const before = await silverText();
+    const beforeGold = await goldText();
+    const rawJournal = await openTable(engine, engine.model.table('journal_entries'));
+    const rawBefore = await query(
+      engine,
+      `SELECT _id, _run_id FROM ${await rawJournal.scanSql()} ORDER BY ALL`,
+    );
+    // 40 days later: every snapshot is past the 30-day age, so only the last 3 of each table remain.
+    const results = await maintain(engine, { nowMs: Date.now() + 40 * 86_400_000 });
+    const byTable = Object.fromEntries(results.map((r) => [r.table, r]));
+    const raw = byTable['fq_app_raw.journal_entries'];
+    assert.equal(raw?.filesCompacted, 3, 'three small raw files of one ingest day');
+    assert.equal(raw?.filesAfterCompaction, 1);
+    assert.equal(raw?.dataFiles, 1);
+    assert.ok((raw?.expiredSnapshots ?? 0) >= 2);
+    assert.equal(raw?.snapshots, 3);
+    assert.deepEqual(await silverText(), before);
+    assert.deepEqual(await goldText(), beforeGold);
+    assert.deepEqual(
+      await query(engine, `SELECT _id, _run_id FROM ${await rawJournal.scanSql()} ORDER BY ALL`),
+      rawBefore,
+    );
+    // The retained snapshots still read: the oldest one left is before compaction.
+    const { metadata } = await rawJournal.load();
+    for (const snapshot of metadata.snapshots) {
+      const rows = await query(
+        engine,
+        `SELECT count(*)::INT AS n FROM ${await rawJournal.scanSql({ snapshotId: snapshot['snapshot-id'] })}`,
+      );
+      assert.ok((rows[0]?.n as number) >= 2);
+    }
+  });
+});
