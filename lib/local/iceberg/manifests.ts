@@ -112,6 +112,8 @@ export function manifestEntrySchema(partitionFields: readonly ManifestPartitionF
       { name: 'status', type: 'int', 'field-id': 0 },
       { name: 'snapshot_id', type: optional('long'), default: null, 'field-id': 1 },
       { name: 'sequence_number', type: optional('long'), default: null, 'field-id': 3 },
+      // Newer than Iceberg 1.0 (which ignores it by id); readers such as icebird require it on existing entries.
+      { name: 'file_sequence_number', type: optional('long'), default: null, 'field-id': 4 },
       {
         name: 'data_file',
         'field-id': 2,
@@ -223,6 +225,7 @@ export async function writeManifest(
     status: entry.status,
     snapshot_id: entry.snapshotId,
     sequence_number: entry.sequenceNumber,
+    file_sequence_number: entry.sequenceNumber,
     data_file: {
       content: 0,
       file_path: entry.dataFile.path,
