@@ -17,20 +17,11 @@ export async function evolveSchema(
   const wanted = icebergSchemaJson(table) as SchemaJson;
   const missing = (schema: SchemaJson) =>
     wanted.fields.filter((f) => !schema.fields.some((g) => g.id === f.id));
+  refuseChangedColumns(currentSchema(loaded.metadata), wanted, table.name);
   if (missing(currentSchema(loaded.metadata)).length === 0) return loaded;
   return catalog.update(loaded.location, async (base) => {
     const current = currentSchema(base.metadata);
-    for (const field of current.fields) {
-      const declared = wanted.fields.find((f) => f.id === field.id);
-      if (
-        declared !== undefined &&
-        (declared.name !== field.name || JSON.stringify(declared.type) !== JSON.stringify(field.type))
-      ) {
-        throw new Error(
-          `table ${table.name}: column ${field.id} is '${field.name}' ${JSON.stringify(field.type)} in the table but '${declared.name}' ${JSON.stringify(declared.type)} in the model; only new columns at the end can be added`,
-        );
-      }
-    }
+    refuseChangedColumns(current, wanted, table.name);
     const schemaId = Math.max(...(base.metadata.schemas as SchemaJson[]).map((s) => s['schema-id'])) + 1;
     const next: SchemaJson = {
       type: 'struct',
@@ -49,4 +40,18 @@ export async function evolveSchema(
       ].slice(-Number(base.metadata.properties['write.metadata.previous-versions-max'] ?? '100')),
     };
   });
+}
+
+function refuseChangedColumns(current: SchemaJson, wanted: SchemaJson, name: string): void {
+  for (const field of current.fields) {
+    const declared = wanted.fields.find((f) => f.id === field.id);
+    if (
+      declared !== undefined &&
+      (declared.name !== field.name || JSON.stringify(declared.type) !== JSON.stringify(field.type))
+    ) {
+      throw new Error(
+        `table ${name}: column ${field.id} is '${field.name}' ${JSON.stringify(field.type)} in the table but '${declared.name}' ${JSON.stringify(declared.type)} in the model; only new columns at the end can be added`,
+      );
+    }
+  }
 }

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type EngineContext, openTable } from '../../../../lib/local/engine/index.ts';
+import { writePartitionedFiles } from '../../../../lib/local/iceberg/data-files.ts';
+import { tableFromSpec } from '../../../../lib/model/build.ts';
+import { CLOSE_TASKS_SILVER } from '../../../../lib/model/tables/curated.ts';
+import { column, t } from '../../../../lib/model/types.ts';
+import { engineIn, query } from '../engine/engine-fixture.ts';
+
+const TASK = (id: number, due: string) =>
+  `SELECT '${String(id).padStart(24, '0')}' AS _id, 'T${id}' AS task_id, 'Task ${id}' AS name, 'Alice' AS assigned_to,
+    'Complete' AS status, DATE '${due}' AS due_date, TIMESTAMPTZ '2025-09-25 17:45:13.052109+00' AS ingest_ts`;
+
+describe('Iceberg table operations', () => {
+  let dir: string;
+  let engine: EngineContext;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'table-ops-'));
+    engine = await engineIn(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const table = () => engine.model.table('close_tasks_silver');
+  const write = async (select: string) => {
+    const iceberg = await openTable(engine, table());
+    return writePartitionedFiles(engine.connection, table(), select, (p) => iceberg.dataFilePath(p));
+  };
+  const count = async () =>
+    (
+      await query(
+        engine,
+        `SELECT count(*)::INT AS n FROM ${await (await openTable(engine, table())).scanSql()}`,
+      )
+    )[0]?.n;
+
+  it('two writers committing at once: one retries on the new metadata and no snapshot is lost', async () => {
+    const iceberg = await openTable(engine, table());
+    const [a, b] = [await write(TASK(1, '2025-06-05')), await write(TASK(2, '2024-06-06'))];
+    await Promise.all([
+      iceberg.commit({ operation: 'append', added: a as never }),
+      iceberg.commit({ operation: 'append', added: b as never }),
+    ]);
+    const { metadata } = await iceberg.load();
+    assert.equal(metadata.snapshots.length, 2);
+    assert.equal(metadata.snapshots[1]?.['parent-snapshot-id'], metadata.snapshots[0]?.['snapshot-id']);
+    assert.equal(metadata.snapshots[1]?.summary['total-records'], '2');
+    assert.equal(await count(), 2);
+  });
+
+  it('a crash between writing data files and committing leaves the table unchanged and the files removable orphans', async () => {
+    const iceberg = await openTable(engine, table());
+    const before = (await iceberg.load()).version;
+    const written = await write(TASK(3, '2025-06-07')); // then the process "dies": no commit
+    assert.equal((await iceberg.load()).version, before);
+    assert.equal(await count(), 2);
+    const young = await iceberg.removeOrphanFiles(Date.now() - 60_000);
+    assert.deepEqual(young, [], 'files younger than the age limit may belong to a commit in flight');
+    const removed = await iceberg.removeOrphanFiles(Date.now() + 1);
+    // Also gone: the manifest and manifest list of the attempt that lost the race in the test above.
+    assert.deepEqual(
+      removed.filter((path) => path.endsWith('.parquet')),
+      written.map((f) => f.path),
+    );
+    assert.equal(removed.filter((path) => path.endsWith('.avro')).length, 2);
+    assert.equal(await count(), 2);
+  });
+
+  it('an overwrite of files another commit already removed fails as stale instead of losing that commit', async () => {
+    const iceberg = await openTable(engine, table());
+    const live = await iceberg.liveEntries();
+    const path = live.find((e) => e.dataFile.partition.due_date_year === 55)?.dataFile.path as string;
+    await iceberg.commit({
+      operation: 'overwrite',
+      added: await write(TASK(1, '2025-06-05')),
+      removed: [path],
+    });
+    await assert.rejects(
+      iceberg.commit({ operation: 'overwrite', added: [], removed: [path] }),
+      /is stale: 1 file\(s\) it replaces were removed by another commit/,
+    );
+    assert.equal(await count(), 2);
+  });
+
+  it('schema evolution: a column the model gained is added, old files read it as NULL, new files carry it', async () => {
+    const grown = tableFromSpec(
+      {
+        ...CLOSE_TASKS_SILVER,
+        columns: [...CLOSE_TASKS_SILVER.columns, column('priority', t.int(), 'Urgency, 1 is highest')],
+      },
+      engine.config,
+    );
+    const iceberg = await openTable(engine, grown);
+    const { metadata } = await iceberg.load();
+    assert.equal(metadata['current-schema-id'], 1);
+    assert.equal(metadata['last-column-id'], 8);
+    const files = await writePartitionedFiles(
+      engine.connection,
+      grown,
+      `SELECT *, 1 AS priority FROM (${TASK(4, '2025-06-08')})`,
+      (p) => iceberg.dataFilePath(p),
+    );
+    await iceberg.commit({ operation: 'append', added: files });
+    const rows = await query(
+      engine,
+      `SELECT task_id, priority FROM ${await iceberg.scanSql()} ORDER BY task_id`,
+    );
+    assert.deepEqual(rows, [
+      { task_id: 'T1', priority: null },
+      { task_id: 'T2', priority: null },
+      { task_id: 'T4', priority: 1 },
+    ]);
+    const renamed = tableFromSpec(
+      { ...CLOSE_TASKS_SILVER, columns: [...CLOSE_TASKS_SILVER.columns, column('urgency', t.string(), 'x')] },
+      engine.config,
+    );
+    await assert.rejects(
+      openTable(engine, renamed),
+      /column 8 is 'priority' "int" in the table but 'urgency' "string" in the model/,
+    );
+  });
+
+  it('old metadata files beyond write.metadata.previous-versions-max are deleted after a commit', async () => {
+    const iceberg = await openTable(engine, table());
+    for (let i = 0; i < 6; i++) await iceberg.commit({ operation: 'append', added: [] });
+    const versions = (await readdir(join(iceberg.location, 'metadata'))).filter((n) =>
+      /^v\d+\.metadata\.json$/.test(n),
+    );
+    assert.equal(versions.length, 6, 'the current version and the 5 before it');
+  });
+});
