@@ -1,0 +1,143 @@
+/**
+ * Local engine benchmark (`npm run bench:engine`, also run by `npm run bench`).
+ * Stages N generated journal entries (default 1,000,000) plus the accounts and
+ * close tasks exactly as extraction would, then measures in this process:
+ *   - raw append of the run (rows/s),
+ *   - curate of the run into empty silver and gold (raw rows/s),
+ *   - an incremental run that edits 1% of the entries: raw append + curate (rows/s, files rewritten),
+ *   - maintenance, then files and bytes per table after compaction.
+ * Peak RSS is sampled throughout. Options: --docs N.
+ */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Decimal128, type Document } from 'mongodb';
+import { ParquetStager } from '../lambdas/shared/parquet-stager.ts';
+import { RowMapper } from '../lambdas/shared/row-mapper.ts';
+import { stagingLayout } from '../lambdas/shared/staging-layout.ts';
+import { resolveConfig } from '../lib/config/index.ts';
+import { curate, type EngineContext, maintain, rawAppend } from '../lib/local/engine/index.ts';
+import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
+import {
+  generateAccounts,
+  generateCloseTasks,
+  generateJournalEntries,
+} from '../lib/local/sample-data/index.ts';
+import { buildTableModel } from '../lib/model/index.ts';
+
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '1000000' } } });
+const docs = Number(values.docs);
+if (!Number.isInteger(docs) || docs < 1000)
+  throw new Error(`--docs must be an integer of at least 1000, got ${values.docs}`);
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 100);
+
+const dir = await mkdtemp(join(tmpdir(), 'ledgerlake-bench-engine-'));
+const config = resolveConfig();
+const engine: EngineContext = {
+  config,
+  model: buildTableModel(config),
+  catalog: new FsCatalog(join(dir, 'warehouse')),
+  connection: await (await DuckDBInstance.create(':memory:')).connect(),
+  stagingRoot: join(dir, 'store'),
+};
+
+async function stage(
+  runId: string,
+  collection: string,
+  documents: Iterable<Document>,
+  ingest: bigint,
+): Promise<number> {
+  const table = engine.model.rawTableFor(collection);
+  const mapper = new RowMapper(table);
+  const stager = new ParquetStager({
+    table,
+    workDir: dir,
+    keyFor: (sequence) => stagingLayout.dataFile(config.app, collection, runId, 0, sequence),
+    upload: async (path, key) => {
+      const target = join(engine.stagingRoot, key);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(path, target);
+    },
+    fileRows: config.extraction.stagingFileRows,
+  });
+  let n = 0;
+  for (const doc of documents) {
+    const flushing = stager.add(mapper.map(doc, { runId, ingestTsMicros: ingest }).row);
+    if (flushing !== undefined) await flushing;
+    n++;
+  }
+  await stager.finish();
+  return n;
+}
+
+const seconds = (start: number) => (performance.now() - start) / 1000;
+const rate = (rows: number, s: number) => Math.round(rows / s).toLocaleString('en-US');
+const nowMicros = () => BigInt(Date.now()) * 1000n;
+
+try {
+  let t = performance.now();
+  await stage('run-1', 'accounts', generateAccounts(), nowMicros());
+  await stage('run-1', 'journal_entries', generateJournalEntries({ journalEntries: docs }), nowMicros());
+  await stage('run-1', 'close_tasks', generateCloseTasks(), nowMicros());
+  console.error(`staged ${docs.toLocaleString('en-US')} journal entries in ${seconds(t).toFixed(1)} s`);
+
+  t = performance.now();
+  const appended = await rawAppend({ runId: 'run-1' }, engine);
+  const appendSeconds = seconds(t);
+  const rawRows = appended.reduce((sum, r) => sum + r.rows, 0);
+
+  t = performance.now();
+  const curated = await curate({ runId: 'run-1' }, engine);
+  const curateSeconds = seconds(t);
+
+  // 1% of the entries edited: every hundredth one gets a new description and amount.
+  const edits = Math.max(1, Math.floor(docs / 100));
+  const edited = (function* () {
+    let i = 0;
+    for (const doc of generateJournalEntries({ journalEntries: docs })) {
+      if (i++ % 100 !== 0) continue;
+      const lines = (doc.lines as Document[]).map((line, j) =>
+        j === 0
+          ? { ...line, debit: Decimal128.fromString('1.2345'), credit: Decimal128.fromString('0') }
+          : line,
+      );
+      yield { ...doc, lines, description: `${String(doc.description)} (corrected)`, updatedAt: new Date() };
+    }
+  })();
+  await stage('run-2', 'journal_entries', edited, nowMicros());
+  t = performance.now();
+  await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
+  const incremental = await curate({ runId: 'run-2' }, engine);
+  const incrementalSeconds = seconds(t);
+
+  t = performance.now();
+  const maintenance = await maintain(engine, { nowMs: Date.now() + 31 * 86_400_000 });
+  const maintenanceSeconds = seconds(t);
+
+  console.log(`local engine, ${docs.toLocaleString('en-US')} journal entries`);
+  console.log(
+    `  raw append      ${rawRows.toLocaleString('en-US')} rows in ${appendSeconds.toFixed(1)} s: ${rate(rawRows, appendSeconds)} rows/s`,
+  );
+  console.log(
+    `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated[1]?.rowsWritten.toLocaleString('en-US')}`,
+  );
+  console.log(
+    `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}`).join(' ')}`,
+  );
+  console.log(`  maintenance     ${maintenanceSeconds.toFixed(1)} s`);
+  for (const table of maintenance) {
+    console.log(
+      `    ${table.table.padEnd(38)} ${String(table.dataFiles).padStart(3)} files ${(table.dataBytes / 1048576).toFixed(1).padStart(8)} MiB  (compacted ${table.filesCompacted} → ${table.filesAfterCompaction}, snapshots kept ${table.snapshots}, expired ${table.expiredSnapshots})`,
+    );
+  }
+  console.log(`  peak RSS        ${Math.round(peakRss / 1048576)} MiB`);
+} finally {
+  clearInterval(sampler);
+  await rm(dir, { recursive: true, force: true });
+}
