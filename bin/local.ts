@@ -1,12 +1,14 @@
 /**
- * `npm run local`: runs the pipeline on this machine with no AWS account.
- * Today it runs plan → extract → commit (the Lambda code, in process) against
- * MONGO_URI or, by default, the embedded MongoDB server seeded with sample
- * data, and keeps the warehouse and run state under .local/.
+ * `npm run local`: runs the pipeline on this machine with no AWS account:
+ * plan → extract (the Lambda code, in process) → raw append → curate (the
+ * local engine's Iceberg jobs) → commit, against MONGO_URI or, by default,
+ * the embedded MongoDB server seeded with sample data. The warehouse (staged
+ * Parquet and Iceberg tables) and run state live under .local/.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { MongoClient } from 'mongodb';
 import { commitRun, type RunSummary } from '../lambdas/commit/commit-run.ts';
 import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
@@ -14,8 +16,10 @@ import { planRun } from '../lambdas/plan/plan-run.ts';
 import { logger } from '../lambdas/shared/logger.ts';
 import type { ChunkSpec, PipelineContext } from '../lambdas/shared/pipeline-context.ts';
 import { resolveConfig } from '../lib/config/index.ts';
+import { curate, type EngineContext, openTable, rawAppend } from '../lib/local/engine/index.ts';
 import { FsObjectStore } from '../lib/local/fs-object-store.ts';
 import { FsRunStateStore } from '../lib/local/fs-run-state.ts';
+import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
 import { startMongoServer } from '../lib/local/mongo-server/index.ts';
 import { seedDatabase } from '../lib/local/sample-data/index.ts';
 import { buildTableModel } from '../lib/model/index.ts';
@@ -57,9 +61,18 @@ if (server !== undefined) {
 }
 
 const client = await new MongoClient(uri).connect();
+const model = buildTableModel(config);
+const warehouse = join(root, 'warehouse');
+const engine: EngineContext = {
+  config,
+  model,
+  catalog: new FsCatalog(warehouse),
+  connection: await (await DuckDBInstance.create(':memory:')).connect(),
+  stagingRoot: warehouse,
+};
 const context: PipelineContext = {
   config,
-  model: buildTableModel(config),
+  model,
   store: new FsObjectStore(join(root, 'warehouse')),
   runState: new FsRunStateStore(join(root, 'state')),
   mongo: async () => client,
@@ -77,16 +90,42 @@ try {
   } else {
     const chunks = plan.chunks ?? (await context.store.getJson<ChunkSpec[]>(plan.chunksKey)) ?? [];
     for (const chunk of chunks) await extractChunk(chunk, context);
+    await rawAppend({ runId }, engine);
+    await curate({ runId }, engine);
     const summary = await commitRun({ runId }, context);
-    console.log(values.json ? JSON.stringify(summary, null, 2) : describe(summary, join(root, 'warehouse')));
+    const tables = await describeTables(engine);
+    console.log(
+      values.json ? JSON.stringify({ ...summary, tables }, null, 2) : describe(summary, tables, warehouse),
+    );
   }
 } finally {
   await client.close();
   await server?.close();
 }
 
-function describe(summary: RunSummary, warehouse: string): string {
-  const lines = [`run ${summary.runId}: staged Parquet under ${warehouse}/staging/${summary.app}/`];
+interface TableState {
+  readonly rows: number;
+  readonly files: number;
+  readonly snapshots: number;
+}
+
+/** Rows, live data files and snapshots of every table of the model. */
+async function describeTables(engine: EngineContext): Promise<Record<string, TableState>> {
+  const out: Record<string, TableState> = {};
+  for (const table of engine.model.tables) {
+    const iceberg = await openTable(engine, table);
+    const files = await iceberg.liveEntries();
+    out[`${table.database}.${table.name}`] = {
+      rows: files.reduce((sum, e) => sum + Number(e.dataFile.recordCount), 0),
+      files: files.length,
+      snapshots: (await iceberg.load()).metadata.snapshots.length,
+    };
+  }
+  return out;
+}
+
+function describe(summary: RunSummary, tables: Record<string, TableState>, warehouse: string): string {
+  const lines = [`run ${summary.runId}: Iceberg tables under ${warehouse}/`];
   for (const c of summary.collections) {
     lines.push(
       `  ${c.collection.padEnd(16)} ${String(c.documentsRead).padStart(8)} read  ${String(c.rowsStaged).padStart(8)} staged  ${String(c.quarantined).padStart(5)} quarantined  ${c.files} files  ${(c.bytes / 1024).toFixed(0)} KiB`,
@@ -94,6 +133,10 @@ function describe(summary: RunSummary, warehouse: string): string {
     if (c.undeclaredFields.length > 0)
       lines.push(`    fields not in the model: ${c.undeclaredFields.join(', ')}`);
   }
-  lines.push('Iceberg tables are built from these files by the local engine (next issue).');
+  for (const [name, state] of Object.entries(tables)) {
+    lines.push(
+      `  ${name.padEnd(38)} ${String(state.rows).padStart(8)} rows  ${String(state.files).padStart(3)} files  ${state.snapshots} snapshots`,
+    );
+  }
   return lines.join('\n');
 }
