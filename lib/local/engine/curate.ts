@@ -16,6 +16,8 @@ export interface CurateResult {
   /** Data files the MERGE rewrote (copy-on-write) and the files that replace them. */
   readonly filesRewritten: number;
   readonly filesWritten: number;
+  /** Live data files the MERGE left untouched. */
+  readonly filesKept: number;
   /** Rows in the rewritten files after the MERGE. */
   readonly rowsWritten: number;
   readonly snapshotId?: string;
@@ -97,7 +99,14 @@ export async function curate(
     const name = `${target.table.database}.${target.table.name}`;
     const touched = Number(await scalar(context, `SELECT count(*) FROM ${target.touched} t`));
     if (touched === 0) {
-      results.push({ table: name, status: 'unchanged', filesRewritten: 0, filesWritten: 0, rowsWritten: 0 });
+      results.push({
+        table: name,
+        status: 'unchanged',
+        filesRewritten: 0,
+        filesWritten: 0,
+        filesKept: (await iceberg.liveEntries()).length,
+        rowsWritten: 0,
+      });
       continue;
     }
     const written = await writePartitionedFiles(
@@ -117,6 +126,7 @@ export async function curate(
       status: 'merged',
       filesRewritten: affected.length,
       filesWritten: written.length,
+      filesKept: (await iceberg.liveEntries()).length - written.length,
       rowsWritten: written.reduce((sum, f) => sum + Number(f.recordCount), 0),
       snapshotId: String(committed.metadata['current-snapshot-id']),
     });

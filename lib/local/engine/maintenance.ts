@@ -1,9 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Table } from '../../model/index.ts';
-import { writeDataFile } from '../iceberg/data-files.ts';
-import type { DataFile } from '../iceberg/manifests.ts';
-import { partitionPath, quoteIdent } from '../iceberg/partition-sql.ts';
+import { DEFAULT_MAX_ROWS_PER_FILE, writePartitionedFiles } from '../iceberg/data-files.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable } from './context.ts';
 
@@ -13,7 +9,7 @@ export interface MaintenanceOptions {
   /** The time maintenance runs at; retention ages count back from it. @default - now */
   readonly nowMs?: number;
   /**
-   * Data files below this size are compacted with the others of their partition.
+   * Data files below this size (and below 75% of the row cap) are compacted with the others of their partition.
    * @default - 75% of the table's write.target-file-size-bytes, as Iceberg's rewrite_data_files
    */
   readonly smallFileBytes?: number;
@@ -77,9 +73,9 @@ export async function maintain(
 }
 
 /**
- * Rewrites each partition's small data files into one file in the table's
- * sort order (Iceberg's bin-pack rewrite_data_files), committed as a
- * `replace` snapshot: the rows are the same, only the files change.
+ * Rewrites each partition's small data files into as few files as the row cap
+ * allows, in the table's sort order (Iceberg's bin-pack rewrite_data_files),
+ * committed as a `replace` snapshot: the rows are the same, only the files change.
  */
 export async function compact(
   context: EngineContext,
@@ -89,35 +85,24 @@ export async function compact(
 ): Promise<{ before: number; after: number }> {
   const loaded = await iceberg.load();
   const target = Number(loaded.metadata.properties['write.target-file-size-bytes'] ?? 536_870_912);
-  const small = options.smallFileBytes ?? target * 0.75;
+  const smallBytes = options.smallFileBytes ?? target * 0.75;
+  const smallRows = DEFAULT_MAX_ROWS_PER_FILE * 0.75;
   const minInputFiles = options.minInputFiles ?? 2;
-  const groups = new Map<string, { partition: Record<string, unknown>; paths: string[] }>();
+  const groups = new Map<string, string[]>();
   for (const entry of await iceberg.liveEntries()) {
-    if (Number(entry.dataFile.fileSizeInBytes) >= small) continue;
-    const key = JSON.stringify(entry.dataFile.partition);
-    const group = groups.get(key) ?? { partition: { ...entry.dataFile.partition }, paths: [] };
-    group.paths.push(entry.dataFile.path);
-    groups.set(key, group);
+    const file = entry.dataFile;
+    if (Number(file.fileSizeInBytes) >= smallBytes || Number(file.recordCount) >= smallRows) continue;
+    const key = JSON.stringify(file.partition);
+    groups.set(key, [...(groups.get(key) ?? []), file.path]);
   }
-  const schema = currentSchema(loaded.metadata);
-  const order = table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`).join(', ');
-  const removed: string[] = [];
-  const added: DataFile[] = [];
-  for (const group of groups.values()) {
-    if (group.paths.length < minInputFiles) continue;
-    const path = iceberg.dataFilePath(partitionPath(table, group.partition));
-    await mkdir(dirname(path), { recursive: true });
-    added.push(
-      await writeDataFile(
-        context.connection,
-        table,
-        `SELECT * FROM ${relationOver(group.paths, schema)}${order === '' ? '' : ` ORDER BY ${order}`}`,
-        path,
-      ),
-    );
-    removed.push(...group.paths);
-  }
+  const removed = [...groups.values()].filter((paths) => paths.length >= minInputFiles).flat();
   if (removed.length === 0) return { before: 0, after: 0 };
+  const added = await writePartitionedFiles(
+    context.connection,
+    table,
+    `SELECT * FROM ${relationOver(removed, currentSchema(loaded.metadata))}`,
+    (p) => iceberg.dataFilePath(p),
+  );
   await iceberg.commit({ operation: 'replace', added, removed });
   return { before: removed.length, after: added.length };
 }

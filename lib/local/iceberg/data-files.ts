@@ -92,53 +92,53 @@ async function partitionValues(
 }
 
 /**
- * Writes the rows of `select` as data files, one per partition of the table's
- * spec, rows in the table's sort order; `pathFor` places a file given its
- * partition path (`entry_date_year=2025`). Returns what the manifests need.
+ * Rows per data file at most. Files are cut along the table's sort order, so a
+ * copy-on-write MERGE of changes that cluster (recent entry dates) rewrites
+ * few files instead of a whole partition.
+ */
+export const DEFAULT_MAX_ROWS_PER_FILE = 250_000;
+
+/**
+ * Writes the rows of `select` as data files: grouped by the table's partition
+ * spec, in its sort order, at most `maxRowsPerFile` rows each; `pathFor`
+ * places a file given its partition path (`entry_date_year=2025`). Returns
+ * what the manifests need.
  */
 export async function writePartitionedFiles(
   connection: DuckDBConnection,
   table: Table,
   select: string,
   pathFor: (partitionPath: string) => string,
+  maxRowsPerFile = DEFAULT_MAX_ROWS_PER_FILE,
 ): Promise<DataFile[]> {
   const scratch = `__ll_write_${randomUUID().replaceAll('-', '')}`;
   const keys = table.partitionFields.map((p, i) => ({ partition: p, column: `__ll_p${i}` }));
   const keyColumns = keys.map((k) => `${partitionExpression(table, k.partition)} AS ${k.column}`);
+  const order = table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`).join(', ');
+  const partitionBy = keys.length === 0 ? '' : `PARTITION BY ${keys.map((k) => k.column).join(', ')} `;
   await connection.run(
-    `CREATE TEMP TABLE ${scratch} AS SELECT *${keyColumns.map((c) => `, ${c}`).join('')} FROM (${select}) rows`,
+    `CREATE TEMP TABLE ${scratch} AS SELECT *, (row_number() OVER (${partitionBy}${order === '' ? '' : `ORDER BY ${order}`}) - 1) // ${maxRowsPerFile} AS __ll_file
+     FROM (SELECT *${keyColumns.map((c) => `, ${c}`).join('')} FROM (${select}) source_rows) keyed`,
   );
   try {
-    const exclude = keys.length === 0 ? '' : ` EXCLUDE (${keys.map((k) => k.column).join(', ')})`;
-    const order =
-      table.sortBy.length === 0
-        ? ''
-        : ` ORDER BY ${table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`).join(', ')}`;
+    const groupColumns = [...keys.map((k) => k.column), '__ll_file'];
     const groups = (
       await connection.runAndReadAll(
-        keys.length === 0
-          ? `SELECT count(*) AS n FROM ${scratch}`
-          : `SELECT DISTINCT ${keys.map((k) => k.column).join(', ')} FROM ${scratch}`,
+        `SELECT DISTINCT ${groupColumns.join(', ')} FROM ${scratch} ORDER BY ALL`,
       )
     ).getRowObjects();
-    if (keys.length === 0 && Number(groups[0]?.n ?? 0) === 0) return [];
     const files: DataFile[] = [];
-    for (const group of keys.length === 0 ? [{}] : groups) {
-      const where = keys
-        .map((k) => `${k.column} IS NOT DISTINCT FROM ${sqlValue(group[k.column as keyof typeof group])}`)
-        .join(' AND ');
+    for (const group of groups) {
+      const where = groupColumns.map((c) => `${c} IS NOT DISTINCT FROM ${sqlValue(group[c])}`).join(' AND ');
       const path = pathFor(
-        partitionPath(
-          table,
-          Object.fromEntries(keys.map((k) => [k.partition.name, group[k.column as keyof typeof group]])),
-        ),
+        partitionPath(table, Object.fromEntries(keys.map((k) => [k.partition.name, group[k.column]]))),
       );
       await mkdir(dirname(path), { recursive: true });
       files.push(
         await writeDataFile(
           connection,
           table,
-          `SELECT *${exclude} FROM ${scratch}${where === '' ? '' : ` WHERE ${where}`}${order}`,
+          `SELECT * EXCLUDE (${groupColumns.join(', ')}) FROM ${scratch} WHERE ${where}${order === '' ? '' : ` ORDER BY ${order}`}`,
           path,
         ),
       );

@@ -264,8 +264,8 @@ export async function writeManifest(
     length: BigInt(bytes.length),
     specId: context.specId,
     sequenceNumber,
-    minSequenceNumber: live.reduce(
-      (min, e) => (e.sequenceNumber < min ? e.sequenceNumber : min),
+    minSequenceNumber: minBigint(
+      live.map((e) => e.sequenceNumber),
       sequenceNumber,
     ),
     addedSnapshotId: snapshotId,
@@ -277,6 +277,13 @@ export async function writeManifest(
     deletedRowsCount: rows(count(EntryStatus.Deleted)),
     partitions: context.partitionFields.map((p) => summarise(live.map((e) => e.dataFile.partition[p.name]))),
   };
+}
+
+/** Math.min takes numbers only; sequence numbers are bigints. */
+function minBigint(values: readonly bigint[], start: bigint): bigint {
+  let min = start;
+  for (const value of values) if (value < min) min = value;
+  return min;
 }
 
 /** Partition summary of int-valued partition fields (the model's transforms); others keep only the null flag. */
