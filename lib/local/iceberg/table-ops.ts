@@ -66,6 +66,15 @@ export interface ExpireOptions {
   readonly retainLast: number;
 }
 
+export interface SnapshotInfo {
+  readonly snapshotId: bigint;
+  readonly parentId?: bigint;
+  readonly committedAt: Date;
+  readonly operation: string;
+  readonly summary: Readonly<Record<string, string>>;
+  readonly current: boolean;
+}
+
 export interface ExpireResult {
   readonly expiredSnapshots: number;
   readonly deletedFiles: number;
@@ -93,6 +102,21 @@ export class IcebergTable {
   /** The snapshot a selector names; undefined for an empty table. */
   async snapshot(selector: SnapshotSelector = {}): Promise<Snapshot | undefined> {
     return selectSnapshot((await this.load()).metadata, selector);
+  }
+
+  /** Every snapshot the table keeps, oldest first, with its summary (what Spark shows as `<table>.snapshots`). */
+  async history(): Promise<SnapshotInfo[]> {
+    const { metadata } = await this.load();
+    return [...metadata.snapshots]
+      .sort((a, b) => a['timestamp-ms'] - b['timestamp-ms'])
+      .map((s) => ({
+        snapshotId: s['snapshot-id'],
+        ...(s['parent-snapshot-id'] === undefined ? {} : { parentId: s['parent-snapshot-id'] }),
+        committedAt: new Date(s['timestamp-ms']),
+        operation: s.summary.operation,
+        summary: s.summary,
+        current: s['snapshot-id'] === metadata['current-snapshot-id'],
+      }));
   }
 
   /** Live data files of a snapshot with their manifest entries. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { icebergRead } from 'icebird';
 import { Decimal128, Int32 } from 'mongodb';
 import { curate, type EngineContext, openTable, rawAppend } from '../../../../lib/local/engine/index.ts';
+import { IcebergTable } from '../../../../lib/local/iceberg/table-ops.ts';
 import { withLocalFetch } from '../../../support/local-fetch.ts';
 import { runSpark } from '../../../support/spark.ts';
 import { runPythonJson } from '../../../support/venv-python.ts';
@@ -93,6 +94,9 @@ emit({
   "gold": rows(f"SELECT * FROM {names['journal_entries_gold']}"),
   "runIds": rows(f"SELECT summary['ledgerlake.run-id'] AS run FROM {names['journal_entries']}.snapshots ORDER BY committed_at"),
 })
+spark.sql("CREATE TABLE local.spark_made.ledger (id BIGINT, amount DECIMAL(18,4), posted DATE, memo STRING) USING iceberg PARTITIONED BY (days(posted))")
+spark.sql("INSERT INTO local.spark_made.ledger VALUES (9007199254740993, 12.3400, DATE '2025-05-31', 'a'), (2, -0.0001, DATE '2025-06-01', NULL)")
+spark.sql("DELETE FROM local.spark_made.ledger WHERE id = 2")
 spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257e046f99', 'T9', 'Accruals', 'Dana', 'Not Started', DATE '2025-06-30', TIMESTAMP '2025-09-25 17:45:13.052109')")
 `,
       {
