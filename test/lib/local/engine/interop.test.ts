@@ -95,7 +95,7 @@ emit({
   "runIds": rows(f"SELECT summary['ledgerlake.run-id'] AS run FROM {names['journal_entries']}.snapshots ORDER BY committed_at"),
 })
 spark.sql("CREATE TABLE local.spark_made.ledger (id BIGINT, amount DECIMAL(18,4), posted DATE, memo STRING) USING iceberg PARTITIONED BY (days(posted))")
-spark.sql("INSERT INTO local.spark_made.ledger VALUES (9007199254740993, 12.3400, DATE '2025-05-31', 'a'), (2, -0.0001, DATE '2025-06-01', NULL)")
+spark.sql("INSERT INTO local.spark_made.ledger SELECT /*+ COALESCE(1) */ * FROM VALUES (9007199254740993, 12.3400, DATE '2025-05-31', 'a'), (2, -0.0001, DATE '2025-05-31', NULL)")
 spark.sql("DELETE FROM local.spark_made.ledger WHERE id = 2")
 spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257e046f99', 'T9', 'Accruals', 'Dana', 'Not Started', DATE '2025-06-30', TIMESTAMP '2025-09-25 17:45:13.052109')")
 `,
@@ -127,6 +127,27 @@ spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257
       { task_id: 'T2' },
       { task_id: 'T9' },
     ]);
+    // A table Spark created and changed (a copy-on-write DELETE): the engine reads its current and first snapshots.
+    const sparkMade = new IcebergTable(engine.catalog, join(dir, 'warehouse', 'spark_made', 'ledger'));
+    const history = await sparkMade.history();
+    assert.deepEqual(
+      history.map((h) => h.operation),
+      ['append', 'overwrite'],
+    );
+    const text = async (relation: string) =>
+      query(
+        engine,
+        `SELECT CAST(id AS VARCHAR) AS id, CAST(amount AS VARCHAR) AS amount, CAST(posted AS VARCHAR) AS posted, memo
+         FROM ${relation} ORDER BY id`,
+      );
+    assert.deepEqual(await text(await sparkMade.scanSql()), [
+      { id: '9007199254740993', amount: '12.3400', posted: '2025-05-31', memo: 'a' },
+    ]);
+    assert.deepEqual(
+      (await text(await sparkMade.scanSql({ snapshotId: history[0]?.snapshotId }))).map((r) => r.amount),
+      ['-0.0001', '12.3400'],
+      'time travel to the snapshot before the delete',
+    );
   });
 
   it('pyiceberg reads every table, and the first silver snapshot by id', async () => {
@@ -134,10 +155,9 @@ spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257
       `
 import json, sys
 from pyiceberg.table import StaticTable
-from pyiceberg.catalog.noop import NoopCatalog
 paths = json.loads(sys.argv[1])
 def table(name):
-    import glob, os
+    import os
     hint = open(os.path.join(paths[name], "metadata", "version-hint.text")).read().strip()
     return StaticTable.from_metadata(os.path.join(paths[name], "metadata", f"v{hint}.metadata.json"))
 counts = {name: table(name).scan().to_arrow().num_rows for name in paths}
