@@ -1,17 +1,21 @@
 """Runs one PySpark script against a local Iceberg catalog: the Spark side of the tests.
 
-usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--] SCRIPT [ARG...]
+usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--conf KEY=VALUE]... [--] SCRIPT [ARG...]
 
 test/support/spark.ts starts this with the project virtualenv's Python. The
 session matches Glue 4.0 (Spark 3.3, Iceberg 1.0.0) and has one Iceberg
 catalog, `local`, of type hadoop over DIR, so a table `local.ns.t` lives in
-DIR/ns/t. SCRIPT runs with these globals:
+DIR/ns/t; each --conf adds a session setting (e.g. spark.sql.defaultCatalog=local).
+SCRIPT runs with these globals:
 
   spark      the SparkSession
   args       the ARGs, as strings
   warehouse  DIR
   rows(x)    a DataFrame or SQL text, collected as JSON-ready dicts
   emit(x)    prints x as one marked line of JSON; the harness returns the last one
+  run_job(path, argv)
+             runs a job script (a generated Glue script) as its own __main__
+             with sys.argv = [path, *argv], in this session
 
 JSON-ready means: decimals as strings that keep their scale ("12.3400"),
 timestamps as ISO 8601 in UTC, dates as ISO dates, binary as base64, NaN and
@@ -48,13 +52,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--jar", required=True)
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("script")
     parser.add_argument("args", nargs="*")
     options = parser.parse_args()
     spark = None
     try:
         started = time.monotonic()
-        spark = build_session(options.warehouse, options.jar)
+        spark = build_session(options.warehouse, options.jar, options.conf)
         print(f"spark_runner: session ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
         run_script(spark, options.script, options.args, options.warehouse)
         return 0
@@ -67,7 +72,7 @@ def main() -> int:
             spark.stop()
 
 
-def build_session(warehouse: str, jar: str) -> Any:
+def build_session(warehouse: str, jar: str, conf: list[str]) -> Any:
     # UTC everywhere: PySpark turns TIMESTAMP values into naive datetimes in the
     # Python process's zone, and Iceberg's day partitions are UTC days.
     os.environ["TZ"] = "UTC"
@@ -80,7 +85,7 @@ def build_session(warehouse: str, jar: str) -> Any:
     from pyspark.sql import SparkSession
 
     # Spark 3.3's launcher already adds the --add-opens flags Java 17 needs.
-    spark = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("ledgerlake-tests")
         .config("spark.jars", jar)
@@ -95,8 +100,13 @@ def build_session(warehouse: str, jar: str) -> Any:
         .config("spark.sql.catalog.local", "org.apache.iceberg.spark.SparkCatalog")
         .config("spark.sql.catalog.local.type", "hadoop")
         .config("spark.sql.catalog.local.warehouse", warehouse)
-        .getOrCreate()
     )
+    for setting in conf:
+        key, separator, value = setting.partition("=")
+        if not separator:
+            raise ValueError(f"--conf must be KEY=VALUE, got {setting!r}")
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
@@ -124,8 +134,22 @@ def run_script(spark: Any, path: str, args: list[str], warehouse: str) -> None:
         "warehouse": warehouse,
         "rows": lambda data: rows(spark, data),
         "emit": emit,
+        "run_job": run_job,
     }
     exec(compile(source, path, "exec"), namespace)  # noqa: S102 - running the script is the point
+
+
+def run_job(path: str, argv: list[str]) -> None:
+    """Runs a job script as `python path argv...` would, but in this session:
+    its SparkSession.builder.getOrCreate() returns the session built here."""
+    with open(path, encoding="utf-8") as file:
+        source = file.read()
+    saved = sys.argv
+    sys.argv = [path, *argv]
+    try:
+        exec(compile(source, path, "exec"), {"__name__": "__main__", "__file__": path})  # noqa: S102
+    finally:
+        sys.argv = saved
 
 
 def rows(spark: Any, data: Any) -> list[Any]:

@@ -24,6 +24,11 @@ export interface SparkOptions {
    * @default - none
    */
   readonly args?: readonly string[];
+  /**
+   * Extra Spark session settings, e.g. `spark.sql.defaultCatalog: 'local'`.
+   * @default - none
+   */
+  readonly conf?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,7 +36,8 @@ export interface SparkOptions {
  * value it passed to `emit`, parsed as JSON. Spark takes seconds to start, so put every check
  * that needs Spark into one script.
  *
- * The script sees `spark`, `args`, `warehouse`, `rows(df_or_sql)` and `emit(value)`;
+ * The script sees `spark`, `args`, `warehouse`, `rows(df_or_sql)`, `emit(value)` and
+ * `run_job(path, argv)` (runs a job script such as a generated Glue script in the session);
  * see python/spark_runner.py for what they do and how values become JSON
  * (decimals as strings with their scale, timestamps as ISO 8601 in UTC).
  */
@@ -45,7 +51,8 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
     const scriptFile = join(scratch, 'spark_script.py');
     await writeFile(scriptFile, script);
     // '--' lets script arguments start with a dash.
-    const args = [RUNNER, '--warehouse', options.warehouse, '--jar', ICEBERG_JAR, '--', scriptFile];
+    const conf = Object.entries(options.conf ?? {}).flatMap(([key, value]) => ['--conf', `${key}=${value}`]);
+    const args = [RUNNER, '--warehouse', options.warehouse, '--jar', ICEBERG_JAR, ...conf, '--', scriptFile];
     const { code, stdout, stderr } = await runProcess(python, [...args, ...(options.args ?? [])], scratch);
     if (code !== 0) throw new Error(`Spark script failed (exit code ${code}):\n${failureText(stderr)}`);
     return parseResult<T>(stdout);

@@ -1,0 +1,12 @@
+// Regenerates glue-scripts/ from the table model and the curate SQL: `npm run gen`.
+import { mkdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { resolveConfig } from '../lib/config/index.ts';
+import { writeGlueScripts } from '../lib/glue/generate.ts';
+
+const repoRoot = join(import.meta.dirname, '..');
+const dir = join(repoRoot, 'glue-scripts');
+await mkdir(dir, { recursive: true });
+for (const path of await writeGlueScripts(resolveConfig(), dir)) {
+  console.log(`gen: wrote ${relative(repoRoot, path)}`);
+}
