@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 /** Functions under lambdas/<name>/handler.ts. */
-export const LAMBDA_NAMES = ['plan', 'extract', 'commit'] as const;
+export const LAMBDA_NAMES = ['validate', 'plan', 'extract', 'commit'] as const;
 export type LambdaName = (typeof LAMBDA_NAMES)[number];
 
 /** The Lambda runtime the bundles target; the build machine may run Node 20, the functions run on 22. */
@@ -25,7 +25,19 @@ export const MONGODB_OPTIONAL_MODULES = [
   'mongodb-client-encryption',
 ];
 
+/** Left to the Lambda runtime (which ships the AWS SDK v3) or never loaded. */
+export const LAMBDA_EXTERNAL_MODULES = ['@aws-sdk/*', ...MONGODB_OPTIONAL_MODULES];
+
+/** CommonJS dependencies call require(); ESM output needs it defined. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 const repoRoot = join(import.meta.dirname, '..');
+
+/** Entry point of one function, for bundlers (esbuild here, NodejsFunction in the CDK app). */
+export function lambdaEntry(name: LambdaName): string {
+  return join(repoRoot, 'lambdas', name, 'handler.ts');
+}
 
 /**
  * Bundles one function into `<outDir>/index.mjs` (ESM, minified, with a
@@ -37,7 +49,7 @@ export async function bundleLambda(
 ): Promise<{ file: string; bytes: number; externalImports: string[] }> {
   const file = join(outDir, 'index.mjs');
   const result = await build({
-    entryPoints: [join(repoRoot, 'lambdas', name, 'handler.ts')],
+    entryPoints: [lambdaEntry(name)],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -46,11 +58,8 @@ export async function bundleLambda(
     minify: true,
     sourcemap: true,
     legalComments: 'none',
-    external: ['@aws-sdk/*', ...MONGODB_OPTIONAL_MODULES],
-    // CommonJS dependencies call require(); ESM output needs it defined.
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
+    external: LAMBDA_EXTERNAL_MODULES,
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
     metafile: true,
   });

@@ -31,4 +31,17 @@ export const DEFAULT_CONFIG: LedgerlakeConfig = {
     gold: { keepLastSnapshots: 3, maxSnapshotAgeDays: 90 },
     orphanFileMinAgeDays: 3,
   },
+  aws: {
+    stage: 'dev',
+    removalPolicy: 'retain',
+    atlasSecret: 'create',
+    // Two G.1X workers (2 DPU) handle an hourly delta of a few hundred thousand documents.
+    glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 60 },
+    mapMaxConcurrency: 10,
+    functions: { memoryMiB: 1024, timeoutSeconds: 900 },
+    alarms: { freshnessHours: 3 },
+    // 10 GiB: about $0.05 per query at $5 per TB; a runaway scan stops there.
+    athenaBytesScannedCutoff: 10_737_418_240,
+    logRetentionDays: 90,
+  },
 };

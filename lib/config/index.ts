@@ -1,4 +1,12 @@
+export { configFromContext } from './context.ts';
 export { DEFAULT_CONFIG } from './defaults.ts';
-export type { CollectionConfig, LedgerlakeConfig, RetentionConfig } from './schema.ts';
-export { configSchema, MAX_CHUNK_DOCS, MIN_CHUNK_DOCS } from './schema.ts';
+export type { AwsConfig, CollectionConfig, LedgerlakeConfig, RetentionConfig } from './schema.ts';
+export {
+  configSchema,
+  GLUE_WORKER_TYPES,
+  LOG_RETENTION_DAYS,
+  MAX_CHUNK_DOCS,
+  MIN_BYTES_SCANNED_CUTOFF,
+  MIN_CHUNK_DOCS,
+} from './schema.ts';
 export { ConfigError, resolveConfig, validateConfig } from './validate.ts';

@@ -59,6 +59,88 @@ const retentionSchema = z.strictObject({
     .max(3650, 'must be from 1 to 3650'),
 });
 
+/** Retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const GLUE_WORKER_TYPES = ['G.1X', 'G.2X', 'G.4X', 'G.8X'] as const;
+
+/** Athena refuses a per-query cutoff below 10 MB. */
+export const MIN_BYTES_SCANNED_CUTOFF = 10_000_000;
+
+const intBetween = (min: number, max: number) =>
+  z
+    .number()
+    .int(`must be an integer between ${min} and ${max}`)
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`);
+
+const awsSchema = z
+  .strictObject({
+    /** Deployment stage; `cdk deploy -c stage=prod` selects it. */
+    stage: z.enum(['dev', 'prod'], "must be 'dev' or 'prod'"),
+    /**
+     * What happens to stateful resources (key, buckets, tables, databases,
+     * secret) when their stack is deleted. `destroy` is allowed only for dev.
+     */
+    removalPolicy: z.enum(['retain', 'destroy'], "must be 'retain' or 'destroy'"),
+    /** `create` makes an empty secret named `source.secretName` to fill in; `import` uses an existing one. */
+    atlasSecret: z.enum(['create', 'import'], "must be 'create' or 'import'"),
+    glue: z.strictObject({
+      workerType: z.enum(GLUE_WORKER_TYPES, `must be one of ${GLUE_WORKER_TYPES.join(', ')}`),
+      /** Glue 4.0 needs at least 2 workers (one driver, one executor). */
+      numberOfWorkers: intBetween(2, 299),
+      timeoutMinutes: intBetween(5, 2880),
+    }),
+    /** Parallel extraction Lambdas per run (Map MaxConcurrency); MongoDB sees this many cursors. */
+    mapMaxConcurrency: intBetween(1, 1000),
+    functions: z.strictObject({
+      memoryMiB: intBetween(256, 10240),
+      timeoutSeconds: intBetween(30, 900),
+    }),
+    /**
+     * Optional VPC placement of the functions, for Atlas IP allow-lists: the
+     * subnets must be private with a NAT gateway whose address Atlas allows.
+     */
+    network: z
+      .strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id like 'vpc-0123456789abcdef0'"),
+        subnetIds: z
+          .array(
+            z
+              .string()
+              .regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id like 'subnet-0123456789abcdef0'"),
+          )
+          .min(1, 'must list at least one private subnet'),
+      })
+      .optional(),
+    alarms: z.strictObject({
+      /** Address subscribed to the alarm topic; confirm the subscription mail after deploying. */
+      email: z.email('must be an email address').optional(),
+      /** Data is stale when no execution has succeeded for this many hours. */
+      freshnessHours: intBetween(1, 168),
+    }),
+    /** Athena stops (and bills up to) a query after it scans this many bytes. */
+    athenaBytesScannedCutoff: z
+      .number()
+      .int('must be an integer number of bytes')
+      .min(MIN_BYTES_SCANNED_CUTOFF, `must be at least ${MIN_BYTES_SCANNED_CUTOFF} (Athena's minimum)`),
+    logRetentionDays: z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
+  })
+  .superRefine((aws, ctx) => {
+    if (aws.removalPolicy === 'destroy' && aws.stage !== 'dev') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['removalPolicy'],
+        message: `may be 'destroy' only when stage is 'dev' (stage is '${aws.stage}')`,
+        input: aws.removalPolicy,
+      });
+    }
+  });
+
 export const configSchema = z.strictObject({
   /** Pipeline name: namespaces the warehouse prefix, Glue databases and resource names. */
   app: identifier,
@@ -133,8 +215,11 @@ export const configSchema = z.strictObject({
       .min(1, 'must be between 1 and 365')
       .max(365, 'must be between 1 and 365'),
   }),
+  /** How the pipeline is deployed on AWS (read by the CDK app only). */
+  aws: awsSchema,
 });
 
 export type LedgerlakeConfig = z.infer<typeof configSchema>;
 export type CollectionConfig = LedgerlakeConfig['collections'][number];
 export type RetentionConfig = z.infer<typeof retentionSchema>;
+export type AwsConfig = LedgerlakeConfig['aws'];

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig, validateConfig } from '../../../lib/config/index.ts';
+import {
+  ConfigError,
+  configFromContext,
+  DEFAULT_CONFIG,
+  resolveConfig,
+  validateConfig,
+} from '../../../lib/config/index.ts';
 
 function problemsOf(overrides: unknown): readonly string[] {
   try {
@@ -89,5 +98,67 @@ describe('configuration', () => {
 
   it('validateConfig accepts the defaults unchanged', () => {
     assert.deepEqual(validateConfig(structuredClone(DEFAULT_CONFIG)), DEFAULT_CONFIG);
+  });
+
+  it('deploys to dev, retaining data, with an empty Atlas secret to fill in by default', () => {
+    const { aws } = resolveConfig();
+    assert.equal(aws.stage, 'dev');
+    assert.equal(aws.removalPolicy, 'retain');
+    assert.equal(aws.atlasSecret, 'create');
+    assert.deepEqual(aws.glue, { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 60 });
+    assert.equal(aws.network, undefined);
+    assert.equal(aws.alarms.email, undefined);
+  });
+
+  it('refuses destroy outside dev, naming the stage', () => {
+    assert.deepEqual(problemsOf({ aws: { stage: 'prod', removalPolicy: 'destroy' } }), [
+      `config.aws.removalPolicy may be 'destroy' only when stage is 'dev' (stage is 'prod'), got "destroy"`,
+    ]);
+  });
+
+  it('reports every invalid deployment setting with its value and what is allowed', () => {
+    assert.deepEqual(
+      problemsOf({
+        aws: {
+          stage: 'qa',
+          glue: { workerType: 'G.3X', numberOfWorkers: 1 },
+          mapMaxConcurrency: 0,
+          network: { vpcId: 'default', subnetIds: [] },
+          alarms: { email: 'ops' },
+          athenaBytesScannedCutoff: 5,
+          logRetentionDays: 8,
+        },
+      }),
+      [
+        `config.aws.stage must be 'dev' or 'prod', got "qa"`,
+        'config.aws.glue.workerType must be one of G.1X, G.2X, G.4X, G.8X, got "G.3X"',
+        'config.aws.glue.numberOfWorkers must be between 2 and 299, got 1',
+        'config.aws.mapMaxConcurrency must be between 1 and 1000, got 0',
+        `config.aws.network.vpcId must be a VPC id like 'vpc-0123456789abcdef0', got "default"`,
+        'config.aws.network.subnetIds must list at least one private subnet, got []',
+        'config.aws.alarms.email must be an email address, got "ops"',
+        "config.aws.athenaBytesScannedCutoff must be at least 10000000 (Athena's minimum), got 5",
+        'config.aws.logRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 8',
+      ],
+    );
+  });
+
+  it('takes the stage from CDK context over a config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-'));
+    try {
+      const file = join(dir, 'prod.json');
+      await writeFile(file, JSON.stringify({ aws: { stage: 'dev', alarms: { email: 'ops@example.com' } } }));
+      const context: Record<string, unknown> = { config: file, stage: 'prod' };
+      const config = configFromContext((key) => context[key]);
+      assert.equal(config.aws.stage, 'prod');
+      assert.equal(config.aws.alarms.email, 'ops@example.com');
+      assert.equal(config.aws.alarms.freshnessHours, 3);
+      assert.throws(
+        () => configFromContext((key) => ({ config: join(dir, 'missing.json') })[key]),
+        /context config: cannot read .*missing\.json as JSON/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

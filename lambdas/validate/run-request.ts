@@ -1,0 +1,118 @@
+import type { LedgerlakeConfig } from '../../lib/config/index.ts';
+
+/** What one execution of the ingest state machine is asked to do, after validation. */
+export interface RunRequest {
+  /** Collections to extract; every configured collection when the input names none. */
+  readonly collections: readonly string[];
+  /** `configured`: each collection's own mode; `full`: reload every selected collection whole. */
+  readonly mode: 'configured' | 'full';
+  /** Re-extract documents whose watermark field is in `[from, to)`; the watermark does not move. */
+  readonly backfill: { readonly from: string; readonly to: string } | null;
+}
+
+/** The error type Step Functions sees (`Error` of the failed state) when the input is refused. */
+export class InvalidRunRequest extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRunRequest';
+  }
+}
+
+const FIELDS = ['collections', 'mode', 'backfill'] as const;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * Validates the input an execution was started with. Accepted forms:
+ * `{}` (incremental run of every collection), `{"collections": [...]}`,
+ * `{"mode": "full"}` and `{"backfill": {"from": ISO, "to": ISO}}`; `collections`
+ * combines with either of the others. Every refusal says what was received
+ * and what is allowed.
+ */
+export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    fail(`input must be a JSON object such as {} or {"mode": "full"}, got ${show(input)}`);
+  }
+  const fields = input as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    fail(
+      `input has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (allowed: ${FIELDS.join(', ')})`,
+    );
+  }
+  const configured = config.collections.map((c) => c.name);
+  const collections =
+    fields.collections === undefined ? configured : parseCollections(fields.collections, configured);
+  const mode = parseMode(fields.mode);
+  const backfill = fields.backfill === undefined ? null : parseBackfill(fields.backfill);
+  if (backfill !== null && mode === 'full') {
+    fail('input.backfill cannot be combined with mode "full": a full reload already reads every document');
+  }
+  if (backfill !== null) {
+    const byId = config.collections.filter((c) => collections.includes(c.name) && c.watermarkField === '_id');
+    if (byId.length > 0) {
+      fail(
+        `input.backfill needs a timestamp watermarkField, but ${byId.map((c) => c.name).join(', ')} ${byId.length > 1 ? 'are' : 'is'} ordered by _id; name other collections in input.collections`,
+      );
+    }
+  }
+  return { collections, mode, backfill };
+}
+
+function parseCollections(value: unknown, configured: readonly string[]): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    fail(
+      `input.collections must be a non-empty list of configured collections (${configured.join(', ')}), got ${show(value)}`,
+    );
+  }
+  value.forEach((name, i) => {
+    if (typeof name !== 'string' || !configured.includes(name)) {
+      fail(`input.collections[${i}] must be one of ${configured.join(', ')}, got ${show(name)}`);
+    }
+  });
+  const names = value as string[];
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) fail(`input.collections lists '${repeated}' twice`);
+  // Configured order, so a request plans collections the way a scheduled run does.
+  return configured.filter((name) => names.includes(name));
+}
+
+function parseMode(value: unknown): RunRequest['mode'] {
+  if (value === undefined || value === 'incremental') return 'configured';
+  if (value === 'full') return 'full';
+  return fail(`input.mode must be "full" or "incremental", got ${show(value)}`);
+}
+
+function parseBackfill(value: unknown): NonNullable<RunRequest['backfill']> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(`input.backfill must be an object {"from": ISO 8601, "to": ISO 8601}, got ${show(value)}`);
+  }
+  const { from, to, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) fail(`input.backfill has unknown field '${extra[0]}' (allowed: from, to)`);
+  const fromDate = parseTimestamp('from', from);
+  const toDate = parseTimestamp('to', to);
+  if (fromDate.getTime() >= toDate.getTime()) {
+    fail(`input.backfill.from must be before input.backfill.to, got from ${show(from)} and to ${show(to)}`);
+  }
+  return { from: fromDate.toISOString(), to: toDate.toISOString() };
+}
+
+function parseTimestamp(field: 'from' | 'to', value: unknown): Date {
+  const date = typeof value === 'string' && ISO_TIMESTAMP.test(value) ? new Date(value) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) {
+    fail(
+      `input.backfill.${field} must be an ISO 8601 date or timestamp such as "2024-01-31" or "2024-01-31T00:00:00Z", got ${show(value)}`,
+    );
+  }
+  return date;
+}
+
+function fail(message: string): never {
+  throw new InvalidRunRequest(message);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}

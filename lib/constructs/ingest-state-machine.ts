@@ -1,0 +1,253 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { JOB_ARGUMENT } from '../glue/job-arguments.ts';
+import { acknowledge, nagRef, nagText } from './nag.ts';
+
+export interface IngestStateMachineProps {
+  readonly validateFunction: lambda.IFunction;
+  readonly planFunction: lambda.IFunction;
+  readonly extractFunction: lambda.IFunction;
+  /** Commits a run; also called with `action: 'release'` on the failure path. */
+  readonly commitFunction: lambda.IFunction;
+  readonly rawAppendJob: glue.CfnJob;
+  readonly curateJob: glue.CfnJob;
+  /** Bucket holding chunk lists too large to pass between states (`chunksKey`). */
+  readonly bucket: s3.IBucket;
+  /** Decrypts chunk lists read by the distributed Map. */
+  readonly key: kms.IKey;
+  readonly mapMaxConcurrency: number;
+  /** Upper bound of one function invocation (the function's own timeout). */
+  readonly functionTimeout: Duration;
+  /** Upper bound of one Glue job run. */
+  readonly glueTimeout: Duration;
+  readonly logRetention: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN - execution logs are kept for audit */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** State names, stable so local runners can override tasks by name and operators can find them. */
+export const INGEST_STATES = {
+  validate: 'ValidateInput',
+  inputRejected: 'InputRejected',
+  plan: 'Plan',
+  alreadyRunning: 'AlreadyRunning?',
+  anotherRunActive: 'AnotherRunHoldsTheLease',
+  chunksInline: 'ChunksInline?',
+  extractInline: 'ExtractChunks',
+  extractChunk: 'ExtractChunk',
+  extractFromList: 'ExtractChunksFromList',
+  extractListedChunk: 'ExtractListedChunk',
+  rawAppend: 'RawAppend',
+  curate: 'Curate',
+  commit: 'Commit',
+  releaseLease: 'ReleaseLease',
+  runFailed: 'RunFailed',
+} as const;
+
+/** Errors of the Lambda service itself (not of the function's code), worth retrying with backoff. */
+export const TRANSIENT_LAMBDA_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+const TRANSIENT_GLUE_ERRORS = ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'];
+
+/**
+ * The ingest run: validate input → plan (lease, chunks) → extract chunks in
+ * parallel → raw append (Glue) → curate (Glue) → commit. Every step after
+ * validation catches into a path that releases the lease and fails the
+ * execution with the original error, so a failed run can be redriven.
+ */
+export class IngestStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: IngestStateMachineProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.mapMaxConcurrency) || props.mapMaxConcurrency < 1) {
+      throw new Error(`mapMaxConcurrency must be a positive integer, got ${props.mapMaxConcurrency}`);
+    }
+    const S = INGEST_STATES;
+    // A little above the function's own timeout, so the function reports first.
+    const lambdaTimeout = sfn.Timeout.duration(props.functionTimeout.plus(Duration.seconds(30)));
+    /** `payload` undefined passes the state's input as the event. */
+    const invoke = (
+      stateName: string,
+      fn: lambda.IFunction,
+      payload: Record<string, unknown> | undefined,
+      resultPath: string,
+    ) => {
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        stateName,
+        lambdaFunction: fn,
+        // The function ARN as Resource and the payload as the event: what a local runner overrides.
+        payloadResponseOnly: true,
+        ...(payload === undefined ? {} : { payload: sfn.TaskInput.fromObject(payload) }),
+        resultPath,
+        retryOnServiceExceptions: false,
+        taskTimeout: lambdaTimeout,
+      });
+      task.addRetry({
+        errors: TRANSIENT_LAMBDA_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+    const glueRun = (stateName: string, job: glue.CfnJob) => {
+      const task = new tasks.GlueStartJobRun(this, stateName, {
+        stateName,
+        glueJobName: job.ref,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        arguments: sfn.TaskInput.fromObject({
+          [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt('$.runId'),
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+        taskTimeout: sfn.Timeout.duration(props.glueTimeout.plus(Duration.minutes(5))),
+      });
+      task.addRetry({
+        errors: TRANSIENT_GLUE_ERRORS,
+        interval: Duration.seconds(30),
+        backoffRate: 2,
+        maxAttempts: 4,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+
+    const runFailed = new sfn.Fail(this, S.runFailed, {
+      stateName: S.runFailed,
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    const releaseLease = invoke(
+      S.releaseLease,
+      props.commitFunction,
+      { runId: sfn.JsonPath.stringAt('$.runId'), action: 'release' },
+      '$.release',
+    );
+    // Failing to release must not hide the run's own error: the lease then simply expires.
+    releaseLease.addCatch(runFailed, { resultPath: '$.releaseError' });
+    releaseLease.next(runFailed);
+    const onError = { errors: ['States.ALL'], resultPath: '$.error' };
+
+    const validate = invoke(
+      S.validate,
+      props.validateFunction,
+      { input: sfn.JsonPath.entirePayload, runId: sfn.JsonPath.executionName },
+      '$',
+    );
+    // No lease is held yet: a refused input fails at once, with the validator's message as the cause.
+    validate.addCatch(
+      new sfn.Fail(this, S.inputRejected, {
+        stateName: S.inputRejected,
+        errorPath: '$.error.Error',
+        causePath: '$.error.Cause',
+      }),
+      onError,
+    );
+
+    const plan = invoke(
+      S.plan,
+      props.planFunction,
+      { runId: sfn.JsonPath.stringAt('$.runId'), request: sfn.JsonPath.objectAt('$.request') },
+      '$.plan',
+    );
+    plan.addCatch(releaseLease, onError);
+
+    const extractInline = new sfn.Map(this, S.extractInline, {
+      stateName: S.extractInline,
+      itemsPath: '$.plan.chunks',
+      maxConcurrency: props.mapMaxConcurrency,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(invoke(S.extractChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD));
+    extractInline.addCatch(releaseLease, onError);
+
+    // Chunk lists over Step Functions' payload limit are read from S3 by a distributed Map.
+    const extractFromList = new sfn.DistributedMap(this, S.extractFromList, {
+      stateName: S.extractFromList,
+      itemReader: new sfn.S3JsonItemReader({
+        bucket: props.bucket,
+        key: sfn.JsonPath.stringAt('$.plan.chunksKey'),
+      }),
+      maxConcurrency: props.mapMaxConcurrency,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(invoke(S.extractListedChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD));
+    extractFromList.addCatch(releaseLease, onError);
+
+    const rawAppend = glueRun(S.rawAppend, props.rawAppendJob);
+    rawAppend.addCatch(releaseLease, onError);
+    const curate = glueRun(S.curate, props.curateJob);
+    curate.addCatch(releaseLease, onError);
+    const commit = invoke(
+      S.commit,
+      props.commitFunction,
+      { runId: sfn.JsonPath.stringAt('$.runId') },
+      '$.summary',
+    );
+    commit.addCatch(releaseLease, onError);
+    const afterExtract = rawAppend.next(curate).next(commit);
+
+    const definition = validate.next(plan).next(
+      new sfn.Choice(this, S.alreadyRunning, { stateName: S.alreadyRunning })
+        .when(
+          sfn.Condition.stringEquals('$.plan.status', 'ALREADY_RUNNING'),
+          new sfn.Succeed(this, S.anotherRunActive, {
+            stateName: S.anotherRunActive,
+            comment: 'Another execution holds the run lease; this one exits without doing anything.',
+          }),
+        )
+        .otherwise(
+          new sfn.Choice(this, S.chunksInline, { stateName: S.chunksInline })
+            .when(sfn.Condition.isPresent('$.plan.chunks'), extractInline)
+            .otherwise(extractFromList)
+            .afterwards()
+            .next(afterExtract),
+        ),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: 'ledgerlake ingest run: plan → extract → raw append → curate → commit',
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The distributed Map reads the chunk list, which SSE-KMS encrypts.
+    props.key.grantDecrypt(this.stateMachine);
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement)}"}]}]}`;
+    acknowledge(this.stateMachine, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing do not support resource-level permissions.',
+      ...Object.fromEntries(
+        [props.validateFunction, props.planFunction, props.extractFunction, props.commitFunction].map(
+          (fn) => [
+            `AwsSolutions-IAM5[Resource::${nagRef(fn)}:*]`,
+            'CDK Lambda task grant: the function and its versions/aliases (ARN:*), nothing else.',
+          ],
+        ),
+      ),
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${nagText(this, props.bucket.bucketName)}/*]`]:
+        'CDK S3JsonItemReader grant: the distributed Map reads the chunk list at the key the plan returns (under staging/<app>/_runs/), known only at run time.',
+      [`AwsSolutions-IAM5[Resource::${executions}:*]`]:
+        'CDK distributed Map grant: its child executions are named by Step Functions at run time.',
+      [`AwsSolutions-IAM5[Resource::${executions}/*:*]`]:
+        'CDK distributed Map grant: its child executions are named by Step Functions at run time.',
+    });
+  }
+}

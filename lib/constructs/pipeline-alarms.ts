@@ -1,0 +1,156 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface PipelineAlarmsProps {
+  readonly stateMachine: sfn.IStateMachine;
+  readonly functions: readonly lambda.IFunction[];
+  /** Names of the Glue jobs whose failed runs raise the Glue alarm. */
+  readonly glueJobNames: readonly string[];
+  /** Encrypts the alarm topic. */
+  readonly key: kms.IKey;
+  /** Data is stale when no execution has succeeded for this many hours. */
+  readonly freshnessHours: number;
+  /** @default - no subscription; subscribe to the topic yourself */
+  readonly email?: string;
+  readonly dashboardName: string;
+}
+
+/**
+ * Alarms to one SNS topic (KMS-encrypted, TLS only): failed or timed-out
+ * executions, failed Glue job runs, function errors, and stale data; and a
+ * dashboard of the same signals.
+ */
+export class PipelineAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.freshnessHours) || props.freshnessHours < 1) {
+      throw new Error(`freshnessHours must be a whole number of hours >= 1, got ${props.freshnessHours}`);
+    }
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'ledgerlake alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    if (props.email !== undefined)
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+
+    const hour = Duration.hours(1);
+    const failed = props.stateMachine
+      .metricFailed({ period: Duration.minutes(5), statistic: 'Sum' })
+      .with({ label: 'failed executions' });
+    const timedOut = props.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' });
+    const aborted = props.stateMachine.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' });
+    const succeededHourly = props.stateMachine.metricSucceeded({ period: hour, statistic: 'Sum' });
+
+    // A Glue job run that fails (maintenance runs outside the state machine) is an EventBridge event.
+    const glueFailures = new events.Rule(this, 'GlueJobFailedRule', {
+      description: 'ledgerlake Glue job run failed, timed out or errored',
+      eventPattern: {
+        source: ['aws.glue'],
+        detailType: ['Glue Job State Change'],
+        detail: { jobName: [...props.glueJobNames], state: ['FAILED', 'TIMEOUT', 'ERROR'] },
+      },
+    });
+    glueFailures.addTarget(new eventTargets.SnsTopic(this.topic));
+    const glueFailed = new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: glueFailures.ruleName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      label: 'failed Glue job runs',
+    });
+    const functionErrors = new cloudwatch.MathExpression({
+      expression: props.functions.map((_, i) => `e${i}`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        props.functions.map((fn, i) => [
+          `e${i}`,
+          fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        ]),
+      ),
+      label: 'function errors',
+      period: Duration.minutes(5),
+    });
+
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, overrides = {}) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...overrides,
+      });
+    this.alarms = [
+      alarm(
+        'ExecutionsFailed',
+        'An ingest execution failed; redrive it from the console after fixing the cause.',
+        failed,
+      ),
+      alarm('ExecutionsTimedOut', 'An ingest execution timed out.', timedOut),
+      alarm('ExecutionsAborted', 'An ingest execution was stopped.', aborted),
+      alarm('GlueJobFailed', 'A Glue job run failed, timed out or errored.', glueFailed),
+      alarm(
+        'FunctionErrors',
+        'A pipeline function returned an error (retries may have recovered it).',
+        functionErrors,
+      ),
+      alarm(
+        'DataStale',
+        `No ingest execution has succeeded for ${props.freshnessHours} hours: the lakehouse is stale.`,
+        succeededHourly,
+        {
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: props.freshnessHours,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      ),
+    ];
+    const notify = new actions.SnsAction(this.topic);
+    for (const a of this.alarms) a.addAlarmAction(notify);
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Ingest executions',
+        left: [succeededHourly.with({ period: Duration.minutes(5), label: 'succeeded' }), failed, timedOut],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Execution time',
+        left: [props.stateMachine.metricTime({ statistic: 'Maximum', period: hour })],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and Glue failures',
+        left: [functionErrors, glueFailed],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration (p95)',
+        left: props.functions.map((fn) =>
+          fn.metricDuration({ statistic: 'p95', period: Duration.minutes(5) }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24 }),
+    );
+  }
+}

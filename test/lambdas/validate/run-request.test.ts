@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidRunRequest, parseRunRequest } from '../../../lambdas/validate/run-request.ts';
+import { resolveConfig } from '../../../lib/config/index.ts';
+
+const config = resolveConfig();
+const ALL = ['accounts', 'journal_entries', 'close_tasks'];
+
+function refusal(input: unknown): string {
+  try {
+    parseRunRequest(input, config);
+  } catch (error) {
+    assert.ok(error instanceof InvalidRunRequest, `expected InvalidRunRequest, got ${error}`);
+    assert.equal(error.name, 'InvalidRunRequest', 'Step Functions sees this as the error name');
+    return error.message;
+  }
+  assert.fail(`input ${JSON.stringify(input)} was accepted`);
+}
+
+describe('state machine input', () => {
+  it('{} runs every collection incrementally', () => {
+    assert.deepEqual(parseRunRequest({}, config), { collections: ALL, mode: 'configured', backfill: null });
+  });
+
+  it('a collection list runs those collections, in configured order', () => {
+    assert.deepEqual(parseRunRequest({ collections: ['close_tasks', 'accounts'] }, config).collections, [
+      'accounts',
+      'close_tasks',
+    ]);
+  });
+
+  it('mode full reloads, alone or with collections', () => {
+    assert.equal(parseRunRequest({ mode: 'full' }, config).mode, 'full');
+    assert.deepEqual(parseRunRequest({ mode: 'full', collections: ['journal_entries'] }, config), {
+      collections: ['journal_entries'],
+      mode: 'full',
+      backfill: null,
+    });
+  });
+
+  it('a backfill range is normalised to UTC instants', () => {
+    assert.deepEqual(
+      parseRunRequest({ backfill: { from: '2024-01-01', to: '2024-02-01T00:00:00+01:00' } }, config).backfill,
+      {
+        from: '2024-01-01T00:00:00.000Z',
+        to: '2024-01-31T23:00:00.000Z',
+      },
+    );
+  });
+
+  it('refuses with a message naming the field, the value and what is allowed', () => {
+    assert.equal(refusal([]), 'input must be a JSON object such as {} or {"mode": "full"}, got []');
+    assert.equal(
+      refusal({ Comment: 'Insert your JSON here' }),
+      "input has unknown field 'Comment' (allowed: collections, mode, backfill)",
+    );
+    assert.equal(
+      refusal({ collections: ['ledger'] }),
+      'input.collections[0] must be one of accounts, journal_entries, close_tasks, got "ledger"',
+    );
+    assert.equal(
+      refusal({ collections: [] }),
+      'input.collections must be a non-empty list of configured collections (accounts, journal_entries, close_tasks), got []',
+    );
+    assert.equal(
+      refusal({ collections: ['accounts', 'accounts'] }),
+      "input.collections lists 'accounts' twice",
+    );
+    assert.equal(refusal({ mode: 'delta' }), 'input.mode must be "full" or "incremental", got "delta"');
+    assert.equal(
+      refusal({ backfill: { from: 'yesterday', to: '2024-01-01' } }),
+      'input.backfill.from must be an ISO 8601 date or timestamp such as "2024-01-31" or "2024-01-31T00:00:00Z", got "yesterday"',
+    );
+    assert.equal(
+      refusal({ backfill: { from: '2024-02-01', to: '2024-01-01' } }),
+      'input.backfill.from must be before input.backfill.to, got from "2024-02-01" and to "2024-01-01"',
+    );
+    assert.equal(
+      refusal({ backfill: { from: '2024-01-01', to: '2024-02-01' }, mode: 'full' }),
+      'input.backfill cannot be combined with mode "full": a full reload already reads every document',
+    );
+  });
+
+  it('refuses a backfill of a collection ordered by _id', () => {
+    const byId = resolveConfig({
+      collections: [{ name: 'journal_entries', mode: 'incremental', watermarkField: '_id', chunkDocs: 1000 }],
+    });
+    assert.throws(
+      () => parseRunRequest({ backfill: { from: '2024-01-01', to: '2024-02-01' } }, byId),
+      /input\.backfill needs a timestamp watermarkField, but journal_entries is ordered by _id/,
+    );
+  });
+});

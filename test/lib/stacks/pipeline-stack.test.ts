@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../../lambdas/shared/context-from-env.ts';
+import { INGEST_STATES, TRANSIENT_LAMBDA_ERRORS } from '../../../lib/constructs/ingest-state-machine.ts';
+import { type AslState, ingestDefinition } from '../../../lib/stacks/ingest-definition.ts';
+import { resourceCounts, synthesize } from './stacks-fixture.ts';
+
+describe('pipeline stack', () => {
+  const { pipeline, config } = synthesize();
+  const definition = ingestDefinition(pipeline.toJSON() as never);
+  const state = (name: string): AslState => {
+    const found = definition.States[name];
+    assert.ok(found, `no state ${name}`);
+    return found;
+  };
+
+  it('creates four functions, three Glue jobs, the state machine, two schedules and six alarms', () => {
+    const counts = resourceCounts(pipeline);
+    assert.equal(counts['AWS::Lambda::Function'], 4);
+    assert.equal(counts['AWS::Glue::Job'], 3);
+    assert.equal(counts['AWS::Glue::SecurityConfiguration'], 1);
+    assert.equal(counts['AWS::StepFunctions::StateMachine'], 1);
+    assert.equal(counts['AWS::Scheduler::Schedule'], 2);
+    assert.equal(counts['AWS::CloudWatch::Alarm'], 6);
+    assert.equal(counts['AWS::CloudWatch::Dashboard'], 1);
+    assert.equal(counts['AWS::SNS::Topic'], 1);
+  });
+
+  it('runs the functions on arm64 Node 22 with tracing, explicit log groups and names-only environments', () => {
+    const functions = Object.values(pipeline.findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      const p = fn.Properties;
+      assert.equal(p.Runtime, 'nodejs22.x');
+      assert.deepEqual(p.Architectures, ['arm64']);
+      assert.deepEqual(p.TracingConfig, { Mode: 'Active' });
+      assert.ok(p.LoggingConfig?.LogGroup, 'explicit log group');
+      const names = Object.keys(p.Environment.Variables).filter((k) => k !== 'NODE_OPTIONS');
+      for (const name of names)
+        assert.ok(Object.values<string>(ENV).includes(name), `unexpected variable ${name}`);
+      // The configuration is there; a connection string never is.
+      assert.doesNotMatch(JSON.stringify(p.Environment), /mongodb(\+srv)?:\/\//);
+    }
+    const pipelineFunctions = functions.filter((f) => f.Properties.Environment.Variables[ENV.mongoSecretId]);
+    assert.equal(pipelineFunctions.length, 3, 'plan, extract and commit get the secret id (not its value)');
+    pipeline.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: config.aws.logRetentionDays });
+  });
+
+  it('runs Glue 4.0 jobs with Iceberg on the Glue catalog, encrypted by the security configuration', () => {
+    pipeline.hasResourceProperties('AWS::Glue::SecurityConfiguration', {
+      EncryptionConfiguration: {
+        S3Encryptions: [{ S3EncryptionMode: 'SSE-KMS', KmsKeyArn: Match.anyValue() }],
+        CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: Match.anyValue() },
+        JobBookmarksEncryption: { JobBookmarksEncryptionMode: 'CSE-KMS', KmsKeyArn: Match.anyValue() },
+      },
+    });
+    const jobs = Object.values(pipeline.findResources('AWS::Glue::Job')).map((j) => j.Properties);
+    const scripts = jobs.map((j) => JSON.stringify(j.Command.ScriptLocation));
+    assert.equal(scripts.length, 3);
+    for (const job of jobs) {
+      assert.equal(job.GlueVersion, '4.0');
+      assert.equal(job.WorkerType, 'G.1X');
+      assert.equal(job.NumberOfWorkers, 2);
+      assert.ok(job.SecurityConfiguration.Ref, 'job uses the security configuration');
+      const args = job.DefaultArguments;
+      assert.equal(args['--datalake-formats'], 'iceberg');
+      const conf = JSON.stringify(args['--conf']);
+      for (const expected of [
+        'spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog',
+        'catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog',
+        'io-impl=org.apache.iceberg.aws.s3.S3FileIO',
+        'glue.skip-archive=true',
+        'spark.sql.defaultCatalog=glue_catalog',
+        'spark.sql.catalog.glue_catalog.warehouse=s3://',
+      ]) {
+        assert.ok(conf.includes(expected), `--conf lacks ${expected}`);
+      }
+      assert.equal(args['--raw_namespace'], 'fq_app_raw');
+    }
+    const rawAppend = jobs.find((j) => j.DefaultArguments['--staging_root'] !== undefined);
+    assert.ok(rawAppend, 'the raw append job knows where staging is');
+  });
+
+  it('logs every event of the state machine and traces it', () => {
+    pipeline.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('validates input first and fails there without touching the lease', () => {
+    assert.equal(definition.StartAt, INGEST_STATES.validate);
+    const validate = state(INGEST_STATES.validate);
+    assert.deepEqual(validate.Parameters, { 'input.$': '$', 'runId.$': '$$.Execution.Name' });
+    assert.deepEqual(validate.Catch, [
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'InputRejected' },
+    ]);
+    assert.deepEqual(state(INGEST_STATES.inputRejected), {
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+  });
+
+  it('plans, exits cleanly when another run holds the lease, then extracts, appends, curates and commits', () => {
+    assert.equal(state(INGEST_STATES.validate).Next, INGEST_STATES.plan);
+    assert.equal(state(INGEST_STATES.plan).Next, INGEST_STATES.alreadyRunning);
+    const already = state(INGEST_STATES.alreadyRunning) as unknown as { Choices: unknown[]; Default: string };
+    assert.deepEqual(already.Choices, [
+      { Variable: '$.plan.status', StringEquals: 'ALREADY_RUNNING', Next: INGEST_STATES.anotherRunActive },
+    ]);
+    assert.equal(state(INGEST_STATES.anotherRunActive).Type, 'Succeed');
+    const inline = state(INGEST_STATES.chunksInline) as unknown as { Choices: unknown[]; Default: string };
+    assert.deepEqual(inline.Choices, [
+      { Variable: '$.plan.chunks', IsPresent: true, Next: INGEST_STATES.extractInline },
+    ]);
+    assert.equal(inline.Default, INGEST_STATES.extractFromList);
+    for (const map of [INGEST_STATES.extractInline, INGEST_STATES.extractFromList]) {
+      assert.equal(state(map).MaxConcurrency, config.aws.mapMaxConcurrency);
+      assert.equal(state(map).Next, INGEST_STATES.rawAppend);
+    }
+    assert.equal(state(INGEST_STATES.extractInline).ItemsPath, '$.plan.chunks');
+    const reader = state(INGEST_STATES.extractFromList).ItemReader as {
+      Resource: string;
+      Parameters: unknown;
+    };
+    assert.equal(reader.Resource, 'arn:aws:states:::s3:getObject');
+    assert.deepEqual(reader.Parameters, {
+      Bucket: 'ledgerlake-fq-app-dev-data-WarehouseBucketName',
+      'Key.$': '$.plan.chunksKey',
+    });
+    for (const glue of [INGEST_STATES.rawAppend, INGEST_STATES.curate]) {
+      const task = state(glue);
+      assert.equal(task.Resource, 'arn:aws:states:::glue:startJobRun.sync');
+      assert.deepEqual((task.Parameters as { Arguments: unknown }).Arguments, { '--run_id.$': '$.runId' });
+    }
+    assert.equal(state(INGEST_STATES.rawAppend).Next, INGEST_STATES.curate);
+    assert.equal(state(INGEST_STATES.curate).Next, INGEST_STATES.commit);
+    assert.equal(state(INGEST_STATES.commit).End, true);
+  });
+
+  it('retries transient Lambda errors with backoff in every function task, including inside the Maps', () => {
+    const tasks: AslState[] = [];
+    const collect = (states: Readonly<Record<string, AslState>>) => {
+      for (const s of Object.values(states)) {
+        if (s.Type === 'Task' && typeof s.Resource === 'string' && s.Resource.includes(':function:'))
+          tasks.push(s);
+        const processor = s.ItemProcessor as { States: Record<string, AslState> } | undefined;
+        if (processor) collect(processor.States);
+      }
+    };
+    collect(definition.States);
+    assert.equal(tasks.length, 6, 'validate, plan, two extracts, commit, release');
+    for (const task of tasks) {
+      const retry = (task.Retry as Array<Record<string, unknown>>)[0];
+      assert.deepEqual(retry?.ErrorEquals, TRANSIENT_LAMBDA_ERRORS);
+      assert.equal(retry?.BackoffRate, 2);
+      assert.ok(
+        typeof task.TimeoutSeconds === 'number',
+        'every task has a timeout (local runners default to 60 s)',
+      );
+    }
+  });
+
+  it('routes every failure after validation to the lease release, then fails with the original error', () => {
+    for (const name of [
+      INGEST_STATES.plan,
+      INGEST_STATES.extractInline,
+      INGEST_STATES.extractFromList,
+      INGEST_STATES.rawAppend,
+      INGEST_STATES.curate,
+      INGEST_STATES.commit,
+    ]) {
+      assert.deepEqual(state(name).Catch, [
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: INGEST_STATES.releaseLease },
+      ]);
+    }
+    const release = state(INGEST_STATES.releaseLease);
+    assert.deepEqual(release.Parameters, { 'runId.$': '$.runId', action: 'release' });
+    assert.equal(release.Next, INGEST_STATES.runFailed);
+    assert.deepEqual(release.Catch, [
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: INGEST_STATES.runFailed },
+    ]);
+    assert.deepEqual(state(INGEST_STATES.runFailed), {
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+  });
+
+  it('schedules ingestion with {} and maintenance of the Glue job, each with its own role', () => {
+    const schedules = Object.values(pipeline.findResources('AWS::Scheduler::Schedule')).map(
+      (s) => s.Properties,
+    );
+    const ingest = schedules.find((s) => s.ScheduleExpression === 'rate(1 hour)');
+    const maintenance = schedules.find((s) => s.ScheduleExpression === 'cron(0 3 * * ? *)');
+    assert.equal(ingest?.Target.Input, '{}');
+    assert.equal(ingest?.ScheduleExpressionTimezone, 'UTC');
+    assert.ok(JSON.stringify(ingest?.Target.Arn).includes('IngestStateMachine'));
+    assert.match(JSON.stringify(maintenance?.Target.Arn), /:scheduler:::aws-sdk:glue:startJobRun/);
+    assert.match(JSON.stringify(maintenance?.Target.Input), /JobName/);
+    assert.notDeepEqual(ingest?.Target.RoleArn, maintenance?.Target.RoleArn);
+    pipeline.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'glue:StartJobRun', Effect: 'Allow' })]),
+      },
+    });
+  });
+
+  it('alarms on failures, Glue job failures, function errors and stale data to an encrypted TLS-only topic', () => {
+    pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    pipeline.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).map((a) =>
+      JSON.stringify(a),
+    );
+    for (const metric of ['"ExecutionsFailed"', '"ExecutionsTimedOut"', '"TriggeredRules"', '"Errors"']) {
+      const alarm = alarms.find((a) => a.includes(metric));
+      assert.ok(alarm, `no alarm on ${metric}`);
+      assert.ok(
+        alarm.includes('"AlarmActions":[{"Ref":"AlarmsTopic'),
+        `alarm on ${metric} does not notify the topic`,
+      );
+    }
+    pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsSucceeded',
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: config.aws.alarms.freshnessHours,
+      TreatMissingData: 'breaching',
+    });
+    pipeline.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.glue'], detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'] } },
+    });
+    pipeline.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('subscribes the alarm email and places functions in the VPC when configured', () => {
+    const { pipeline: custom } = synthesize({
+      aws: {
+        alarms: { email: 'ops@example.com', freshnessHours: 2 },
+        network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] },
+        glue: { workerType: 'G.2X', numberOfWorkers: 5, timeoutMinutes: 30 },
+      },
+    });
+    custom.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    custom.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'], SecurityGroupIds: Match.anyValue() },
+    });
+    custom.allResourcesProperties('AWS::Glue::Job', { WorkerType: 'G.2X', NumberOfWorkers: 5, Timeout: 30 });
+  });
+});
