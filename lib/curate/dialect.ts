@@ -9,6 +9,8 @@ export interface SqlDialect {
   explode(source: string, columns: string, array: string, element: string, position: string): string;
   /** Number of elements of an array expression; 0 when the array is null. */
   arrayLength(array: string): string;
+  /** True when two values differ, nulls compared as values. */
+  distinct(a: string, b: string): string;
   /** A date literal. */
   date(isoDate: string): string;
   /**
@@ -23,6 +25,8 @@ export interface SqlDialect {
     columns: readonly string[],
     deleteFlag?: string,
   ): string;
+  /** Update matching target rows' `columns` from `source`; never inserts or deletes. */
+  mergeUpdate(target: string, source: string, keys: readonly string[], columns: readonly string[]): string;
   /** Quoted identifier. */
   ident(name: string): string;
 }
@@ -54,15 +58,33 @@ function mergeStatement(
   ].join('\n');
 }
 
+function mergeUpdateStatement(
+  ident: (name: string) => string,
+  target: string,
+  source: string,
+  keys: readonly string[],
+  columns: readonly string[],
+): string {
+  return [
+    `MERGE INTO ${target} AS t`,
+    `USING (${source}) AS s`,
+    `ON ${keys.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ')}`,
+    `WHEN MATCHED THEN UPDATE SET ${columns.map((c) => `${ident(c)} = s.${ident(c)}`).join(', ')}`,
+  ].join('\n');
+}
+
 export const duckdb: SqlDialect = {
   name: 'duckdb',
   // Two set-returning functions in one select list advance together: element i with subscript i.
   explode: (source, columns, array, element, position) =>
     `SELECT ${columns}, unnest(${array}) AS ${element}, generate_subscripts(${array}, 1) AS ${position} FROM ${source}`,
   arrayLength: (array) => `coalesce(len(${array}), 0)`,
+  distinct: (a, b) => `${a} IS DISTINCT FROM ${b}`,
   date: (isoDate) => `DATE '${isoDate}'`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(doubleQuote, target, source, keys, columns, deleteFlag),
+  mergeUpdate: (target, source, keys, columns) =>
+    mergeUpdateStatement(doubleQuote, target, source, keys, columns),
   ident: doubleQuote,
 };
 
@@ -72,8 +94,11 @@ export const spark: SqlDialect = {
     `SELECT ${columns}, ${element}, ${position}_0 + 1 AS ${position} FROM ${source} LATERAL VIEW posexplode(${array}) exploded AS ${position}_0, ${element}`,
   // size(NULL) is -1 in Spark 3.3 unless ANSI mode is on.
   arrayLength: (array) => `CASE WHEN ${array} IS NULL THEN 0 ELSE size(${array}) END`,
+  distinct: (a, b) => `NOT (${a} <=> ${b})`,
   date: (isoDate) => `DATE '${isoDate}'`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(backtick, target, source, keys, columns, deleteFlag),
+  mergeUpdate: (target, source, keys, columns) =>
+    mergeUpdateStatement(backtick, target, source, keys, columns),
   ident: backtick,
 };

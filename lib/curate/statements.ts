@@ -3,7 +3,9 @@ import { CLOSE_TASKS_SILVER, JOURNAL_ENTRIES_GOLD, JOURNAL_ENTRIES_SILVER } from
 import type { SqlDialect } from './dialect.ts';
 import {
   type CurateSources,
+  changedAccounts,
   closeTasksSilverSource,
+  currentAccounts,
   journalEntriesGoldSource,
   journalEntriesSilverSource,
   latestJournalEntries,
@@ -30,7 +32,8 @@ const columnsOf = (spec: TableSpec) => spec.columns.map((c) => c.name);
 
 /**
  * The MERGE statements of one curate run, in the order they must run: silver
- * first, then gold from the merged silver. Both engines run exactly these
+ * first (tasks; journal lines of changed entries; lines of renamed accounts),
+ * then gold from the merged silver. Both engines run exactly these
  * (Spark on Glue; DuckDB in the local engine).
  */
 export function curateStatements(d: SqlDialect, r: CurateRelations): readonly CurateStatement[] {
@@ -55,6 +58,15 @@ export function curateStatements(d: SqlDialect, r: CurateRelations): readonly Cu
       ),
     },
     {
+      table: JOURNAL_ENTRIES_SILVER.name,
+      sql: d.mergeUpdate(
+        r.journalEntriesSilver,
+        renamedAccountLines(d, r),
+        JOURNAL_ENTRIES_SILVER.keyColumns,
+        ['account_name', 'account_type'],
+      ),
+    },
+    {
       table: JOURNAL_ENTRIES_GOLD.name,
       sql: d.merge(
         r.journalEntriesGold,
@@ -67,6 +79,15 @@ export function curateStatements(d: SqlDialect, r: CurateRelations): readonly Cu
       ),
     },
   ];
+}
+
+/** Silver lines of accounts the run renamed or retyped, with the account's new name and type. */
+function renamedAccountLines(d: SqlDialect, r: CurateRelations): string {
+  const id = d.ident('_id');
+  return `SELECT old.${id}, old.line_no, a.account_name, a.account_type
+FROM ${r.journalEntriesSilver} old
+JOIN (${currentAccounts(d, r.rawAccounts)}) a ON a.account_id = old.account_id
+WHERE old.account_id IN (${changedAccounts(d, r.rawAccounts)})`;
 }
 
 /**

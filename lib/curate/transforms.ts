@@ -26,14 +26,29 @@ export function latestVersions(d: SqlDialect, raw: string, columns: string): str
 ) ranked WHERE version_rank = 1`;
 }
 
-/** The chart of accounts as of now: latest version of each account across all runs. */
-function currentAccounts(d: SqlDialect, raw: string): string {
-  return `SELECT account_id, account_name, account_type FROM (
-  SELECT account_id, account_name, account_type,
+/** Every clean version of every account, newest first (version_rank 1) per account. */
+function rankedAccounts(d: SqlDialect, raw: string): string {
+  return `SELECT account_id, account_name, account_type,
     row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
   FROM ${raw}
-  WHERE ${d.ident('_mapping_errors')} IS NULL
-) ranked WHERE version_rank = 1`;
+  WHERE ${d.ident('_mapping_errors')} IS NULL`;
+}
+
+/** The chart of accounts as of now: latest version of each account across all runs. */
+export function currentAccounts(d: SqlDialect, raw: string): string {
+  return `SELECT account_id, account_name, account_type FROM (${rankedAccounts(d, raw)}) ranked WHERE version_rank = 1`;
+}
+
+/**
+ * Accounts whose latest version renamed or retyped them compared with the
+ * version before (the chart of accounts is reloaded whole each run, so an
+ * unchanged account's two latest versions are equal).
+ */
+export function changedAccounts(d: SqlDialect, raw: string): string {
+  return `SELECT cur.account_id FROM (${rankedAccounts(d, raw)}) cur
+JOIN (${rankedAccounts(d, raw)}) prev ON prev.account_id = cur.account_id AND prev.version_rank = 2
+WHERE cur.version_rank = 1
+  AND (${d.distinct('cur.account_name', 'prev.account_name')} OR ${d.distinct('cur.account_type', 'prev.account_type')})`;
 }
 
 /** The latest version of each journal entry of the run, before its lines are exploded. */

@@ -66,6 +66,12 @@ export function buildTableModel(config: LedgerlakeConfig): TableModel {
 /** Resolves one declared table: field ids, database, location, properties and retention. */
 export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table {
   const databases = databaseNames(config);
+  const required = spec.columns.filter((c) => c.required).map((c) => c.name);
+  if (spec.layer !== 'raw' && required.length > 0) {
+    throw new Error(
+      `table ${spec.name} declares required columns (${required.join(', ')}); ${spec.layer} tables are maintained with MERGE INTO, which Iceberg 1.0.0 on Glue 4.0 cannot do on required columns: make them optional`,
+    );
+  }
   const { fields, lastColumnId } = assignFieldIds(spec.columns);
   const zone = spec.layer === 'raw' ? 'raw' : 'curated';
   return {

@@ -1,6 +1,7 @@
 import { assertRunId } from '../../../lambdas/shared/staging-layout.ts';
 import { duckdb } from '../../curate/dialect.ts';
 import { type CurateRelations, curateStatements } from '../../curate/statements.ts';
+import { changedAccounts } from '../../curate/transforms.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
@@ -23,12 +24,17 @@ export interface CurateResult {
   readonly snapshotId?: string;
 }
 
-/** A curated table, the raw relation holding its keys for this run, and the key column. */
+/** A column of a curated table and the relation (one column, `key`) of its values this run changes. */
+interface TouchedKeys {
+  readonly column: string;
+  readonly values: string;
+}
+
+/** A curated table, the scratch table its MERGEs run on, and what the run touches in it. */
 interface Target {
   readonly table: Table;
   readonly scratch: string;
-  readonly key: string;
-  readonly touched: string;
+  readonly touched: readonly TouchedKeys[];
 }
 
 /**
@@ -65,26 +71,34 @@ export async function curate(
     {
       table: model.table('close_tasks_silver'),
       scratch: relations.closeTasksSilver,
-      key: '_id',
-      touched: clean(relations.runCloseTasks, '_id'),
+      touched: [{ column: '_id', values: clean(relations.runCloseTasks, '_id') }],
     },
     {
       table: model.table('journal_entries_silver'),
       scratch: relations.journalEntriesSilver,
-      key: '_id',
-      touched: clean(relations.runJournalEntries, '_id'),
+      touched: [
+        { column: '_id', values: clean(relations.runJournalEntries, '_id') },
+        // Lines of accounts this run renamed or retyped take the new name.
+        {
+          column: 'account_id',
+          values: `(SELECT account_id AS key FROM (${changedAccounts(duckdb, relations.rawAccounts)}) c)`,
+        },
+      ],
     },
     {
       table: model.table('journal_entries_gold'),
       scratch: relations.journalEntriesGold,
-      key: 'entry_id',
-      touched: clean(relations.runJournalEntries, 'entry_id'),
+      touched: [{ column: 'entry_id', values: clean(relations.runJournalEntries, 'entry_id') }],
     },
   ];
   const opened = new Map<Target, { iceberg: IcebergTable; affected: string[] }>();
   for (const target of targets) {
     const iceberg = await openTable(context, target.table);
-    const affected = await affectedFiles(context, iceberg, target);
+    const affected = [
+      ...new Set(
+        (await Promise.all(target.touched.map((keys) => affectedFiles(context, iceberg, keys)))).flat(),
+      ),
+    ];
     const schema = currentSchema((await iceberg.load()).metadata);
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${target.scratch} AS SELECT * FROM ${relationOver(affected, schema)}`,
@@ -97,7 +111,10 @@ export async function curate(
   for (const target of targets) {
     const { iceberg, affected } = opened.get(target) as { iceberg: IcebergTable; affected: string[] };
     const name = `${target.table.database}.${target.table.name}`;
-    const touched = Number(await scalar(context, `SELECT count(*) FROM ${target.touched} t`));
+    let touched = 0;
+    for (const keys of target.touched) {
+      touched += Number(await scalar(context, `SELECT count(*) FROM ${keys.values} t`));
+    }
     if (touched === 0) {
       results.push({
         table: name,
@@ -162,15 +179,15 @@ async function runRows(context: EngineContext, collection: string, runId: string
 async function affectedFiles(
   context: EngineContext,
   iceberg: IcebergTable,
-  target: Target,
+  keys: TouchedKeys,
 ): Promise<string[]> {
   const range = (
-    await context.connection.runAndReadAll(`SELECT min(key), max(key) FROM ${target.touched} t`)
+    await context.connection.runAndReadAll(`SELECT min(key), max(key) FROM ${keys.values} t`)
   ).getRows()[0] as [string | null, string | null];
   const [min, max] = range;
   if (min === null || max === null) return [];
   const schema = currentSchema((await iceberg.load()).metadata);
-  const fieldId = schema.fields.find((f) => f.name === target.key)?.id as number;
+  const fieldId = schema.fields.find((f) => f.name === keys.column)?.id as number;
   const candidates = (await iceberg.liveEntries())
     .filter((e) => {
       const lower = e.dataFile.lowerBounds.get(fieldId);
@@ -183,7 +200,7 @@ async function affectedFiles(
   if (candidates.length === 0) return [];
   const hits = await context.connection.runAndReadAll(
     `SELECT DISTINCT filename FROM read_parquet([${candidates.map(quoteString).join(', ')}], filename = true)
-     WHERE ${quoteIdent(target.key)} IN (SELECT key FROM ${target.touched} t)`,
+     WHERE ${quoteIdent(keys.column)} IN (SELECT key FROM ${keys.values} t)`,
   );
   return hits.getRows().map((row) => row[0] as string);
 }

@@ -2,12 +2,16 @@ import { AMOUNT, AMOUNT_TOTAL } from '../money.ts';
 import type { TableSpec } from '../table.ts';
 import { column, t } from '../types.ts';
 
+// Curated columns are all optional, keys included: Iceberg 1.0.0 (Glue 4.0) cannot MERGE INTO a table
+// with required columns (apache/iceberg#5739, fixed in 1.1.0). tableFromSpec enforces it; the MERGE keys
+// are never null by construction (they come from required raw columns).
+
 export const JOURNAL_ENTRIES_SILVER: TableSpec = {
   name: 'journal_entries_silver',
   layer: 'silver',
   doc: 'One row per journal line, joined to its account; latest version of each entry',
   columns: [
-    column('_id', t.string(), 'Source document _id of the entry', { required: true }),
+    column('_id', t.string(), 'Source document _id of the entry'),
     column('entry_id', t.string(), 'Business key of the journal entry'),
     column('entry_date', t.date(), 'Accounting date of the entry'),
     column('description', t.string(), 'Narrative of the entry'),
@@ -18,7 +22,7 @@ export const JOURNAL_ENTRIES_SILVER: TableSpec = {
     column('credit', AMOUNT, 'Credit amount'),
     column('ingest_ts', t.timestamptz(), 'Ingest time of the raw row this line came from'),
     // Not in the brief's sample: without it two lines of one entry on the same account could not be told apart by MERGE.
-    column('line_no', t.int(), 'Position of the line within its entry, from 1', { required: true }),
+    column('line_no', t.int(), 'Position of the line within its entry, from 1'),
   ],
   partitionBy: [{ column: 'entry_date', transform: 'year' }],
   sortBy: [
@@ -33,7 +37,7 @@ export const CLOSE_TASKS_SILVER: TableSpec = {
   layer: 'silver',
   doc: 'Month-end close tasks, latest version of each task',
   columns: [
-    column('_id', t.string(), 'Source document _id of the task', { required: true }),
+    column('_id', t.string(), 'Source document _id of the task'),
     column('task_id', t.string(), 'Business key of the close task'),
     column('name', t.string(), 'What has to be done'),
     column('assigned_to', t.string(), 'Owner of the task'),
@@ -51,7 +55,7 @@ export const JOURNAL_ENTRIES_GOLD: TableSpec = {
   layer: 'gold',
   doc: 'Debit and credit totals per journal entry',
   columns: [
-    column('entry_id', t.string(), 'Business key of the journal entry', { required: true }),
+    column('entry_id', t.string(), 'Business key of the journal entry'),
     column('entry_date', t.date(), 'Accounting date of the entry'),
     column('total_credit', AMOUNT_TOTAL, 'Sum of credit amounts over the entry lines'),
     column('total_debit', AMOUNT_TOTAL, 'Sum of debit amounts over the entry lines'),

@@ -59,6 +59,7 @@ describe('curate MERGE statements, DuckDB rendering', () => {
     assert.deepEqual(tables(duckdb), [
       'close_tasks_silver',
       'journal_entries_silver',
+      'journal_entries_silver',
       'journal_entries_gold',
     ]);
     assert.deepEqual(tables(spark), tables(duckdb));
@@ -178,5 +179,35 @@ describe('curate MERGE statements, DuckDB rendering', () => {
       { task_id: 'T1', status: 'Complete' },
       { task_id: 'T2', status: 'Complete' },
     ]);
+  });
+
+  it('a run that renames an account updates the account name on every silver line that posts to it', async () => {
+    // Run 2's entries and tasks again (merging them twice changes nothing), plus a renamed account.
+    const files = {
+      journal_entries: join(dir, 'run2-je.parquet'),
+      close_tasks: join(dir, 'run2-ct.parquet'),
+      accounts: join(dir, 'run3-ac.parquet'),
+    };
+    const [cash, payable] = BRIEF.accounts as [Record<string, unknown>, Record<string, unknown>];
+    await stageDocuments(
+      'accounts',
+      [cash, { ...payable, account_name: 'Trade Payables', updatedAt: new Date('2025-07-05T00:00:00Z') }],
+      files.accounts,
+      'run-3',
+      dir,
+    );
+    await useRun(files);
+    await curate();
+    assert.deepEqual(
+      await rows(
+        `SELECT entry_id, line_no, account_id, account_name FROM journal_entries_silver ORDER BY entry_id, line_no`,
+      ),
+      [
+        { entry_id: 'JE1001', line_no: 1, account_id: '1000', account_name: 'Cash' },
+        { entry_id: 'JE1002', line_no: 1, account_id: '2000', account_name: 'Trade Payables' },
+        { entry_id: 'JE1002', line_no: 2, account_id: '1000', account_name: 'Cash' },
+      ],
+    );
+    assert.equal((await gold()).length, 2, 'gold unchanged by the rerun');
   });
 });

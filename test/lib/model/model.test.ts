@@ -3,11 +3,15 @@ import { describe, it } from 'node:test';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import {
   buildTableModel,
+  column,
   icebergPartitionSpecJson,
   icebergSchemaJson,
   parquetSchema,
   type Table,
+  t,
+  tableFromSpec,
 } from '../../../lib/model/index.ts';
+import { JOURNAL_ENTRIES_GOLD } from '../../../lib/model/tables/curated.ts';
 
 const model = buildTableModel(resolveConfig());
 const names = (table: Table) => table.fields.map((f) => f.name);
@@ -176,6 +180,22 @@ describe('table model', () => {
           }),
         ),
       /collection 'invoices' has no source fields declared in lib\/model\/tables\/raw.ts \(declared: accounts, journal_entries, close_tasks\)/,
+    );
+  });
+
+  it('refuses required columns in tables maintained with MERGE, which Iceberg 1.0.0 cannot merge into', () => {
+    assert.ok(
+      model.tables
+        .filter((table) => table.layer !== 'raw')
+        .every((table) => table.fields.every((f) => !f.required)),
+    );
+    assert.throws(
+      () =>
+        tableFromSpec(
+          { ...JOURNAL_ENTRIES_GOLD, columns: [column('entry_id', t.string(), 'key', { required: true })] },
+          resolveConfig(),
+        ),
+      /table journal_entries_gold declares required columns \(entry_id\); gold tables are maintained with MERGE INTO/,
     );
   });
 });

@@ -152,6 +152,35 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     );
   });
 
+  it('a run that renames an account updates its name on the silver lines that post to it', async () => {
+    const [cash, payable] = BRIEF.accounts as [Record<string, unknown>, Record<string, unknown>];
+    await stageRun(engine, 'run-4', {
+      accounts: [
+        cash,
+        { ...payable, account_name: 'Trade Payables', updatedAt: new Date('2025-07-05T00:00:00Z') },
+      ],
+    });
+    await rawAppend({ runId: 'run-4', collections: ['accounts'] }, engine);
+    const results = await curate({ runId: 'run-4' }, engine);
+    assert.deepEqual(
+      results.map((r) => [r.table, r.status]),
+      [
+        ['fq_app_curated.close_tasks_silver', 'unchanged'],
+        ['fq_app_curated.journal_entries_silver', 'merged'],
+        ['fq_app_curated.journal_entries_gold', 'unchanged'],
+      ],
+    );
+    assert.deepEqual(
+      (await silverText()).map((r) => [r.entry_id, r.line_no, r.account_name]),
+      [
+        ['JE1001', 1, 'Cash'],
+        ['JE1001', 2, 'Trade Payables'],
+        ['JE2001', 1, 'Cash'],
+        ['JE2001', 2, 'Trade Payables'],
+      ],
+    );
+  });
+
   it('time travel: the silver table as it was before the update, by snapshot id and by timestamp', async () => {
     const silver = await openTable(engine, engine.model.table('journal_entries_silver'));
     const { metadata } = await silver.load();
