@@ -4,7 +4,7 @@ import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 export interface CollectionSummary {
   readonly collection: string;
-  readonly mode: 'incremental' | 'full';
+  readonly mode: 'incremental' | 'full' | 'backfill';
   readonly chunks: number;
   readonly expectedDocuments: number;
   readonly documentsRead: number;

@@ -14,6 +14,7 @@ import {
   rangeKeyFor,
 } from '../shared/range-key.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
+import type { RunRequest } from '../validate/run-request.ts';
 
 /** Step Functions passes at most 256 KB between states; larger chunk lists are read from S3 instead. */
 export const INLINE_CHUNKS_MAX_BYTES = 200_000;
@@ -42,9 +43,14 @@ export type PlanResult =
  * Plans a run: takes the lease, fixes each collection's upper bound and splits
  * `(watermark, high]` into chunks by range key. A run id planned before gets
  * its original plan back, so a redriven execution reads the same ranges.
+ *
+ * `request` (validated by the ValidateInput state) narrows the run to some
+ * collections, reloads them whole (`full`: incremental collections are read
+ * from the beginning and their watermark still advances), or re-reads a
+ * `[from, to)` window of the watermark field (`backfill`: the watermark stays).
  */
 export async function planRun(
-  input: { readonly runId: unknown },
+  input: { readonly runId: unknown; readonly request?: RunRequest | null },
   context: PipelineContext,
 ): Promise<PlanResult> {
   const runId = assertRunId(input.runId);
@@ -66,10 +72,19 @@ export async function planRun(
   const db = (await context.mongo()).db(context.config.source.database);
   const collections: CollectionPlan[] = [];
   const chunks: ChunkSpec[] = [];
-  for (const collectionConfig of context.config.collections) {
+  const request = input.request ?? null;
+  const selected = context.config.collections.filter(
+    (c) => request === null || request.collections.includes(c.name),
+  );
+  for (const collectionConfig of selected) {
     const planned = await planCollection(db.collection(collectionConfig.name), collectionConfig, context, {
       runId,
       ingestTs: now.toISOString(),
+      full: request?.mode === 'full',
+      backfill:
+        request?.backfill == null
+          ? null
+          : { from: new Date(request.backfill.from), to: new Date(request.backfill.to) },
     });
     collections.push(planned.plan);
     chunks.push(...planned.chunks);
@@ -105,28 +120,43 @@ export function planResult(
   };
 }
 
+interface RunScope {
+  readonly runId: string;
+  readonly ingestTs: string;
+  /** Read incremental collections from the beginning (the watermark still advances). */
+  readonly full: boolean;
+  /** Read only documents whose watermark field is in `[from, to)`; the watermark stays. */
+  readonly backfill: { readonly from: Date; readonly to: Date } | null;
+}
+
 async function planCollection(
   collection: Collection<Document>,
   config: CollectionConfig,
   context: PipelineContext,
-  run: { runId: string; ingestTs: string },
+  run: RunScope,
 ): Promise<{ plan: CollectionPlan; chunks: ChunkSpec[] }> {
-  // A full reload walks `_id`, which every document has; the watermark field may be missing.
+  // A configured full reload walks `_id`, which every document has; the watermark field may be missing.
   const incremental = config.mode === 'incremental';
-  const key = incremental ? rangeKeyFor(config.watermarkField) : rangeKeyFor('_id');
+  const key = incremental || run.backfill !== null ? rangeKeyFor(config.watermarkField) : rangeKeyFor('_id');
   const previousWatermark = incremental ? (await context.runState.readWatermark(config.name)).bound : null;
-  const low = previousWatermark === null ? null : decodeBound(previousWatermark);
-  if (low !== null && low.length !== key.length) {
+  const watermark = previousWatermark === null ? null : decodeBound(previousWatermark);
+  if (watermark !== null && watermark.length !== key.length) {
     throw new Error(
-      `watermark of ${config.name} has ${low.length} key values but watermarkField '${config.watermarkField}' needs ${key.length}; was watermarkField changed? Reset the watermark to re-extract.`,
+      `watermark of ${config.name} has ${watermark.length} key values but watermarkField '${config.watermarkField}' needs ${key.length}; was watermarkField changed? Reset the watermark to re-extract.`,
     );
   }
+  const low =
+    run.backfill !== null
+      ? await lastKeyBelow(collection, key, run.backfill.from)
+      : run.full
+        ? null
+        : watermark;
   const missingWatermarkField =
     key[0] === '_id' ? 0 : await collection.countDocuments({ [key[0] as string]: null });
-  const high = await maxKey(collection, key, low);
+  const high = await maxKey(collection, key, low, run.backfill?.to ?? null);
   const base = {
     collection: config.name,
-    mode: config.mode,
+    mode: run.backfill !== null ? ('backfill' as const) : run.full ? ('full' as const) : config.mode,
     key,
     previousWatermark,
     missingWatermarkField,
@@ -153,7 +183,7 @@ async function planCollection(
     plan: {
       ...base,
       high: encodeBound(high),
-      advancesWatermark: incremental,
+      advancesWatermark: incremental && run.backfill === null,
       documents,
       chunks: chunks.length,
     },
@@ -161,15 +191,40 @@ async function planCollection(
   };
 }
 
-/** The largest key above `low`, or null when there is nothing new. */
+/** The largest key above `low` (and, when given, with its first field below `below`), or null when there is nothing new. */
 async function maxKey(
   collection: Collection<Document>,
   key: RangeKey,
   low: KeyValues | null,
+  below: Date | null,
 ): Promise<KeyValues | null> {
-  const filter = { $and: [rangeFilter(key, low, null), { [key[0] as string]: { $ne: null } }] };
+  const first = key[0] as string;
+  const filter = {
+    $and: [
+      rangeFilter(key, low, null),
+      { [first]: below === null ? { $ne: null } : { $ne: null, $lt: below } },
+    ],
+  };
   const top = await collection
     .find(filter, { promoteValues: false })
+    .sort(keySort(key, -1))
+    .project(keyProjection(key))
+    .limit(1)
+    .next();
+  return top === null ? null : keyValuesOf(top, key);
+}
+
+/**
+ * The key of the last document whose first key field is below `value`, so
+ * that `(that key, high]` starts exactly at `value`; null when there is none.
+ */
+async function lastKeyBelow(
+  collection: Collection<Document>,
+  key: RangeKey,
+  value: Date,
+): Promise<KeyValues | null> {
+  const top = await collection
+    .find({ [key[0] as string]: { $lt: value } }, { promoteValues: false })
     .sort(keySort(key, -1))
     .project(keyProjection(key))
     .limit(1)

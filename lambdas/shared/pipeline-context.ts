@@ -35,7 +35,8 @@ export interface ChunkSpec {
 
 export interface CollectionPlan {
   readonly collection: string;
-  readonly mode: 'incremental' | 'full';
+  /** How this run reads the collection: its configured mode, or what the run request asked for. */
+  readonly mode: 'incremental' | 'full' | 'backfill';
   readonly key: readonly string[];
   /** Watermark read when the run was planned (incremental only). */
   readonly previousWatermark: string | null;

@@ -6,6 +6,7 @@ import { extractChunk } from '../../lambdas/extract/extract-chunk.ts';
 import { type PlanResult, planRun } from '../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec } from '../../lambdas/shared/pipeline-context.ts';
 import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
+import type { RunRequest } from '../../lambdas/validate/run-request.ts';
 import { startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { ferretdbUri } from '../support/services.ts';
 import { createFixture, type Fixture } from './pipeline-fixture.ts';
@@ -321,6 +322,65 @@ for (const server of servers) {
       });
       assert.deepEqual(c?.undeclaredFields, ['currency', 'lines[].memo']);
       assert.equal(c?.documentsRead, c?.rowsStaged);
+    });
+
+    it('a run request narrows collections, reloads whole, or backfills a window without moving the watermark', async () => {
+      const f = await fixture({
+        collections: [
+          ...JOURNAL_ONLY.collections,
+          { name: 'close_tasks', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 100 },
+        ],
+      });
+      await journal(f).insertMany(entries(server.money, 0, 300));
+      const request = (overrides: Partial<RunRequest>): RunRequest => ({
+        collections: ['journal_entries'],
+        mode: 'configured',
+        backfill: null,
+        ...overrides,
+      });
+      const run = async (runId: string, runRequest: RunRequest) => {
+        const plan = planned(await planRun({ runId, request: runRequest }, f.context));
+        await extractAll(f, plan.chunks);
+        return { plan, summary: await commitRun({ runId }, f.context) };
+      };
+
+      const first = await run('run-1', request({}));
+      assert.deepEqual(
+        first.plan.collections.map((c) => [c.collection, c.mode, c.documents]),
+        [['journal_entries', 'incremental', 300]],
+        'close_tasks was not asked for',
+      );
+      const full = await run('run-2', request({ mode: 'full' }));
+      assert.deepEqual(
+        full.plan.collections.map((c) => [c.mode, c.documents, c.advancesWatermark]),
+        [['full', 300, true]],
+      );
+      const watermark = await f.context.runState.readWatermark('journal_entries');
+      assert.equal(watermark.runId, 'run-2', 'a full reload moves the watermark');
+
+      const from = new Date(BASE_MS + 10_000);
+      const to = new Date(BASE_MS + 20_000);
+      const inWindow = await journal(f).countDocuments({ updatedAt: { $gte: from, $lt: to } });
+      const backfill = await run(
+        'run-3',
+        request({ backfill: { from: from.toISOString(), to: to.toISOString() } }),
+      );
+      assert.equal(inWindow, 70);
+      assert.deepEqual(
+        backfill.plan.collections.map((c) => [c.mode, c.documents, c.advancesWatermark]),
+        [['backfill', 70, false]],
+      );
+      const staged = await f.readRows(
+        stagingLayout.runDataPrefix(f.context.config.app, 'journal_entries', 'run-3'),
+      );
+      assert.ok(
+        staged.every((r) => {
+          const at = Date.parse(String(r.updated_at));
+          return at >= from.getTime() && at < to.getTime();
+        }),
+        'a staged row lies outside [from, to)',
+      );
+      assert.deepEqual(await f.context.runState.readWatermark('journal_entries'), watermark);
     });
 
     if (server.money === double) {
