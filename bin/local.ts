@@ -1,37 +1,36 @@
 /**
- * `npm run local`: runs the pipeline on this machine with no AWS account:
- * plan → extract (the Lambda code, in process) → raw append → curate (the
- * local engine's Iceberg jobs) → commit, against MONGO_URI or, by default,
- * the embedded MongoDB server seeded with sample data. The warehouse (staged
- * Parquet and Iceberg tables) and run state live under .local/.
+ * `npm run local`: the whole pipeline on this machine, no AWS account and no
+ * Docker. It runs the state machine CDK synthesizes (see lib/local/runner)
+ * against MONGO_URI or the embedded MongoDB server seeded with sample data,
+ * and keeps everything under one folder (default .ledgerlake/), so a second
+ * run is incremental.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { MongoClient } from 'mongodb';
-import { commitRun, type RunSummary } from '../lambdas/commit/commit-run.ts';
-import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
-import { planRun } from '../lambdas/plan/plan-run.ts';
 import { logger } from '../lambdas/shared/logger.ts';
-import type { ChunkSpec, PipelineContext } from '../lambdas/shared/pipeline-context.ts';
-import { resolveConfig } from '../lib/config/index.ts';
-import { curate, type EngineContext, openTable, rawAppend } from '../lib/local/engine/index.ts';
-import { FsObjectStore } from '../lib/local/fs-object-store.ts';
-import { FsRunStateStore } from '../lib/local/fs-run-state.ts';
-import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
-import { startMongoServer } from '../lib/local/mongo-server/index.ts';
-import { seedDatabase } from '../lib/local/sample-data/index.ts';
-import { buildTableModel } from '../lib/model/index.ts';
+import { describeRun, progressPrinter } from '../lib/local/runner/progress.ts';
+import { type GlueEngine, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
 
-const USAGE = 'usage: npm run local -- [--json] [--fresh] [--verbose] [--journal-entries N] [--dir PATH]';
+const USAGE = `usage: npm run local -- [options]
+  --dir PATH        state folder: source dump, warehouse, run state (default .ledgerlake)
+  --scale N         journal entries of the embedded sample source, on the first run (default 1000)
+  --mutate N        change N source journal entries (plus new entries, tasks, an account) before the run
+  --engine NAME     duckdb (default): the local engine; spark: the generated Glue scripts on PySpark
+  --input JSON      state machine input, e.g. '{"mode":"full"}' (default {})
+  --fresh           delete the state folder first
+  --json            print the run summary as JSON
+  --verbose         structured logs of the functions
+MONGO_URI, when set, is extracted from instead of the embedded source.`;
 
 const { values } = parseArgs({
   options: {
-    json: { type: 'boolean', default: false },
+    dir: { type: 'string', default: '.ledgerlake' },
+    scale: { type: 'string', default: '1000' },
+    mutate: { type: 'string', default: '0' },
+    engine: { type: 'string', default: 'duckdb' },
+    input: { type: 'string', default: '{}' },
     fresh: { type: 'boolean', default: false },
-    'journal-entries': { type: 'string', default: '1000' },
-    dir: { type: 'string', default: '.local' },
+    json: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -40,103 +39,53 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const journalEntries = Number(values['journal-entries']);
-if (!Number.isInteger(journalEntries) || journalEntries < 0) {
-  throw new Error(`--journal-entries must be a non-negative integer, got ${values['journal-entries']}`);
+
+function fail(message: string): never {
+  console.error(`npm run local: ${message}\n${USAGE}`);
+  process.exit(2);
 }
 
-const root = values.dir;
-if (values.fresh) await rm(root, { recursive: true, force: true });
-// The summary is the output; structured logs only with --verbose (they would also break --json).
+const count = (flag: string, text: string, min: number) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) fail(`--${flag} must be an integer of at least ${min}, got ${text}`);
+  return n;
+};
+const scale = count('scale', values.scale, 1);
+const mutate = count('mutate', values.mutate, 0);
+if (values.engine !== 'duckdb' && values.engine !== 'spark') {
+  fail(`--engine must be duckdb or spark, got ${values.engine}`);
+}
+let input: unknown;
+try {
+  input = JSON.parse(values.input);
+} catch (error) {
+  fail(`--input must be JSON, got ${values.input} (${(error as Error).message})`);
+}
+
+if (values.fresh) await rm(values.dir, { recursive: true, force: true });
+// The summary is the output; the functions' structured logs only with --verbose.
 if (!values.verbose) logger.setLogLevel('WARN');
-
-const config = resolveConfig();
-const externalUri = process.env.MONGO_URI;
-const server = externalUri ? undefined : await startMongoServer();
-const uri: string = externalUri || (server?.uri as string);
-if (server !== undefined) {
-  const seeding = await new MongoClient(uri).connect();
-  await seedDatabase(seeding.db(config.source.database), { journalEntries });
-  await seeding.close();
-}
-
-const client = await new MongoClient(uri).connect();
-const model = buildTableModel(config);
-const warehouse = join(root, 'warehouse');
-const engine: EngineContext = {
-  config,
-  model,
-  catalog: new FsCatalog(warehouse),
-  connection: await (await DuckDBInstance.create(':memory:')).connect(),
-  stagingRoot: warehouse,
-};
-const context: PipelineContext = {
-  config,
-  model,
-  store: new FsObjectStore(join(root, 'warehouse')),
-  runState: new FsRunStateStore(join(root, 'state')),
-  mongo: async () => client,
-};
+const progress =
+  process.stderr.isTTY && !values.json ? progressPrinter((line) => console.error(line)) : undefined;
 
 try {
-  // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
-  const runId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  const plan = await planRun({ runId }, context);
-  if (plan.status === 'ALREADY_RUNNING') {
-    console.error(
-      `another local run (${plan.heldBy}, since ${plan.since}) holds the lease; try again when it ends`,
-    );
-    process.exitCode = 1;
+  const summary = await runLocalPipeline({
+    dir: values.dir,
+    scale,
+    mutate,
+    engine: values.engine as GlueEngine,
+    input,
+    ...(process.env.MONGO_URI ? { mongoUri: process.env.MONGO_URI } : {}),
+    ...(progress === undefined ? {} : { onEvent: progress }),
+  });
+  if (values.json) {
+    const { run: _run, ...brief } = summary;
+    console.log(JSON.stringify(brief, null, 2));
   } else {
-    const chunks = plan.chunks ?? (await context.store.getJson<ChunkSpec[]>(plan.chunksKey)) ?? [];
-    for (const chunk of chunks) await extractChunk(chunk, context);
-    await rawAppend({ runId }, engine);
-    await curate({ runId }, engine);
-    const summary = await commitRun({ runId }, context);
-    const tables = await describeTables(engine);
-    console.log(
-      values.json ? JSON.stringify({ ...summary, tables }, null, 2) : describe(summary, tables, warehouse),
-    );
+    console.log(describeRun(summary, values.dir));
   }
-} finally {
-  await client.close();
-  await server?.close();
-}
-
-interface TableState {
-  readonly rows: number;
-  readonly files: number;
-  readonly snapshots: number;
-}
-
-/** Rows, live data files and snapshots of every table of the model. */
-async function describeTables(engine: EngineContext): Promise<Record<string, TableState>> {
-  const out: Record<string, TableState> = {};
-  for (const table of engine.model.tables) {
-    const iceberg = await openTable(engine, table);
-    const files = await iceberg.liveEntries();
-    out[`${table.database}.${table.name}`] = {
-      rows: files.reduce((sum, e) => sum + Number(e.dataFile.recordCount), 0),
-      files: files.length,
-      snapshots: (await iceberg.load()).metadata.snapshots.length,
-    };
-  }
-  return out;
-}
-
-function describe(summary: RunSummary, tables: Record<string, TableState>, warehouse: string): string {
-  const lines = [`run ${summary.runId}: Iceberg tables under ${warehouse}/`];
-  for (const c of summary.collections) {
-    lines.push(
-      `  ${c.collection.padEnd(16)} ${String(c.documentsRead).padStart(8)} read  ${String(c.rowsStaged).padStart(8)} staged  ${String(c.quarantined).padStart(5)} quarantined  ${c.files} files  ${(c.bytes / 1024).toFixed(0)} KiB`,
-    );
-    if (c.undeclaredFields.length > 0)
-      lines.push(`    fields not in the model: ${c.undeclaredFields.join(', ')}`);
-  }
-  for (const [name, state] of Object.entries(tables)) {
-    lines.push(
-      `  ${name.padEnd(38)} ${String(state.rows).padStart(8)} rows  ${String(state.files).padStart(3)} files  ${state.snapshots} snapshots`,
-    );
-  }
-  return lines.join('\n');
+  if (summary.status === 'ALREADY_RUNNING') process.exitCode = 1;
+} catch (error) {
+  console.error(`npm run local: ${(error as Error).message}`);
+  process.exitCode = 1;
 }

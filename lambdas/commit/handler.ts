@@ -1,17 +1,25 @@
 import { contextFromEnv } from '../shared/context-from-env.ts';
 import { logger } from '../shared/logger.ts';
+import type { PipelineContext } from '../shared/pipeline-context.ts';
 import { commitRun, type RunSummary } from './commit-run.ts';
 import { type ReleaseResult, releaseRun } from './release-run.ts';
 
-/**
- * Step Functions task after the raw append: `{ runId }` → run summary.
- * The failure path calls it with `{ runId, action: 'release' }` to give the lease back.
- */
-export const handler = async (event: {
-  runId: string;
-  action?: 'commit' | 'release';
-}): Promise<RunSummary | ReleaseResult> => {
+export interface CommitEvent {
+  readonly runId: string;
+  readonly action?: 'commit' | 'release';
+}
+
+/** Commits a run, or (`action: 'release'`, the failure path) gives its lease back; the local runner calls this too. */
+export function commitTask(
+  event: CommitEvent,
+  context: PipelineContext,
+): Promise<RunSummary | ReleaseResult> {
+  if (event.action === 'release') return releaseRun(event, context);
+  return commitRun(event, context);
+}
+
+/** Step Functions task after the raw append and curate: `{ runId }` → run summary. */
+export const handler = async (event: CommitEvent): Promise<RunSummary | ReleaseResult> => {
   logger.appendKeys({ runId: event.runId });
-  if (event.action === 'release') return releaseRun(event, contextFromEnv());
-  return commitRun(event, contextFromEnv());
+  return commitTask(event, contextFromEnv());
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
@@ -51,6 +52,7 @@ export class ParquetStager {
   private localPath = '';
   private fileRowCount = 0;
   private readonly files: StagedFile[] = [];
+  private readonly id = randomUUID();
 
   constructor(props: ParquetStagerProps) {
     this.props = props;
@@ -88,7 +90,8 @@ export class ParquetStager {
   }
 
   private openFile(): void {
-    this.localPath = join(this.props.workDir, `staging-${process.pid}-${this.files.length}.parquet`);
+    // Unique per stager: several chunks may be staged at once in one process (the local runner's Map).
+    this.localPath = join(this.props.workDir, `staging-${this.id}-${this.files.length}.parquet`);
     this.writer = new ParquetWriter({
       writer: fileWriter(this.localPath),
       schema: this.schema,

@@ -1,17 +1,25 @@
-import { validateConfig } from '../../lib/config/index.ts';
+import { type LedgerlakeConfig, validateConfig } from '../../lib/config/index.ts';
 import { ENV } from '../shared/context-from-env.ts';
 import { requireEnv } from '../shared/env.ts';
 import { assertRunId } from '../shared/staging-layout.ts';
 import { parseRunRequest, type RunRequest } from './run-request.ts';
 
-/**
- * First state of the ingest state machine: `{ input, runId }` → the validated
- * request. Needs only the configuration, so it opens no connection.
- */
-export const handler = async (event: {
-  input: unknown;
-  runId: string;
-}): Promise<{ runId: string; request: RunRequest }> => {
-  const config = validateConfig(JSON.parse(requireEnv(ENV.config)));
+export interface ValidatedRun {
+  readonly runId: string;
+  readonly request: RunRequest;
+}
+
+/** `{ input, runId }` → the validated request; the local runner calls this too. */
+export function validateRun(
+  event: { input: unknown; runId: unknown },
+  config: LedgerlakeConfig,
+): ValidatedRun {
   return { runId: assertRunId(event.runId), request: parseRunRequest(event.input, config) };
-};
+}
+
+/**
+ * First state of the ingest state machine. Needs only the configuration, so
+ * it opens no connection.
+ */
+export const handler = async (event: { input: unknown; runId: string }): Promise<ValidatedRun> =>
+  validateRun(event, validateConfig(JSON.parse(requireEnv(ENV.config))));

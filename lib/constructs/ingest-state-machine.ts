@@ -79,12 +79,16 @@ export class IngestStateMachine extends Construct {
     const S = INGEST_STATES;
     // A little above the function's own timeout, so the function reports first.
     const lambdaTimeout = sfn.Timeout.duration(props.functionTimeout.plus(Duration.seconds(30)));
-    /** `payload` undefined passes the state's input as the event. */
+    /**
+     * `payload` undefined passes the state's input as the event; `resultPath`
+     * undefined makes the result the state's output (the ASL default, written
+     * by omission: aws-local-stepfunctions 3.0 mishandles an explicit "$").
+     */
     const invoke = (
       stateName: string,
       fn: lambda.IFunction,
       payload: Record<string, unknown> | undefined,
-      resultPath: string,
+      resultPath: string | undefined,
     ) => {
       const task = new tasks.LambdaInvoke(this, stateName, {
         stateName,
@@ -92,7 +96,7 @@ export class IngestStateMachine extends Construct {
         // The function ARN as Resource and the payload as the event: what a local runner overrides.
         payloadResponseOnly: true,
         ...(payload === undefined ? {} : { payload: sfn.TaskInput.fromObject(payload) }),
-        resultPath,
+        ...(resultPath === undefined ? {} : { resultPath }),
         retryOnServiceExceptions: false,
         taskTimeout: lambdaTimeout,
       });
@@ -147,7 +151,7 @@ export class IngestStateMachine extends Construct {
       S.validate,
       props.validateFunction,
       { input: sfn.JsonPath.entirePayload, runId: sfn.JsonPath.executionName },
-      '$',
+      undefined,
     );
     // No lease is held yet: a refused input fails at once, with the validator's message as the cause.
     validate.addCatch(

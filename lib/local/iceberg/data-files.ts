@@ -30,7 +30,8 @@ export async function describeDataFile(
   table: Table,
   path: string,
 ): Promise<DataFile> {
-  const source = `read_parquet(${quoteString(path)})`;
+  // No hive partitioning: staged files live under `run=<id>/` folders, which are not columns.
+  const source = `read_parquet(${quoteString(path)}, hive_partitioning = false)`;
   const partition = await partitionValues(connection, table, source, path);
   const primitives = table.fields.filter((f) => f.type.kind === 'primitive' || f.type.kind === 'decimal');
   const measures = primitives.flatMap((f) => [

@@ -36,6 +36,11 @@ export class MemoryCollection {
     return this.entries.length;
   }
 
+  /** Every document as stored (raw BSON), in `_id` order: what a dump writes. */
+  *rawDocuments(): Generator<Buffer> {
+    for (const entry of this.entries) yield entry.raw;
+  }
+
   /** Inserts documents given as JS objects (BSON classes keep their types). */
   insertMany(docs: readonly Document[]): void {
     for (const doc of docs)

@@ -1,0 +1,146 @@
+import { type Db, Decimal128, type Document, ObjectId } from 'mongodb';
+import { toUnscaled } from '../../../lambdas/shared/decimal.ts';
+import { Prng } from '../sample-data/prng.ts';
+import type { SourceState } from './embedded-source.ts';
+
+export interface MutationCounts {
+  /** Entries edited: a cent added to their first debit and first credit line, description marked. */
+  readonly correctedEntries: number;
+  /** Of those, entries that also lost their last line (an edit that removes a line). */
+  readonly linesRemoved: number;
+  readonly newEntries: number;
+  readonly closeTasksAdvanced: number;
+  readonly accountsRenamed: number;
+}
+
+/** Prng stream for mutation batch k; far from the sample generator's streams. */
+const MUTATION_STREAM = 1000;
+const SEED = 42;
+const NEXT_STATUS: Readonly<Record<string, string>> = {
+  'Not Started': 'In Progress',
+  'In Progress': 'Complete',
+  Blocked: 'In Progress',
+  Complete: 'Complete',
+};
+
+/**
+ * Changes `count` journal entries of the source the way an accounting team
+ * does between two runs, all stamped `updatedAt = now` so an incremental run
+ * picks them up: corrections (some removing a line), new entries (a tenth of
+ * `count`), close tasks moving on (a tenth) and one account renamed. The
+ * choice is deterministic for a given batch number.
+ */
+export async function mutateSource(
+  db: Db,
+  state: SourceState,
+  count: number,
+  now: Date,
+): Promise<{ counts: MutationCounts; state: SourceState }> {
+  const rng = new Prng(SEED, MUTATION_STREAM + state.mutations);
+  const entries = db.collection('journal_entries');
+  const totalEntries = state.scale + state.insertedEntries;
+  const picks = new Set<number>();
+  while (picks.size < Math.min(count, totalEntries)) picks.add(rng.int(0, totalEntries - 1));
+  const chosen = await entries.find({ entry_id: { $in: [...picks].map(entryId) } }).toArray();
+  let linesRemoved = 0;
+  for (const [i, doc] of chosen.entries()) {
+    const removeLine = i % 5 === 4 && (doc.lines as Document[]).length >= 3;
+    if (removeLine) linesRemoved++;
+    await entries.updateOne(
+      { _id: doc._id },
+      {
+        $set: {
+          lines: corrected(doc.lines as Document[], removeLine),
+          description: `${String(doc.description)} (corrected)`,
+          updatedAt: now,
+        },
+      },
+    );
+  }
+  const added = Math.ceil(count / 10);
+  const templates = chosen.slice(0, added);
+  await entries.insertMany(
+    templates.map((template, k) => ({
+      ...template,
+      _id: new ObjectId(),
+      entry_id: entryId(totalEntries + k),
+      description: `${String(template.description)} (late posting)`,
+      updatedAt: now,
+    })),
+  );
+  const tasks = db.collection('close_tasks');
+  const taskCount = await tasks.countDocuments();
+  const taskPicks = await tasks
+    .find({})
+    .sort({ _id: 1 })
+    .skip(rng.int(0, Math.max(taskCount - 1, 0)))
+    .limit(Math.ceil(count / 10))
+    .toArray();
+  for (const task of taskPicks) {
+    await tasks.updateOne(
+      { _id: task._id },
+      { $set: { status: NEXT_STATUS[String(task.status)] ?? 'In Progress', updatedAt: now } },
+    );
+  }
+  const accounts = db.collection('accounts');
+  const account = await accounts
+    .find({})
+    .sort({ _id: 1 })
+    .skip(rng.int(0, Math.max((await accounts.countDocuments()) - 1, 0)))
+    .limit(1)
+    .next();
+  if (account !== null) {
+    await accounts.updateOne(
+      { _id: account._id },
+      {
+        $set: {
+          account_name: `${String(account.account_name)} (renamed ${state.mutations + 1})`,
+          updatedAt: now,
+        },
+      },
+    );
+  }
+  return {
+    counts: {
+      correctedEntries: chosen.length,
+      linesRemoved,
+      newEntries: templates.length,
+      closeTasksAdvanced: taskPicks.length,
+      accountsRenamed: account === null ? 0 : 1,
+    },
+    state: {
+      ...state,
+      mutations: state.mutations + 1,
+      insertedEntries: state.insertedEntries + templates.length,
+    },
+  };
+}
+
+/** The sample generator's entry ids: JE1001 is entry 0. */
+function entryId(n: number): string {
+  return `JE${1001 + n}`;
+}
+
+/** A cent more on the first debit and the first credit line (the entry stays balanced), optionally without its last line. */
+function corrected(lines: readonly Document[], removeLast: boolean): Document[] {
+  const out = lines.map((line) => ({ ...line }));
+  const firstDebit = out.find((line) => unscaled(line.debit) > 0n);
+  const firstCredit = out.find((line) => unscaled(line.credit) > 0n);
+  if (firstDebit !== undefined) firstDebit.debit = plusCent(firstDebit.debit);
+  if (firstCredit !== undefined) firstCredit.credit = plusCent(firstCredit.credit);
+  return removeLast ? out.slice(0, -1) : out;
+}
+
+function unscaled(value: unknown): bigint {
+  const result = toUnscaled(String(value ?? '0'), 18, 4);
+  if (!result.ok) throw new Error(`sample amount ${String(value)} is not a decimal: ${result.reason}`);
+  return result.unscaled;
+}
+
+/** Exact: amounts are handled as unscaled integers at scale 4, never as floats. */
+function plusCent(value: unknown): Decimal128 {
+  const next = unscaled(value) + 100n;
+  const sign = next < 0n ? '-' : '';
+  const digits = (next < 0n ? -next : next).toString().padStart(5, '0');
+  return Decimal128.fromString(`${sign}${digits.slice(0, -4)}.${digits.slice(-4)}`);
+}

@@ -1,0 +1,64 @@
+import type { LocalRunSummary, RunEvent } from './run-pipeline.ts';
+
+const number = (n: number) => n.toLocaleString('en-US');
+
+/** Progress lines for a terminal: each state as it ends (with its time), each chunk, retries and failures. */
+export function progressPrinter(write: (line: string) => void): (event: RunEvent) => void {
+  const entered = new Map<string, number>();
+  return (event) => {
+    switch (event.type) {
+      case 'mutated': {
+        const c = event.counts;
+        write(
+          `source changed: ${number(c.correctedEntries)} entries corrected (${c.linesRemoved} lost a line), ${c.newEntries} new, ${c.closeTasksAdvanced} close tasks moved on, ${c.accountsRenamed} account renamed`,
+        );
+        return;
+      }
+      case 'state-entered':
+        if (event.index === undefined) entered.set(event.state, performance.now());
+        return;
+      case 'state-exited': {
+        if (event.index !== undefined) return;
+        const since = entered.get(event.state);
+        const seconds = since === undefined ? '' : ` ${((performance.now() - since) / 1000).toFixed(1)} s`;
+        write(`✓ ${event.state}${seconds}`);
+        return;
+      }
+      case 'chunk-done':
+        write(
+          `  ${event.chunk.collection} chunk ${event.chunk.index}: ${number(event.documents)} documents in ${event.seconds.toFixed(1)} s`,
+        );
+        return;
+      case 'state-retried':
+        write(`↻ ${event.state}: retry ${event.attempt}`);
+        return;
+      case 'state-failed':
+        write(`✗ ${event.state}: ${event.error}: ${event.cause}`);
+        return;
+    }
+  };
+}
+
+/** The run summary as a person reads it. */
+export function describeRun(summary: LocalRunSummary, dir: string): string {
+  if (summary.status === 'ALREADY_RUNNING') {
+    return `run ${summary.runId}: another local run holds the lease; nothing done`;
+  }
+  const lines = [
+    `run ${summary.runId} (${summary.mode}, Glue tasks on ${summary.engine}) in ${summary.seconds} s; state in ${dir}/`,
+  ];
+  for (const [name, c] of Object.entries(summary.collections)) {
+    lines.push(
+      `  ${name.padEnd(38)} ${number(c.read).padStart(10)} read  ${number(c.staged).padStart(10)} staged  ${number(c.quarantined).padStart(6)} quarantined`,
+    );
+  }
+  for (const [name, t] of Object.entries(summary.tables)) {
+    lines.push(
+      `  ${name.padEnd(38)} ${number(t.rows).padStart(10)} rows  ${String(t.files).padStart(4)} files  ${String(t.snapshots).padStart(3)} snapshots`,
+    );
+  }
+  const undeclared = summary.run?.collections.filter((c) => c.undeclaredFields.length > 0) ?? [];
+  for (const c of undeclared)
+    lines.push(`  fields not in the model (${c.collection}): ${c.undeclaredFields.join(', ')}`);
+  return lines.join('\n');
+}

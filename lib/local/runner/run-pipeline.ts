@@ -1,0 +1,304 @@
+import './node22-polyfills.ts';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { MongoClient } from 'mongodb';
+import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
+import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
+import { extractChunk } from '../../../lambdas/extract/extract-chunk.ts';
+import { planRun } from '../../../lambdas/plan/plan-run.ts';
+import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
+import { validateRun } from '../../../lambdas/validate/handler.ts';
+import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
+import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
+import { INGEST_STATES } from '../../constructs/ingest-state-machine.ts';
+import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
+import { buildTableModel } from '../../model/index.ts';
+import { curate, type EngineContext, openTable, rawAppend } from '../engine/index.ts';
+import { FsObjectStore } from '../fs-object-store.ts';
+import { FsRunStateStore } from '../fs-run-state.ts';
+import { FsCatalog } from '../iceberg/catalog.ts';
+import { synthesizedIngestDefinition } from './definition.ts';
+import { openEmbeddedSource } from './embedded-source.ts';
+import { type MutationCounts, mutateSource } from './mutate.ts';
+import { sparkJobRunner } from './spark-jobs.ts';
+
+export type GlueEngine = 'duckdb' | 'spark';
+
+export interface LocalRunOptions {
+  /** Folder holding all local state: source dump, warehouse (staging and tables), run state. */
+  readonly dir: string;
+  /** Journal entries of the embedded source, seeded on the first run. */
+  readonly scale: number;
+  /** A real MongoDB to extract from instead of the embedded source. @default - the embedded source */
+  readonly mongoUri?: string;
+  /** Source documents to change before this run (embedded source only). @default 0 */
+  readonly mutate?: number;
+  /** What runs the Glue tasks: the local engine (DuckDB) or the generated Glue scripts on PySpark. @default 'duckdb' */
+  readonly engine?: GlueEngine;
+  /** The state machine input. @default {} - incremental, every collection */
+  readonly input?: unknown;
+  /** Called for each event of the execution, e.g. to show progress. @default - none */
+  readonly onEvent?: (event: RunEvent) => void;
+  /** Retries wait this many milliseconds instead of the definition's backoff (tests). @default - the definition's */
+  readonly retryDelayMs?: number;
+  /** Wraps the local task handlers, e.g. to inject faults in tests. @default - none */
+  readonly wrapTask?: (stateName: string, handler: TaskHandler) => TaskHandler;
+  /** @default resolveConfig() */
+  readonly config?: LedgerlakeConfig;
+}
+
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+/** What the runner reports while the execution runs. */
+export type RunEvent =
+  | { readonly type: 'mutated'; readonly counts: MutationCounts }
+  | { readonly type: 'state-entered' | 'state-exited'; readonly state: string; readonly index?: number }
+  | { readonly type: 'state-retried'; readonly state: string; readonly attempt: number }
+  | { readonly type: 'state-failed'; readonly state: string; readonly error: string; readonly cause: string }
+  | {
+      readonly type: 'chunk-done';
+      readonly chunk: ChunkSpec;
+      readonly documents: number;
+      readonly seconds: number;
+    };
+
+export interface TableCounts {
+  readonly rows: number;
+  readonly files: number;
+  readonly snapshots: number;
+}
+
+export interface LocalRunSummary {
+  readonly runId: string;
+  /** `full` for the first run into an empty state folder, then `incremental`. */
+  readonly mode: 'full' | 'incremental';
+  readonly status: 'SUCCEEDED' | 'ALREADY_RUNNING';
+  readonly engine: GlueEngine;
+  readonly seconds: number;
+  /** `staged` counts every document read, quarantined ones included: raw keeps them. */
+  readonly collections: Readonly<Record<string, { read: number; staged: number; quarantined: number }>>;
+  readonly tables: Readonly<Record<string, TableCounts>>;
+  readonly mutations?: MutationCounts;
+  /** The commit's full run summary (watermarks, quarantine reasons, undeclared fields). */
+  readonly run?: RunSummary;
+}
+
+/**
+ * Runs the ingest state machine that CDK synthesizes, on this machine:
+ * aws-local-stepfunctions interprets the definition (Choice, Map with its
+ * MaxConcurrency, Retry, Catch as on AWS); the Lambda tasks call the same
+ * functions the handlers call, with the object store, run-state table and
+ * source behind local stand-ins; the Glue tasks run the local engine's jobs,
+ * or the generated Glue scripts on PySpark.
+ */
+export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const started = performance.now();
+  const config = options.config ?? resolveConfig();
+  const model = buildTableModel(config);
+  const warehouse = join(options.dir, 'warehouse');
+  const runState = new FsRunStateStore(join(options.dir, 'state'));
+  const mode = (await hasCommittedRun(config, runState)) ? 'incremental' : 'full';
+  const engineName = options.engine ?? 'duckdb';
+
+  const source =
+    options.mongoUri === undefined
+      ? await openEmbeddedSource(join(options.dir, 'source'), config.source.database, options.scale)
+      : undefined;
+  const uri = options.mongoUri ?? (source?.uri as string);
+  const client = await new MongoClient(uri).connect();
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    let mutations: MutationCounts | undefined;
+    if ((options.mutate ?? 0) > 0) {
+      if (source === undefined)
+        throw new Error('--mutate changes the embedded source only; unset MONGO_URI to use it');
+      const mutated = await mutateSource(
+        client.db(config.source.database),
+        source.state,
+        options.mutate ?? 0,
+        new Date(),
+      );
+      await source.save(mutated.state);
+      mutations = mutated.counts;
+      options.onEvent?.({ type: 'mutated', counts: mutated.counts });
+    }
+    const context: PipelineContext = {
+      config,
+      model,
+      store: new FsObjectStore(warehouse),
+      runState,
+      mongo: async () => client,
+    };
+    const engine: EngineContext = {
+      config,
+      model,
+      catalog: new FsCatalog(warehouse),
+      connection,
+      stagingRoot: warehouse,
+    };
+    const glue = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
+    // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
+    const runId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    const handlers = taskHandlers(config, context, glue, options);
+    const machine = new StateMachine(synthesizedIngestDefinition(config) as StateMachineDefinition);
+    const execution = machine.run((options.input ?? {}) as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        ...(options.retryDelayMs === undefined
+          ? {}
+          : {
+              retryIntervalOverrides: Object.fromEntries(
+                Object.keys(handlers).map((s) => [s, options.retryDelayMs as number]),
+              ),
+            }),
+      },
+      context: { Execution: { Name: runId } },
+    });
+    const events = forwardEvents(execution.eventLogs, options.onEvent);
+    let output: { plan?: { status?: string }; summary?: RunSummary };
+    try {
+      output = (await execution.result) as typeof output;
+    } catch (error) {
+      throw failure(error, runId);
+    } finally {
+      await events;
+    }
+    const run = output.summary;
+    return {
+      runId,
+      mode,
+      status: output.plan?.status === 'ALREADY_RUNNING' ? 'ALREADY_RUNNING' : 'SUCCEEDED',
+      engine: engineName,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      collections: Object.fromEntries(
+        (run?.collections ?? []).map((c) => [
+          c.collection,
+          { read: c.documentsRead, staged: c.rowsStaged, quarantined: c.quarantined },
+        ]),
+      ),
+      tables: await tableCounts(engine),
+      ...(mutations === undefined ? {} : { mutations }),
+      ...(run === undefined ? {} : { run }),
+    };
+  } finally {
+    connection.closeSync();
+    await client.close();
+    await source?.close();
+  }
+}
+
+/** Rows, live data files and snapshots of every table of the model that exists. */
+export async function tableCounts(engine: EngineContext): Promise<Record<string, TableCounts>> {
+  const out: Record<string, TableCounts> = {};
+  for (const table of engine.model.tables) {
+    if ((await engine.catalog.load(engine.catalog.locationOf(table))) === undefined) continue;
+    const iceberg = await openTable(engine, table);
+    const files = await iceberg.liveEntries();
+    out[`${table.database}.${table.name}`] = {
+      rows: files.reduce((sum, e) => sum + Number(e.dataFile.recordCount), 0),
+      files: files.length,
+      snapshots: (await iceberg.load()).metadata.snapshots.length,
+    };
+  }
+  return out;
+}
+
+/** Runs one Glue job's local equivalent for a run id. */
+export interface GlueJobRunner {
+  rawAppend(runId: string): Promise<unknown>;
+  curate(runId: string): Promise<unknown>;
+}
+
+function engineJobRunner(engine: EngineContext): GlueJobRunner {
+  return {
+    rawAppend: (runId) => rawAppend({ runId }, engine),
+    curate: (runId) => curate({ runId }, engine),
+  };
+}
+
+function taskHandlers(
+  config: LedgerlakeConfig,
+  context: PipelineContext,
+  glue: GlueJobRunner,
+  options: LocalRunOptions,
+): Record<string, TaskHandler> {
+  const S = INGEST_STATES;
+  const runIdOf = (input: unknown) =>
+    String((input as { Arguments?: Record<string, unknown> }).Arguments?.[`--${JOB_ARGUMENT.runId}`]);
+  const extract: TaskHandler = async (input) => {
+    const chunk = input as ChunkSpec;
+    const startedAt = performance.now();
+    const result = await extractChunk(chunk, context);
+    options.onEvent?.({
+      type: 'chunk-done',
+      chunk,
+      documents: result.documents,
+      seconds: (performance.now() - startedAt) / 1000,
+    });
+    return result;
+  };
+  const handlers: Record<string, TaskHandler> = {
+    [S.validate]: async (input) => validateRun(input as { input: unknown; runId: unknown }, config),
+    [S.plan]: async (input) => planRun(input as { runId: unknown; request?: RunRequest }, context),
+    [S.extractChunk]: extract,
+    [S.extractListedChunk]: extract,
+    // Glue .sync tasks: the state passes { JobName, Arguments }; the result is discarded, as on AWS.
+    [S.rawAppend]: async (input) => glue.rawAppend(runIdOf(input)),
+    [S.curate]: async (input) => glue.curate(runIdOf(input)),
+    [S.commit]: async (input) => commitTask(input as CommitEvent, context),
+    [S.releaseLease]: async (input) => commitTask(input as CommitEvent, context),
+  };
+  return Object.fromEntries(
+    Object.entries(handlers).map(([state, handler]) => [
+      state,
+      jsonSafe(options.wrapTask === undefined ? handler : options.wrapTask(state, handler)),
+    ]),
+  );
+}
+
+/** Task results travel as JSON between states, as on AWS: no bigints, dates or class instances. */
+function jsonSafe(handler: TaskHandler): TaskHandler {
+  return async (input) => JSON.parse(JSON.stringify((await handler(input)) ?? null));
+}
+
+async function forwardEvents(
+  logs: AsyncGenerator<{
+    type: string;
+    state?: { name: string };
+    index?: number;
+    retry?: { attempt: number };
+    Error?: string;
+    Cause?: unknown;
+  }>,
+  onEvent: LocalRunOptions['onEvent'],
+): Promise<void> {
+  for await (const event of logs) {
+    if (onEvent === undefined || event.state === undefined) continue;
+    const state = event.state.name;
+    const index = event.index === undefined ? {} : { index: event.index };
+    if (event.type === 'StateEntered') onEvent({ type: 'state-entered', state, ...index });
+    else if (event.type === 'StateExited') onEvent({ type: 'state-exited', state, ...index });
+    else if (event.type === 'StateRetried')
+      onEvent({ type: 'state-retried', state, attempt: event.retry?.attempt ?? 0 });
+    else if (event.type === 'StateFailed')
+      onEvent({ type: 'state-failed', state, error: String(event.Error), cause: String(event.Cause) });
+  }
+}
+
+/** Whether any collection has a committed watermark in this state folder. */
+async function hasCommittedRun(config: LedgerlakeConfig, runState: FsRunStateStore): Promise<boolean> {
+  for (const collection of config.collections) {
+    if ((await runState.readWatermark(collection.name)).bound !== null) return true;
+  }
+  return false;
+}
+
+/** The execution's error and cause, as the Step Functions console would show them. */
+function failure(error: unknown, runId: string): Error {
+  if (!(error instanceof ExecutionError)) return error as Error;
+  const cause = (error as ExecutionError & { getCause?: () => unknown }).cause ?? error.message;
+  return new Error(
+    `local run ${runId} failed: ${error.message}${cause === error.message ? '' : `\n${String(cause)}`}`,
+  );
+}

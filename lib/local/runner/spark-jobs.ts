@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import type { LedgerlakeConfig } from '../../config/index.ts';
+import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
+import { buildTableModel, type Table } from '../../model/index.ts';
+import { runSpark } from '../spark.ts';
+import type { GlueJobRunner } from './run-pipeline.ts';
+
+const GLUE_SCRIPTS = join(import.meta.dirname, '..', '..', '..', 'glue-scripts');
+
+/** Runs a generated Glue script in the session spark_runner builds, then reports back. */
+const DRIVER = `
+run_job(args[0], args[1:])
+emit({"ok": True})
+`;
+
+/**
+ * The Glue tasks run by the generated Glue scripts themselves on local
+ * PySpark (Spark 3.3 + Iceberg 1.0.0, Glue 4.0's versions), with Spark's
+ * Hadoop catalog over the same warehouse folder as the default catalog. The
+ * namespaces are the tables' folders (`raw.fq_app`), which gives the same
+ * layout the local engine and Glue use.
+ */
+export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): GlueJobRunner {
+  const model = buildTableModel(config);
+  const namespaceOf = (table: Table) => table.location.split('/').slice(0, -1).join('.');
+  const raw = namespaceOf(model.rawTableFor(config.collections[0]?.name as string));
+  const curated = namespaceOf(model.table('journal_entries_silver'));
+  const run = (script: string, args: readonly string[]) =>
+    runSpark<{ ok: boolean }>(DRIVER, {
+      warehouse,
+      args: [join(GLUE_SCRIPTS, script), ...args],
+      conf: { 'spark.sql.defaultCatalog': 'local' },
+    });
+  return {
+    rawAppend: (runId) =>
+      run('raw_append.py', [
+        `--${JOB_ARGUMENT.runId}`,
+        runId,
+        `--${JOB_ARGUMENT.stagingRoot}`,
+        warehouse,
+        `--${JOB_ARGUMENT.rawNamespace}`,
+        raw,
+        `--${JOB_ARGUMENT.collections}`,
+        config.collections.map((c) => c.name).join(','),
+      ]),
+    curate: (runId) =>
+      run('curate.py', [
+        `--${JOB_ARGUMENT.runId}`,
+        runId,
+        `--${JOB_ARGUMENT.rawNamespace}`,
+        raw,
+        `--${JOB_ARGUMENT.curatedNamespace}`,
+        curated,
+      ]),
+  };
+}
