@@ -1,69 +1,201 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { RunSummary } from '../../lambdas/commit/commit-run.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { icebergRead } from 'icebird';
+import { BSON, type Document } from 'mongodb';
+import { toUnscaled } from '../../lambdas/shared/decimal.ts';
+import { resolveConfig } from '../../lib/config/index.ts';
+import { FsCatalog } from '../../lib/local/iceberg/catalog.ts';
+import { IcebergTable } from '../../lib/local/iceberg/table-ops.ts';
+import { readBsonDocuments } from '../../lib/local/runner/embedded-source.ts';
+import { buildTableModel } from '../../lib/model/index.ts';
+import { withLocalFetch } from '../support/local-fetch.ts';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
+const model = buildTableModel(resolveConfig());
 
-type LocalOutput = RunSummary & {
+interface LocalJson {
+  runId: string;
+  mode: 'full' | 'incremental';
+  seconds: number;
+  collections: Record<string, { read: number; staged: number; quarantined: number }>;
   tables: Record<string, { rows: number; files: number; snapshots: number }>;
-};
+}
 
-async function local(dir: string, ...args: string[]): Promise<LocalOutput> {
+/** `npm run local -- --json …` as a user runs it (embedded source: MONGO_URI unset). */
+async function local(dir: string, ...args: string[]): Promise<LocalJson> {
   const { stdout } = await run(
     process.execPath,
     ['--import', 'tsx', 'bin/local.ts', '--json', '--dir', dir, ...args],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, MONGO_URI: '' },
-    },
+    { cwd: repoRoot, env: { ...process.env, MONGO_URI: '' }, maxBuffer: 16 * 1024 * 1024 },
   );
-  return JSON.parse(stdout) as LocalOutput;
+  return JSON.parse(stdout) as LocalJson;
 }
 
-const read = (summary: RunSummary) =>
-  Object.fromEntries(summary.collections.map((c) => [c.collection, c.documentsRead]));
+/** The source as it now is, from the embedded server's dump (not through the pipeline). */
+async function sourceDocuments(dir: string, collection: string): Promise<Document[]> {
+  const docs: Document[] = [];
+  for await (const raw of readBsonDocuments(join(dir, 'source', 'fq_app', `${collection}.bson`))) {
+    docs.push(BSON.deserialize(raw, { promoteValues: false }));
+  }
+  return docs;
+}
 
-describe('npm run local', () => {
+/** Decimal128 text → exact text at scale 4, as silver and gold hold it. */
+function money(value: unknown): string {
+  const result = toUnscaled(String(value ?? '0'), 28, 4);
+  if (!result.ok) throw new Error(result.reason);
+  return scaled(result.unscaled);
+}
+
+function scaled(unscaled: bigint): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(5, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+}
+
+const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+
+describe('npm run local: the whole pipeline twice, full then incremental after mutations', () => {
   let dir: string;
+  let first: LocalJson;
+  let second: LocalJson;
+  const rows = async (table: string, sql: (relation: string) => string) => {
+    const catalog = new FsCatalog(join(dir, 'warehouse'));
+    const relation = await new IcebergTable(catalog, catalog.locationOf(model.table(table))).scanSql();
+    const connection = await (await DuckDBInstance.create(':memory:')).connect();
+    try {
+      return (await connection.runAndReadAll(sql(relation))).getRowObjectsJS();
+    } finally {
+      connection.closeSync();
+    }
+  };
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ledgerlake-local-'));
+    first = await local(dir, '--scale', '400');
+    second = await local(dir, '--scale', '400', '--mutate', '40');
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('extracts the seeded sample data from the embedded server into staged Parquet and prints the summary', async () => {
-    const summary = await local(dir, '--journal-entries', '300');
-    assert.deepEqual(read(summary), { accounts: 58, journal_entries: 300, close_tasks: 24 });
-    assert.equal(summary.totals.quarantined, 0);
-    assert.ok(summary.collections.every((c) => c.reconciled));
-    const staged = await readdir(
-      join(dir, 'warehouse', 'staging', 'fq_app', 'journal_entries', `run=${summary.runId}`),
+  it('the first run into an empty folder is full, the next incremental, each reading only what changed', () => {
+    assert.equal(first.mode, 'full');
+    assert.equal(second.mode, 'incremental');
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(first.collections).map(([name, c]) => [name, c.read])),
+      { accounts: 58, journal_entries: 400, close_tasks: 24 },
     );
-    assert.deepEqual(staged, ['chunk-00000-00000.parquet']);
-    const rows = Object.fromEntries(Object.entries(summary.tables).map(([name, t]) => [name, t.rows]));
-    assert.equal(rows['fq_app_raw.journal_entries'], 300);
-    assert.equal(rows['fq_app_raw.accounts'], 58);
-    assert.equal(rows['fq_app_curated.journal_entries_gold'], 300, 'one gold row per entry');
-    assert.equal(rows['fq_app_curated.close_tasks_silver'], 24);
+    // 40 corrected entries and 4 new ones; 4 close tasks moved on; accounts are reloaded whole each run.
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(second.collections).map(([name, c]) => [name, c.read])),
+      { accounts: 58, journal_entries: 44, close_tasks: 4 },
+    );
+    assert.notEqual(first.runId, second.runId);
+  });
+
+  it('raw rows grow by exactly the documents staged in each run, and staged counts every document read', () => {
+    for (const summary of [first, second]) {
+      for (const c of Object.values(summary.collections)) assert.equal(c.staged, c.read);
+    }
+    for (const collection of ['accounts', 'journal_entries', 'close_tasks']) {
+      const table = `fq_app_raw.${collection}`;
+      assert.equal(first.tables[table]?.rows, first.collections[collection]?.staged, table);
+      assert.equal(
+        (second.tables[table]?.rows ?? 0) - (first.tables[table]?.rows ?? 0),
+        second.collections[collection]?.staged,
+        table,
+      );
+    }
+  });
+
+  it('silver holds the latest state of every source document, lines joined to the current accounts', async () => {
+    const accounts = new Map((await sourceDocuments(dir, 'accounts')).map((a) => [String(a.account_id), a]));
+    const expected = (await sourceDocuments(dir, 'journal_entries'))
+      .flatMap((entry) =>
+        (entry.lines as Document[]).map((line, i) => {
+          const account = accounts.get(String(line.account_id));
+          return [
+            entry._id.toHexString(),
+            i + 1,
+            entry.entry_id,
+            (entry.date as Date).toISOString().slice(0, 10),
+            entry.description,
+            String(line.account_id),
+            text(account?.account_name),
+            text(account?.account_type),
+            money(line.debit),
+            money(line.credit),
+          ].join('|');
+        }),
+      )
+      .sort();
+    const silver = (
+      await rows(
+        'journal_entries_silver',
+        (
+          r,
+        ) => `SELECT _id, line_no, entry_id, CAST(entry_date AS VARCHAR) AS d, description, account_id, account_name,
+          account_type, CAST(debit AS VARCHAR) AS debit, CAST(credit AS VARCHAR) AS credit FROM ${r}`,
+      )
+    )
+      .map((row) => Object.values(row).join('|'))
+      .sort();
+    assert.equal(silver.length, expected.length);
+    assert.deepEqual(silver, expected);
+    const renamed = [...accounts.values()].filter((a) => String(a.account_name).includes('(renamed 1)'));
+    assert.equal(renamed.length, 1, 'the mutation renamed one account');
+
+    const tasks = (await sourceDocuments(dir, 'close_tasks'))
+      .map((t) => [t._id.toHexString(), t.task_id, t.status].join('|'))
+      .sort();
+    const tasksSilver = (await rows('close_tasks_silver', (r) => `SELECT _id, task_id, status FROM ${r}`))
+      .map((row) => Object.values(row).join('|'))
+      .sort();
+    assert.deepEqual(tasksSilver, tasks);
+  });
+
+  it('gold equals debit and credit totals computed from the source documents', async () => {
+    const expected = (await sourceDocuments(dir, 'journal_entries'))
+      .map((entry) => {
+        let debit = 0n;
+        let credit = 0n;
+        for (const line of entry.lines as Document[]) {
+          const d = toUnscaled(String(line.debit), 28, 4);
+          const c = toUnscaled(String(line.credit), 28, 4);
+          if (!d.ok || !c.ok) throw new Error(`bad amount in ${entry.entry_id}`);
+          debit += d.unscaled;
+          credit += c.unscaled;
+        }
+        return [entry.entry_id, scaled(debit), scaled(credit), debit === credit].join('|');
+      })
+      .sort();
+    const gold = (
+      await rows(
+        'journal_entries_gold',
+        (r) =>
+          `SELECT entry_id, CAST(total_debit AS VARCHAR), CAST(total_credit AS VARCHAR), is_balanced FROM ${r}`,
+      )
+    )
+      .map((row) => Object.values(row).join('|'))
+      .sort();
+    assert.deepEqual(gold, expected);
     assert.ok(
-      (rows['fq_app_curated.journal_entries_silver'] ?? 0) >= 600,
-      'every entry has at least two lines',
+      expected.some((row) => row.endsWith('|false')),
+      'the sample has unbalanced entries, found by is_balanced',
     );
   });
 
-  it('a second run reloads the chart of accounts and finds nothing new in incremental collections', async () => {
-    const summary = await local(dir, '--journal-entries', '300');
-    assert.deepEqual(read(summary), { accounts: 58, journal_entries: 0, close_tasks: 0 });
-    assert.equal(
-      summary.tables['fq_app_raw.accounts']?.rows,
-      116,
-      'raw is append-only: each reload adds a version',
-    );
-    assert.equal(summary.tables['fq_app_curated.journal_entries_gold']?.rows, 300);
+  it('every table is readable by icebird with the row counts the summary reports', async () => {
+    const catalog = new FsCatalog(join(dir, 'warehouse'));
+    for (const table of model.tables) {
+      const data = await withLocalFetch(() => icebergRead({ tableUrl: catalog.locationOf(table) }));
+      assert.equal(data.length, second.tables[`${table.database}.${table.name}`]?.rows, table.name);
+    }
   });
 });
