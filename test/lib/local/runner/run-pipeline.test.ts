@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { logger } from '../../../../lambdas/shared/logger.ts';
+import { resolveConfig } from '../../../../lib/config/index.ts';
+import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.ts';
+import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
+import {
+  type RunEvent,
+  runLocalPipeline,
+  type TaskHandler,
+} from '../../../../lib/local/runner/run-pipeline.ts';
+
+logger.setLogLevel('WARN');
+
+// Chunks of 100 documents and at most 2 extraction tasks at once, so the Map's concurrency shows.
+const config = resolveConfig({
+  collections: [
+    { name: 'accounts', mode: 'full', watermarkField: 'updatedAt', chunkDocs: 100 },
+    { name: 'journal_entries', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 100 },
+    { name: 'close_tasks', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 100 },
+  ],
+  aws: { mapMaxConcurrency: 2 },
+});
+
+/** A handler that throws `name` for its first `times` calls, then behaves. */
+function failing(name: string, times: number, handler: TaskHandler): TaskHandler {
+  let calls = 0;
+  return async (input) => {
+    if (calls++ < times) {
+      const error = new Error(`injected ${name}`);
+      error.name = name;
+      throw error;
+    }
+    return handler(input);
+  };
+}
+
+describe('the synthesized state machine run locally: Map concurrency, Retry, Catch, input validation, lease', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ledgerlake-runner-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('runs chunks at most MaxConcurrency at a time and retries a transient Lambda error with backoff', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const events: RunEvent[] = [];
+    const summary = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      retryDelayMs: 0,
+      onEvent: (event) => events.push(event),
+      wrapTask: (state, handler) => {
+        if (state !== INGEST_STATES.extractChunk) return handler;
+        const counted: TaskHandler = async (input) => {
+          peak = Math.max(peak, ++inFlight);
+          try {
+            return await handler(input);
+          } finally {
+            inFlight--;
+          }
+        };
+        return failing('Lambda.ServiceException', 1, counted);
+      },
+    });
+    assert.equal(summary.status, 'SUCCEEDED');
+    assert.equal(summary.collections.journal_entries?.read, 500);
+    assert.equal(
+      events.filter((e) => e.type === 'chunk-done').length,
+      7,
+      '1 accounts + 5 journal + 1 tasks chunks',
+    );
+    assert.equal(peak, 2);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'state-retried').map((e) => (e as { state: string }).state),
+      [INGEST_STATES.extractChunk],
+    );
+  });
+
+  it('a failing Glue task is caught: the lease is released, the watermark stays, and the next run reads the same range', async () => {
+    const state = new FsRunStateStore(join(dir, 'state'));
+    const before = await state.readWatermark('journal_entries');
+    await assert.rejects(
+      runLocalPipeline({
+        dir,
+        scale: 500,
+        config,
+        mutate: 20,
+        wrapTask: (name, handler) =>
+          name === INGEST_STATES.curate ? failing('GlueJobFailed', 99, handler) : handler,
+      }),
+      /failed: .*injected GlueJobFailed/s,
+    );
+    assert.deepEqual(await state.readWatermark('journal_entries'), before, 'no commit, no watermark move');
+    const next = await runLocalPipeline({ dir, scale: 500, config });
+    assert.equal(next.status, 'SUCCEEDED', 'the lease was released on the failure path');
+    assert.equal(next.collections.journal_entries?.read, 22, 'the failed run’s range is read again');
+  });
+
+  it('refuses a bad input in the first state with the validator’s message, before taking the lease', async () => {
+    await assert.rejects(
+      runLocalPipeline({ dir, scale: 500, config, input: { mode: 'bogus' } }),
+      /InvalidRunRequest.*input\.mode must be "full" or "incremental", got "bogus"/s,
+    );
+  });
+
+  it('exits cleanly, doing nothing, while another run holds the lease', async () => {
+    const state = new FsRunStateStore(join(dir, 'state'));
+    await state.acquireLease('someone-else', new Date(), 60);
+    try {
+      const summary = await runLocalPipeline({ dir, scale: 500, config });
+      assert.equal(summary.status, 'ALREADY_RUNNING');
+      assert.deepEqual(summary.collections, {});
+    } finally {
+      await state.releaseLease('someone-else');
+    }
+  });
+});
