@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs one generated Glue script (glue-scripts/<job>.py) on the spark service
+# with ledgerlake.conf. Arguments are the Glue job's (lib/glue/job-arguments.ts);
+# the defaults below come first, so arguments given here override them.
+#
+#   run-job.sh raw_append --run_id <id>    staged Parquet under s3a://$WAREHOUSE_BUCKET/staging/
+#   run-job.sh curate --run_id <id>
+#   run-job.sh maintenance [--expire_as_of 2024-06-01T00:00:00Z]
+set -euo pipefail
+usage='usage: run-job.sh raw_append|curate|maintenance [--<argument> <value>]...'
+home="${LEDGERLAKE_HOME:-/opt/ledgerlake}"
+job="${1:-}"
+[ $# -gt 0 ] && shift
+raw=(--raw_namespace "${LEDGERLAKE_RAW_NAMESPACE:?}")
+curated=(--curated_namespace "${LEDGERLAKE_CURATED_NAMESPACE:?}")
+case "$job" in
+  raw_append) defaults=(--staging_root "s3a://${WAREHOUSE_BUCKET:?}" "${raw[@]}") ;;
+  curate) defaults=("${raw[@]}" "${curated[@]}") ;;
+  # The catalog named in `CALL <catalog>.system.*`: ledgerlake.conf's default catalog.
+  maintenance) defaults=("${raw[@]}" "${curated[@]}" --catalog local) ;;
+  *)
+    echo "$usage" >&2
+    exit 2
+    ;;
+esac
+exec "${SPARK_HOME:-/opt/spark}/bin/spark-submit" --properties-file "$home/spark/ledgerlake.conf" \
+  "$home/glue-scripts/$job.py" "${defaults[@]}" "$@"
