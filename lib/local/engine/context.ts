@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LedgerlakeConfig } from '../../config/index.ts';
+import { RUN_ID_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table, TableModel } from '../../model/index.ts';
 import type { FsCatalog } from '../iceberg/catalog.ts';
 import { evolveSchema } from '../iceberg/schema-evolution.ts';
@@ -23,5 +24,5 @@ export async function openTable(context: EngineContext, table: Table): Promise<I
   return new IcebergTable(context.catalog, loaded.location);
 }
 
-/** The summary property that ties a snapshot to the pipeline run that wrote it. */
-export const RUN_ID_PROPERTY = 'ledgerlake.run-id';
+/** The summary property that ties a snapshot to the pipeline run that wrote it (the Glue jobs write the same). */
+export const RUN_ID_PROPERTY = RUN_ID_SUMMARY_KEY;
