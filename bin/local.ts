@@ -17,6 +17,7 @@ const USAGE = `usage: npm run local -- [options]
   --mutate N        change N source journal entries (plus new entries, tasks, an account) before the run
   --engine NAME     duckdb (default): the local engine; spark: the generated Glue scripts on PySpark
   --input JSON      state machine input, e.g. '{"mode":"full"}' (default {})
+  --maintain        then run the maintenance job (compaction, manifests, expiry, orphans)
   --fresh           delete the state folder first
   --json            print the run summary as JSON
   --verbose         structured logs of the functions
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'duckdb' },
     input: { type: 'string', default: '{}' },
     fresh: { type: 'boolean', default: false },
+    maintain: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -75,6 +77,7 @@ try {
     mutate,
     engine: values.engine as GlueEngine,
     input,
+    maintain: values.maintain,
     ...(process.env.MONGO_URI ? { mongoUri: process.env.MONGO_URI } : {}),
     ...(progress === undefined ? {} : { onEvent: progress }),
   });

@@ -1,3 +1,4 @@
+import type { TableMaintenance } from '../engine/index.ts';
 import type { LocalRunSummary, RunEvent } from './run-pipeline.ts';
 
 const number = (n: number) => n.toLocaleString('en-US');
@@ -56,6 +57,13 @@ export function describeRun(summary: LocalRunSummary, dir: string): string {
     lines.push(
       `  ${name.padEnd(38)} ${number(t.rows).padStart(10)} rows  ${String(t.files).padStart(4)} files  ${String(t.snapshots).padStart(3)} snapshots`,
     );
+  }
+  if (Array.isArray(summary.maintenance)) {
+    for (const m of summary.maintenance as TableMaintenance[]) {
+      lines.push(
+        `  maintenance ${m.table}: ${m.filesCompacted} files compacted into ${m.filesAfterCompaction}, ${m.expiredSnapshots} snapshots expired, ${m.orphanFilesRemoved} orphans removed`,
+      );
+    }
   }
   const undeclared = summary.run?.collections.filter((c) => c.undeclaredFields.length > 0) ?? [];
   for (const c of undeclared)

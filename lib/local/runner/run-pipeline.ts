@@ -14,7 +14,7 @@ import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
 import { INGEST_STATES } from '../../constructs/ingest-state-machine.ts';
 import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
 import { buildTableModel } from '../../model/index.ts';
-import { curate, type EngineContext, openTable, rawAppend } from '../engine/index.ts';
+import { curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import { FsRunStateStore } from '../fs-run-state.ts';
 import { FsCatalog } from '../iceberg/catalog.ts';
@@ -44,6 +44,8 @@ export interface LocalRunOptions {
   readonly retryDelayMs?: number;
   /** Wraps the local task handlers, e.g. to inject faults in tests. @default - none */
   readonly wrapTask?: (stateName: string, handler: TaskHandler) => TaskHandler;
+  /** Run the maintenance job after a successful run (what the daily schedule does on AWS). @default false */
+  readonly maintain?: boolean;
   /** @default resolveConfig() */
   readonly config?: LedgerlakeConfig;
 }
@@ -80,6 +82,8 @@ export interface LocalRunSummary {
   readonly collections: Readonly<Record<string, { read: number; staged: number; quarantined: number }>>;
   readonly tables: Readonly<Record<string, TableCounts>>;
   readonly mutations?: MutationCounts;
+  /** What maintenance did, when it ran (the local engine's per-table report; the Glue script's output on Spark). */
+  readonly maintenance?: unknown;
   /** The commit's full run summary (watermarks, quarantine reasons, undeclared fields). */
   readonly run?: RunSummary;
 }
@@ -165,6 +169,10 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       await events;
     }
     const run = output.summary;
+    const maintenance =
+      options.maintain === true && output.plan?.status !== 'ALREADY_RUNNING'
+        ? await glue.maintain()
+        : undefined;
     return {
       runId,
       mode,
@@ -179,6 +187,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       ),
       tables: await tableCounts(engine),
       ...(mutations === undefined ? {} : { mutations }),
+      ...(maintenance === undefined ? {} : { maintenance }),
       ...(run === undefined ? {} : { run }),
     };
   } finally {
@@ -208,12 +217,14 @@ export async function tableCounts(engine: EngineContext): Promise<Record<string,
 export interface GlueJobRunner {
   rawAppend(runId: string): Promise<unknown>;
   curate(runId: string): Promise<unknown>;
+  maintain(): Promise<unknown>;
 }
 
 function engineJobRunner(engine: EngineContext): GlueJobRunner {
   return {
     rawAppend: (runId) => rawAppend({ runId }, engine),
     curate: (runId) => curate({ runId }, engine),
+    maintain: () => maintain(engine),
   };
 }
 

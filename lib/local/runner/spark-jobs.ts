@@ -52,5 +52,14 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
         `--${JOB_ARGUMENT.curatedNamespace}`,
         curated,
       ]),
+    maintain: () =>
+      run('maintenance.py', [
+        `--${JOB_ARGUMENT.rawNamespace}`,
+        raw,
+        `--${JOB_ARGUMENT.curatedNamespace}`,
+        curated,
+        `--${JOB_ARGUMENT.catalog}`,
+        'local',
+      ]),
   };
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { logger } from '../../../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../../../lib/config/index.ts';
 import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.ts';
+import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import {
   type RunEvent,
@@ -119,5 +120,19 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     } finally {
       await state.releaseLease('someone-else');
     }
+  });
+
+  it('with maintain, runs the maintenance job after the run: files compacted, rows unchanged', async () => {
+    const summary = await runLocalPipeline({ dir, scale: 500, config, maintain: true });
+    const report = summary.maintenance as TableMaintenance[];
+    assert.equal(report.length, 6);
+    const raw = report.find((m) => m.table === 'fq_app_raw.journal_entries');
+    assert.ok(
+      (raw?.filesCompacted ?? 0) >= 2,
+      'the day partition of raw journal entries had several small files',
+    );
+    assert.equal(summary.tables['fq_app_raw.journal_entries']?.files, raw?.dataFiles);
+    // 500, then the 22 changed entries twice: the failed run had appended them before its curate failed.
+    assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 544);
   });
 });
