@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { logger } from '../lambdas/shared/logger.ts';
 import { describeRun, progressPrinter } from '../lib/local/runner/progress.ts';
-import { type GlueEngine, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
+import { type GlueEngine, LocalRunFailed, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
 
 const USAGE = `usage: npm run local -- [options]
   --dir PATH        state folder: source dump, warehouse, run state (default .ledgerlake)
@@ -17,6 +17,7 @@ const USAGE = `usage: npm run local -- [options]
   --mutate N        change N source journal entries (plus new entries, tasks, an account) before the run
   --engine NAME     duckdb (default): the local engine; spark: the generated Glue scripts on PySpark
   --input JSON      state machine input, e.g. '{"mode":"full"}' (default {})
+  --run-id ID       run a failed run again under its id, as a redrive does (default: a new id)
   --maintain        then run the maintenance job (compaction, manifests, expiry, orphans)
   --fresh           delete the state folder first
   --json            print the run summary as JSON
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     input: { type: 'string', default: '{}' },
     fresh: { type: 'boolean', default: false },
     maintain: { type: 'boolean', default: false },
+    'run-id': { type: 'string' },
     json: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -78,6 +80,7 @@ try {
     engine: values.engine as GlueEngine,
     input,
     maintain: values.maintain,
+    ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }),
     ...(process.env.MONGO_URI ? { mongoUri: process.env.MONGO_URI } : {}),
     ...(progress === undefined ? {} : { onEvent: progress }),
   });
@@ -90,5 +93,8 @@ try {
   if (summary.status === 'ALREADY_RUNNING') process.exitCode = 1;
 } catch (error) {
   console.error(`npm run local: ${(error as Error).message}`);
+  if (error instanceof LocalRunFailed) {
+    console.error(`after fixing the cause, run it again with: npm run local -- --run-id ${error.runId}`);
+  }
   process.exitCode = 1;
 }

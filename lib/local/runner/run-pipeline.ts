@@ -44,6 +44,12 @@ export interface LocalRunOptions {
   readonly retryDelayMs?: number;
   /** Wraps the local task handlers, e.g. to inject faults in tests. @default - none */
   readonly wrapTask?: (stateName: string, handler: TaskHandler) => TaskHandler;
+  /**
+   * Run id (the execution name). Give a failed run's id to run it again as a
+   * redrive would: same plan, staged files overwritten, raw append skipped where done.
+   * @default - a new id from the clock
+   */
+  readonly runId?: string;
   /** Run the maintenance job after a successful run (what the daily schedule does on AWS). @default false */
   readonly maintain?: boolean;
   /** @default resolveConfig() */
@@ -143,7 +149,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     };
     const glue = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
     // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
-    const runId = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    const runId = options.runId ?? `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const handlers = taskHandlers(config, context, glue, options);
     const machine = new StateMachine(synthesizedIngestDefinition(config) as StateMachineDefinition);
     const execution = machine.run((options.input ?? {}) as never, {
@@ -305,11 +311,23 @@ async function hasCommittedRun(config: LedgerlakeConfig, runState: FsRunStateSto
   return false;
 }
 
+/** A failed execution, with its run id for a rerun (`--run-id`). */
+export class LocalRunFailed extends Error {
+  constructor(
+    readonly runId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LocalRunFailed';
+  }
+}
+
 /** The execution's error and cause, as the Step Functions console would show them. */
 function failure(error: unknown, runId: string): Error {
   if (!(error instanceof ExecutionError)) return error as Error;
   const cause = (error as ExecutionError & { getCause?: () => unknown }).cause ?? error.message;
-  return new Error(
+  return new LocalRunFailed(
+    runId,
     `local run ${runId} failed: ${error.message}${cause === error.message ? '' : `\n${String(cause)}`}`,
   );
 }

@@ -9,6 +9,7 @@ import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.t
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import {
+  LocalRunFailed,
   type RunEvent,
   runLocalPipeline,
   type TaskHandler,
@@ -83,24 +84,35 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
   });
 
-  it('a failing Glue task is caught: the lease is released, the watermark stays, and the next run reads the same range', async () => {
+  it('a failing Glue task is caught: the lease is released, the watermark stays, and a rerun of that run id appends nothing twice', async () => {
     const state = new FsRunStateStore(join(dir, 'state'));
     const before = await state.readWatermark('journal_entries');
-    await assert.rejects(
-      runLocalPipeline({
-        dir,
-        scale: 500,
-        config,
-        mutate: 20,
-        wrapTask: (name, handler) =>
-          name === INGEST_STATES.curate ? failing('GlueJobFailed', 99, handler) : handler,
-      }),
-      /failed: .*injected GlueJobFailed/s,
+    const failed = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      mutate: 20,
+      wrapTask: (name, handler) =>
+        name === INGEST_STATES.curate ? failing('GlueJobFailed', 99, handler) : handler,
+    }).then(
+      () => assert.fail('the run should have failed'),
+      (error: unknown) => error,
     );
+    assert.ok(failed instanceof LocalRunFailed);
+    assert.match(failed.message, /failed: .*injected GlueJobFailed/s);
     assert.deepEqual(await state.readWatermark('journal_entries'), before, 'no commit, no watermark move');
-    const next = await runLocalPipeline({ dir, scale: 500, config });
-    assert.equal(next.status, 'SUCCEEDED', 'the lease was released on the failure path');
-    assert.equal(next.collections.journal_entries?.read, 22, 'the failed run’s range is read again');
+    const rerun = await runLocalPipeline({ dir, scale: 500, config, runId: failed.runId });
+    assert.equal(rerun.status, 'SUCCEEDED', 'the lease was released on the failure path');
+    assert.equal(
+      rerun.collections.journal_entries?.read,
+      22,
+      'the same range: 20 corrected and 2 new entries',
+    );
+    assert.equal(
+      rerun.tables['fq_app_raw.journal_entries']?.rows,
+      522,
+      'the raw append the failed run made is not repeated',
+    );
   });
 
   it('refuses a bad input in the first state with the validator’s message, before taking the lease', async () => {
@@ -132,7 +144,6 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       'the day partition of raw journal entries had several small files',
     );
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.files, raw?.dataFiles);
-    // 500, then the 22 changed entries twice: the failed run had appended them before its curate failed.
-    assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 544);
+    assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 522);
   });
 });
