@@ -1,0 +1,61 @@
+import { RUN_ID_PROPERTY } from '../engine/context.ts';
+import { currentSnapshot } from '../iceberg/metadata.ts';
+import type { Warehouse } from './warehouse.ts';
+
+export interface TableListing {
+  /** `<database>.<table>` */
+  readonly table: string;
+  readonly layer: string;
+  readonly rows: bigint;
+  readonly files: number;
+  readonly snapshots: number;
+  readonly currentSnapshotId: bigint | null;
+}
+
+export interface SnapshotListing {
+  readonly snapshotId: bigint;
+  /** ISO 8601, UTC. */
+  readonly committedAt: string;
+  readonly operation: string;
+  /** The pipeline run that wrote it (`ledgerlake.run-id`), null for maintenance commits. */
+  readonly runId: string | null;
+  readonly addedRecords: bigint | null;
+  readonly totalRecords: bigint | null;
+  readonly current: boolean;
+}
+
+/** Rows, live data files and snapshots of every table in the warehouse. */
+export async function listTables(warehouse: Warehouse): Promise<TableListing[]> {
+  const out: TableListing[] = [];
+  for (const { iceberg, qualifiedName, table } of warehouse.tables) {
+    const entries = await iceberg.liveEntries();
+    const { metadata } = await iceberg.load();
+    out.push({
+      table: qualifiedName,
+      layer: table.layer,
+      rows: entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
+      files: entries.length,
+      snapshots: metadata.snapshots.length,
+      currentSnapshotId: currentSnapshot(metadata)?.['snapshot-id'] ?? null,
+    });
+  }
+  return out;
+}
+
+/** The snapshots a table keeps, oldest first: the ids and times that time travel can name. */
+export async function listSnapshots(warehouse: Warehouse, name: string): Promise<SnapshotListing[]> {
+  const { iceberg } = warehouse.find(name);
+  return (await iceberg.history()).map((s) => ({
+    snapshotId: s.snapshotId,
+    committedAt: s.committedAt.toISOString(),
+    operation: s.operation,
+    runId: s.summary[RUN_ID_PROPERTY] ?? null,
+    addedRecords: count(s.summary['added-records']),
+    totalRecords: count(s.summary['total-records']),
+    current: s.current,
+  }));
+}
+
+function count(text: string | undefined): bigint | null {
+  return text === undefined ? null : BigInt(text);
+}
