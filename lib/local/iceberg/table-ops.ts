@@ -445,7 +445,13 @@ export function selectSnapshot(metadata: TableMetadata, selector: SnapshotSelect
         `the table has no snapshot as of ${new Date(asOf).toISOString()} (its history starts later)`,
       );
     }
-    return metadata.snapshots.find((s) => s['snapshot-id'] === entry['snapshot-id']);
+    const snapshot = metadata.snapshots.find((s) => s['snapshot-id'] === entry['snapshot-id']);
+    if (snapshot === undefined) {
+      throw new Error(
+        `snapshot ${entry['snapshot-id']}, current as of ${new Date(asOf).toISOString()}, has expired; the table keeps ${metadata.snapshots.map((s) => s['snapshot-id']).join(', ') || 'none'}`,
+      );
+    }
+    return snapshot;
   }
   return currentSnapshot(metadata);
 }
