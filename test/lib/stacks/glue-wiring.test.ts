@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { type App, Stack } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as assets from 'aws-cdk-lib/aws-s3-assets';
+import { INGEST_STATES } from '../../../lib/constructs/ingest-state-machine.ts';
+import { glueJobArguments, JOB_ARGUMENT } from '../../../lib/glue/job-arguments.ts';
+import { buildTableModel } from '../../../lib/model/index.ts';
+import { ingestDefinition } from '../../../lib/stacks/ingest-definition.ts';
+import { synthesize } from './stacks-fixture.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+/** Glue's own arguments, not the scripts'. */
+const GLUE_ARGUMENTS = new Set([
+  '--datalake-formats',
+  '--conf',
+  '--enable-metrics',
+  '--enable-continuous-cloudwatch-log',
+  '--job-bookmark-option',
+  '--TempDir',
+]);
+
+describe('Glue job wiring: each job runs its generated script with the arguments that script accepts', () => {
+  const { stacks, config, pipeline } = synthesize();
+  const stack = stacks.pipeline;
+  const contract = glueJobArguments(buildTableModel(config));
+  const jobs: Record<'raw_append' | 'curate' | 'maintenance', glue.CfnJob> = {
+    raw_append: stack.glueJobs.rawAppend,
+    curate: stack.glueJobs.curate,
+    maintenance: stack.glueJobs.maintenance,
+  };
+  const scriptAssets = stack.node.findAll().filter((c): c is assets.Asset => c instanceof assets.Asset);
+
+  for (const [name, job] of Object.entries(jobs)) {
+    it(`${name}: the script asset is glue-scripts/${contract[name as keyof typeof jobs].script}, byte for byte`, () => {
+      const spec = contract[name as keyof typeof jobs];
+      const location = JSON.stringify(
+        stack.resolve((job.command as glue.CfnJob.JobCommandProperty).scriptLocation),
+      );
+      const asset = scriptAssets.find((a) => JSON.stringify(stack.resolve(a.s3ObjectUrl)) === location);
+      assert.ok(asset, `no asset behind ${location}`);
+      const staged = readFileSync(join((stack.node.root as App).outdir, asset.assetPath));
+      assert.deepEqual(staged, readFileSync(join(repoRoot, 'glue-scripts', spec.script)));
+    });
+
+    it(`${name}: every default argument is one the script accepts, and every required one is given`, () => {
+      const spec = contract[name as keyof typeof jobs];
+      const defaults = Stack.of(job).resolve(job.defaultArguments) as Record<string, string>;
+      const accepted = new Set([...spec.required, ...Object.keys(spec.defaults)].map((a) => `--${a}`));
+      for (const arg of Object.keys(defaults)) {
+        if (!GLUE_ARGUMENTS.has(arg)) assert.ok(accepted.has(arg), `${name} does not accept ${arg}`);
+      }
+      // The state machine passes --run_id per run; everything else required must be a default.
+      for (const arg of spec.required) {
+        if (arg !== JOB_ARGUMENT.runId) assert.ok(`--${arg}` in defaults, `${name} lacks --${arg}`);
+      }
+    });
+  }
+
+  it('the state machine starts the raw append and curate jobs with the run id, synchronously', () => {
+    const definition = ingestDefinition(pipeline.toJSON() as Parameters<typeof ingestDefinition>[0]);
+    for (const state of [INGEST_STATES.rawAppend, INGEST_STATES.curate]) {
+      const task = definition.States[state] as unknown as {
+        Resource: string;
+        Parameters: Record<string, unknown>;
+      };
+      assert.match(task.Resource, /:states:::glue:startJobRun\.sync$/);
+      assert.deepEqual(task.Parameters.Arguments, { [`--${JOB_ARGUMENT.runId}.$`]: '$.runId' });
+    }
+  });
+});
