@@ -3,17 +3,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
 import { logger } from '../../../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../../../lib/config/index.ts';
 import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.ts';
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
+import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
 import {
   LocalRunFailed,
   type RunEvent,
   runLocalPipeline,
   type TaskHandler,
 } from '../../../../lib/local/runner/run-pipeline.ts';
+import { seedDatabase } from '../../../../lib/local/sample-data/index.ts';
 
 logger.setLogLevel('WARN');
 
@@ -145,5 +148,25 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.files, raw?.dataFiles);
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 522);
+  });
+
+  it('extracts from MONGO_URI when given (any MongoDB), and refuses --mutate there', async () => {
+    const server = await startMongoServer();
+    const external = await mkdtemp(join(tmpdir(), 'ledgerlake-external-'));
+    try {
+      const client = await new MongoClient(server.uri).connect();
+      await seedDatabase(client.db(config.source.database), { journalEntries: 150 });
+      await client.close();
+      const summary = await runLocalPipeline({ dir: external, scale: 1, config, mongoUri: server.uri });
+      assert.deepEqual(summary.collections.journal_entries, { read: 150, staged: 150, quarantined: 0 });
+      assert.equal(summary.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
+      await assert.rejects(
+        runLocalPipeline({ dir: external, scale: 1, config, mongoUri: server.uri, mutate: 5 }),
+        /--mutate changes the embedded source only; unset MONGO_URI to use it/,
+      );
+    } finally {
+      await server.close();
+      await rm(external, { recursive: true, force: true });
+    }
   });
 });
