@@ -171,6 +171,12 @@ function idRange(filter: Document): { lower?: Bound; upper?: Bound; residual: Do
   const residual: Document = {};
   for (const [key, value] of Object.entries(filter)) {
     if (key === '_id' && take(value)) continue;
+    // `{_id: value}` (how updates address one document) is the range [value, value].
+    if (key === '_id' && !isOperatorObject(value)) {
+      lower = tighterLower(lower, { value, inclusive: true });
+      upper = tighterUpper(upper, { value, inclusive: true });
+      continue;
+    }
     if (key === '$and' && Array.isArray(value)) {
       const rest = value.filter(
         (clause: Document) => !(Object.keys(clause).length === 1 && '_id' in clause && take(clause._id)),
@@ -181,6 +187,14 @@ function idRange(filter: Document): { lower?: Bound; upper?: Bound; residual: Do
     residual[key] = value;
   }
   return { ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }), residual };
+}
+
+/** `{ $gt: 1 }` and the like, as opposed to a value to compare with (a number, an ObjectId, a document). */
+function isOperatorObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
 }
 
 function tighterLower(a: Bound | undefined, b: Bound): Bound {

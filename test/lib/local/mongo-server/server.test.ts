@@ -129,6 +129,25 @@ describe('embedded MongoDB wire-protocol server, through the official driver', (
     );
   });
 
+  it('addresses one document by _id equality, whatever the _id type', async () => {
+    const c = fresh();
+    const ids = [new ObjectId(), new ObjectId(), new ObjectId()];
+    await c.insertMany([
+      ...ids.map((_id, i) => ({ _id, i })),
+      { _id: 7 as never, i: 7 },
+      { _id: { a: 1 } as never, i: 8 },
+    ]);
+    await c.updateOne({ _id: ids[1] }, { $set: { touched: true } });
+    assert.deepEqual(
+      (await c.find({ touched: true }).toArray()).map((d) => d.i),
+      [1],
+    );
+    assert.equal((await c.findOne({ _id: 7 as never }))?.i, 7);
+    assert.equal((await c.findOne({ _id: { a: 1 } as never }))?.i, 8);
+    assert.equal(await c.countDocuments({ _id: new ObjectId() }), 0);
+    assert.equal(await c.countDocuments({ _id: { $in: [ids[0], ids[2]] } as never }), 2);
+  });
+
   it('refuses a duplicate _id with error 11000', async () => {
     const c = fresh();
     const id = new ObjectId();
