@@ -8,6 +8,9 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
   const entered = new Map<string, number>();
   return (event) => {
     switch (event.type) {
+      case 'note':
+        write(event.message);
+        return;
       case 'mutated': {
         const c = event.counts;
         write(

@@ -60,6 +60,7 @@ export type TaskHandler = (input: unknown) => Promise<unknown>;
 
 /** What the runner reports while the execution runs. */
 export type RunEvent =
+  | { readonly type: 'note'; readonly message: string }
   | { readonly type: 'mutated'; readonly counts: MutationCounts }
   | { readonly type: 'state-entered' | 'state-exited'; readonly state: string; readonly index?: number }
   | { readonly type: 'state-retried'; readonly state: string; readonly attempt: number }
@@ -116,6 +117,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       ? await openEmbeddedSource(join(options.dir, 'source'), config.source.database, options.scale)
       : undefined;
   const uri = options.mongoUri ?? (source?.uri as string);
+  options.onEvent?.({
+    type: 'note',
+    message:
+      source === undefined
+        ? 'source: MONGO_URI'
+        : `source: the embedded server with ${(source.state.scale + source.state.insertedEntries).toLocaleString('en-US')} sample journal entries, ready in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  });
   const client = await new MongoClient(uri).connect();
   const connection = await (await DuckDBInstance.create(':memory:')).connect();
   try {
@@ -151,7 +159,12 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
     const runId = options.runId ?? `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const handlers = taskHandlers(config, context, glue, options);
+    const synthStarted = performance.now();
     const machine = new StateMachine(synthesizedIngestDefinition(config) as StateMachineDefinition);
+    options.onEvent?.({
+      type: 'note',
+      message: `state machine synthesized from the CDK app in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s; run ${runId}`,
+    });
     const execution = machine.run((options.input ?? {}) as never, {
       overrides: {
         taskResourceLocalHandlers: handlers as never,
