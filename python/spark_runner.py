@@ -1,11 +1,13 @@
 """Runs one PySpark script against a local Iceberg catalog: the Spark side of the tests.
 
-usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--conf KEY=VALUE]... [--] SCRIPT [ARG...]
+usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--jar JAR]... [--conf KEY=VALUE]... [--] SCRIPT [ARG...]
 
 test/support/spark.ts starts this with the project virtualenv's Python. The
 session matches Glue 4.0 (Spark 3.3, Iceberg 1.0.0) and has one Iceberg
 catalog, `local`, of type hadoop over DIR, so a table `local.ns.t` lives in
-DIR/ns/t; each --conf adds a session setting (e.g. spark.sql.defaultCatalog=local).
+DIR/ns/t; each --conf adds a session setting (e.g. spark.sql.defaultCatalog=local),
+which may register further catalogs; each further --jar joins the classpath
+(e.g. the AWS SDK jars Iceberg's GlueCatalog and S3FileIO need).
 SCRIPT runs with these globals:
 
   spark      the SparkSession
@@ -51,7 +53,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", required=True)
-    parser.add_argument("--jar", required=True)
+    parser.add_argument("--jar", required=True, action="append")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("script")
     parser.add_argument("args", nargs="*")
@@ -72,7 +74,7 @@ def main() -> int:
             spark.stop()
 
 
-def build_session(warehouse: str, jar: str, conf: list[str]) -> Any:
+def build_session(warehouse: str, jars: list[str], conf: list[str]) -> Any:
     # UTC everywhere: PySpark turns TIMESTAMP values into naive datetimes in the
     # Python process's zone, and Iceberg's day partitions are UTC days.
     os.environ["TZ"] = "UTC"
@@ -88,7 +90,7 @@ def build_session(warehouse: str, jar: str, conf: list[str]) -> Any:
     builder = (
         SparkSession.builder.master("local[2]")
         .appName("ledgerlake-tests")
-        .config("spark.jars", jar)
+        .config("spark.jars", ",".join(jars))
         .config("spark.driver.memory", "1g")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.ui.enabled", "false")

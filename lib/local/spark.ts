@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -12,6 +12,8 @@ import { venvPython } from './python.ts';
 const repoRoot = join(import.meta.dirname, '..', '..');
 const RUNNER = join(repoRoot, 'python', 'spark_runner.py');
 const ICEBERG_JAR = join(repoRoot, '.cache', 'jars', 'iceberg-spark-runtime-3.3_2.12-1.0.0.jar');
+/** Filled by scripts/setup-spark.sh from scripts/aws-sdk/pom.xml and tools/aws-client-factory/. */
+const AWS_JAR_DIR = join(repoRoot, '.cache', 'jars', 'aws');
 const SETUP_COMMAND = 'bash scripts/setup-spark.sh';
 /** Must match FAILURE_MARKER in python/spark_runner.py. */
 const FAILURE_MARKER = '--- spark_runner: script failed ---';
@@ -30,6 +32,30 @@ export interface SparkOptions {
    * @default - none
    */
   readonly conf?: Readonly<Record<string, string>>;
+  /**
+   * Jars added to the session's classpath after the Iceberg runtime, e.g. {@link icebergAwsJars}.
+   * @default - none
+   */
+  readonly jars?: readonly string[];
+  /**
+   * Environment variables for the Spark process, over this process's (e.g. AWS_REGION).
+   * @default - this process's environment
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What Iceberg's GlueCatalog and S3FileIO need on the classpath, and S3A for
+ * s3:// paths read through Hadoop: the AWS SDK modules, hadoop-aws and
+ * `ledgerlake.EndpointAwsClientFactory` (tools/aws-client-factory/), which
+ * points the AWS clients at a local endpoint such as moto.
+ */
+export function icebergAwsJars(): string[] {
+  const jars = existsSync(AWS_JAR_DIR) ? readdirSync(AWS_JAR_DIR).filter((f) => f.endsWith('.jar')) : [];
+  if (jars.length === 0) {
+    throw new Error(`the AWS jars for Iceberg are missing (.cache/jars/aws): run \`${SETUP_COMMAND}\``);
+  }
+  return jars.sort().map((f) => join(AWS_JAR_DIR, f));
 }
 
 /**
@@ -53,8 +79,15 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
     await writeFile(scriptFile, script);
     // '--' lets script arguments start with a dash.
     const conf = Object.entries(options.conf ?? {}).flatMap(([key, value]) => ['--conf', `${key}=${value}`]);
-    const args = [RUNNER, '--warehouse', options.warehouse, '--jar', ICEBERG_JAR, ...conf, '--', scriptFile];
-    const { code, stdout, stderr } = await runProcess(python, [...args, ...(options.args ?? [])], scratch);
+    const jars = [ICEBERG_JAR, ...(options.jars ?? [])].flatMap((jar) => ['--jar', jar]);
+    const args = [RUNNER, '--warehouse', options.warehouse, ...jars, ...conf, '--', scriptFile];
+    const env = { ...process.env, ...options.env };
+    const { code, stdout, stderr } = await runProcess(
+      python,
+      [...args, ...(options.args ?? [])],
+      scratch,
+      env,
+    );
     if (code !== 0) throw new Error(`Spark script failed (exit code ${code}):\n${failureText(stderr)}`);
     return parseResult<T>(stdout);
   } finally {
@@ -85,9 +118,14 @@ interface ProcessResult {
   readonly stderr: string;
 }
 
-function runProcess(command: string, args: readonly string[], cwd: string): Promise<ProcessResult> {
+function runProcess(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
