@@ -30,6 +30,10 @@ const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
  */
 export class MemoryCollection {
   private entries: Entry[] = [];
+  /** Bumped on every write, so cached sort orders know when they are stale. */
+  private version = 0;
+  /** Entries in the order of a recent sort, reused while nothing changes (planning sorts the same way many times). */
+  private readonly sortOrders = new Map<string, { version: number; order: Entry[] }>();
   readonly indexes: Document[] = [{ key: { _id: 1 }, name: '_id_' }];
 
   get size(): number {
@@ -50,6 +54,7 @@ export class MemoryCollection {
   }
 
   insertRaw(raw: Buffer): void {
+    this.version++;
     let bytes = raw;
     let id = promoted(raw)._id;
     if (id === undefined) {
@@ -76,11 +81,12 @@ export class MemoryCollection {
 
   /** Matching documents in result order, after skip and limit, projected. */
   find(options: FindOptions): Buffer[] {
-    const matched = this.match(options.filter ?? {});
-    const sorted = this.sortEntries(matched, options.sort);
     const from = options.skip ?? 0;
     const to = options.limit !== undefined && options.limit > 0 ? from + options.limit : undefined;
-    const page = sorted.slice(from, to);
+    const page =
+      to !== undefined && isSecondarySort(options.sort)
+        ? this.firstMatchesInOrder(options.filter ?? {}, options.sort as Document, from, to)
+        : this.sortEntries(this.match(options.filter ?? {}), options.sort).slice(from, to);
     const projection = options.projection;
     if (projection === undefined || Object.keys(projection).length === 0) return page.map((e) => e.raw);
     return page.map((e) => project(e.raw, projection));
@@ -97,6 +103,7 @@ export class MemoryCollection {
 
   /** Replaces or removes matching documents; `change` returns the new raw document or undefined to delete. */
   modify(filter: Document, many: boolean, change: (current: Document) => Buffer | undefined): number {
+    this.version++;
     const targets = this.match(filter);
     const chosen = many ? targets : targets.slice(0, 1);
     const removed = new Set<Entry>();
@@ -117,6 +124,47 @@ export class MemoryCollection {
     if (Object.keys(residual).length === 0) return candidates;
     const query = new Query(residual);
     return candidates.filter((e) => query.test(promoted(e.raw)));
+  }
+
+  /**
+   * A sorted find with a limit (how planning finds chunk boundaries and the
+   * run's upper bound): walks a cached sort order and stops at the last row
+   * wanted, instead of filtering and sorting the whole collection each time.
+   */
+  private firstMatchesInOrder(filter: Document, sort: Document, from: number, to: number): Entry[] {
+    const key = JSON.stringify(sort);
+    let cached = this.sortOrders.get(key);
+    if (cached === undefined || cached.version !== this.version) {
+      cached = { version: this.version, order: this.sortEntries([...this.entries], sort) };
+      this.sortOrders.clear();
+      this.sortOrders.set(key, cached);
+    }
+    const test = this.matcher(filter);
+    const page: Entry[] = [];
+    let seen = 0;
+    for (const entry of cached.order) {
+      if (!test(entry)) continue;
+      if (seen++ >= from) page.push(entry);
+      if (seen >= to) break;
+    }
+    return page;
+  }
+
+  /** The filter as a test of one entry: `_id` bounds compared directly, the rest by mingo. */
+  private matcher(filter: Document): (entry: Entry) => boolean {
+    const { lower, upper, residual } = idRange(filter);
+    const query = Object.keys(residual).length === 0 ? undefined : new Query(residual);
+    return (entry) => {
+      if (lower !== undefined) {
+        const order = compareBson(entry.id, lower.value);
+        if (order < 0 || (order === 0 && !lower.inclusive)) return false;
+      }
+      if (upper !== undefined) {
+        const order = compareBson(entry.id, upper.value);
+        if (order > 0 || (order === 0 && !upper.inclusive)) return false;
+      }
+      return query === undefined || query.test(promoted(entry.raw));
+    };
   }
 
   private sortEntries(entries: Entry[], sort: Document | undefined): Entry[] {
@@ -143,6 +191,13 @@ export class MemoryCollection {
     }
     return lo;
   }
+}
+
+/** A sort on anything but `_id` alone (which is the storage order). */
+function isSecondarySort(sort: Document | undefined): boolean {
+  if (sort === undefined) return false;
+  const keys = Object.keys(sort);
+  return keys.length > 0 && !(keys.length === 1 && keys[0] === '_id');
 }
 
 interface Bound {

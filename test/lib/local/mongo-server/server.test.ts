@@ -148,6 +148,34 @@ describe('embedded MongoDB wire-protocol server, through the official driver', (
     assert.equal(await c.countDocuments({ _id: { $in: [ids[0], ids[2]] } as never }), 2);
   });
 
+  it('pages a sorted find with skip and limit correctly, and sees writes made since the last sort', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 60 }, (_, i) => ({ _id: i as never, t: (i * 7) % 10 })));
+    const page = async () =>
+      (
+        await c
+          .find({ t: { $gte: 3 } })
+          .sort({ t: -1, _id: 1 })
+          .skip(5)
+          .limit(4)
+          .toArray()
+      ).map((d) => d._id as unknown as number);
+    const expected = () =>
+      docs
+        .filter((d) => d.t >= 3)
+        .sort((a, b) => b.t - a.t || a._id - b._id)
+        .slice(5, 9)
+        .map((d) => d._id);
+    const docs = Array.from({ length: 60 }, (_, i) => ({ _id: i, t: (i * 7) % 10 }));
+    assert.deepEqual(await page(), expected());
+    await c.updateOne({ _id: 0 as never }, { $set: { t: 9 } });
+    (docs[0] as { t: number }).t = 9;
+    assert.deepEqual(await page(), expected(), 'the cached order was refreshed after the update');
+    await c.insertOne({ _id: 100 as never, t: 9 });
+    docs.push({ _id: 100, t: 9 });
+    assert.deepEqual(await page(), expected(), 'and after an insert');
+  });
+
   it('refuses a duplicate _id with error 11000', async () => {
     const c = fresh();
     const id = new ObjectId();
