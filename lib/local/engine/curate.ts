@@ -121,7 +121,7 @@ export async function curate(
         status: 'unchanged',
         filesRewritten: 0,
         filesWritten: 0,
-        filesKept: (await iceberg.liveEntries()).length,
+        filesKept: (await iceberg.stats()).files,
         rowsWritten: 0,
       });
       continue;
@@ -143,7 +143,7 @@ export async function curate(
       status: 'merged',
       filesRewritten: affected.length,
       filesWritten: written.length,
-      filesKept: (await iceberg.liveEntries()).length - written.length,
+      filesKept: (await iceberg.stats()).files - written.length,
       rowsWritten: written.reduce((sum, f) => sum + Number(f.recordCount), 0),
       snapshotId: String(committed.metadata['current-snapshot-id']),
     });

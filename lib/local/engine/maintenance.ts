@@ -55,7 +55,7 @@ export async function maintain(
     const orphans = await iceberg.removeOrphanFiles(
       now - context.config.retention.orphanFileMinAgeDays * DAY_MS,
     );
-    const live = await iceberg.liveEntries();
+    const stats = await iceberg.stats();
     results.push({
       table: `${table.database}.${table.name}`,
       expiredSnapshots: expiry.expiredSnapshots,
@@ -64,9 +64,9 @@ export async function maintain(
       filesCompacted: compaction.before,
       filesAfterCompaction: compaction.after,
       manifestsRewritten: manifests !== undefined,
-      dataFiles: live.length,
-      dataBytes: live.reduce((sum, e) => sum + Number(e.dataFile.fileSizeInBytes), 0),
-      snapshots: (await iceberg.load()).metadata.snapshots.length,
+      dataFiles: stats.files,
+      dataBytes: Number(stats.bytes),
+      snapshots: stats.snapshots,
     });
   }
   return results;

@@ -130,12 +130,7 @@ export function withSnapshot(
   base: TableMetadata,
   snapshot: Snapshot,
   previousFile: string | undefined,
-  maxPreviousVersions: number,
 ): TableMetadata {
-  const metadataLog =
-    previousFile === undefined
-      ? base['metadata-log']
-      : [...base['metadata-log'], { 'timestamp-ms': base['last-updated-ms'], 'metadata-file': previousFile }];
   return {
     ...base,
     'last-sequence-number': snapshot['sequence-number'],
@@ -147,6 +142,22 @@ export function withSnapshot(
       ...base['snapshot-log'],
       { 'timestamp-ms': snapshot['timestamp-ms'], 'snapshot-id': snapshot['snapshot-id'] },
     ],
-    'metadata-log': metadataLog.slice(-maxPreviousVersions),
+    'metadata-log': nextMetadataLog(base, previousFile),
   };
+}
+
+/**
+ * The metadata log of the version that replaces `base` (stored in
+ * `previousFile`): it gains that file and keeps the newest
+ * `write.metadata.previous-versions-max` entries.
+ */
+export function nextMetadataLog(
+  base: TableMetadata,
+  previousFile: string | undefined,
+): TableMetadata['metadata-log'] {
+  const log =
+    previousFile === undefined
+      ? base['metadata-log']
+      : [...base['metadata-log'], { 'timestamp-ms': base['last-updated-ms'], 'metadata-file': previousFile }];
+  return log.slice(-Number(base.properties['write.metadata.previous-versions-max'] ?? '100'));
 }

@@ -1,5 +1,6 @@
 import { icebergSchemaJson, type Table } from '../../model/index.ts';
 import type { FsCatalog, LoadedTable } from './catalog.ts';
+import { nextMetadataLog } from './metadata.ts';
 import type { SchemaJson } from './schema-json.ts';
 import { currentSchema } from './table-ops.ts';
 
@@ -34,10 +35,7 @@ export async function evolveSchema(
       'last-column-id': Math.max(base.metadata['last-column-id'], table.lastColumnId),
       schemas: [...base.metadata.schemas, next],
       'current-schema-id': schemaId,
-      'metadata-log': [
-        ...base.metadata['metadata-log'],
-        { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataFile },
-      ].slice(-Number(base.metadata.properties['write.metadata.previous-versions-max'] ?? '100')),
+      'metadata-log': nextMetadataLog(base.metadata, base.metadataFile),
     };
   });
 }

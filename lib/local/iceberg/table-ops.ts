@@ -17,6 +17,7 @@ import {
 import {
   currentSnapshot,
   newSnapshotId,
+  nextMetadataLog,
   type Snapshot,
   type TableMetadata,
   withSnapshot,
@@ -66,6 +67,14 @@ export interface ExpireOptions {
   readonly retainLast: number;
 }
 
+export interface TableStats {
+  readonly rows: bigint;
+  readonly files: number;
+  readonly bytes: bigint;
+  readonly snapshots: number;
+  readonly currentSnapshotId: bigint | null;
+}
+
 export interface SnapshotInfo {
   readonly snapshotId: bigint;
   readonly parentId?: bigint;
@@ -102,6 +111,20 @@ export class IcebergTable {
   /** The snapshot a selector names; undefined for an empty table. */
   async snapshot(selector: SnapshotSelector = {}): Promise<Snapshot | undefined> {
     return selectSnapshot((await this.load()).metadata, selector);
+  }
+
+  /** What the table holds now: rows, live data files and their bytes, snapshots kept. */
+  async stats(): Promise<TableStats> {
+    const { metadata } = await this.load();
+    const snapshot = currentSnapshot(metadata);
+    const entries = snapshot === undefined ? [] : await liveEntriesOf(snapshot);
+    return {
+      rows: entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
+      files: entries.length,
+      bytes: entries.reduce((sum, e) => sum + e.dataFile.fileSizeInBytes, 0n),
+      snapshots: metadata.snapshots.length,
+      currentSnapshotId: snapshot?.['snapshot-id'] ?? null,
+    };
   }
 
   /** Every snapshot the table keeps, oldest first, with its summary (what Spark shows as `<table>.snapshots`). */
@@ -197,10 +220,7 @@ export class IcebergTable {
           'last-updated-ms': Date.now(),
           snapshots: retained,
           'snapshot-log': base.metadata['snapshot-log'].filter((e) => keep.has(e['snapshot-id'])),
-          'metadata-log': [
-            ...base.metadata['metadata-log'],
-            { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataFile },
-          ].slice(-maxPreviousVersions(base.metadata)),
+          'metadata-log': nextMetadataLog(base.metadata, base.metadataFile),
         };
       })
       .catch((error: unknown) => {
@@ -368,7 +388,7 @@ export class IcebergTable {
       summary: { operation, ...defined },
       'schema-id': base.metadata['current-schema-id'],
     };
-    return withSnapshot(base.metadata, snapshot, base.metadataFile, maxPreviousVersions(base.metadata));
+    return withSnapshot(base.metadata, snapshot, base.metadataFile);
   }
 
   /** `write.metadata.delete-after-commit.enabled`: metadata files that fell out of the metadata log are deleted. */
@@ -468,10 +488,6 @@ function carriedTotals(parent: Snapshot): Record<string, string> {
   return Object.fromEntries(
     keys.flatMap((k) => (parent.summary[k] === undefined ? [] : [[k, parent.summary[k]]])),
   );
-}
-
-function maxPreviousVersions(metadata: TableMetadata): number {
-  return Number(metadata.properties['write.metadata.previous-versions-max'] ?? '100');
 }
 
 function retainedIds(metadata: TableMetadata, options: ExpireOptions): Set<bigint> {

@@ -1,5 +1,4 @@
 import { RUN_ID_PROPERTY } from '../engine/context.ts';
-import { currentSnapshot } from '../iceberg/metadata.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface TableListing {
@@ -28,16 +27,8 @@ export interface SnapshotListing {
 export async function listTables(warehouse: Warehouse): Promise<TableListing[]> {
   const out: TableListing[] = [];
   for (const { iceberg, qualifiedName, table } of warehouse.tables) {
-    const entries = await iceberg.liveEntries();
-    const { metadata } = await iceberg.load();
-    out.push({
-      table: qualifiedName,
-      layer: table.layer,
-      rows: entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
-      files: entries.length,
-      snapshots: metadata.snapshots.length,
-      currentSnapshotId: currentSnapshot(metadata)?.['snapshot-id'] ?? null,
-    });
+    const { rows, files, snapshots, currentSnapshotId } = await iceberg.stats();
+    out.push({ table: qualifiedName, layer: table.layer, rows, files, snapshots, currentSnapshotId });
   }
   return out;
 }

@@ -221,12 +221,11 @@ export async function tableCounts(engine: EngineContext): Promise<Record<string,
   const out: Record<string, TableCounts> = {};
   for (const table of engine.model.tables) {
     if ((await engine.catalog.load(engine.catalog.locationOf(table))) === undefined) continue;
-    const iceberg = await openTable(engine, table);
-    const files = await iceberg.liveEntries();
+    const stats = await (await openTable(engine, table)).stats();
     out[`${table.database}.${table.name}`] = {
-      rows: files.reduce((sum, e) => sum + Number(e.dataFile.recordCount), 0),
-      files: files.length,
-      snapshots: (await iceberg.load()).metadata.snapshots.length,
+      rows: Number(stats.rows),
+      files: stats.files,
+      snapshots: stats.snapshots,
     };
   }
   return out;

@@ -88,10 +88,10 @@ print(json.dumps({
     const base = (await catalog.load(location)) as LoadedTable;
     const winner = await catalog.commit(
       base,
-      withSnapshot(base.metadata, snapshot(base, 'a'), base.metadataFile, 5),
+      withSnapshot(base.metadata, snapshot(base, 'a'), base.metadataFile),
     );
     await assert.rejects(
-      catalog.commit(base, withSnapshot(base.metadata, snapshot(base, 'b'), base.metadataFile, 5)),
+      catalog.commit(base, withSnapshot(base.metadata, snapshot(base, 'b'), base.metadataFile)),
       CommitConflictError,
     );
     const current = (await catalog.load(location)) as LoadedTable;
@@ -105,7 +105,7 @@ print(json.dumps({
     const append = (runId: string) =>
       catalog.update(location, async (base) => {
         await new Promise((r) => setTimeout(r, 5));
-        return withSnapshot(base.metadata, snapshot(base, runId), base.metadataFile, 5);
+        return withSnapshot(base.metadata, snapshot(base, runId), base.metadataFile);
       });
     await Promise.all(['w1', 'w2', 'w3', 'w4'].map(append));
     const current = (await catalog.load(location)) as LoadedTable;
@@ -131,7 +131,7 @@ print(json.dumps({
     const catalog = new FsCatalog(warehouse);
     const base = await catalog.createIfAbsent(model.table('journal_entries_gold'));
     await writeFile(join(base.location, 'metadata', '.half-written.tmp'), '{"format-version": 2, "tabl');
-    const next = withSnapshot(base.metadata, snapshot(base, 'x'), base.metadataFile, 5);
+    const next = withSnapshot(base.metadata, snapshot(base, 'x'), base.metadataFile);
     await writeFile(catalog.metadataFile(base.location, 2), stringifyWithLongs(next));
     const loaded = (await catalog.load(base.location)) as LoadedTable;
     assert.equal(loaded.version, 2, 'version 2 exists although version-hint.text still says 1');
