@@ -5,8 +5,9 @@ import { changedAccounts } from '../../curate/transforms.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
-import { EntryStatus } from '../iceberg/manifests.ts';
+import { EntryStatus, type ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
+import type { SchemaJson } from '../iceberg/schema-json.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable, RUN_ID_PROPERTY } from './context.ts';
 
@@ -94,12 +95,13 @@ export async function curate(
   const opened = new Map<Target, { iceberg: IcebergTable; affected: string[] }>();
   for (const target of targets) {
     const iceberg = await openTable(context, target.table);
+    const schema = currentSchema((await iceberg.load()).metadata);
+    const live = await iceberg.liveEntries();
     const affected = [
       ...new Set(
-        (await Promise.all(target.touched.map((keys) => affectedFiles(context, iceberg, keys)))).flat(),
+        (await Promise.all(target.touched.map((keys) => affectedFiles(context, live, schema, keys)))).flat(),
       ),
     ];
-    const schema = currentSchema((await iceberg.load()).metadata);
     await connection.run(
       `CREATE OR REPLACE TEMP TABLE ${target.scratch} AS SELECT * FROM ${relationOver(affected, schema)}`,
     );
@@ -175,10 +177,11 @@ async function runRows(context: EngineContext, collection: string, runId: string
   );
 }
 
-/** Live data files of `iceberg` holding any touched key: pruned by manifest bounds, then confirmed by a key scan. */
+/** The live data files holding any touched key: pruned by manifest bounds, then confirmed by a key scan. */
 async function affectedFiles(
   context: EngineContext,
-  iceberg: IcebergTable,
+  live: readonly ManifestEntry[],
+  schema: SchemaJson,
   keys: TouchedKeys,
 ): Promise<string[]> {
   const range = (
@@ -186,9 +189,8 @@ async function affectedFiles(
   ).getRows()[0] as [string | null, string | null];
   const [min, max] = range;
   if (min === null || max === null) return [];
-  const schema = currentSchema((await iceberg.load()).metadata);
   const fieldId = schema.fields.find((f) => f.name === keys.column)?.id as number;
-  const candidates = (await iceberg.liveEntries())
+  const candidates = live
     .filter((e) => {
       const lower = e.dataFile.lowerBounds.get(fieldId);
       const upper = e.dataFile.upperBounds.get(fieldId);
