@@ -15,7 +15,7 @@ import {
 } from '../glue/job-arguments.ts';
 import type { TableModel } from '../model/index.ts';
 import type { GlueDatabase } from './glue-database.ts';
-import { acknowledge, NAG_REASONS, nagText } from './nag.ts';
+import { acknowledge, BUCKET_GRANT_ACTIONS, nagText } from './nag.ts';
 import { WAREHOUSE_PREFIXES } from './warehouse.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -154,13 +154,7 @@ export class GlueJobs extends Construct {
     const qualifier =
       Stack.of(this).synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
     acknowledge(role, {
-      'AwsSolutions-IAM5[Action::s3:GetObject*]': NAG_REASONS.s3GrantActions,
-      'AwsSolutions-IAM5[Action::s3:GetBucket*]': NAG_REASONS.s3GrantActions,
-      'AwsSolutions-IAM5[Action::s3:List*]': NAG_REASONS.s3GrantActions,
-      'AwsSolutions-IAM5[Action::s3:DeleteObject*]': NAG_REASONS.s3GrantActions,
-      'AwsSolutions-IAM5[Action::s3:Abort*]': NAG_REASONS.s3GrantActions,
-      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': NAG_REASONS.kmsGrantActions,
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': NAG_REASONS.kmsGrantActions,
+      ...BUCKET_GRANT_ACTIONS,
       [`AwsSolutions-IAM5[Resource::${bucket}/${staging}]`]:
         'Staged Parquet of every run, read by the raw append.',
       ...Object.fromEntries(

@@ -18,7 +18,7 @@ import {
   type LambdaName,
   lambdaEntry,
 } from '../lambda-bundles.ts';
-import { acknowledge, NAG_REASONS, nagText } from './nag.ts';
+import { acknowledge, BUCKET_GRANT_ACTIONS, NAG_REASONS, nagText } from './nag.ts';
 import { WAREHOUSE_PREFIXES } from './warehouse.ts';
 
 export interface PipelineFunctionsProps {
@@ -100,13 +100,7 @@ export class PipelineFunctions extends Construct {
       props.bucket.grantReadWrite(fn, staging);
       props.runStateTable.grantReadWriteData(fn);
       acknowledge(fn.role as iam.IRole, {
-        'AwsSolutions-IAM5[Action::s3:GetObject*]': NAG_REASONS.s3GrantActions,
-        'AwsSolutions-IAM5[Action::s3:GetBucket*]': NAG_REASONS.s3GrantActions,
-        'AwsSolutions-IAM5[Action::s3:List*]': NAG_REASONS.s3GrantActions,
-        'AwsSolutions-IAM5[Action::s3:DeleteObject*]': NAG_REASONS.s3GrantActions,
-        'AwsSolutions-IAM5[Action::s3:Abort*]': NAG_REASONS.s3GrantActions,
-        'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': NAG_REASONS.kmsGrantActions,
-        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': NAG_REASONS.kmsGrantActions,
+        ...BUCKET_GRANT_ACTIONS,
         [`AwsSolutions-IAM5[Resource::${nagText(this, props.bucket.bucketArn)}/${staging}]`]:
           'Run files under staging/<app>/: keys are made per run, collection and chunk.',
       });
