@@ -15,6 +15,11 @@ export interface PipelineContext {
   readonly now?: () => Date;
   /** Folder for Parquet files while they are written. @default os.tmpdir() */
   readonly workDir?: string;
+  /**
+   * Called at named points inside a step (e.g. `commit:after-watermark:<collection>`), so tests can
+   * fail or kill a run exactly there. @default - none
+   */
+  readonly faultPoint?: (point: string) => void | Promise<void>;
 }
 
 /** One unit of extraction work: documents of `collection` with key in `(lower, upper]`. */
@@ -56,6 +61,11 @@ export interface RunPlan {
   readonly plannedAt: string;
   readonly collections: readonly CollectionPlan[];
   readonly chunkCount: number;
+  /**
+   * Raw rows ingested after this instant (ISO 8601) are curated by this run: the ingest time of the
+   * last committed run, so the rows of failed runs since then are curated too. Absent: all of raw.
+   */
+  readonly curateSince?: string;
 }
 
 export interface ChunkManifest {

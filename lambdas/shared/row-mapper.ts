@@ -5,11 +5,14 @@ const { EJSON } = BSON;
 import {
   DOC_EJSON_COLUMN,
   type Field,
+  OP_COLUMN,
+  RAW_OP,
   type FieldType,
   RAW_ID,
   RAW_METADATA,
   type Table,
 } from '../../lib/model/index.ts';
+import { NAMING_A_CALENDAR_DATE } from '../../lib/curate/data-quality.ts';
 import { type DecimalResult, decimal128ToUnscaled, toUnscaled } from './decimal.ts';
 
 /** A raw row: values already in the physical form the Parquet writer stores. */
@@ -56,6 +59,7 @@ export class RowMapper {
       ingest_ts: stamp.ingestTsMicros,
       _run_id: stamp.runId,
       [DOC_EJSON_COLUMN]: EJSON.stringify(doc, { relaxed: false }),
+      [OP_COLUMN]: RAW_OP.upsert,
     };
     for (const field of this.sourceFields) {
       row[field.name] = convert(
@@ -222,7 +226,9 @@ function convertPrimitive(value: unknown, name: string): unknown {
         return Math.floor(value.getTime() / MS_PER_DAY);
       if (type === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value as string)) {
         const ms = Date.parse(`${value as string}T00:00:00Z`);
-        if (!Number.isNaN(ms)) return ms / MS_PER_DAY;
+        // Date.parse rolls '2024-02-30' over to March 1st: only a date that reads back the same is one.
+        if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value as string)) return ms / MS_PER_DAY;
+        return new Mismatch(`a Date or a 'YYYY-MM-DD' string ${NAMING_A_CALENDAR_DATE}`);
       }
       return new Mismatch("a Date or a 'YYYY-MM-DD' string");
     }

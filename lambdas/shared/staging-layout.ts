@@ -28,4 +28,19 @@ export const stagingLayout = {
   chunkManifest: (app: string, runId: string, collection: string, chunk: number) =>
     `staging/${app}/_runs/run=${runId}/chunks/${collection}-${pad(chunk)}.json`,
   summary: (app: string, runId: string) => `staging/${app}/_runs/run=${runId}/summary.json`,
+  /**
+   * Every `_id` of a collection as the run listed it (Parquet, one string column `_id` in the raw
+   * table's text form), for the raw append's delete reconciliation. Apart from the data folder so
+   * the raw append never takes key files for rows.
+   */
+  keysFile: (app: string, collection: string, runId: string, part: number) =>
+    `staging/${app}/_keys/${collection}/run=${runId}/part-${pad(part)}.parquet`,
+  keysPrefix: (app: string, collection: string, runId: string) =>
+    `staging/${app}/_keys/${collection}/run=${runId}/`,
+  /** Written after the key files: its presence means the listing is complete (see KeysManifest). */
+  keysManifest: (app: string, runId: string, collection: string) =>
+    `staging/${app}/_runs/run=${runId}/keys/${collection}.json`,
+  /** What a Glue job (or its local twin) did in a run: RawAppendReport, CurateReport. */
+  jobReport: (app: string, runId: string, job: 'raw-append' | 'curate') =>
+    `staging/${app}/_runs/run=${runId}/${job}.json`,
 };

@@ -15,6 +15,11 @@ export interface EngineContext {
   readonly connection: DuckDBConnection;
   /** Local folder holding the object store's keys (`staging/<app>/...`). */
   readonly stagingRoot: string;
+  /**
+   * Called at named points inside a job (`raw-append:before-commit:<collection>`,
+   * `curate:after-commit:<table>`), so tests can fail or kill a run exactly there. @default - none
+   */
+  readonly faultPoint?: (point: string) => void | Promise<void>;
 }
 
 /** The table of `model`, created from the model on first use and evolved when the model gained columns. */

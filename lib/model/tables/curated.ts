@@ -53,14 +53,17 @@ export const CLOSE_TASKS_SILVER: TableSpec = {
 export const JOURNAL_ENTRIES_GOLD: TableSpec = {
   name: 'journal_entries_gold',
   layer: 'gold',
-  doc: 'Debit and credit totals per journal entry',
+  doc: 'Debit and credit totals per journal entry: one row per live source document',
   columns: [
+    // Keyed by the source document, not entry_id: two documents sharing an entry_id stay two rows.
+    column('_id', t.string(), 'Source document _id of the entry'),
     column('entry_id', t.string(), 'Business key of the journal entry'),
     column('entry_date', t.date(), 'Accounting date of the entry'),
-    column('total_credit', AMOUNT_TOTAL, 'Sum of credit amounts over the entry lines'),
-    column('total_debit', AMOUNT_TOTAL, 'Sum of debit amounts over the entry lines'),
+    column('total_credit', AMOUNT_TOTAL, 'Sum of credit amounts over the entry lines (0 without lines)'),
+    column('total_debit', AMOUNT_TOTAL, 'Sum of debit amounts over the entry lines (0 without lines)'),
     // An extension of the brief: unbalanced entries are what an accountant looks for first.
     column('is_balanced', t.boolean(), 'Whether total debit equals total credit'),
+    column('line_count', t.int(), 'Number of lines of the entry'),
   ],
   partitionBy: [],
   // By date first: period queries read few files, and corrections (which cluster on recent dates) rewrite few.
@@ -68,11 +71,33 @@ export const JOURNAL_ENTRIES_GOLD: TableSpec = {
     { column: 'entry_date', direction: 'asc' },
     { column: 'entry_id', direction: 'asc' },
   ],
-  keyColumns: ['entry_id'],
+  keyColumns: ['_id'],
+};
+
+export const DATA_QUALITY_ISSUES: TableSpec = {
+  name: 'data_quality_issues',
+  layer: 'gold',
+  doc: 'One row per source document and data-quality issue that is currently true; a row disappears when the document is fixed or deleted',
+  columns: [
+    column('source_collection', t.string(), 'MongoDB collection of the document'),
+    column('_id', t.string(), 'Source document _id'),
+    column('business_key', t.string(), 'entry_id, task_id or account_id of the document, when it has one'),
+    column('code', t.string(), 'Issue code, e.g. unbalanced_entry (see lib/curate/data-quality.ts)'),
+    column('detail', t.string(), 'What is wrong, e.g. the unknown account ids or the mapping error'),
+    column('entry_date', t.date(), 'Accounting date of a journal entry (null for other collections)'),
+    column('ingest_ts', t.timestamptz(), 'Ingest time of the raw row the issue was found in'),
+  ],
+  partitionBy: [],
+  sortBy: [
+    { column: 'code', direction: 'asc' },
+    { column: '_id', direction: 'asc' },
+  ],
+  keyColumns: ['source_collection', '_id', 'code'],
 };
 
 export const CURATED_TABLES: readonly TableSpec[] = [
   JOURNAL_ENTRIES_SILVER,
   CLOSE_TASKS_SILVER,
   JOURNAL_ENTRIES_GOLD,
+  DATA_QUALITY_ISSUES,
 ];

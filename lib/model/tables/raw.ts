@@ -15,6 +15,10 @@ export const RAW_ID = column(
 );
 /** The raw column holding the whole source document as canonical Extended JSON. */
 export const DOC_EJSON_COLUMN = '_doc_ejson';
+/** The raw column saying what a row records: a version of a document read from the source, or its deletion. */
+export const OP_COLUMN = '_op';
+/** Values of `_op`. A tombstone (`delete`) has only `_id`, the metadata columns and `{}` as its document. */
+export const RAW_OP = { upsert: 'upsert', delete: 'delete' } as const;
 export const RAW_METADATA: readonly ColumnSpec[] = [
   column('ingest_ts', t.timestamptz(), 'When the extraction run read the document (UTC)', { required: true }),
   column('_run_id', t.string(), 'Pipeline run that appended the row', { required: true }),
@@ -25,6 +29,12 @@ export const RAW_METADATA: readonly ColumnSpec[] = [
     '_mapping_errors',
     t.string(),
     'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  ),
+  column(
+    OP_COLUMN,
+    t.string(),
+    "'upsert': a version of the document read from the source; 'delete': the document is gone from the source (a tombstone)",
+    { required: true },
   ),
 ];
 
