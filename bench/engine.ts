@@ -126,7 +126,7 @@ try {
     `  raw append      ${rawRows.toLocaleString('en-US')} rows in ${appendSeconds.toFixed(1)} s: ${rate(rawRows, appendSeconds)} rows/s`,
   );
   console.log(
-    `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated[1]?.rowsWritten.toLocaleString('en-US')}`,
+    `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated.find((r) => r.table.endsWith('.journal_entries_silver'))?.upserted.toLocaleString('en-US')}`,
   );
   console.log(
     `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,

@@ -92,6 +92,7 @@ if (mode === 'cursor') {
         runId: 'bench',
         collection: 'journal_entries',
         index: 0,
+        kind: 'range',
         key: ['_id'],
         lower: null,
         upper,

@@ -17,7 +17,8 @@ const USAGE = `usage: npm run local -- [options]
   --mutate N        change N source journal entries (plus new entries, tasks, an account) before the run
   --engine NAME     duckdb (default): the local engine; spark: the generated Glue scripts on PySpark
   --input JSON      state machine input, e.g. '{"mode":"full"}' (default {})
-  --run-id ID       run a failed run again under its id, as a redrive does (default: a new id)
+  --run-id ID       redrive a failed run under its id while no later run was planned (default: a new id);
+                    a committed run's id does nothing, a superseded one is refused
   --maintain        then run the maintenance job (compaction, manifests, expiry, orphans)
   --fresh           delete the state folder first
   --json            print the run summary as JSON
@@ -93,6 +94,7 @@ try {
   if (summary.status === 'ALREADY_RUNNING') process.exitCode = 1;
 } catch (error) {
   console.error(`npm run local: ${(error as Error).message}`);
+  // A superseded run (LocalRunRefused) has nothing to redo: suggesting its id again could not help.
   if (error instanceof LocalRunFailed) {
     console.error(`after fixing the cause, run it again with: npm run local -- --run-id ${error.runId}`);
   }

@@ -2,11 +2,12 @@
 # Do not edit: change the model or the generator, then regenerate.
 """Glue 4.0 job: curate.
 
-Merges the raw rows one run appended into the silver tables, then the
-gold tables from silver (MERGE INTO, the Spark rendering of
-lib/curate/statements.ts). Each commit carries the run id in its snapshot
-summary; a statement whose target already has such a snapshot is skipped,
-so a rerun finishes what a failed run left.
+Recomputes silver, gold and data_quality_issues for the documents with raw
+rows since the last committed run (the run's plan names it), from the latest
+raw version of each (the Spark rendering of lib/curate/statements.ts). Each
+table gets only the rows that differ, by MERGE INTO; a table with no changes
+gets no snapshot, so a rerun or a replay of any run changes nothing. Commits
+carry the run id and the table in their snapshot summary.
 """
 
 import argparse
@@ -16,12 +17,13 @@ import re
 import sys
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import col
+from pyspark.sql.functions import col, lit
 from pyspark.sql.utils import AnalysisException
 
 JOB = "curate"
 ARGUMENTS = {
     "run_id": None,
+    "staging_root": None,
     "raw_namespace": "fq_app_raw",
     "curated_namespace": "fq_app_curated",
     "table_location_root": "",
@@ -31,92 +33,19 @@ RAW_TABLES = [
         "name": "journal_entries",
         "location": "raw/fq_app/journal_entries",
         "write_order": "`_id` ASC",
-        "create": """\
-CREATE TABLE IF NOT EXISTS {table} (
-  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
-  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',
-  `date` date COMMENT 'Accounting date of the entry',
-  `description` string COMMENT 'Narrative of the entry',
-  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',
-  `updated_at` timestamp COMMENT 'Last change in the source application',
-  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
-  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
-  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
-  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined'
-)
-USING iceberg
-PARTITIONED BY (days(`ingest_ts`))
-COMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'
-{location}TBLPROPERTIES (
-  'format-version' = '2',
-  'write.format.default' = 'parquet',
-  'write.parquet.compression-codec' = 'snappy',
-  'write.target-file-size-bytes' = '536870912',
-  'write.metadata.previous-versions-max' = '5',
-  'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
-)""",
+        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',\n  `date` date COMMENT 'Accounting date of the entry',\n  `description` string COMMENT 'Narrative of the entry',\n  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
     },
     {
         "name": "close_tasks",
         "location": "raw/fq_app/close_tasks",
         "write_order": "`_id` ASC",
-        "create": """\
-CREATE TABLE IF NOT EXISTS {table} (
-  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
-  `task_id` string COMMENT 'Business key of the close task, e.g. T1',
-  `name` string COMMENT 'What has to be done',
-  `assigned_to` string COMMENT 'Owner of the task',
-  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
-  `due_date` date COMMENT 'When the task is due',
-  `updated_at` timestamp COMMENT 'Last change in the source application',
-  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
-  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
-  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
-  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined'
-)
-USING iceberg
-PARTITIONED BY (days(`ingest_ts`))
-COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'
-{location}TBLPROPERTIES (
-  'format-version' = '2',
-  'write.format.default' = 'parquet',
-  'write.parquet.compression-codec' = 'snappy',
-  'write.target-file-size-bytes' = '536870912',
-  'write.metadata.previous-versions-max' = '5',
-  'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
-)""",
+        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `task_id` string COMMENT 'Business key of the close task, e.g. T1',\n  `name` string COMMENT 'What has to be done',\n  `assigned_to` string COMMENT 'Owner of the task',\n  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',\n  `due_date` date COMMENT 'When the task is due',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
     },
     {
         "name": "accounts",
         "location": "raw/fq_app/accounts",
         "write_order": "`_id` ASC",
-        "create": """\
-CREATE TABLE IF NOT EXISTS {table} (
-  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
-  `account_id` string COMMENT 'Account code from the chart of accounts',
-  `account_name` string COMMENT 'Account name',
-  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',
-  `is_active` boolean COMMENT 'Whether the account accepts postings',
-  `updated_at` timestamp COMMENT 'Last change in the source application',
-  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
-  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
-  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
-  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined'
-)
-USING iceberg
-PARTITIONED BY (days(`ingest_ts`))
-COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'
-{location}TBLPROPERTIES (
-  'format-version' = '2',
-  'write.format.default' = 'parquet',
-  'write.parquet.compression-codec' = 'snappy',
-  'write.target-file-size-bytes' = '536870912',
-  'write.metadata.previous-versions-max' = '5',
-  'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
-)""",
+        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `account_id` string COMMENT 'Account code from the chart of accounts',\n  `account_name` string COMMENT 'Account name',\n  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',\n  `is_active` boolean COMMENT 'Whether the account accepts postings',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
     },
 ]
 CURATED_TABLES = [
@@ -184,14 +113,42 @@ COMMENT 'Month-end close tasks, latest version of each task'
         "write_order": "`entry_date` ASC, `entry_id` ASC",
         "create": """\
 CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string COMMENT 'Source document _id of the entry',
   `entry_id` string COMMENT 'Business key of the journal entry',
   `entry_date` date COMMENT 'Accounting date of the entry',
-  `total_credit` decimal(28,4) COMMENT 'Sum of credit amounts over the entry lines',
-  `total_debit` decimal(28,4) COMMENT 'Sum of debit amounts over the entry lines',
-  `is_balanced` boolean COMMENT 'Whether total debit equals total credit'
+  `total_credit` decimal(28,4) COMMENT 'Sum of credit amounts over the entry lines (0 without lines)',
+  `total_debit` decimal(28,4) COMMENT 'Sum of debit amounts over the entry lines (0 without lines)',
+  `is_balanced` boolean COMMENT 'Whether total debit equals total credit',
+  `line_count` int COMMENT 'Number of lines of the entry'
 )
 USING iceberg
-COMMENT 'Debit and credit totals per journal entry'
+COMMENT 'Debit and credit totals per journal entry: one row per live source document'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+    },
+    {
+        "name": "data_quality_issues",
+        "location": "curated/fq_app/data_quality_issues",
+        "write_order": "`code` ASC, `_id` ASC",
+        "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `source_collection` string COMMENT 'MongoDB collection of the document',
+  `_id` string COMMENT 'Source document _id',
+  `business_key` string COMMENT 'entry_id, task_id or account_id of the document, when it has one',
+  `code` string COMMENT 'Issue code, e.g. unbalanced_entry (see lib/curate/data-quality.ts)',
+  `detail` string COMMENT 'What is wrong, e.g. the unknown account ids or the mapping error',
+  `entry_date` date COMMENT 'Accounting date of a journal entry (null for other collections)',
+  `ingest_ts` timestamp COMMENT 'Ingest time of the raw row the issue was found in'
+)
+USING iceberg
+COMMENT 'One row per source document and data-quality issue that is currently true; a row disappears when the document is fixed or deleted'
 {location}TBLPROPERTIES (
   'format-version' = '2',
   'write.format.default' = 'parquet',
@@ -203,93 +160,302 @@ COMMENT 'Debit and credit totals per journal entry'
 )""",
     },
 ]
-# Temp view of the run's rows -> raw table it selects from.
-RUN_VIEWS = {
-    "run_journal_entries": "journal_entries",
-    "run_close_tasks": "close_tasks",
+# Raw collection -> raw table name.
+RAW_COLLECTIONS = {
+    "journal_entries": "journal_entries",
+    "close_tasks": "close_tasks",
+    "accounts": "accounts",
 }
+PLAN = "staging/fq_app/_runs/run={run_id}/plan.json"
+REPORT = "staging/fq_app/_runs/run={run_id}/curate.json"
+DELETE_FLAG = "_delete"
+CURATE_TABLE_SUMMARY_KEY = "ledgerlake.curate-table"
 # In the order they must run; {raw_namespace} and {curated_namespace} are filled from the arguments.
-STATEMENTS = [
+STEPS = [
     {
-        "table": "close_tasks_silver",
+        "kind": "relation",
+        "name": "current_accounts",
         "sql": """\
-MERGE INTO {curated_namespace}.close_tasks_silver AS t
-USING (SELECT `_id`, task_id, name, assigned_to, status, due_date, ingest_ts FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY `_id` ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM run_close_tasks r
-  WHERE `_mapping_errors` IS NULL
-) ranked WHERE version_rank = 1) AS s
-ON t.`_id` = s.`_id`
-WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `task_id` = s.`task_id`, `name` = s.`name`, `assigned_to` = s.`assigned_to`, `status` = s.`status`, `due_date` = s.`due_date`, `ingest_ts` = s.`ingest_ts`
-WHEN NOT MATCHED THEN INSERT (`_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `ingest_ts`) VALUES (s.`_id`, s.`task_id`, s.`name`, s.`assigned_to`, s.`status`, s.`due_date`, s.`ingest_ts`)""",
+SELECT account_id, account_name, account_type FROM (
+  SELECT account_id, account_name, account_type,
+    row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
+  FROM (SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM raw_accounts r
+) ranked WHERE version_rank = 1) l
+  WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND account_id IS NOT NULL
+) ranked WHERE account_rank = 1""",
     },
     {
+        "kind": "relation",
+        "name": "touched_journal_entries",
+        "sql": """\
+SELECT `_id` FROM changed_journal_entries
+UNION
+SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s LEFT JOIN current_accounts a ON a.account_id = s.account_id
+WHERE NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)
+UNION
+SELECT g.`_id` FROM {curated_namespace}.journal_entries_gold g
+WHERE g.entry_id IN (
+  SELECT entry_id FROM {curated_namespace}.journal_entries_gold WHERE `_id` IN (SELECT `_id` FROM changed_journal_entries)
+  UNION SELECT entry_id FROM changed_journal_entries
+)""",
+    },
+    {
+        "kind": "relation",
+        "name": "latest_journal_entries",
+        "sql": """\
+SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM raw_journal_entries r
+  WHERE r.`_id` IN (SELECT `_id` FROM touched_journal_entries)
+) ranked WHERE version_rank = 1""",
+    },
+    {
+        "kind": "relation",
+        "name": "latest_close_tasks",
+        "sql": """\
+SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM raw_close_tasks r
+  WHERE r.`_id` IN (SELECT `_id` FROM changed_close_tasks)
+) ranked WHERE version_rank = 1""",
+    },
+    {
+        "kind": "relation",
+        "name": "latest_accounts",
+        "sql": """\
+SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM raw_accounts r
+  WHERE r.`_id` IN (SELECT `_id` FROM changed_accounts)
+) ranked WHERE version_rank = 1""",
+    },
+    {
+        "kind": "relation",
+        "name": "journal_lines",
+        "sql": """\
+SELECT e.`_id`, e.entry_id, e.date AS entry_date, e.description,
+  e.line.account_id AS account_id, a.account_name, a.account_type,
+  e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no,
+  a.account_id IS NOT NULL AS account_known
+FROM (SELECT `_id`, entry_id, date, description, ingest_ts, line, line_no_0 + 1 AS line_no FROM (SELECT * FROM latest_journal_entries WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL) clean LATERAL VIEW posexplode(lines) exploded AS line_no_0, line) e
+LEFT JOIN current_accounts a ON a.account_id = e.line.account_id""",
+    },
+    {
+        "kind": "relation",
+        "name": "journal_entry_facts",
+        "sql": """\
+SELECT e.`_id`, e.entry_id, e.date AS entry_date, e.ingest_ts,
+  CAST(coalesce(l.total_debit, 0) AS DECIMAL(28, 4)) AS total_debit, CAST(coalesce(l.total_credit, 0) AS DECIMAL(28, 4)) AS total_credit,
+  CAST(coalesce(l.line_count, 0) AS INT) AS line_count,
+  coalesce(l.unknown_lines, 0) AS unknown_lines, l.unknown_accounts,
+  coalesce(l.lines_without_amount, 0) AS lines_without_amount,
+  coalesce(l.negative_lines, 0) AS negative_lines
+FROM (SELECT * FROM latest_journal_entries WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL) e
+LEFT JOIN (
+  SELECT `_id`, sum(debit) AS total_debit, sum(credit) AS total_credit, count(*) AS line_count,
+    sum(CASE WHEN account_known THEN 0 ELSE 1 END) AS unknown_lines,
+    concat_ws(', ', array_sort(collect_set(CASE WHEN account_known THEN NULL ELSE coalesce(account_id, '(none)') END))) AS unknown_accounts,
+    sum(CASE WHEN coalesce(debit, 0) = 0 AND coalesce(credit, 0) = 0 THEN 1 ELSE 0 END) AS lines_without_amount,
+    sum(CASE WHEN debit < 0 OR credit < 0 THEN 1 ELSE 0 END) AS negative_lines
+  FROM journal_lines GROUP BY `_id`
+) l ON l.`_id` = e.`_id`""",
+    },
+    {
+        "kind": "relation",
+        "name": "desired_close_tasks_silver",
+        "sql": """\
+SELECT `_id`, task_id, name, assigned_to, status, due_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
+    },
+    {
+        "kind": "merge",
+        "name": "changes_close_tasks_silver",
+        "table": "close_tasks_silver",
+        "sql": """\
+SELECT n.`_id`, n.`task_id`, n.`name`, n.`assigned_to`, n.`status`, n.`due_date`, n.`ingest_ts`, false AS `_delete`
+FROM desired_close_tasks_silver n
+LEFT JOIN {curated_namespace}.close_tasks_silver t ON t.`_id` = n.`_id`
+WHERE t.`_id` IS NULL OR NOT (t.`task_id` <=> n.`task_id`) OR NOT (t.`name` <=> n.`name`) OR NOT (t.`assigned_to` <=> n.`assigned_to`) OR NOT (t.`status` <=> n.`status`) OR NOT (t.`due_date` <=> n.`due_date`)
+UNION ALL
+SELECT t.`_id`, t.`task_id`, t.`name`, t.`assigned_to`, t.`status`, t.`due_date`, t.`ingest_ts`, true AS `_delete`
+FROM {curated_namespace}.close_tasks_silver t
+LEFT JOIN desired_close_tasks_silver n ON t.`_id` = n.`_id`
+WHERE (t.`_id` IN (SELECT `_id` FROM changed_close_tasks)) AND n.`_id` IS NULL""",
+        "merge": """\
+MERGE INTO {curated_namespace}.close_tasks_silver AS t
+USING (SELECT * FROM changes_close_tasks_silver) AS s
+ON t.`_id` = s.`_id`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `task_id` = s.`task_id`, `name` = s.`name`, `assigned_to` = s.`assigned_to`, `status` = s.`status`, `due_date` = s.`due_date`, `ingest_ts` = s.`ingest_ts`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `ingest_ts`) VALUES (s.`_id`, s.`task_id`, s.`name`, s.`assigned_to`, s.`status`, s.`due_date`, s.`ingest_ts`)""",
+    },
+    {
+        "kind": "relation",
+        "name": "desired_journal_entries_silver",
+        "sql": "SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM journal_lines",
+    },
+    {
+        "kind": "merge",
+        "name": "changes_journal_entries_silver",
         "table": "journal_entries_silver",
         "sql": """\
-MERGE INTO {curated_namespace}.journal_entries_silver AS t
-USING (SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no`, false AS `_delete` FROM (SELECT e.`_id`, e.entry_id, e.date AS entry_date, e.description,
-  e.line.account_id AS account_id, a.account_name, a.account_type,
-  e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no
-FROM (SELECT `_id`, entry_id, date, description, ingest_ts, line, line_no_0 + 1 AS line_no FROM (SELECT `_id`, entry_id, date, description, lines, ingest_ts FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY `_id` ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM run_journal_entries r
-  WHERE `_mapping_errors` IS NULL
-) ranked WHERE version_rank = 1) latest LATERAL VIEW posexplode(lines) exploded AS line_no_0, line) e
-LEFT JOIN (SELECT account_id, account_name, account_type FROM (SELECT account_id, account_name, account_type,
-    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM {raw_namespace}.accounts
-  WHERE `_mapping_errors` IS NULL) ranked WHERE version_rank = 1) a ON a.account_id = e.line.account_id) n
+SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`description`, n.`account_id`, n.`account_name`, n.`account_type`, n.`debit`, n.`credit`, n.`ingest_ts`, n.`line_no`, false AS `_delete`
+FROM desired_journal_entries_silver n
+LEFT JOIN {curated_namespace}.journal_entries_silver t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
+WHERE t.`_id` IS NULL OR NOT (t.`entry_id` <=> n.`entry_id`) OR NOT (t.`entry_date` <=> n.`entry_date`) OR NOT (t.`description` <=> n.`description`) OR NOT (t.`account_id` <=> n.`account_id`) OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`debit` <=> n.`debit`) OR NOT (t.`credit` <=> n.`credit`)
 UNION ALL
-SELECT old.`_id`, old.`entry_id`, old.`entry_date`, old.`description`, old.`account_id`, old.`account_name`, old.`account_type`, old.`debit`, old.`credit`, old.`ingest_ts`, old.`line_no`, true AS `_delete`
-FROM {curated_namespace}.journal_entries_silver old
-JOIN (SELECT `_id`, CASE WHEN lines IS NULL THEN 0 ELSE size(lines) END AS line_count FROM (SELECT `_id`, entry_id, date, description, lines, ingest_ts FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY `_id` ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM run_journal_entries r
-  WHERE `_mapping_errors` IS NULL
-) ranked WHERE version_rank = 1) l) counted
-  ON old.`_id` = counted.`_id`
-WHERE old.line_no > counted.line_count) AS s
+SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`description`, t.`account_id`, t.`account_name`, t.`account_type`, t.`debit`, t.`credit`, t.`ingest_ts`, t.`line_no`, true AS `_delete`
+FROM {curated_namespace}.journal_entries_silver t
+LEFT JOIN desired_journal_entries_silver n ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
+WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
+        "merge": """\
+MERGE INTO {curated_namespace}.journal_entries_silver AS t
+USING (SELECT * FROM changes_journal_entries_silver) AS s
 ON t.`_id` = s.`_id` AND t.`line_no` = s.`line_no`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `description` = s.`description`, `account_id` = s.`account_id`, `account_name` = s.`account_name`, `account_type` = s.`account_type`, `debit` = s.`debit`, `credit` = s.`credit`, `ingest_ts` = s.`ingest_ts`, `line_no` = s.`line_no`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no`) VALUES (s.`_id`, s.`entry_id`, s.`entry_date`, s.`description`, s.`account_id`, s.`account_name`, s.`account_type`, s.`debit`, s.`credit`, s.`ingest_ts`, s.`line_no`)""",
     },
     {
-        "table": "journal_entries_silver",
+        "kind": "relation",
+        "name": "desired_journal_entries_gold",
         "sql": """\
-MERGE INTO {curated_namespace}.journal_entries_silver AS t
-USING (SELECT old.`_id`, old.line_no, a.account_name, a.account_type
-FROM {curated_namespace}.journal_entries_silver old
-JOIN (SELECT account_id, account_name, account_type FROM (SELECT account_id, account_name, account_type,
-    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM {raw_namespace}.accounts
-  WHERE `_mapping_errors` IS NULL) ranked WHERE version_rank = 1) a ON a.account_id = old.account_id
-WHERE old.account_id IN (SELECT cur.account_id FROM (SELECT account_id, account_name, account_type,
-    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM {raw_namespace}.accounts
-  WHERE `_mapping_errors` IS NULL) cur
-JOIN (SELECT account_id, account_name, account_type,
-    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM {raw_namespace}.accounts
-  WHERE `_mapping_errors` IS NULL) prev ON prev.account_id = cur.account_id AND prev.version_rank = 2
-WHERE cur.version_rank = 1
-  AND (NOT (cur.account_name <=> prev.account_name) OR NOT (cur.account_type <=> prev.account_type)))) AS s
-ON t.`_id` = s.`_id` AND t.`line_no` = s.`line_no`
-WHEN MATCHED THEN UPDATE SET `account_name` = s.`account_name`, `account_type` = s.`account_type`""",
+SELECT `_id`, entry_id, entry_date, total_credit, total_debit,
+  total_debit = total_credit AS is_balanced, line_count
+FROM journal_entry_facts""",
     },
     {
+        "kind": "merge",
+        "name": "changes_journal_entries_gold",
         "table": "journal_entries_gold",
         "sql": """\
+SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`total_credit`, n.`total_debit`, n.`is_balanced`, n.`line_count`, false AS `_delete`
+FROM desired_journal_entries_gold n
+LEFT JOIN {curated_namespace}.journal_entries_gold t ON t.`_id` = n.`_id`
+WHERE t.`_id` IS NULL OR NOT (t.`entry_id` <=> n.`entry_id`) OR NOT (t.`entry_date` <=> n.`entry_date`) OR NOT (t.`total_credit` <=> n.`total_credit`) OR NOT (t.`total_debit` <=> n.`total_debit`) OR NOT (t.`is_balanced` <=> n.`is_balanced`) OR NOT (t.`line_count` <=> n.`line_count`)
+UNION ALL
+SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`total_credit`, t.`total_debit`, t.`is_balanced`, t.`line_count`, true AS `_delete`
+FROM {curated_namespace}.journal_entries_gold t
+LEFT JOIN desired_journal_entries_gold n ON t.`_id` = n.`_id`
+WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
+        "merge": """\
 MERGE INTO {curated_namespace}.journal_entries_gold AS t
-USING (SELECT entry_id, max(entry_date) AS entry_date,
-  CAST(sum(credit) AS DECIMAL(28, 4)) AS total_credit, CAST(sum(debit) AS DECIMAL(28, 4)) AS total_debit,
-  sum(debit) = sum(credit) AS is_balanced
-FROM {curated_namespace}.journal_entries_silver
-WHERE entry_id IN (SELECT entry_id FROM (SELECT entry_id FROM run_journal_entries WHERE `_mapping_errors` IS NULL) touched)
-GROUP BY entry_id) AS s
-ON t.`entry_id` = s.`entry_id`
-WHEN MATCHED THEN UPDATE SET `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `total_credit` = s.`total_credit`, `total_debit` = s.`total_debit`, `is_balanced` = s.`is_balanced`
-WHEN NOT MATCHED THEN INSERT (`entry_id`, `entry_date`, `total_credit`, `total_debit`, `is_balanced`) VALUES (s.`entry_id`, s.`entry_date`, s.`total_credit`, s.`total_debit`, s.`is_balanced`)""",
+USING (SELECT * FROM changes_journal_entries_gold) AS s
+ON t.`_id` = s.`_id`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `total_credit` = s.`total_credit`, `total_debit` = s.`total_debit`, `is_balanced` = s.`is_balanced`, `line_count` = s.`line_count`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `entry_id`, `entry_date`, `total_credit`, `total_debit`, `is_balanced`, `line_count`) VALUES (s.`_id`, s.`entry_id`, s.`entry_date`, s.`total_credit`, s.`total_debit`, s.`is_balanced`, s.`line_count`)""",
+    },
+    {
+        "kind": "relation",
+        "name": "desired_data_quality_issues",
+        "sql": """\
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'unbalanced_entry' AS code,
+  concat('debits ', CAST(total_debit AS STRING), ' differ from credits ', CAST(total_credit AS STRING)) AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE line_count > 0 AND total_debit <> total_credit
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'unknown_account' AS code,
+  concat('accounts not in the chart of accounts: ', unknown_accounts) AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE unknown_lines > 0
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'missing_entry_id' AS code,
+  'the entry has no entry_id' AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE entry_id IS NULL OR entry_id = ''
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'no_lines' AS code,
+  'the entry has no lines' AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE line_count = 0
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'line_without_amount' AS code,
+  concat(CAST(lines_without_amount AS STRING), ' line(s) with neither a debit nor a credit') AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE lines_without_amount > 0
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'negative_amount' AS code,
+  concat(CAST(negative_lines AS STRING), ' line(s) with a negative amount') AS detail, entry_date, ingest_ts
+FROM journal_entry_facts WHERE negative_lines > 0
+UNION ALL
+SELECT 'journal_entries' AS source_collection, f.`_id`, f.entry_id AS business_key, 'duplicate_entry_id' AS code,
+  concat('entry_id ', f.entry_id, ' is on ', CAST(shared.documents AS STRING), ' journal entries') AS detail, f.entry_date, f.ingest_ts
+FROM journal_entry_facts f
+JOIN (
+  SELECT entry_id, count(*) AS documents FROM {curated_namespace}.journal_entries_gold
+  WHERE entry_id IN (SELECT entry_id FROM journal_entry_facts)
+  GROUP BY entry_id HAVING count(*) > 1
+) shared ON shared.entry_id = f.entry_id
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, CAST(entry_id AS STRING) AS business_key, 'mapping_error' AS code,
+  `_mapping_errors` AS detail, date AS entry_date, ingest_ts
+FROM latest_journal_entries WHERE `_op` = 'upsert' AND `_mapping_errors` IS NOT NULL
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, CAST(entry_id AS STRING) AS business_key, 'invalid_date' AS code,
+  `_mapping_errors` AS detail, date AS entry_date, ingest_ts
+FROM latest_journal_entries WHERE `_op` = 'upsert' AND `_mapping_errors` LIKE '%naming a calendar date%'
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, CAST(entry_id AS STRING) AS business_key, 'missing_watermark' AS code,
+  'the watermark field is missing, null or not a Date: the document is read on every run' AS detail, date AS entry_date, ingest_ts
+FROM latest_journal_entries WHERE `_op` = 'upsert' AND updated_at IS NULL
+UNION ALL
+SELECT 'journal_entries' AS source_collection, `_id`, CAST(entry_id AS STRING) AS business_key, 'future_watermark' AS code,
+  'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, date AS entry_date, ingest_ts
+FROM latest_journal_entries WHERE `_op` = 'upsert' AND updated_at > ingest_ts
+UNION ALL
+SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'mapping_error' AS code,
+  `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NOT NULL
+UNION ALL
+SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'invalid_date' AS code,
+  `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` LIKE '%naming a calendar date%'
+UNION ALL
+SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'missing_watermark' AS code,
+  'the watermark field is missing, null or not a Date: the document is read on every run' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND updated_at IS NULL
+UNION ALL
+SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'future_watermark' AS code,
+  'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND updated_at > ingest_ts
+UNION ALL
+SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'mapping_error' AS code,
+  `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_accounts WHERE `_op` = 'upsert' AND `_mapping_errors` IS NOT NULL
+UNION ALL
+SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'invalid_date' AS code,
+  `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_accounts WHERE `_op` = 'upsert' AND `_mapping_errors` LIKE '%naming a calendar date%'
+UNION ALL
+SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'missing_watermark' AS code,
+  'the watermark field is missing, null or not a Date: the document is read on every run' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_accounts WHERE `_op` = 'upsert' AND updated_at IS NULL
+UNION ALL
+SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'future_watermark' AS code,
+  'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_accounts WHERE `_op` = 'upsert' AND updated_at > ingest_ts""",
+    },
+    {
+        "kind": "merge",
+        "name": "changes_data_quality_issues",
+        "table": "data_quality_issues",
+        "sql": """\
+SELECT n.`source_collection`, n.`_id`, n.`business_key`, n.`code`, n.`detail`, n.`entry_date`, n.`ingest_ts`, false AS `_delete`
+FROM desired_data_quality_issues n
+LEFT JOIN {curated_namespace}.data_quality_issues t ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
+WHERE t.`source_collection` IS NULL OR NOT (t.`business_key` <=> n.`business_key`) OR NOT (t.`detail` <=> n.`detail`) OR NOT (t.`entry_date` <=> n.`entry_date`)
+UNION ALL
+SELECT t.`source_collection`, t.`_id`, t.`business_key`, t.`code`, t.`detail`, t.`entry_date`, t.`ingest_ts`, true AS `_delete`
+FROM {curated_namespace}.data_quality_issues t
+LEFT JOIN desired_data_quality_issues n ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
+WHERE ((t.source_collection = 'journal_entries' AND t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
+  OR (t.source_collection = 'close_tasks' AND t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
+  OR (t.source_collection = 'accounts' AND t.`_id` IN (SELECT `_id` FROM changed_accounts))) AND n.`source_collection` IS NULL""",
+        "merge": """\
+MERGE INTO {curated_namespace}.data_quality_issues AS t
+USING (SELECT * FROM changes_data_quality_issues) AS s
+ON t.`source_collection` = s.`source_collection` AND t.`_id` = s.`_id` AND t.`code` = s.`code`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `source_collection` = s.`source_collection`, `_id` = s.`_id`, `business_key` = s.`business_key`, `code` = s.`code`, `detail` = s.`detail`, `entry_date` = s.`entry_date`, `ingest_ts` = s.`ingest_ts`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`source_collection`, `_id`, `business_key`, `code`, `detail`, `entry_date`, `ingest_ts`) VALUES (s.`source_collection`, s.`_id`, s.`business_key`, s.`code`, s.`detail`, s.`entry_date`, s.`ingest_ts`)""",
     },
 ]
 
@@ -346,6 +512,40 @@ def ensure_table(spark, table, spec, location_root):
     log("table created", table=table)
 
 
+def hadoop_file(spark, uri):
+    """A Hadoop path and its file system (S3 on Glue, local files on plain PySpark)."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
+    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def read_json(spark, uri):
+    """A small JSON object the pipeline wrote (a plan, a key listing), or None when there is none."""
+    path, filesystem = hadoop_file(spark, uri)
+    if not filesystem.exists(path):
+        return None
+    stream = filesystem.open(path)
+    try:
+        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+    finally:
+        stream.close()
+    return json.loads(bytes(data).decode("utf-8"))
+
+
+def write_json(spark, uri, value):
+    """Writes a job report where the Commit step reads it."""
+    path, filesystem = hadoop_file(spark, uri)
+    stream = filesystem.create(path, True)
+    try:
+        stream.write(bytearray((json.dumps(value, indent=2) + "\n").encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def instant(text):
+    """An ISO 8601 UTC instant from the pipeline (2025-06-01T12:00:00.000Z) as an aware datetime."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def committed_by_run(spark, table, run_id):
     """Whether a snapshot of the table carries the run id: the run's commit already happened."""
     snapshots = spark.table(table + ".snapshots")
@@ -360,22 +560,48 @@ def main():
         "curated_namespace": checked(args, "curated_namespace", NAMESPACE),
     }
     location_root = checked(args, "table_location_root", LOCATION_ROOT)
+    staging_root = args["staging_root"].rstrip("/")
     spark = SparkSession.builder.getOrCreate()
     for key, tables in (("raw_namespace", RAW_TABLES), ("curated_namespace", CURATED_TABLES)):
         spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespaces[key]}")
         for spec in tables:
             ensure_table(spark, f"{namespaces[key]}.{spec['name']}", spec, location_root)
-    for view, raw_table in RUN_VIEWS.items():
-        rows = spark.table(f"{namespaces['raw_namespace']}.{raw_table}").where(col("_run_id") == run_id)
-        rows.createOrReplaceTempView(view)
-    for statement in STATEMENTS:
-        target = f"{namespaces['curated_namespace']}.{statement['table']}"
-        if committed_by_run(spark, target, run_id):
-            log("skipped: the run is already merged", table=target, run_id=run_id)
-            continue
-        sql = statement["sql"].format(**namespaces)
-        with_commit_properties(spark, {RUN_ID_SUMMARY_KEY: run_id}, lambda: spark.sql(sql))
-        log("merged", table=target, run_id=run_id, tagged=committed_by_run(spark, target, run_id))
+    plan = read_json(spark, staging_root + "/" + PLAN.format(run_id=run_id)) or {}
+    since = plan.get("curateSince")
+    for collection, table in RAW_COLLECTIONS.items():
+        raw = spark.table(f"{namespaces['raw_namespace']}.{table}")
+        raw.createOrReplaceTempView("raw_" + collection)
+        changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
+        changed.createOrReplaceTempView("changed_" + collection)
+    tables = {}
+    for step in STEPS:
+        # Materialized: later steps read what this one saw, not tables a MERGE has changed since.
+        relation = spark.sql(step["sql"].format(**namespaces)).localCheckpoint()
+        relation.createOrReplaceTempView(step["name"])
+        if step["kind"] == "merge":
+            tables[step["table"]] = merge_changes(spark, step, relation, namespaces, run_id)
+    open_issues = spark.table(f"{namespaces['curated_namespace']}.data_quality_issues").groupBy("code").count()
+    report = {
+        "runId": run_id,
+        "tables": tables,
+        "dataQuality": {row["code"]: row["count"] for row in open_issues.orderBy("code").collect()},
+    }
+    write_json(spark, staging_root + "/" + REPORT.format(run_id=run_id), report)
+
+
+def merge_changes(spark, step, changes, namespaces, run_id):
+    """MERGEs a table's changes; no changes, no commit."""
+    counts = {row[DELETE_FLAG]: row["count"] for row in changes.groupBy(DELETE_FLAG).count().collect()}
+    upserted, deleted = counts.get(False, 0), counts.get(True, 0)
+    table = f"{namespaces['curated_namespace']}.{step['table']}"
+    if upserted + deleted == 0:
+        log("unchanged: no snapshot", table=table, run_id=run_id)
+        return {"status": "unchanged", "upserted": 0, "deleted": 0}
+    sql = step["merge"].format(**namespaces)
+    properties = {RUN_ID_SUMMARY_KEY: run_id, CURATE_TABLE_SUMMARY_KEY: step["table"]}
+    with_commit_properties(spark, properties, lambda: spark.sql(sql))
+    log("merged", table=table, run_id=run_id, upserted=upserted, deleted=deleted)
+    return {"status": "merged", "upserted": upserted, "deleted": deleted}
 
 
 def with_commit_properties(spark, properties, action):

@@ -1,11 +1,21 @@
+import type { CurateReport, RawAppendCollectionReport, RawAppendReport } from '../shared/job-reports.ts';
 import { logger } from '../shared/logger.ts';
-import type { ChunkManifest, ChunkSpec, PipelineContext, RunPlan } from '../shared/pipeline-context.ts';
+import type {
+  ChunkManifest,
+  ChunkSpec,
+  CollectionPlan,
+  IrregularWatermarks,
+  PipelineContext,
+  RunPlan,
+} from '../shared/pipeline-context.ts';
+import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
-export interface CollectionSummary {
+export interface CollectionSummary extends IrregularWatermarks {
   readonly collection: string;
   readonly mode: 'incremental' | 'full' | 'backfill';
   readonly chunks: number;
+  /** What the plan counted independently of extraction: the range, plus the irregular watermarks. */
   readonly expectedDocuments: number;
   readonly documentsRead: number;
   readonly rowsStaged: number;
@@ -13,7 +23,12 @@ export interface CollectionSummary {
   readonly quarantineReasons: Readonly<Record<string, number>>;
   /** Fields found in documents but not declared in the table model (schema drift). */
   readonly undeclaredFields: readonly string[];
-  readonly missingWatermarkField: number;
+  /** Tombstones the raw append wrote: documents gone from the source. 0 when deletes were not listed. */
+  readonly deletes: number;
+  /** Whether the run listed the collection's keys (delete detection ran). */
+  readonly keysListed: boolean;
+  /** Source keys the listing had but raw has no row for: documents extraction never read. */
+  readonly sourceKeysNotInRaw: number;
   readonly files: number;
   readonly bytes: number;
   /** Sum of chunk extraction times (chunks run in parallel, so this is work, not wall time). */
@@ -23,7 +38,10 @@ export interface CollectionSummary {
     readonly to: string | null;
     readonly advanced: boolean;
   };
-  /** Every document read became exactly one staged row. */
+  /**
+   * The documents read are what the plan counted, every one became exactly one staged row, and
+   * every listed source key has a raw row.
+   */
   readonly reconciled: boolean;
 }
 
@@ -37,17 +55,23 @@ export interface RunSummary {
     readonly documentsRead: number;
     readonly rowsStaged: number;
     readonly quarantined: number;
+    readonly deletes: number;
     readonly bytes: number;
   };
+  /** Every collection reconciled. */
+  readonly reconciled: boolean;
+  /** Open data-quality issues per code after the run (from the curate job's report; empty without one). */
+  readonly dataQuality: Readonly<Record<string, number>>;
 }
 
 const MANIFEST_READ_CONCURRENCY = 16;
 
 /**
- * Ends a run after its rows are in raw: moves each watermark to the run's
- * upper bound (conditional on it still being where the plan found it),
- * releases the lease and writes the run summary. Committing the same run
- * again returns the same result.
+ * Ends a run after its rows are in raw and curated: moves each watermark to
+ * the run's upper bound (conditional on it still being where the plan found
+ * it), records the run as the last committed, writes the run summary and
+ * releases the lease. Committing a committed run returns its summary; a run
+ * superseded by a later plan is refused before anything moves.
  */
 export async function commitRun(
   input: { readonly runId: unknown },
@@ -55,52 +79,46 @@ export async function commitRun(
 ): Promise<RunSummary> {
   const runId = assertRunId(input.runId);
   const app = context.config.app;
+  const committed = await context.store.getJson<RunSummary>(stagingLayout.summary(app, runId));
+  if (committed !== undefined) {
+    await releaseOwnLease(context.runState, runId);
+    return committed;
+  }
   const plan = await context.store.getJson<RunPlan>(stagingLayout.plan(app, runId));
   if (plan === undefined)
     throw new Error(`run ${runId} has no plan at ${stagingLayout.plan(app, runId)}; nothing to commit`);
+  const latest = await context.runState.readLastPlannedRun();
+  if (latest !== null && latest.runId !== runId) throw new RunSuperseded(runId, latest);
   const chunks = (await context.store.getJson<ChunkSpec[]>(stagingLayout.chunkList(app, runId))) ?? [];
-  const manifests = await readManifests(context, runId, chunks);
+  const manifests = await readManifests(
+    context,
+    runId,
+    chunks.filter((c) => c.kind !== 'keys'),
+  );
+  const rawAppend = await context.store.getJson<RawAppendReport>(
+    stagingLayout.jobReport(app, runId, 'raw-append'),
+  );
+  const curate = await context.store.getJson<CurateReport>(stagingLayout.jobReport(app, runId, 'curate'));
 
   const collections: CollectionSummary[] = [];
   for (const planned of plan.collections) {
-    const own = manifests.filter((m) => m.collection === planned.collection);
     if (planned.advancesWatermark && planned.high !== null) {
       await context.runState.advanceWatermark(planned.collection, {
         from: planned.previousWatermark,
         to: planned.high,
         runId,
       });
+      await context.faultPoint?.(`commit:after-watermark:${planned.collection}`);
     }
-    const reasons: Record<string, number> = {};
-    for (const m of own) {
-      for (const [reason, count] of Object.entries(m.quarantineReasons))
-        reasons[reason] = (reasons[reason] ?? 0) + count;
-    }
-    const documentsRead = sum(own, (m) => m.documents);
-    const rowsStaged = sum(own, (m) => m.rows);
-    collections.push({
-      collection: planned.collection,
-      mode: planned.mode,
-      chunks: own.length,
-      expectedDocuments: planned.documents,
-      documentsRead,
-      rowsStaged,
-      quarantined: sum(own, (m) => m.quarantined),
-      quarantineReasons: reasons,
-      undeclaredFields: [...new Set(own.flatMap((m) => m.undeclaredFields))].sort(),
-      missingWatermarkField: planned.missingWatermarkField,
-      files: sum(own, (m) => m.files.length),
-      bytes: sum(own, (m) => m.bytes),
-      seconds: Number(sum(own, (m) => m.seconds).toFixed(3)),
-      watermark: {
-        from: planned.previousWatermark,
-        to: planned.high,
-        advanced: planned.advancesWatermark && planned.high !== null,
-      },
-      reconciled: documentsRead === rowsStaged,
-    });
+    collections.push(
+      collectionSummary(
+        planned,
+        manifests.filter((m) => m.collection === planned.collection),
+        rawAppend?.collections[planned.collection],
+      ),
+    );
   }
-  await context.runState.releaseLease(runId);
+  await context.runState.recordCommittedRun({ runId, ingestTs: plan.plannedAt });
 
   const summary: RunSummary = {
     runId,
@@ -112,10 +130,15 @@ export async function commitRun(
       documentsRead: sum(collections, (c) => c.documentsRead),
       rowsStaged: sum(collections, (c) => c.rowsStaged),
       quarantined: sum(collections, (c) => c.quarantined),
+      deletes: sum(collections, (c) => c.deletes),
       bytes: sum(collections, (c) => c.bytes),
     },
+    reconciled: collections.every((c) => c.reconciled),
+    dataQuality: curate?.dataQuality ?? {},
   };
+  // Written before the lease is given back: a summary means the run is committed (Plan answers ALREADY_COMMITTED).
   await context.store.putJson(stagingLayout.summary(app, runId), summary);
+  await context.runState.releaseLease(runId);
   for (const c of collections) {
     if (c.undeclaredFields.length > 0) {
       logger.warn('schema drift: fields not in the table model', {
@@ -124,9 +147,69 @@ export async function commitRun(
         fields: c.undeclaredFields,
       });
     }
+    if (!c.reconciled) {
+      logger.warn('collection did not reconcile', {
+        runId,
+        collection: c.collection,
+        expectedDocuments: c.expectedDocuments,
+        documentsRead: c.documentsRead,
+        rowsStaged: c.rowsStaged,
+        sourceKeysNotInRaw: c.sourceKeysNotInRaw,
+      });
+    }
   }
-  logger.info('run committed', { runId, ...summary.totals });
+  logger.info('run committed', { runId, ...summary.totals, reconciled: summary.reconciled });
   return summary;
+}
+
+function collectionSummary(
+  planned: CollectionPlan,
+  own: readonly ChunkManifest[],
+  appended: RawAppendCollectionReport | undefined,
+): CollectionSummary {
+  const reasons: Record<string, number> = {};
+  for (const m of own) {
+    for (const [reason, count] of Object.entries(m.quarantineReasons))
+      reasons[reason] = (reasons[reason] ?? 0) + count;
+  }
+  const irregular: IrregularWatermarks = {
+    missingWatermarkField: planned.missingWatermarkField ?? 0,
+    watermarkFieldType: planned.watermarkFieldType ?? 0,
+    futureWatermark: planned.futureWatermark ?? 0,
+  };
+  const expectedDocuments =
+    planned.documents +
+    irregular.missingWatermarkField +
+    irregular.watermarkFieldType +
+    irregular.futureWatermark;
+  const documentsRead = sum(own, (m) => m.documents);
+  const rowsStaged = sum(own, (m) => m.rows);
+  const sourceKeysNotInRaw = appended?.sourceKeysNotInRaw ?? 0;
+  return {
+    collection: planned.collection,
+    mode: planned.mode,
+    chunks: own.length,
+    expectedDocuments,
+    documentsRead,
+    rowsStaged,
+    quarantined: sum(own, (m) => m.quarantined),
+    quarantineReasons: reasons,
+    undeclaredFields: [...new Set(own.flatMap((m) => m.undeclaredFields))].sort(),
+    ...irregular,
+    deletes: appended?.deletes ?? 0,
+    keysListed: appended?.keysListed ?? false,
+    sourceKeysNotInRaw,
+    files: sum(own, (m) => m.files.length),
+    bytes: sum(own, (m) => m.bytes),
+    seconds: Number(sum(own, (m) => m.seconds).toFixed(3)),
+    watermark: {
+      from: planned.previousWatermark,
+      to: planned.high,
+      advanced: planned.advancesWatermark && planned.high !== null,
+    },
+    reconciled:
+      documentsRead === expectedDocuments && rowsStaged === documentsRead && sourceKeysNotInRaw === 0,
+  };
 }
 
 async function readManifests(

@@ -3,6 +3,7 @@ import { logger } from '../shared/logger.ts';
 import type { PipelineContext } from '../shared/pipeline-context.ts';
 import { commitRun, type RunSummary } from './commit-run.ts';
 import { type ReleaseResult, releaseRun } from './release-run.ts';
+import { publishRunMetrics } from './run-metrics.ts';
 
 export interface CommitEvent {
   readonly runId: string;
@@ -18,8 +19,10 @@ export function commitTask(
   return commitRun(event, context);
 }
 
-/** Step Functions task after the raw append and curate: `{ runId }` → run summary. */
+/** Step Functions task after the raw append and curate: `{ runId }` → run summary, published as metrics. */
 export const handler = async (event: CommitEvent): Promise<RunSummary | ReleaseResult> => {
   logger.appendKeys({ runId: event.runId });
-  return commitTask(event, contextFromEnv());
+  const result = await commitTask(event, contextFromEnv());
+  if (event.action !== 'release') publishRunMetrics(result as RunSummary);
+  return result;
 };

@@ -1,6 +1,6 @@
 import { logger } from '../shared/logger.ts';
 import type { PipelineContext } from '../shared/pipeline-context.ts';
-import { runStateErrors } from '../shared/run-state.ts';
+import { releaseOwnLease } from '../shared/run-state.ts';
 import { assertRunId } from '../shared/staging-layout.ts';
 
 export interface ReleaseResult {
@@ -12,17 +12,15 @@ export interface ReleaseResult {
 /**
  * The state machine's failure path: gives the lease back so the next
  * scheduled run is not blocked until the lease expires. The watermark does
- * not move, so the failed run can still be redriven.
+ * not move, so the next run reads everything the failed one would have (and
+ * the failed run can be redriven until a later run is planned).
  */
 export async function releaseRun(
   input: { readonly runId: unknown },
   context: Pick<PipelineContext, 'runState'>,
 ): Promise<ReleaseResult> {
   const runId = assertRunId(input.runId);
-  try {
-    await context.runState.releaseLease(runId);
-  } catch (error) {
-    if ((error as Error).message !== runStateErrors.leaseHeldByOther(runId)) throw error;
+  if (!(await releaseOwnLease(context.runState, runId))) {
     logger.warn('lease is held by another run; leaving it', { runId });
     return { runId, released: false };
   }

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { DOC_EJSON_COLUMN } from '../../lib/model/index.ts';
+import { chunkFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
 import { ParquetStager } from '../shared/parquet-stager.ts';
 import {
@@ -8,24 +9,30 @@ import {
   collectionConfig,
   type PipelineContext,
 } from '../shared/pipeline-context.ts';
-import { decodeBound, keySort, rangeFilter } from '../shared/range-key.ts';
+import { keySort, supportedTypeAliases } from '../shared/range-key.ts';
 import { RowMapper } from '../shared/row-mapper.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 /**
- * Extracts one chunk: reads `(lower, upper]` with a cursor sorted by the range
- * key, maps each document to the raw row shape and streams the rows into
- * Parquet files under the run's staging folder. File names depend only on
- * run, collection, chunk and part, so a retry overwrites its own files; parts
- * left over from an earlier, larger attempt are deleted.
+ * Extracts one range or irregular chunk: reads its documents with a cursor
+ * sorted by the chunk's key, maps each to the raw row shape and streams the
+ * rows into Parquet files under the run's staging folder. File names depend
+ * only on run, collection, chunk and part, so a retry overwrites its own
+ * files; parts left over from an earlier, larger attempt are deleted.
  */
 export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): Promise<ChunkManifest> {
+  if (chunk.kind === 'keys') {
+    throw new Error(`chunk ${chunk.index} of ${chunk.collection} is a key listing: run it with listKeys`);
+  }
   const started = performance.now();
   const runId = assertRunId(chunk.runId);
   const { app, extraction, source } = context.config;
-  collectionConfig(context, chunk.collection);
+  const config = collectionConfig(context, chunk.collection);
   const table = context.model.rawTableFor(chunk.collection);
-  const mapper = new RowMapper(table);
+  const mapper = new RowMapper(
+    table,
+    config.watermarkField === '_id' ? {} : { watermarkField: config.watermarkField },
+  );
   const stamp = { runId, ingestTsMicros: BigInt(Date.parse(chunk.ingestTs)) * 1000n };
   const stager = new ParquetStager({
     table,
@@ -36,13 +43,9 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     opaqueColumns: [DOC_EJSON_COLUMN],
   });
 
-  const filter = rangeFilter(
-    chunk.key,
-    chunk.lower === null ? null : decodeBound(chunk.lower),
-    decodeBound(chunk.upper),
-  );
-  const cursor = (await context.mongo())
-    .db(source.database)
+  const db = (await context.mongo()).db(source.database);
+  const filter = chunkFilter(chunk, await supportedTypeAliases(db));
+  const cursor = db
     .collection(chunk.collection)
     // promoteValues: false keeps Int32/Long/Double/Decimal128 distinct, for exact money and faithful Extended JSON.
     .find(filter, { sort: keySort(chunk.key), batchSize: extraction.cursorBatchDocs, promoteValues: false });
@@ -91,6 +94,7 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     runId,
     collection: chunk.collection,
     chunk: chunk.index,
+    kind: chunk.kind,
     documents,
     quarantined,
     files: files.length,

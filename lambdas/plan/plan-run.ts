@@ -1,7 +1,14 @@
 import type { Collection, Document } from 'mongodb';
 import type { CollectionConfig } from '../../lib/config/index.ts';
+import { keyRangeFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
-import type { ChunkSpec, CollectionPlan, PipelineContext, RunPlan } from '../shared/pipeline-context.ts';
+import type {
+  ChunkSpec,
+  CollectionPlan,
+  IrregularWatermarks,
+  PipelineContext,
+  RunPlan,
+} from '../shared/pipeline-context.ts';
 import {
   decodeBound,
   encodeBound,
@@ -10,10 +17,17 @@ import {
   keySort,
   keyValuesOf,
   type RangeKey,
-  rangeFilter,
   rangeKeyFor,
+  supportedTypeAliases,
 } from '../shared/range-key.ts';
+import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
 import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
+import {
+  futureCutoff,
+  irregularWatermarkFilter,
+  irregularWatermarkFilters,
+  notAnArray,
+} from '../shared/watermark-filters.ts';
 import type { RunRequest } from '../validate/run-request.ts';
 
 /** Step Functions passes at most 256 KB between states; larger chunk lists are read from S3 instead. */
@@ -37,12 +51,24 @@ export type PlanResult =
       readonly runId: string;
       readonly heldBy: string;
       readonly since: string;
+    }
+  | {
+      /** The run committed before (a replay): nothing to do, and the lease was not taken. */
+      readonly status: 'ALREADY_COMMITTED';
+      readonly runId: string;
     };
 
 /**
  * Plans a run: takes the lease, fixes each collection's upper bound and splits
- * `(watermark, high]` into chunks by range key. A run id planned before gets
- * its original plan back, so a redriven execution reads the same ranges.
+ * `(watermark, high]` into chunks by range key, adds chunks for documents
+ * whose watermark field cannot place them in a range, and a key listing per
+ * collection for delete detection.
+ *
+ * Replays and redrives: a run id that committed before returns
+ * ALREADY_COMMITTED without taking the lease; one planned before gets its
+ * original plan back, so a redriven execution reads the same ranges, unless
+ * a later run has been planned since (RunSuperseded: that run and the ones
+ * after it read everything this one would).
  *
  * `request` (validated by the ValidateInput state) narrows the run to some
  * collections, reloads them whole (`full`: incremental collections are read
@@ -54,22 +80,34 @@ export async function planRun(
   context: PipelineContext,
 ): Promise<PlanResult> {
   const runId = assertRunId(input.runId);
+  const app = context.config.app;
+  if ((await context.store.getJson(stagingLayout.summary(app, runId))) !== undefined) {
+    logger.info('run was committed before; nothing to do', { runId });
+    // Not taken: only given back if a commit of this run stopped before releasing it.
+    await releaseOwnLease(context.runState, runId);
+    return { status: 'ALREADY_COMMITTED', runId };
+  }
   const now = (context.now ?? (() => new Date()))();
   const lease = await context.runState.acquireLease(runId, now, context.config.extraction.leaseMinutes);
   if (!lease.acquired) {
     logger.warn('another run holds the lease', { runId, heldBy: lease.heldBy, since: lease.since });
     return { status: 'ALREADY_RUNNING', runId, heldBy: lease.heldBy, since: lease.since };
   }
-  const app = context.config.app;
   const chunksKey = stagingLayout.chunkList(app, runId);
   const existing = await context.store.getJson<RunPlan>(stagingLayout.plan(app, runId));
   if (existing !== undefined) {
+    const latest = await context.runState.readLastPlannedRun();
+    if (latest !== null && latest.runId !== runId) {
+      await context.runState.releaseLease(runId);
+      throw new RunSuperseded(runId, latest);
+    }
     const chunks = (await context.store.getJson<ChunkSpec[]>(chunksKey)) ?? [];
     logger.info('run was planned before; reusing its plan', { runId, chunkCount: chunks.length });
     return planResult(runId, chunksKey, chunks, existing.collections, true);
   }
 
   const db = (await context.mongo()).db(context.config.source.database);
+  const typeAliases = await supportedTypeAliases(db);
   const collections: CollectionPlan[] = [];
   const chunks: ChunkSpec[] = [];
   const request = input.request ?? null;
@@ -79,20 +117,31 @@ export async function planRun(
   for (const collectionConfig of selected) {
     const planned = await planCollection(db.collection(collectionConfig.name), collectionConfig, context, {
       runId,
-      ingestTs: now.toISOString(),
+      planTime: now,
       full: request?.mode === 'full',
       backfill:
         request?.backfill == null
           ? null
           : { from: new Date(request.backfill.from), to: new Date(request.backfill.to) },
+      typeAliases,
     });
     collections.push(planned.plan);
     chunks.push(...planned.chunks);
     logger.info('collection planned', { runId, ...planned.plan });
   }
+  const lastCommitted = await context.runState.readLastCommittedRun();
+  // Recorded first: from here on, an older run that was planned but not committed is superseded.
+  await context.runState.recordPlannedRun({ runId, plannedAt: now.toISOString() });
   // The chunk list is written before the plan: a plan object means the whole plan exists.
   await context.store.putJson(chunksKey, chunks);
-  const plan: RunPlan = { runId, app, plannedAt: now.toISOString(), collections, chunkCount: chunks.length };
+  const plan: RunPlan = {
+    runId,
+    app,
+    plannedAt: now.toISOString(),
+    collections,
+    chunkCount: chunks.length,
+    ...(lastCommitted === null ? {} : { curateSince: lastCommitted.ingestTs }),
+  };
   if (!(await context.store.putJsonIfAbsent(stagingLayout.plan(app, runId), plan))) {
     throw new Error(
       `run ${runId} was planned concurrently by another execution; redrive it to use that plan`,
@@ -122,12 +171,20 @@ export function planResult(
 
 interface RunScope {
   readonly runId: string;
-  readonly ingestTs: string;
+  /** Also the run's ingest timestamp. */
+  readonly planTime: Date;
   /** Read incremental collections from the beginning (the watermark still advances). */
   readonly full: boolean;
   /** Read only documents whose watermark field is in `[from, to)`; the watermark stays. */
   readonly backfill: { readonly from: Date; readonly to: Date } | null;
+  readonly typeAliases: ReadonlySet<string>;
 }
+
+const NO_IRREGULAR: IrregularWatermarks = {
+  missingWatermarkField: 0,
+  watermarkFieldType: 0,
+  futureWatermark: 0,
+};
 
 async function planCollection(
   collection: Collection<Document>,
@@ -138,80 +195,136 @@ async function planCollection(
   // A configured full reload walks `_id`, which every document has; the watermark field may be missing.
   const incremental = config.mode === 'incremental';
   const key = incremental || run.backfill !== null ? rangeKeyFor(config.watermarkField) : rangeKeyFor('_id');
+  const byWatermark = key[0] !== '_id';
   const previousWatermark = incremental ? (await context.runState.readWatermark(config.name)).bound : null;
-  const watermark = previousWatermark === null ? null : decodeBound(previousWatermark);
-  if (watermark !== null && watermark.length !== key.length) {
-    throw new Error(
-      `watermark of ${config.name} has ${watermark.length} key values but watermarkField '${config.watermarkField}' needs ${key.length}; was watermarkField changed? Reset the watermark to re-extract.`,
-    );
-  }
+  const watermark = usableWatermark(config, key, previousWatermark, run.planTime);
   const low =
     run.backfill !== null
       ? await lastKeyBelow(collection, key, run.backfill.from)
       : run.full
         ? null
         : watermark;
-  const missingWatermarkField =
-    key[0] === '_id' ? 0 : await collection.countDocuments({ [key[0] as string]: null });
-  const high = await maxKey(collection, key, low, run.backfill?.to ?? null);
-  const base = {
-    collection: config.name,
-    mode: run.backfill !== null ? ('backfill' as const) : run.full ? ('full' as const) : config.mode,
-    key,
-    previousWatermark,
-    missingWatermarkField,
-  };
-  if (high === null) {
-    return {
-      plan: { ...base, high: previousWatermark, advancesWatermark: false, documents: 0, chunks: 0 },
-      chunks: [],
-    };
-  }
-  const documents = await collection.countDocuments(rangeFilter(key, low, high));
-  const bounds = await chunkBounds(collection, key, low, high, documents, config.chunkDocs);
-  const chunks = bounds.map((b, index) => ({
+  const ranges = new RangeQueries(collection, key, run.typeAliases);
+  const high = await ranges.maxKey(low, byWatermark ? run.planTime : null, run.backfill?.to ?? null);
+  const irregular = byWatermark
+    ? await countIrregular(collection, config.watermarkField, run.planTime)
+    : NO_IRREGULAR;
+  const documents = high === null ? 0 : await collection.countDocuments(ranges.filter(low, high));
+  const bounds = high === null ? [] : await ranges.chunkBounds(low, high, documents, config.chunkDocs);
+  const ingestTs = run.planTime.toISOString();
+  const chunks: ChunkSpec[] = bounds.map((b, index) => ({
     runId: run.runId,
     collection: config.name,
     index,
+    kind: 'range',
     key,
     lower: b.lower === null ? null : encodeBound(b.lower),
-    upper: encodeBound(b.upper),
+    upper: b.upper === null ? null : encodeBound(b.upper),
     expectedDocuments: b.documents,
-    ingestTs: run.ingestTs,
+    ingestTs,
   }));
+  const irregularTotal =
+    irregular.missingWatermarkField + irregular.watermarkFieldType + irregular.futureWatermark;
+  if (irregularTotal > 0) {
+    const idKey = rangeKeyFor('_id');
+    const filter = irregularWatermarkFilter(config.watermarkField, run.planTime);
+    const idBounds = await new RangeQueries(collection, idKey, run.typeAliases, filter).chunkBounds(
+      null,
+      null,
+      irregularTotal,
+      config.chunkDocs,
+    );
+    for (const b of idBounds) {
+      chunks.push({
+        runId: run.runId,
+        collection: config.name,
+        index: chunks.length,
+        kind: 'irregular',
+        key: idKey,
+        lower: b.lower === null ? null : encodeBound(b.lower),
+        upper: b.upper === null ? null : encodeBound(b.upper),
+        expectedDocuments: b.documents,
+        ingestTs,
+        watermarkField: config.watermarkField,
+      });
+    }
+  }
+  const readChunks = chunks.length;
+  const detectDeletes = config.deletes === 'every-run';
+  if (detectDeletes) {
+    chunks.push({
+      runId: run.runId,
+      collection: config.name,
+      index: chunks.length,
+      kind: 'keys',
+      key: rangeKeyFor('_id'),
+      lower: null,
+      upper: null,
+      expectedDocuments: await collection.estimatedDocumentCount(),
+      ingestTs,
+    });
+  }
   return {
     plan: {
-      ...base,
-      high: encodeBound(high),
-      advancesWatermark: incremental && run.backfill === null,
+      collection: config.name,
+      mode: run.backfill !== null ? 'backfill' : run.full ? 'full' : config.mode,
+      key,
+      previousWatermark,
+      high: high === null ? previousWatermark : encodeBound(high),
+      advancesWatermark: high !== null && incremental && run.backfill === null,
       documents,
-      chunks: chunks.length,
+      chunks: readChunks,
+      ...irregular,
+      detectDeletes,
     },
     chunks,
   };
 }
 
-/** The largest key above `low` (and, when given, with its first field below `below`), or null when there is nothing new. */
-async function maxKey(
-  collection: Collection<Document>,
+/**
+ * The committed watermark as a lower bound. One that no range can have
+ * produced (its watermark value not a Date, or in the future: a poisoned
+ * watermark from before ranges were limited to the plan time) would hide
+ * every later change, so the collection is read from the start instead and
+ * commit moves the watermark back to a real bound.
+ */
+function usableWatermark(
+  config: CollectionConfig,
   key: RangeKey,
-  low: KeyValues | null,
-  below: Date | null,
-): Promise<KeyValues | null> {
-  const first = key[0] as string;
-  const filter = {
-    $and: [
-      rangeFilter(key, low, null),
-      { [first]: below === null ? { $ne: null } : { $ne: null, $lt: below } },
-    ],
+  stored: string | null,
+  planTime: Date,
+): KeyValues | null {
+  if (stored === null) return null;
+  const values = decodeBound(stored);
+  if (values.length !== key.length) {
+    throw new Error(
+      `watermark of ${config.name} has ${values.length} key values but watermarkField '${config.watermarkField}' needs ${key.length}; was watermarkField changed? Reset the watermark to re-extract.`,
+    );
+  }
+  if (key[0] === '_id') return values;
+  const first = values[0];
+  if (first instanceof Date && first.getTime() <= futureCutoff(planTime).getTime()) return values;
+  logger.warn(
+    'the stored watermark is not a Date up to the plan time; reading the collection from the start',
+    {
+      collection: config.name,
+      watermark: stored,
+    },
+  );
+  return null;
+}
+
+async function countIrregular(
+  collection: Collection<Document>,
+  field: string,
+  planTime: Date,
+): Promise<IrregularWatermarks> {
+  const filters = irregularWatermarkFilters(field, planTime);
+  return {
+    missingWatermarkField: await collection.countDocuments(filters.missingWatermarkField),
+    watermarkFieldType: await collection.countDocuments(filters.watermarkFieldType),
+    futureWatermark: await collection.countDocuments(filters.futureWatermark),
   };
-  const top = await collection
-    .find(filter, { promoteValues: false })
-    .sort(keySort(key, -1))
-    .project(keyProjection(key))
-    .limit(1)
-    .next();
-  return top === null ? null : keyValuesOf(top, key);
 }
 
 /**
@@ -223,8 +336,9 @@ async function lastKeyBelow(
   key: RangeKey,
   value: Date,
 ): Promise<KeyValues | null> {
+  const first = key[0] as string;
   const top = await collection
-    .find({ [key[0] as string]: { $lt: value } }, { promoteValues: false })
+    .find({ $and: [{ [first]: { $lt: value } }, notAnArray(first)] }, { promoteValues: false })
     .sort(keySort(key, -1))
     .project(keyProjection(key))
     .limit(1)
@@ -232,40 +346,76 @@ async function lastKeyBelow(
   return top === null ? null : keyValuesOf(top, key);
 }
 
-/**
- * Splits `(low, high]` into chunks of `chunkDocs` documents by walking the
- * key order: each boundary is the key of the chunkDocs-th document after the
- * previous boundary, read with a key-only projection (a covered index scan on
- * Atlas). It needs only find with sort/skip/limit, so it works where
- * `$bucketAuto` and `splitVector` are refused (FerretDB, restricted Atlas
- * users), and chunk sizes are exact rather than estimated.
- */
-async function chunkBounds(
-  collection: Collection<Document>,
-  key: RangeKey,
-  low: KeyValues | null,
-  high: KeyValues,
-  documents: number,
-  chunkDocs: number,
-): Promise<{ lower: KeyValues | null; upper: KeyValues; documents: number }[]> {
-  const bounds: { lower: KeyValues | null; upper: KeyValues; documents: number }[] = [];
-  let lower = low;
-  let remaining = documents;
-  while (remaining > chunkDocs) {
-    const boundary = await collection
-      .find(rangeFilter(key, lower, high), { promoteValues: false })
-      .sort(keySort(key))
-      .project(keyProjection(key))
-      .skip(chunkDocs - 1)
+/** The queries that plan a range of one key, optionally within a subset of the collection. */
+class RangeQueries {
+  constructor(
+    private readonly collection: Collection<Document>,
+    private readonly key: RangeKey,
+    private readonly typeAliases: ReadonlySet<string>,
+    private readonly within: Document | null = null,
+  ) {}
+
+  filter(lower: KeyValues | null, upper: KeyValues | null): Document {
+    return keyRangeFilter(this.key, lower, upper, this.typeAliases, this.within);
+  }
+
+  /**
+   * The largest key above `low`, or null when there is nothing new. A range
+   * by a watermark field ends at the plan time (`notAfter`), so a document
+   * dated in the future never becomes a bound; a backfill ends before `below`.
+   */
+  async maxKey(low: KeyValues | null, notAfter: Date | null, below: Date | null): Promise<KeyValues | null> {
+    const first = this.key[0] as string;
+    const limits: Document = {};
+    if (notAfter !== null) limits.$lte = notAfter;
+    if (below !== null) limits.$lt = below;
+    const filter =
+      Object.keys(limits).length === 0
+        ? this.filter(low, null)
+        : { $and: [this.filter(low, null), { [first]: limits }] };
+    const top = await this.collection
+      .find(filter, { promoteValues: false })
+      .sort(keySort(this.key, -1))
+      .project(keyProjection(this.key))
       .limit(1)
       .next();
-    if (boundary === null) break;
-    const upper = keyValuesOf(boundary, key);
-    bounds.push({ lower, upper, documents: chunkDocs });
-    lower = upper;
-    remaining -= chunkDocs;
+    return top === null ? null : keyValuesOf(top, this.key);
   }
-  if (remaining > 0 || bounds.length === 0)
-    bounds.push({ lower, upper: high, documents: Math.max(remaining, 0) });
-  return bounds;
+
+  /**
+   * Splits `(low, high]` into chunks of `chunkDocs` documents by walking the
+   * key order: each boundary is the key of the chunkDocs-th document after the
+   * previous boundary, read with a key-only projection (a covered index scan on
+   * Atlas). It needs only find with sort/skip/limit, so it works where
+   * `$bucketAuto` and `splitVector` are refused (FerretDB, restricted Atlas
+   * users), and chunk sizes are exact rather than estimated. A null `high`
+   * leaves the last chunk open.
+   */
+  async chunkBounds(
+    low: KeyValues | null,
+    high: KeyValues | null,
+    documents: number,
+    chunkDocs: number,
+  ): Promise<{ lower: KeyValues | null; upper: KeyValues | null; documents: number }[]> {
+    const bounds: { lower: KeyValues | null; upper: KeyValues | null; documents: number }[] = [];
+    let lower = low;
+    let remaining = documents;
+    while (remaining > chunkDocs) {
+      const boundary = await this.collection
+        .find(this.filter(lower, high), { promoteValues: false })
+        .sort(keySort(this.key))
+        .project(keyProjection(this.key))
+        .skip(chunkDocs - 1)
+        .limit(1)
+        .next();
+      if (boundary === null) break;
+      const upper = keyValuesOf(boundary, this.key);
+      bounds.push({ lower, upper, documents: chunkDocs });
+      lower = upper;
+      remaining -= chunkDocs;
+    }
+    if (remaining > 0 || bounds.length === 0)
+      bounds.push({ lower, upper: high, documents: Math.max(remaining, 0) });
+    return bounds;
+  }
 }

@@ -22,37 +22,64 @@ export interface PipelineContext {
   readonly faultPoint?: (point: string) => void | Promise<void>;
 }
 
-/** One unit of extraction work: documents of `collection` with key in `(lower, upper]`. */
+/**
+ * What a chunk reads: `range` the documents whose range key is in
+ * `(lower, upper]`; `irregular` the documents whose watermark field is
+ * missing, not a Date or in the future (read on every run, by `_id` in
+ * `(lower, upper]`); `keys` every `_id` of the collection, listed for delete
+ * detection.
+ */
+export type ChunkKind = 'range' | 'irregular' | 'keys';
+
+/** One unit of extraction work, run by the same function for every kind. */
 export interface ChunkSpec {
   readonly runId: string;
   readonly collection: string;
   readonly index: number;
-  /** Range key fields, e.g. ['updatedAt', '_id']. */
+  readonly kind: ChunkKind;
+  /** Range key fields, e.g. ['updatedAt', '_id']; ['_id'] for irregular and key chunks. */
   readonly key: readonly string[];
   /** Encoded exclusive lower bound; null reads from the start. */
   readonly lower: string | null;
-  /** Encoded inclusive upper bound. */
-  readonly upper: string;
+  /** Encoded inclusive upper bound; null (key listings) reads to the end. */
+  readonly upper: string | null;
   readonly expectedDocuments: number;
-  /** Ingest timestamp of the whole run (ISO 8601), so a retried chunk writes identical rows. */
+  /**
+   * Ingest timestamp of the whole run (ISO 8601), so a retried chunk writes identical rows. It is
+   * also the plan time that decides which watermarks are in the future (irregular chunks).
+   */
   readonly ingestTs: string;
+  /** The watermark field an irregular chunk classifies by. @default - none (range and key chunks) */
+  readonly watermarkField?: string;
 }
 
-export interface CollectionPlan {
+/** Documents a run reads apart from its range because of their watermark field, by reason. */
+export interface IrregularWatermarks {
+  /** The watermark field is missing or null. */
+  readonly missingWatermarkField: number;
+  /** The watermark field holds something other than a Date (a string, a number, a Timestamp, an array, ...). */
+  readonly watermarkFieldType: number;
+  /** The watermark field is a Date more than FUTURE_WATERMARK_TOLERANCE_MS after the plan time. */
+  readonly futureWatermark: number;
+}
+
+export interface CollectionPlan extends IrregularWatermarks {
   readonly collection: string;
   /** How this run reads the collection: its configured mode, or what the run request asked for. */
   readonly mode: 'incremental' | 'full' | 'backfill';
   readonly key: readonly string[];
   /** Watermark read when the run was planned (incremental only). */
   readonly previousWatermark: string | null;
-  /** The upper bound fixed for this run; null when the collection is empty. */
+  /** The upper bound fixed for this run; never after the plan time. Null when nothing is in range. */
   readonly high: string | null;
   /** Whether commit moves the watermark to `high`. */
   readonly advancesWatermark: boolean;
+  /** Documents in the range `(previousWatermark, high]` (irregular ones are counted apart). */
   readonly documents: number;
+  /** Chunks reading documents (range and irregular; the key listing not included). */
   readonly chunks: number;
-  /** Documents without the watermark field: incremental runs cannot see them, so they are reported. */
-  readonly missingWatermarkField: number;
+  /** Whether the run lists every `_id` for delete detection (`deletes: 'every-run'`). */
+  readonly detectDeletes: boolean;
 }
 
 export interface RunPlan {

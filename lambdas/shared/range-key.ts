@@ -1,4 +1,5 @@
-import { BSON, type Document, type Filter, type Sort } from 'mongodb';
+import { BSON, type Db, type Document, type Filter, MongoServerError, type Sort } from 'mongodb';
+import { BSON_TYPE_BRACKETS, bsonTypeBracket } from './bson-type-order.ts';
 
 const { EJSON } = BSON;
 
@@ -39,24 +40,64 @@ export function keyProjection(key: RangeKey): Document {
   return Object.fromEntries(key.map((field) => [field, 1]));
 }
 
+/** Every `$type` alias of BSON_TYPE_BRACKETS: what MongoDB understands. */
+export const ALL_TYPE_ALIASES: ReadonlySet<string> = new Set(BSON_TYPE_BRACKETS.flat());
+
 /**
  * Filter for documents whose key is in `(lower, upper]` in lexicographic key
  * order; a null bound is open. Built from plain comparisons so it runs on
  * every MongoDB-compatible server and uses a compound index on the key.
+ *
+ * `_id` is compared in MongoDB's order across BSON types. `$gt` and `$lte`
+ * alone only match values of their operand's type bracket, so a bound of one
+ * `_id` type would never match documents whose `_id` has another (a string
+ * `_id` tied on the timestamp with an ObjectId bound): each `_id` comparison
+ * adds the type brackets beyond the bound with `$type`. `typeAliases` is what
+ * the server accepts (see `supportedTypeAliases`); it drops only types the
+ * server cannot store.
  */
 export function rangeFilter(
   key: RangeKey,
   lower: KeyValues | null,
   upper: KeyValues | null,
+  typeAliases: ReadonlySet<string> = ALL_TYPE_ALIASES,
 ): Filter<Document> {
   const parts: Document[] = [];
-  if (lower !== null) parts.push(compare(key, lower, '$gt'));
-  if (upper !== null) parts.push(compare(key, upper, '$lte'));
+  if (lower !== null) parts.push(compare(key, lower, '$gt', typeAliases));
+  if (upper !== null) parts.push(compare(key, upper, '$lte', typeAliases));
   if (parts.length === 0) return {};
   return parts.length === 1 ? (parts[0] as Document) : { $and: parts };
 }
 
-function compare(key: RangeKey, values: KeyValues, op: '$gt' | '$lte'): Document {
+type Comparison = '$gt' | '$gte' | '$lt' | '$lte';
+
+/**
+ * `field op value` in BSON order across types: `{field: {op: value}}`, or with
+ * the brackets beyond `value`'s,
+ * `{$or: [{field: {op: value}}, {field: {$type: [aliases of those brackets]}}]}`.
+ */
+export function bsonOrderComparison(
+  field: string,
+  op: Comparison,
+  value: unknown,
+  typeAliases: ReadonlySet<string> = ALL_TYPE_ALIASES,
+): Document {
+  const bracket = bsonTypeBracket(value);
+  const beyond =
+    op === '$gt' || op === '$gte'
+      ? BSON_TYPE_BRACKETS.slice(bracket + 1)
+      : BSON_TYPE_BRACKETS.slice(0, bracket);
+  const aliases = beyond.flat().filter((alias) => typeAliases.has(alias));
+  const same = { [field]: { [op]: value } };
+  return aliases.length === 0 ? same : { $or: [same, { [field]: { $type: aliases } }] };
+}
+
+function compare(
+  key: RangeKey,
+  values: KeyValues,
+  op: '$gt' | '$lte',
+  typeAliases: ReadonlySet<string>,
+): Document {
   if (values.length !== key.length) {
     throw new Error(
       `range bound has ${values.length} values but the key (${key.join(', ')}) has ${key.length}`,
@@ -67,8 +108,59 @@ function compare(key: RangeKey, values: KeyValues, op: '$gt' | '$lte'): Document
     const clause: Document = {};
     for (let j = 0; j < i; j++) clause[key[j] as string] = values[j];
     const last = i === key.length - 1;
-    clause[field] = { [last ? op : strict]: values[i] };
-    return clause;
+    const comparison = (last ? op : strict) as Comparison;
+    // Only `_id` crosses types; the watermark field of a range is always a Date (irregular values are read apart).
+    const condition =
+      field === '_id'
+        ? bsonOrderComparison(field, comparison, values[i], typeAliases)
+        : { [field]: { [comparison]: values[i] } };
+    return condition.$or === undefined || Object.keys(clause).length === 0
+      ? { ...clause, ...condition }
+      : { ...clause, $or: condition.$or };
   });
   return alternatives.length === 1 ? (alternatives[0] as Document) : { $or: alternatives };
+}
+
+const supportedAliases = new WeakMap<object, Promise<ReadonlySet<string>>>();
+
+/**
+ * The `$type` aliases of BSON_TYPE_BRACKETS that a server accepts, asked once
+ * per client. MongoDB accepts all; FerretDB 1.x refuses minKey, maxKey,
+ * symbol and decimal, types it cannot store, so leaving them out of its
+ * filters changes no result.
+ */
+export function supportedTypeAliases(db: Db): Promise<ReadonlySet<string>> {
+  let known = supportedAliases.get(db.client);
+  if (known === undefined) {
+    known = probeTypeAliases(db);
+    supportedAliases.set(db.client, known);
+    // A failed probe (network) is not an answer: ask again next time.
+    known.catch(() => supportedAliases.delete(db.client));
+  }
+  return known;
+}
+
+async function probeTypeAliases(db: Db): Promise<ReadonlySet<string>> {
+  const accepted = new Set<string>();
+  const probe = db.collection('ledgerlake_type_alias_probe');
+  try {
+    await probe.findOne(typeFilter([...ALL_TYPE_ALIASES]));
+    return ALL_TYPE_ALIASES;
+  } catch (error) {
+    if (!(error instanceof MongoServerError)) throw error;
+  }
+  for (const alias of ALL_TYPE_ALIASES) {
+    try {
+      await probe.findOne(typeFilter([alias]));
+      accepted.add(alias);
+    } catch (error) {
+      if (!(error instanceof MongoServerError)) throw error;
+    }
+  }
+  return accepted;
+}
+
+function typeFilter(aliases: string[]): Filter<Document> {
+  const filter: Document = { _id: { $type: aliases } };
+  return filter;
 }

@@ -2,17 +2,17 @@ import { Binary, BSON, type Decimal128, type Document, ObjectId } from 'mongodb'
 
 const { EJSON } = BSON;
 
+import { NAMING_A_CALENDAR_DATE } from '../../lib/curate/data-quality.ts';
 import {
   DOC_EJSON_COLUMN,
   type Field,
-  OP_COLUMN,
-  RAW_OP,
   type FieldType,
+  OP_COLUMN,
   RAW_ID,
   RAW_METADATA,
+  RAW_OP,
   type Table,
 } from '../../lib/model/index.ts';
-import { NAMING_A_CALENDAR_DATE } from '../../lib/curate/data-quality.ts';
 import { type DecimalResult, decimal128ToUnscaled, toUnscaled } from './decimal.ts';
 
 /** A raw row: values already in the physical form the Parquet writer stores. */
@@ -35,6 +35,18 @@ const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const RAW_METADATA_COLUMNS = new Set([RAW_ID.name, ...RAW_METADATA.map((c) => c.name)]);
 
+export interface RowMapperOptions {
+  /**
+   * The collection's watermark field, mapped leniently: anything but a Date
+   * (missing, a string, a Timestamp, MaxKey, ...) becomes null without a
+   * mapping error. Such documents are read apart and counted by reason
+   * (irregular watermarks), not quarantined. @default - none; every field is strict
+   */
+  readonly watermarkField?: string;
+}
+
+const isDate = (value: unknown): boolean => value instanceof Date && !Number.isNaN(value.getTime());
+
 /**
  * Maps one BSON document (read with `promoteValues: false`, so Int32, Long,
  * Double and Decimal128 keep their types) to the raw table's row shape.
@@ -47,9 +59,12 @@ export class RowMapper {
   /** Undeclared field paths seen so far (schema drift), e.g. `memo`, `lines[].memo`. */
   readonly undeclaredFields = new Set<string>();
 
-  constructor(table: Table) {
+  private readonly watermarkField: string | undefined;
+
+  constructor(table: Table, options: RowMapperOptions = {}) {
     this.sourceFields = table.fields.filter((f) => !RAW_METADATA_COLUMNS.has(f.name));
     this.declared = new Set(['_id', ...this.sourceFields.map(sourceName)]);
+    this.watermarkField = options.watermarkField;
   }
 
   map(doc: Document, stamp: RunStamp): MappedDocument {
@@ -62,8 +77,13 @@ export class RowMapper {
       [OP_COLUMN]: RAW_OP.upsert,
     };
     for (const field of this.sourceFields) {
+      const value = doc[sourceName(field)];
+      if (sourceName(field) === this.watermarkField && !isDate(value)) {
+        row[field.name] = null;
+        continue;
+      }
       row[field.name] = convert(
-        doc[sourceName(field)],
+        value,
         field.type,
         sourceName(field),
         field.required,
@@ -227,7 +247,8 @@ function convertPrimitive(value: unknown, name: string): unknown {
       if (type === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value as string)) {
         const ms = Date.parse(`${value as string}T00:00:00Z`);
         // Date.parse rolls '2024-02-30' over to March 1st: only a date that reads back the same is one.
-        if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value as string)) return ms / MS_PER_DAY;
+        if (!Number.isNaN(ms) && new Date(ms).toISOString().startsWith(value as string))
+          return ms / MS_PER_DAY;
         return new Mismatch(`a Date or a 'YYYY-MM-DD' string ${NAMING_A_CALENDAR_DATE}`);
       }
       return new Mismatch("a Date or a 'YYYY-MM-DD' string");

@@ -11,6 +11,20 @@ export type LeaseResult =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly heldBy: string; readonly since: string };
 
+/** The run that Plan planned last (a redrive of an older run is refused). */
+export interface PlannedRun {
+  readonly runId: string;
+  /** ISO 8601; also the run's ingest timestamp. */
+  readonly plannedAt: string;
+}
+
+/** The run that Commit committed last; the next plan curates raw rows ingested after it. */
+export interface CommittedRun {
+  readonly runId: string;
+  /** The run's ingest timestamp (ISO 8601). */
+  readonly ingestTs: string;
+}
+
 export interface Watermark {
   /** Encoded range-key bound (see range-key.ts); null before the first run. */
   readonly bound: string | null;
@@ -30,6 +44,14 @@ export interface RunStateStore {
    * moved it in between.
    */
   advanceWatermark(collection: string, move: WatermarkMove): Promise<void>;
+  /** Records the run Plan has just planned (under the lease, so plans are recorded in order). */
+  recordPlannedRun(run: PlannedRun): Promise<void>;
+  /** The last run planned; null before the first. */
+  readLastPlannedRun(): Promise<PlannedRun | null>;
+  /** Records the run Commit has just committed (after its watermarks moved, under the lease). */
+  recordCommittedRun(run: CommittedRun): Promise<void>;
+  /** The last run committed; null before the first. */
+  readLastCommittedRun(): Promise<CommittedRun | null>;
 }
 
 export interface WatermarkMove {
@@ -38,12 +60,44 @@ export interface WatermarkMove {
   readonly runId: string;
 }
 
+/**
+ * A redrive or replay of a run that a later run has superseded. Named, so the
+ * state machine's error (and the local runner) show `RunSuperseded`.
+ */
+export class RunSuperseded extends Error {
+  constructor(
+    readonly runId: string,
+    readonly supersededBy: PlannedRun,
+  ) {
+    super(
+      `run ${runId} was superseded by run ${supersededBy.runId} (planned ${supersededBy.plannedAt}): ` +
+        `everything ${runId} read is read again by the runs after it, so there is nothing to redrive: ` +
+        'start a new run, or wait for the next scheduled one.',
+    );
+    this.name = 'RunSuperseded';
+  }
+}
+
 /** Messages shared by every implementation, so callers see the same errors locally and on AWS. */
 export const runStateErrors = {
   leaseHeldByOther: (runId: string) => `run ${runId} cannot release the lease: another run holds it`,
   watermarkMoved: (collection: string, runId: string) =>
     `watermark of ${collection} moved since run ${runId} was planned; refusing to overwrite it`,
 };
+
+/**
+ * Gives back a lease this run may still hold (a commit that stopped after its
+ * summary); a lease another run holds is left alone.
+ */
+export async function releaseOwnLease(runState: RunStateStore, runId: string): Promise<boolean> {
+  try {
+    await runState.releaseLease(runId);
+    return true;
+  } catch (error) {
+    if ((error as Error).message !== runStateErrors.leaseHeldByOther(runId)) throw error;
+    return false;
+  }
+}
 
 /**
  * Lease and watermarks in one DynamoDB table keyed by `pk`. Every write is
@@ -153,6 +207,55 @@ export class DynamoRunStateStore implements RunStateStore {
       }
       throw error;
     }
+  }
+
+  async recordPlannedRun(run: PlannedRun): Promise<void> {
+    await this.putRun(this.plannedKey(), { runId: run.runId, plannedAt: run.plannedAt });
+  }
+
+  async readLastPlannedRun(): Promise<PlannedRun | null> {
+    const item = await this.getRun(this.plannedKey());
+    const runId = item?.runId?.S;
+    const plannedAt = item?.plannedAt?.S;
+    return runId === undefined || plannedAt === undefined ? null : { runId, plannedAt };
+  }
+
+  async recordCommittedRun(run: CommittedRun): Promise<void> {
+    await this.putRun(this.committedKey(), { runId: run.runId, ingestTs: run.ingestTs });
+  }
+
+  async readLastCommittedRun(): Promise<CommittedRun | null> {
+    const item = await this.getRun(this.committedKey());
+    const runId = item?.runId?.S;
+    const ingestTs = item?.ingestTs?.S;
+    return runId === undefined || ingestTs === undefined ? null : { runId, ingestTs };
+  }
+
+  private async putRun(pk: string, fields: Record<string, string>): Promise<void> {
+    await this.dynamo.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: { S: pk },
+          ...Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { S: value }])),
+        },
+      }),
+    );
+  }
+
+  private async getRun(pk: string) {
+    const result = await this.dynamo.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
+
+  private plannedKey(): string {
+    return `planned#${this.app}`;
+  }
+
+  private committedKey(): string {
+    return `committed#${this.app}`;
   }
 
   private leaseKey(): string {

@@ -9,11 +9,29 @@ export const DEFAULT_CONFIG: LedgerlakeConfig = {
   },
   collections: [
     // The chart of accounts is small and edited in place: reload it whole.
-    { name: 'accounts', mode: 'full', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+    {
+      name: 'accounts',
+      mode: 'full',
+      watermarkField: 'updatedAt',
+      chunkDocs: 50_000,
+      deletes: 'every-run',
+    },
     // Entries are corrected after posting, so `updatedAt` (not `_id`) catches edits too.
-    { name: 'journal_entries', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+    {
+      name: 'journal_entries',
+      mode: 'incremental',
+      watermarkField: 'updatedAt',
+      chunkDocs: 50_000,
+      deletes: 'every-run',
+    },
     // Task statuses change during the close: same reasoning.
-    { name: 'close_tasks', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 50_000 },
+    {
+      name: 'close_tasks',
+      mode: 'incremental',
+      watermarkField: 'updatedAt',
+      chunkDocs: 50_000,
+      deletes: 'every-run',
+    },
   ],
   extraction: {
     stagingFileRows: 250_000,

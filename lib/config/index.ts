@@ -3,6 +3,7 @@ export { DEFAULT_CONFIG } from './defaults.ts';
 export type { AwsConfig, CollectionConfig, LedgerlakeConfig, RetentionConfig } from './schema.ts';
 export {
   configSchema,
+  DELETE_DETECTION,
   GLUE_WORKER_TYPES,
   LOG_RETENTION_DAYS,
   MAX_CHUNK_DOCS,

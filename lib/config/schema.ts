@@ -21,6 +21,7 @@ const scheduleExpression = z
   );
 
 export const MIN_CHUNK_DOCS = 100;
+export const DELETE_DETECTION = ['every-run', 'never'] as const;
 export const MAX_CHUNK_DOCS = 1_000_000;
 
 const collectionSchema = z.strictObject({
@@ -42,6 +43,15 @@ const collectionSchema = z.strictObject({
     .int(`must be an integer between ${MIN_CHUNK_DOCS} and ${MAX_CHUNK_DOCS}`)
     .min(MIN_CHUNK_DOCS, `must be between ${MIN_CHUNK_DOCS} and ${MAX_CHUNK_DOCS}`)
     .max(MAX_CHUNK_DOCS, `must be between ${MIN_CHUNK_DOCS} and ${MAX_CHUNK_DOCS}`),
+  /**
+   * `every-run` lists every `_id` each run (a covered scan of the `_id` index)
+   * and appends a tombstone to raw for each document gone from the source, so
+   * hard deletes leave silver and gold; `never` skips the listing, for
+   * collections whose documents are never deleted.
+   */
+  deletes: z
+    .enum(DELETE_DETECTION, `must be one of ${DELETE_DETECTION.map((d) => `'${d}'`).join(', ')}`)
+    .default('every-run'),
 });
 
 const retentionSchema = z.strictObject({

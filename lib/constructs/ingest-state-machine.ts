@@ -39,6 +39,7 @@ export const INGEST_STATES = {
   plan: 'Plan',
   alreadyRunning: 'AlreadyRunning?',
   anotherRunActive: 'AnotherRunHoldsTheLease',
+  alreadyCommitted: 'RunAlreadyCommitted',
   chunksInline: 'ChunksInline?',
   extractInline: 'ExtractChunks',
   extractChunk: 'ExtractChunk',
@@ -65,7 +66,9 @@ const TRANSIENT_GLUE_ERRORS = ['Glue.ConcurrentRunsExceededException', 'Glue.Thr
  * The ingest run: validate input → plan (lease, chunks) → extract chunks in
  * parallel → raw append (Glue) → curate (Glue) → commit. Every step after
  * validation catches into a path that releases the lease and fails the
- * execution with the original error, so a failed run can be redriven.
+ * execution with the original error, so the next run starts at once. A run
+ * id that committed before ends in RunAlreadyCommitted without doing
+ * anything; one superseded by a later run fails in Plan with RunSuperseded.
  */
 export class IngestStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -211,6 +214,13 @@ export class IngestStateMachine extends Construct {
           new sfn.Succeed(this, S.anotherRunActive, {
             stateName: S.anotherRunActive,
             comment: 'Another execution holds the run lease; this one exits without doing anything.',
+          }),
+        )
+        .when(
+          sfn.Condition.stringEquals('$.plan.status', 'ALREADY_COMMITTED'),
+          new sfn.Succeed(this, S.alreadyCommitted, {
+            stateName: S.alreadyCommitted,
+            comment: 'This run id committed before (a replay or a redrive of a finished run): nothing to do.',
           }),
         )
         .otherwise(

@@ -9,8 +9,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { RUN_METRICS } from '../../lambdas/commit/run-metrics.ts';
+import { DATA_QUALITY_CODES } from '../curate/data-quality.ts';
 
 export interface PipelineAlarmsProps {
+  /** The pipeline's app name: the `app` dimension of the metrics Commit publishes. */
+  readonly app: string;
   readonly stateMachine: sfn.IStateMachine;
   readonly functions: readonly lambda.IFunction[];
   /** Names of the Glue jobs whose failed runs raise the Glue alarm. */
@@ -26,8 +30,8 @@ export interface PipelineAlarmsProps {
 
 /**
  * Alarms to one SNS topic (KMS-encrypted, TLS only): failed or timed-out
- * executions, failed Glue job runs, function errors, and stale data; and a
- * dashboard of the same signals.
+ * executions, failed Glue job runs, function errors, stale data and open
+ * unbalanced journal entries; and a dashboard of the same signals.
  */
 export class PipelineAlarms extends Construct {
   readonly topic: sns.Topic;
@@ -85,6 +89,20 @@ export class PipelineAlarms extends Construct {
       period: Duration.minutes(5),
     });
 
+    // Published by Commit after every run (Embedded Metric Format), so Maximum over an hour is the latest count.
+    const runMetric = (metricName: string, label: string, dimensions: Record<string, string> = {}) =>
+      new cloudwatch.Metric({
+        namespace: RUN_METRICS.namespace,
+        metricName,
+        dimensionsMap: { [RUN_METRICS.appDimension]: props.app, ...dimensions },
+        statistic: 'Maximum',
+        period: hour,
+        label,
+      });
+    const unbalancedEntries = runMetric(RUN_METRICS.dataQualityIssues, 'open unbalanced entries', {
+      [RUN_METRICS.codeDimension]: DATA_QUALITY_CODES.unbalancedEntry,
+    });
+
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, overrides = {}) =>
       new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -119,6 +137,17 @@ export class PipelineAlarms extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         },
       ),
+      alarm(
+        'UnbalancedEntries',
+        'Journal entries whose debits and credits differ are open in data_quality_issues; see the Athena named query "Open data-quality issues".',
+        unbalancedEntries,
+        {
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          // Counts arrive once per run: between runs the last count stands.
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        },
+      ),
     ];
     const notify = new actions.SnsAction(this.topic);
     for (const a of this.alarms) a.addAlarmAction(notify);
@@ -147,6 +176,24 @@ export class PipelineAlarms extends Construct {
         title: 'Function duration (p95)',
         left: props.functions.map((fn) =>
           fn.metricDuration({ statistic: 'p95', period: Duration.minutes(5) }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Documents read and deleted per run',
+        left: [
+          runMetric(RUN_METRICS.documentsRead, 'read').with({ statistic: 'Sum' }),
+          runMetric(RUN_METRICS.documentsDeleted, 'deleted').with({ statistic: 'Sum' }),
+        ],
+        right: [
+          runMetric(RUN_METRICS.runReconciled, 'reconciled (1) or not (0)').with({ statistic: 'Minimum' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Open data-quality issues',
+        left: Object.values(DATA_QUALITY_CODES).map((code) =>
+          runMetric(RUN_METRICS.dataQualityIssues, code, { [RUN_METRICS.codeDimension]: code }),
         ),
         width: 12,
       }),

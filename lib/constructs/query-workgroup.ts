@@ -70,6 +70,21 @@ WHERE status <> 'Complete'
 ORDER BY due_date, task_id;`,
     },
     {
+      name: 'Open data-quality issues',
+      description:
+        'Source documents with a ledger or data problem that is true now (unbalanced, unknown account, duplicate entry id, ...), most frequent code first; a fixed document leaves the list at the next run',
+      sql: `SELECT code,
+       count(*) OVER (PARTITION BY code) AS issues_with_code,
+       source_collection,
+       business_key,
+       _id,
+       entry_date,
+       detail,
+       ingest_ts
+FROM ${ref('data_quality_issues')}
+ORDER BY issues_with_code DESC, code, entry_date, business_key, _id;`,
+    },
+    {
       name: 'Trial balance as of yesterday (time travel)',
       description:
         'The same trial balance from the Iceberg snapshot current 24 hours ago; use FOR VERSION AS OF <snapshot id> for an exact snapshot',

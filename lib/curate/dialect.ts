@@ -13,6 +13,10 @@ export interface SqlDialect {
   distinct(a: string, b: string): string;
   /** A date literal. */
   date(isoDate: string): string;
+  /** A timestamp-with-time-zone literal from an ISO 8601 instant (`2025-06-01T12:00:00.000Z`). */
+  timestamp(iso: string): string;
+  /** Aggregate: the distinct non-null values of a string expression, sorted, joined with ', '. */
+  sortedDistinctList(expression: string): string;
   /**
    * Upsert `source` into `target` on `keys`, updating or inserting every
    * listed column. With `deleteFlag`, source rows whose boolean column of that
@@ -29,6 +33,17 @@ export interface SqlDialect {
   mergeUpdate(target: string, source: string, keys: readonly string[], columns: readonly string[]): string;
   /** Quoted identifier. */
   ident(name: string): string;
+}
+
+/** `2025-06-01T12:00:00.000Z` → `2025-06-01 12:00:00.000+00:00`, which both engines parse; refuses anything else. */
+function sqlInstant(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(iso) || Number.isNaN(ms)) {
+    throw new Error(
+      `expected an ISO 8601 UTC instant like 2025-06-01T12:00:00.000Z, got ${JSON.stringify(iso)}`,
+    );
+  }
+  return `${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}+00:00`;
 }
 
 const backtick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
@@ -81,6 +96,8 @@ export const duckdb: SqlDialect = {
   arrayLength: (array) => `coalesce(len(${array}), 0)`,
   distinct: (a, b) => `${a} IS DISTINCT FROM ${b}`,
   date: (isoDate) => `DATE '${isoDate}'`,
+  timestamp: (iso) => `CAST('${sqlInstant(iso)}' AS TIMESTAMPTZ)`,
+  sortedDistinctList: (expression) => `array_to_string(list_sort(list_distinct(list(${expression}))), ', ')`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(doubleQuote, target, source, keys, columns, deleteFlag),
   mergeUpdate: (target, source, keys, columns) =>
@@ -96,6 +113,9 @@ export const spark: SqlDialect = {
   arrayLength: (array) => `CASE WHEN ${array} IS NULL THEN 0 ELSE size(${array}) END`,
   distinct: (a, b) => `NOT (${a} <=> ${b})`,
   date: (isoDate) => `DATE '${isoDate}'`,
+  // Spark's TIMESTAMP is an instant (shown in the session time zone), as Iceberg's timestamptz.
+  timestamp: (iso) => `TIMESTAMP '${sqlInstant(iso)}'`,
+  sortedDistinctList: (expression) => `concat_ws(', ', array_sort(collect_set(${expression})))`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(backtick, target, source, keys, columns, deleteFlag),
   mergeUpdate: (target, source, keys, columns) =>

@@ -1,108 +1,208 @@
+import type { LedgerlakeConfig } from '../config/index.ts';
+import type { TableModel } from '../model/index.ts';
 import type { TableSpec } from '../model/table.ts';
-import { CLOSE_TASKS_SILVER, JOURNAL_ENTRIES_GOLD, JOURNAL_ENTRIES_SILVER } from '../model/tables/curated.ts';
+import {
+  CLOSE_TASKS_SILVER,
+  DATA_QUALITY_ISSUES,
+  JOURNAL_ENTRIES_GOLD,
+  JOURNAL_ENTRIES_SILVER,
+} from '../model/tables/curated.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
-  type CurateSources,
-  changedAccounts,
-  closeTasksSilverSource,
+  changesTo,
+  closeTasksSilver,
   currentAccounts,
-  journalEntriesGoldSource,
-  journalEntriesSilverSource,
-  latestJournalEntries,
+  documentIssues,
+  journalEntriesGold,
+  journalEntryFacts,
+  journalEntryIssues,
+  journalLines,
+  latestVersions,
+  touchedJournalEntries,
 } from './transforms.ts';
 
-export interface CurateRelations extends CurateSources {
-  /** MERGE targets. */
+/** The relations a curate run reads, as each engine names them. */
+export interface CurateRelations {
+  /** Raw rows ingested after the last committed run (tombstones included), per collection. */
+  readonly changedJournalEntries: string;
+  readonly changedCloseTasks: string;
+  readonly changedAccounts: string;
+  /** The whole raw tables. */
+  readonly rawJournalEntries: string;
+  readonly rawCloseTasks: string;
+  readonly rawAccounts: string;
+  /** The curated tables as they are now (read). */
   readonly journalEntriesSilver: string;
   readonly closeTasksSilver: string;
   readonly journalEntriesGold: string;
+  readonly dataQualityIssues: string;
+  /** The relation a MERGE writes for a curated table (the table itself on Spark). */
+  readonly mergeTarget: (table: string) => string;
 }
 
-export interface CurateStatement {
-  /** The model table the statement writes. */
-  readonly table: string;
-  /** One MERGE INTO statement. */
-  readonly sql: string;
-}
+/** The raw column each collection's watermark field maps to; null for an `_id` watermark. */
+export type WatermarkColumns = Readonly<
+  Record<'accounts' | 'journal_entries' | 'close_tasks', string | null>
+>;
 
-/** Source column marking silver lines an entry no longer has. */
-const DELETE_FLAG = '_delete';
+export type CurateStep =
+  /** Compute `sql` once and keep it as the temporary relation `name` (later steps read it). */
+  | { readonly kind: 'relation'; readonly name: string; readonly sql: string }
+  /**
+   * Compute the changes `sql` as the relation `name`; when it has rows, run
+   * `merge` (a MERGE INTO the table using that relation). No rows: no commit.
+   */
+  | {
+      readonly kind: 'merge';
+      readonly table: string;
+      readonly name: string;
+      readonly sql: string;
+      readonly merge: string;
+    };
+
+/** Source column marking target rows the MERGE deletes. */
+export const DELETE_FLAG = '_delete';
+
+const R = {
+  accounts: 'current_accounts',
+  touchedEntries: 'touched_journal_entries',
+  latestEntries: 'latest_journal_entries',
+  latestTasks: 'latest_close_tasks',
+  latestAccounts: 'latest_accounts',
+  lines: 'journal_lines',
+  facts: 'journal_entry_facts',
+} as const;
 
 const columnsOf = (spec: TableSpec) => spec.columns.map((c) => c.name);
 
 /**
- * The MERGE statements of one curate run, in the order they must run: silver
- * first (tasks; journal lines of changed entries; lines of renamed accounts),
- * then gold from the merged silver. Both engines run exactly these
- * (Spark on Glue; DuckDB in the local engine).
+ * The steps of one curate run, in order. Curated rows are recomputed from the
+ * latest raw version of every document the run touches, and each table gets
+ * only the rows that differ, so replaying any run, in any order, changes
+ * nothing, and a run with no changes commits nothing. Both engines run
+ * exactly these (Spark on Glue; DuckDB in the local engine).
  */
-export function curateStatements(d: SqlDialect, r: CurateRelations): readonly CurateStatement[] {
-  return [
-    {
-      table: CLOSE_TASKS_SILVER.name,
-      sql: d.merge(
-        r.closeTasksSilver,
-        closeTasksSilverSource(d, r),
-        CLOSE_TASKS_SILVER.keyColumns,
-        columnsOf(CLOSE_TASKS_SILVER),
-      ),
-    },
-    {
-      table: JOURNAL_ENTRIES_SILVER.name,
-      sql: d.merge(
-        r.journalEntriesSilver,
-        journalLinesSource(d, r),
-        JOURNAL_ENTRIES_SILVER.keyColumns,
-        columnsOf(JOURNAL_ENTRIES_SILVER),
-        DELETE_FLAG,
-      ),
-    },
-    {
-      table: JOURNAL_ENTRIES_SILVER.name,
-      sql: d.mergeUpdate(
-        r.journalEntriesSilver,
-        renamedAccountLines(d, r),
-        JOURNAL_ENTRIES_SILVER.keyColumns,
-        ['account_name', 'account_type'],
-      ),
-    },
-    {
-      table: JOURNAL_ENTRIES_GOLD.name,
-      sql: d.merge(
-        r.journalEntriesGold,
-        journalEntriesGoldSource(
-          r.journalEntriesSilver,
-          `(SELECT entry_id FROM ${r.runJournalEntries} WHERE ${d.ident('_mapping_errors')} IS NULL) touched`,
+export function curateSteps(
+  d: SqlDialect,
+  r: CurateRelations,
+  watermark: WatermarkColumns,
+): readonly CurateStep[] {
+  const id = d.ident('_id');
+  const touchedEntry = `t.${id} IN (SELECT ${id} FROM ${R.touchedEntries})`;
+  const touchedTask = `t.${id} IN (SELECT ${id} FROM ${r.changedCloseTasks})`;
+  const touchedAccount = `t.${id} IN (SELECT ${id} FROM ${r.changedAccounts})`;
+  const silverColumns = columnsOf(JOURNAL_ENTRIES_SILVER).map(d.ident).join(', ');
+  // The desired rows are computed once: the changes read them twice (new or different rows, rows to delete).
+  const merge = (spec: TableSpec, read: string, desired: string, touched: string): CurateStep[] => {
+    const name = `changes_${spec.name}`;
+    const desiredName = `desired_${spec.name}`;
+    const columns = columnsOf(spec);
+    return [
+      { kind: 'relation', name: desiredName, sql: desired },
+      {
+        kind: 'merge',
+        table: spec.name,
+        name,
+        sql: changesTo(
+          d,
+          { table: read, keys: spec.keyColumns, columns, ignored: ['ingest_ts'] },
+          desiredName,
+          touched,
+          DELETE_FLAG,
         ),
-        JOURNAL_ENTRIES_GOLD.keyColumns,
-        columnsOf(JOURNAL_ENTRIES_GOLD),
-      ),
+        merge: d.merge(
+          r.mergeTarget(spec.name),
+          `SELECT * FROM ${name}`,
+          spec.keyColumns,
+          columns,
+          DELETE_FLAG,
+        ),
+      },
+    ];
+  };
+  const issues = [
+    journalEntryIssues(d, R.facts, r.journalEntriesGold),
+    documentIssues(d, {
+      collection: 'journal_entries',
+      latest: R.latestEntries,
+      businessKey: 'entry_id',
+      watermark: watermark.journal_entries,
+      entryDate: 'date',
+    }),
+    documentIssues(d, {
+      collection: 'close_tasks',
+      latest: R.latestTasks,
+      businessKey: 'task_id',
+      watermark: watermark.close_tasks,
+      entryDate: null,
+    }),
+    documentIssues(d, {
+      collection: 'accounts',
+      latest: R.latestAccounts,
+      businessKey: 'account_id',
+      watermark: watermark.accounts,
+      entryDate: null,
+    }),
+  ].join('\nUNION ALL\n');
+  return [
+    { kind: 'relation', name: R.accounts, sql: currentAccounts(d, r.rawAccounts) },
+    {
+      kind: 'relation',
+      name: R.touchedEntries,
+      sql: touchedJournalEntries(d, {
+        changed: r.changedJournalEntries,
+        silver: r.journalEntriesSilver,
+        gold: r.journalEntriesGold,
+        accounts: R.accounts,
+      }),
     },
+    {
+      kind: 'relation',
+      name: R.latestEntries,
+      sql: latestVersions(d, r.rawJournalEntries, R.touchedEntries),
+    },
+    { kind: 'relation', name: R.latestTasks, sql: latestVersions(d, r.rawCloseTasks, r.changedCloseTasks) },
+    { kind: 'relation', name: R.latestAccounts, sql: latestVersions(d, r.rawAccounts, r.changedAccounts) },
+    { kind: 'relation', name: R.lines, sql: journalLines(d, R.latestEntries, R.accounts) },
+    { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
+    ...merge(CLOSE_TASKS_SILVER, r.closeTasksSilver, closeTasksSilver(d, R.latestTasks), touchedTask),
+    ...merge(
+      JOURNAL_ENTRIES_SILVER,
+      r.journalEntriesSilver,
+      `SELECT ${silverColumns} FROM ${R.lines}`,
+      touchedEntry,
+    ),
+    ...merge(JOURNAL_ENTRIES_GOLD, r.journalEntriesGold, journalEntriesGold(d, R.facts), touchedEntry),
+    // Last: duplicate entry ids are counted over gold as the run left it.
+    ...merge(
+      DATA_QUALITY_ISSUES,
+      r.dataQualityIssues,
+      issues,
+      `(t.source_collection = 'journal_entries' AND ${touchedEntry})
+  OR (t.source_collection = 'close_tasks' AND ${touchedTask})
+  OR (t.source_collection = 'accounts' AND ${touchedAccount})`,
+    ),
   ];
 }
 
-/** Silver lines of accounts the run renamed or retyped, with the account's new name and type. */
-function renamedAccountLines(d: SqlDialect, r: CurateRelations): string {
-  const id = d.ident('_id');
-  return `SELECT old.${id}, old.line_no, a.account_name, a.account_type
-FROM ${r.journalEntriesSilver} old
-JOIN (${currentAccounts(d, r.rawAccounts)}) a ON a.account_id = old.account_id
-WHERE old.account_id IN (${changedAccounts(d, r.rawAccounts)})`;
+/** The temporary relations a run of `curateSteps` creates, to drop afterwards. */
+export function curateStepRelations(steps: readonly CurateStep[]): readonly string[] {
+  return steps.map((s) => s.name);
 }
 
-/**
- * The new lines of every entry the run changed, plus a delete marker for each
- * silver line beyond an entry's new line count (an edit that removed lines),
- * so silver holds exactly the latest lines of every entry.
- */
-function journalLinesSource(d: SqlDialect, r: CurateRelations): string {
-  const columns = columnsOf(JOURNAL_ENTRIES_SILVER).map(d.ident);
-  const id = d.ident('_id');
-  return `SELECT ${columns.join(', ')}, false AS ${d.ident(DELETE_FLAG)} FROM (${journalEntriesSilverSource(d, r)}) n
-UNION ALL
-SELECT ${columns.map((c) => `old.${c}`).join(', ')}, true AS ${d.ident(DELETE_FLAG)}
-FROM ${r.journalEntriesSilver} old
-JOIN (SELECT ${id}, ${d.arrayLength('lines')} AS line_count FROM (${latestJournalEntries(d, r)}) l) counted
-  ON old.${id} = counted.${id}
-WHERE old.line_no > counted.line_count`;
+/** The raw column mapped from each collection's configured watermark field. */
+export function watermarkColumns(config: LedgerlakeConfig, model: TableModel): WatermarkColumns {
+  const column = (collection: 'accounts' | 'journal_entries' | 'close_tasks') => {
+    const configured = config.collections.find((c) => c.name === collection);
+    if (configured === undefined || configured.watermarkField === '_id') return null;
+    const field = model
+      .rawTableFor(collection)
+      .fields.find((f) => (f.sourceField ?? f.name) === configured.watermarkField);
+    return field?.name ?? null;
+  };
+  return {
+    accounts: column('accounts'),
+    journal_entries: column('journal_entries'),
+    close_tasks: column('close_tasks'),
+  };
 }

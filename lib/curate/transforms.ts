@@ -1,97 +1,270 @@
+import { RAW_OP } from '../model/tables/raw.ts';
+import { DATA_QUALITY_CODES as DQ, NAMING_A_CALENDAR_DATE } from './data-quality.ts';
 import type { SqlDialect } from './dialect.ts';
 
 /**
- * The silver and gold logic, written once. Each function returns a SELECT
- * whose columns are exactly the target table's (model order), in the given
- * dialect; lib/curate/statements.ts MERGEs its rows into the table on the
- * model's key.
+ * The silver, gold and data-quality logic, written once as SELECTs in a
+ * dialect. Curated rows are a function of raw: for the documents a run
+ * touches they are computed from the latest raw version of each document,
+ * whatever order runs happened in. lib/curate/statements.ts puts these into
+ * steps.
  */
-export interface CurateSources {
-  /** Raw rows appended by the run being curated: work follows what changed (a table, view or parenthesised query). */
-  readonly runJournalEntries: string;
-  readonly runCloseTasks: string;
-  /** Every raw account row: the chart of accounts is joined at its latest version. */
-  readonly rawAccounts: string;
+
+/**
+ * Orders the raw versions of one document, newest first: by ingest time
+ * (runs are serialized by the lease and a run is never extracted again once
+ * a later run was planned, so ingest order is read order, and a tombstone
+ * has no watermark value to compare), then a tombstone before a read of the
+ * same run, then the source's own watermark, then the document text so both
+ * engines pick the same row.
+ */
+export function versionOrder(d: SqlDialect, alias: string): string {
+  const c = (name: string) => `${alias}.${d.ident(name)}`;
+  return `${c('ingest_ts')} DESC, CASE WHEN ${c('_op')} = '${RAW_OP.delete}' THEN 0 ELSE 1 END, ${c('updated_at')} DESC NULLS LAST, ${c('_doc_ejson')} DESC`;
 }
 
 /**
- * The latest clean version of each document in `raw`: quarantined rows
- * (mapping errors) stay in raw only, and duplicates in one batch collapse.
+ * The latest raw version (a tombstone included) of each document of `raw`
+ * whose `_id` is in `ids` (a relation with an `_id` column), or of every
+ * document when `ids` is null. Keeps every raw column plus `version_rank`.
  */
-export function latestVersions(d: SqlDialect, raw: string, columns: string): string {
-  return `SELECT ${columns} FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY ${d.ident('_id')} ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM ${raw} r
-  WHERE ${d.ident('_mapping_errors')} IS NULL
+export function latestVersions(d: SqlDialect, raw: string, ids: string | null): string {
+  const id = d.ident('_id');
+  return `SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.${id} ORDER BY ${versionOrder(d, 'r')}) AS version_rank
+  FROM ${raw} r${ids === null ? '' : `\n  WHERE r.${id} IN (SELECT ${id} FROM ${ids})`}
 ) ranked WHERE version_rank = 1`;
 }
 
-/** Every clean version of every account, newest first (version_rank 1) per account. */
-function rankedAccounts(d: SqlDialect, raw: string): string {
-  return `SELECT account_id, account_name, account_type,
-    row_number() OVER (PARTITION BY account_id ORDER BY updated_at DESC NULLS LAST, ingest_ts DESC) AS version_rank
-  FROM ${raw}
-  WHERE ${d.ident('_mapping_errors')} IS NULL`;
-}
-
-/** The chart of accounts as of now: latest version of each account across all runs. */
-export function currentAccounts(d: SqlDialect, raw: string): string {
-  return `SELECT account_id, account_name, account_type FROM (${rankedAccounts(d, raw)}) ranked WHERE version_rank = 1`;
+/** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */
+export function liveClean(d: SqlDialect): string {
+  return `${d.ident('_op')} = '${RAW_OP.upsert}' AND ${d.ident('_mapping_errors')} IS NULL`;
 }
 
 /**
- * Accounts whose latest version renamed or retyped them compared with the
- * version before (the chart of accounts is reloaded whole each run, so an
- * unchanged account's two latest versions are equal).
+ * The chart of accounts now: account_id → name and type from the latest
+ * version of every live, clean account document; when two documents share an
+ * account_id, the smaller `_id` wins.
  */
-export function changedAccounts(d: SqlDialect, raw: string): string {
-  return `SELECT cur.account_id FROM (${rankedAccounts(d, raw)}) cur
-JOIN (${rankedAccounts(d, raw)}) prev ON prev.account_id = cur.account_id AND prev.version_rank = 2
-WHERE cur.version_rank = 1
-  AND (${d.distinct('cur.account_name', 'prev.account_name')} OR ${d.distinct('cur.account_type', 'prev.account_type')})`;
+export function currentAccounts(d: SqlDialect, rawAccounts: string): string {
+  return `SELECT account_id, account_name, account_type FROM (
+  SELECT account_id, account_name, account_type,
+    row_number() OVER (PARTITION BY account_id ORDER BY ${d.ident('_id')}) AS account_rank
+  FROM (${latestVersions(d, rawAccounts, null)}) l
+  WHERE ${liveClean(d)} AND account_id IS NOT NULL
+) ranked WHERE account_rank = 1`;
 }
 
-/** The latest version of each journal entry of the run, before its lines are exploded. */
-export function latestJournalEntries(d: SqlDialect, sources: CurateSources): string {
-  return latestVersions(
-    d,
-    sources.runJournalEntries,
-    `${d.ident('_id')}, entry_id, date, description, lines, ingest_ts`,
-  );
+/**
+ * Journal entries whose curated rows may change: those with raw rows since
+ * the last committed run; those with a silver line whose account name or type
+ * is no longer the chart's (a renamed, retyped, added or deleted account);
+ * and those sharing an entry_id, old or new, with a changed entry (their
+ * duplicate_entry_id issue may appear or go).
+ */
+export function touchedJournalEntries(
+  d: SqlDialect,
+  r: {
+    readonly changed: string;
+    readonly silver: string;
+    readonly gold: string;
+    readonly accounts: string;
+  },
+): string {
+  const id = d.ident('_id');
+  return `SELECT ${id} FROM ${r.changed}
+UNION
+SELECT s.${id} FROM ${r.silver} s LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
+WHERE ${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}
+UNION
+SELECT g.${id} FROM ${r.gold} g
+WHERE g.entry_id IN (
+  SELECT entry_id FROM ${r.gold} WHERE ${id} IN (SELECT ${id} FROM ${r.changed})
+  UNION SELECT entry_id FROM ${r.changed}
+)`;
 }
 
-export function journalEntriesSilverSource(d: SqlDialect, sources: CurateSources): string {
+/**
+ * One row per line of each live, clean entry in `latest`, joined to the chart:
+ * silver's columns plus `account_known`.
+ */
+export function journalLines(d: SqlDialect, latest: string, accounts: string): string {
+  const id = d.ident('_id');
   const exploded = d.explode(
-    `(${latestJournalEntries(d, sources)}) latest`,
-    `${d.ident('_id')}, entry_id, date, description, ingest_ts`,
+    `(SELECT * FROM ${latest} WHERE ${liveClean(d)}) clean`,
+    `${id}, entry_id, date, description, ingest_ts`,
     'lines',
     'line',
     'line_no',
   );
-  return `SELECT e.${d.ident('_id')}, e.entry_id, e.date AS entry_date, e.description,
+  return `SELECT e.${id}, e.entry_id, e.date AS entry_date, e.description,
   e.line.account_id AS account_id, a.account_name, a.account_type,
-  e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no
+  e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no,
+  a.account_id IS NOT NULL AS account_known
 FROM (${exploded}) e
-LEFT JOIN (${currentAccounts(d, sources.rawAccounts)}) a ON a.account_id = e.line.account_id`;
-}
-
-export function closeTasksSilverSource(d: SqlDialect, sources: CurateSources): string {
-  return latestVersions(
-    d,
-    sources.runCloseTasks,
-    `${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts`,
-  );
+LEFT JOIN ${accounts} a ON a.account_id = e.line.account_id`;
 }
 
 /**
- * Totals of the entries this run touched, recomputed from all of their silver
- * lines. Plain SQL that both engines read the same way, so it takes no dialect.
+ * One row per live, clean entry in `latest` (entries without lines too):
+ * totals and the per-line counts the data-quality codes need.
  */
-export function journalEntriesGoldSource(silver: string, touchedEntries: string): string {
-  return `SELECT entry_id, max(entry_date) AS entry_date,
-  CAST(sum(credit) AS DECIMAL(28, 4)) AS total_credit, CAST(sum(debit) AS DECIMAL(28, 4)) AS total_debit,
-  sum(debit) = sum(credit) AS is_balanced
-FROM ${silver}
-WHERE entry_id IN (SELECT entry_id FROM ${touchedEntries})
-GROUP BY entry_id`;
+export function journalEntryFacts(d: SqlDialect, latest: string, lines: string): string {
+  const id = d.ident('_id');
+  const total = (column: string) => `CAST(coalesce(l.${column}, 0) AS DECIMAL(28, 4))`;
+  return `SELECT e.${id}, e.entry_id, e.date AS entry_date, e.ingest_ts,
+  ${total('total_debit')} AS total_debit, ${total('total_credit')} AS total_credit,
+  CAST(coalesce(l.line_count, 0) AS INT) AS line_count,
+  coalesce(l.unknown_lines, 0) AS unknown_lines, l.unknown_accounts,
+  coalesce(l.lines_without_amount, 0) AS lines_without_amount,
+  coalesce(l.negative_lines, 0) AS negative_lines
+FROM (SELECT * FROM ${latest} WHERE ${liveClean(d)}) e
+LEFT JOIN (
+  SELECT ${id}, sum(debit) AS total_debit, sum(credit) AS total_credit, count(*) AS line_count,
+    sum(CASE WHEN account_known THEN 0 ELSE 1 END) AS unknown_lines,
+    ${d.sortedDistinctList(`CASE WHEN account_known THEN NULL ELSE coalesce(account_id, '(none)') END`)} AS unknown_accounts,
+    sum(CASE WHEN coalesce(debit, 0) = 0 AND coalesce(credit, 0) = 0 THEN 1 ELSE 0 END) AS lines_without_amount,
+    sum(CASE WHEN debit < 0 OR credit < 0 THEN 1 ELSE 0 END) AS negative_lines
+  FROM ${lines} GROUP BY ${id}
+) l ON l.${id} = e.${id}`;
+}
+
+/** journal_entries_gold's rows for the entries in `facts`. */
+export function journalEntriesGold(d: SqlDialect, facts: string): string {
+  return `SELECT ${d.ident('_id')}, entry_id, entry_date, total_credit, total_debit,
+  total_debit = total_credit AS is_balanced, line_count
+FROM ${facts}`;
+}
+
+/** close_tasks_silver's rows for the live, clean tasks in `latest`. */
+export function closeTasksSilver(d: SqlDialect, latest: string): string {
+  return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts
+FROM ${latest} WHERE ${liveClean(d)}`;
+}
+
+/** A collection's latest versions and how its documents are named in data_quality_issues. */
+export interface IssueSource {
+  readonly collection: string;
+  /** Latest versions of the documents whose issues are recomputed. */
+  readonly latest: string;
+  /** Column holding the document's business key (entry_id, task_id, account_id). */
+  readonly businessKey: string;
+  /** Column mapped from the watermark field; null when the collection has none (`_id` watermark). */
+  readonly watermark: string | null;
+  /** Column with the entry date (journal entries); null elsewhere. */
+  readonly entryDate: string | null;
+}
+
+/**
+ * The data-quality issues of the documents in each source that concern any
+ * collection: mapping errors (and invalid dates among them) and watermark
+ * fields that are missing, not a Date, or in the future of the run that read them.
+ */
+export function documentIssues(d: SqlDialect, source: IssueSource): string {
+  const id = d.ident('_id');
+  const errors = d.ident('_mapping_errors');
+  const live = `${d.ident('_op')} = '${RAW_OP.upsert}'`;
+  const issue = (code: string, detail: string, where: string) =>
+    `SELECT '${source.collection}' AS source_collection, ${id}, CAST(${source.businessKey} AS STRING) AS business_key, '${code}' AS code,
+  ${detail} AS detail, ${source.entryDate === null ? 'CAST(NULL AS DATE)' : source.entryDate} AS entry_date, ingest_ts
+FROM ${source.latest} WHERE ${live} AND ${where}`;
+  const parts = [
+    issue(DQ.mappingError, errors, `${errors} IS NOT NULL`),
+    issue(DQ.invalidDate, errors, `${errors} LIKE '%${NAMING_A_CALENDAR_DATE}%'`),
+  ];
+  if (source.watermark !== null) {
+    parts.push(
+      issue(
+        DQ.missingWatermark,
+        `'the watermark field is missing, null or not a Date: the document is read on every run'`,
+        `${source.watermark} IS NULL`,
+      ),
+      issue(
+        DQ.futureWatermark,
+        `'the watermark field is later than the run that read the document: it is read on every run until then'`,
+        `${source.watermark} > ingest_ts`,
+      ),
+    );
+  }
+  return parts.join('\nUNION ALL\n');
+}
+
+/** The ledger issues of the journal entries in `facts`; duplicates are counted over the whole of `gold`. */
+export function journalEntryIssues(d: SqlDialect, facts: string, gold: string): string {
+  const id = d.ident('_id');
+  const issue = (code: string, detail: string, where: string) =>
+    `SELECT 'journal_entries' AS source_collection, ${id}, entry_id AS business_key, '${code}' AS code,
+  ${detail} AS detail, entry_date, ingest_ts
+FROM ${facts} WHERE ${where}`;
+  const amount = (column: string) => `CAST(${column} AS STRING)`;
+  return [
+    issue(
+      DQ.unbalancedEntry,
+      `concat('debits ', ${amount('total_debit')}, ' differ from credits ', ${amount('total_credit')})`,
+      'line_count > 0 AND total_debit <> total_credit',
+    ),
+    issue(
+      DQ.unknownAccount,
+      `concat('accounts not in the chart of accounts: ', unknown_accounts)`,
+      'unknown_lines > 0',
+    ),
+    issue(DQ.missingEntryId, `'the entry has no entry_id'`, `entry_id IS NULL OR entry_id = ''`),
+    issue(DQ.noLines, `'the entry has no lines'`, 'line_count = 0'),
+    issue(
+      DQ.lineWithoutAmount,
+      `concat(CAST(lines_without_amount AS STRING), ' line(s) with neither a debit nor a credit')`,
+      'lines_without_amount > 0',
+    ),
+    issue(
+      DQ.negativeAmount,
+      `concat(CAST(negative_lines AS STRING), ' line(s) with a negative amount')`,
+      'negative_lines > 0',
+    ),
+    `SELECT 'journal_entries' AS source_collection, f.${id}, f.entry_id AS business_key, '${DQ.duplicateEntryId}' AS code,
+  concat('entry_id ', f.entry_id, ' is on ', CAST(shared.documents AS STRING), ' journal entries') AS detail, f.entry_date, f.ingest_ts
+FROM ${facts} f
+JOIN (
+  SELECT entry_id, count(*) AS documents FROM ${gold}
+  WHERE entry_id IN (SELECT entry_id FROM ${facts})
+  GROUP BY entry_id HAVING count(*) > 1
+) shared ON shared.entry_id = f.entry_id`,
+  ].join('\nUNION ALL\n');
+}
+
+/**
+ * The changes that bring `target` to `desired` for the documents in
+ * `touched`: desired rows that are new or differ (in any column but
+ * `ignored`), flagged `_delete = false`, and target rows of touched documents
+ * that are no longer desired, flagged true. Empty when nothing changes, so a
+ * MERGE of it is skipped and no snapshot is written.
+ */
+export function changesTo(
+  d: SqlDialect,
+  target: {
+    readonly table: string;
+    readonly keys: readonly string[];
+    readonly columns: readonly string[];
+    /** Columns that do not by themselves make a row changed (ingest times). */
+    readonly ignored: readonly string[];
+  },
+  /** A relation (table or view name) of the desired rows of the touched documents. */
+  desired: string,
+  touched: string,
+  deleteFlag: string,
+): string {
+  const q = d.ident;
+  const on = (a: string, b: string) => target.keys.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
+  const compared = target.columns.filter((c) => !target.keys.includes(c) && !target.ignored.includes(c));
+  const differs = compared.map((c) => d.distinct(`t.${q(c)}`, `n.${q(c)}`));
+  const firstKey = q(target.keys[0] as string);
+  const select = (alias: string) => target.columns.map((c) => `${alias}.${q(c)}`).join(', ');
+  return `SELECT ${select('n')}, false AS ${q(deleteFlag)}
+FROM ${desired} n
+LEFT JOIN ${target.table} t ON ${on('t', 'n')}
+WHERE t.${firstKey} IS NULL${differs.length === 0 ? '' : ` OR ${differs.join(' OR ')}`}
+UNION ALL
+SELECT ${select('t')}, true AS ${q(deleteFlag)}
+FROM ${target.table} t
+LEFT JOIN ${desired} n ON ${on('t', 'n')}
+WHERE (${touched}) AND n.${firstKey} IS NULL`;
 }

@@ -1,7 +1,9 @@
+import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
+import type { LedgerlakeConfig } from '../config/index.ts';
 import { spark } from '../curate/dialect.ts';
-import { type CurateRelations, curateStatements } from '../curate/statements.ts';
+import { type CurateRelations, curateSteps, DELETE_FLAG, watermarkColumns } from '../curate/statements.ts';
 import type { TableModel } from '../model/index.ts';
-import { type GlueJobArguments, JOB_ARGUMENT } from './job-arguments.ts';
+import { CURATE_TABLE_SUMMARY_KEY, type GlueJobArguments, JOB_ARGUMENT } from './job-arguments.ts';
 import { header, py } from './python.ts';
 import { HELPERS, IMPORTS } from './python-common.ts';
 import { argumentsDict } from './raw-append-script.ts';
@@ -10,53 +12,61 @@ import { tableSpec } from './table-specs.ts';
 
 const A = JOB_ARGUMENT;
 /** Markers that formatSafe turns into the namespace format fields of the SQL. */
-const RAW = '\u0000raw_namespace\u0001';
 const CURATED = '\u0000curated_namespace\u0001';
 
-/** Temp views of the run's raw rows, by the raw collection they come from. */
-const RUN_VIEWS = { journal_entries: 'run_journal_entries', close_tasks: 'run_close_tasks' } as const;
+/** The raw collections curate reads, each as a temp view of the whole table (`raw_<c>`) and of its rows since the last commit (`changed_<c>`). */
+const RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
 
-/** The relations the Spark rendering of the curate statements reads and writes, as the script names them. */
+/** The relations the Spark rendering of the curate steps reads and writes, as the script names them. */
 export function sparkCurateRelations(model: TableModel): CurateRelations {
   const curated = (name: string) => `${CURATED}.${model.table(name).name}`;
   return {
-    runJournalEntries: RUN_VIEWS.journal_entries,
-    runCloseTasks: RUN_VIEWS.close_tasks,
-    rawAccounts: `${RAW}.${model.rawTableFor('accounts').name}`,
+    changedJournalEntries: 'changed_journal_entries',
+    changedCloseTasks: 'changed_close_tasks',
+    changedAccounts: 'changed_accounts',
+    rawJournalEntries: 'raw_journal_entries',
+    rawCloseTasks: 'raw_close_tasks',
+    rawAccounts: 'raw_accounts',
     journalEntriesSilver: curated('journal_entries_silver'),
     closeTasksSilver: curated('close_tasks_silver'),
     journalEntriesGold: curated('journal_entries_gold'),
+    dataQualityIssues: curated('data_quality_issues'),
+    mergeTarget: curated,
   };
 }
 
-/** glue-scripts/curate.py: the run's raw rows merged into silver, then gold. */
-export function curateScript(model: TableModel, args: GlueJobArguments): string {
-  const rawTables = ['journal_entries', 'close_tasks', 'accounts'].map((c) => model.rawTableFor(c));
+/** glue-scripts/curate.py: the documents touched since the last committed run, recomputed into silver and gold. */
+export function curateScript(model: TableModel, config: LedgerlakeConfig, args: GlueJobArguments): string {
+  const rawTables = RAW_COLLECTIONS.map((c) => model.rawTableFor(c));
   const curatedTables = model.tables.filter((t) => t.layer !== 'raw');
-  const statements = curateStatements(spark, sparkCurateRelations(model)).map((s) => ({
-    table: model.table(s.table).name,
-    sql: formatSafe(s.sql),
-  }));
-  const runViews = Object.fromEntries(
-    Object.entries(RUN_VIEWS).map(([collection, view]) => [view, model.rawTableFor(collection).name]),
+  const steps = curateSteps(spark, sparkCurateRelations(model), watermarkColumns(config, model)).map(
+    (s): Record<string, string> =>
+      s.kind === 'relation'
+        ? { kind: s.kind, name: s.name, sql: formatSafe(s.sql) }
+        : { kind: s.kind, name: s.name, table: s.table, sql: formatSafe(s.sql), merge: formatSafe(s.merge) },
   );
   return `${header(
     'Glue 4.0 job: curate.',
-    `Merges the raw rows one run appended into the silver tables, then the
-gold tables from silver (MERGE INTO, the Spark rendering of
-lib/curate/statements.ts). Each commit carries the run id in its snapshot
-summary; a statement whose target already has such a snapshot is skipped,
-so a rerun finishes what a failed run left.`,
+    `Recomputes silver, gold and data_quality_issues for the documents with raw
+rows since the last committed run (the run's plan names it), from the latest
+raw version of each (the Spark rendering of lib/curate/statements.ts). Each
+table gets only the rows that differ, by MERGE INTO; a table with no changes
+gets no snapshot, so a rerun or a replay of any run changes nothing. Commits
+carry the run id and the table in their snapshot summary.`,
   )}
 ${IMPORTS}
 JOB = "curate"
 ARGUMENTS = ${py(argumentsDict(args))}
 RAW_TABLES = ${py(rawTables.map(tableSpec))}
 CURATED_TABLES = ${py(curatedTables.map(tableSpec))}
-# Temp view of the run's rows -> raw table it selects from.
-RUN_VIEWS = ${py(runViews)}
+# Raw collection -> raw table name.
+RAW_COLLECTIONS = ${py(Object.fromEntries(RAW_COLLECTIONS.map((c) => [c, model.rawTableFor(c).name])))}
+PLAN = ${py(stagingLayout.plan(model.app, '{run_id}'))}
+REPORT = ${py(stagingLayout.jobReport(model.app, '{run_id}', 'curate'))}
+DELETE_FLAG = ${py(DELETE_FLAG)}
+CURATE_TABLE_SUMMARY_KEY = ${py(CURATE_TABLE_SUMMARY_KEY)}
 # In the order they must run; {raw_namespace} and {curated_namespace} are filled from the arguments.
-STATEMENTS = ${py(statements)}
+STEPS = ${py(steps)}
 
 ${HELPERS}
 
@@ -68,22 +78,48 @@ def main():
         "curated_namespace": checked(args, ${py(A.curatedNamespace)}, NAMESPACE),
     }
     location_root = checked(args, ${py(A.tableLocationRoot)}, LOCATION_ROOT)
+    staging_root = args[${py(A.stagingRoot)}].rstrip("/")
     spark = SparkSession.builder.getOrCreate()
     for key, tables in (("raw_namespace", RAW_TABLES), ("curated_namespace", CURATED_TABLES)):
         spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespaces[key]}")
         for spec in tables:
             ensure_table(spark, f"{namespaces[key]}.{spec['name']}", spec, location_root)
-    for view, raw_table in RUN_VIEWS.items():
-        rows = spark.table(f"{namespaces['raw_namespace']}.{raw_table}").where(col("_run_id") == run_id)
-        rows.createOrReplaceTempView(view)
-    for statement in STATEMENTS:
-        target = f"{namespaces['curated_namespace']}.{statement['table']}"
-        if committed_by_run(spark, target, run_id):
-            log("skipped: the run is already merged", table=target, run_id=run_id)
-            continue
-        sql = statement["sql"].format(**namespaces)
-        with_commit_properties(spark, {RUN_ID_SUMMARY_KEY: run_id}, lambda: spark.sql(sql))
-        log("merged", table=target, run_id=run_id, tagged=committed_by_run(spark, target, run_id))
+    plan = read_json(spark, staging_root + "/" + PLAN.format(run_id=run_id)) or {}
+    since = plan.get("curateSince")
+    for collection, table in RAW_COLLECTIONS.items():
+        raw = spark.table(f"{namespaces['raw_namespace']}.{table}")
+        raw.createOrReplaceTempView("raw_" + collection)
+        changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
+        changed.createOrReplaceTempView("changed_" + collection)
+    tables = {}
+    for step in STEPS:
+        # Materialized: later steps read what this one saw, not tables a MERGE has changed since.
+        relation = spark.sql(step["sql"].format(**namespaces)).localCheckpoint()
+        relation.createOrReplaceTempView(step["name"])
+        if step["kind"] == "merge":
+            tables[step["table"]] = merge_changes(spark, step, relation, namespaces, run_id)
+    open_issues = spark.table(f"{namespaces['curated_namespace']}.data_quality_issues").groupBy("code").count()
+    report = {
+        "runId": run_id,
+        "tables": tables,
+        "dataQuality": {row["code"]: row["count"] for row in open_issues.orderBy("code").collect()},
+    }
+    write_json(spark, staging_root + "/" + REPORT.format(run_id=run_id), report)
+
+
+def merge_changes(spark, step, changes, namespaces, run_id):
+    """MERGEs a table's changes; no changes, no commit."""
+    counts = {row[DELETE_FLAG]: row["count"] for row in changes.groupBy(DELETE_FLAG).count().collect()}
+    upserted, deleted = counts.get(False, 0), counts.get(True, 0)
+    table = f"{namespaces['curated_namespace']}.{step['table']}"
+    if upserted + deleted == 0:
+        log("unchanged: no snapshot", table=table, run_id=run_id)
+        return {"status": "unchanged", "upserted": 0, "deleted": 0}
+    sql = step["merge"].format(**namespaces)
+    properties = {RUN_ID_SUMMARY_KEY: run_id, CURATE_TABLE_SUMMARY_KEY: step["table"]}
+    with_commit_properties(spark, properties, lambda: spark.sql(sql))
+    log("merged", table=table, run_id=run_id, upserted=upserted, deleted=deleted)
+    return {"status": "merged", "upserted": upserted, "deleted": deleted}
 
 
 def with_commit_properties(spark, properties, action):

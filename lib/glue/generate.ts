@@ -13,7 +13,7 @@ export function generateGlueScripts(config: LedgerlakeConfig): ReadonlyMap<strin
   const jobs = glueJobArguments(model);
   return new Map([
     [jobs.raw_append.script, rawAppendScript(model, jobs.raw_append)],
-    [jobs.curate.script, curateScript(model, jobs.curate)],
+    [jobs.curate.script, curateScript(model, config, jobs.curate)],
     [jobs.maintenance.script, maintenanceScript(model, config, jobs.maintenance)],
   ]);
 }

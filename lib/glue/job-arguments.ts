@@ -11,7 +11,7 @@ export const JOB_ARGUMENT = {
   runId: 'run_id',
   /** Comma-separated collections to append (raw append only). */
   collections: 'collections',
-  /** URI under which `staging/<app>/<collection>/run=<runId>/` lies, e.g. `s3://bucket` (raw append only). */
+  /** URI under which `staging/<app>/...` lies, e.g. `s3://bucket`: staged rows, key listings, plans, job reports. */
   stagingRoot: 'staging_root',
   /** Iceberg namespace (Glue database) of the raw tables. */
   rawNamespace: 'raw_namespace',
@@ -40,6 +40,10 @@ export const GLUE_ICEBERG_CATALOG = 'glue_catalog';
 
 /** The snapshot summary key that carries the run id of every commit the jobs make. */
 export const RUN_ID_SUMMARY_KEY = 'ledgerlake.run-id';
+/** The snapshot summary key naming the curated table a curate commit was for (with the run id, a commit's identity). */
+export const CURATE_TABLE_SUMMARY_KEY = 'ledgerlake.curate-table';
+/** The snapshot summary key counting the tombstones a raw append added. */
+export const DELETES_SUMMARY_KEY = 'ledgerlake.deletes';
 
 export type GlueJobName = 'raw_append' | 'curate' | 'maintenance';
 
@@ -68,7 +72,7 @@ export function glueJobArguments(model: TableModel): Readonly<Record<GlueJobName
     },
     curate: {
       script: 'curate.py',
-      required: [JOB_ARGUMENT.runId],
+      required: [JOB_ARGUMENT.runId, JOB_ARGUMENT.stagingRoot],
       defaults: { ...raw, ...curated, ...location },
     },
     maintenance: {

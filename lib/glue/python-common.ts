@@ -14,7 +14,7 @@ import re
 import sys
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import col
+from pyspark.sql.functions import col, lit
 from pyspark.sql.utils import AnalysisException
 `;
 
@@ -74,6 +74,40 @@ def ensure_table(spark, table, spec, location_root):
     if spec["write_order"] is not None:
         spark.sql(f"ALTER TABLE {table} WRITE ORDERED BY {spec['write_order']}")
     log("table created", table=table)
+
+
+def hadoop_file(spark, uri):
+    """A Hadoop path and its file system (S3 on Glue, local files on plain PySpark)."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
+    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def read_json(spark, uri):
+    """A small JSON object the pipeline wrote (a plan, a key listing), or None when there is none."""
+    path, filesystem = hadoop_file(spark, uri)
+    if not filesystem.exists(path):
+        return None
+    stream = filesystem.open(path)
+    try:
+        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+    finally:
+        stream.close()
+    return json.loads(bytes(data).decode("utf-8"))
+
+
+def write_json(spark, uri, value):
+    """Writes a job report where the Commit step reads it."""
+    path, filesystem = hadoop_file(spark, uri)
+    stream = filesystem.create(path, True)
+    try:
+        stream.write(bytearray((json.dumps(value, indent=2) + "\\n").encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def instant(text):
+    """An ISO 8601 UTC instant from the pipeline (2025-06-01T12:00:00.000Z) as an aware datetime."""
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def committed_by_run(spark, table, run_id):

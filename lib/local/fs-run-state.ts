@@ -1,7 +1,11 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  type CommittedRun,
   type LeaseResult,
+  type PlannedRun,
   type RunStateStore,
   runStateErrors,
   type Watermark,
@@ -12,12 +16,18 @@ interface LeaseFile {
   readonly runId: string;
   readonly since: string;
   readonly expiresAt: number;
+  /** The process holding the lease, so a lease of a process that died is taken over at once. */
+  readonly pid: number;
+  readonly hostname: string;
 }
 
 /**
- * Lease and watermarks as JSON files, for running without AWS. The lease is
- * taken with an exclusive create, so two local runs on one machine exclude
- * each other as they would through DynamoDB's conditional writes.
+ * Lease, watermarks and the last planned and committed runs as JSON files,
+ * for running without AWS. The lease is taken with an exclusive create, so
+ * two local runs on one machine exclude each other as they would through
+ * DynamoDB's conditional writes. It records its holder's process: a lease
+ * whose process on this host no longer exists (killed, crashed) is taken
+ * over at once rather than after it expires.
  */
 export class FsRunStateStore implements RunStateStore {
   constructor(private readonly folder: string) {}
@@ -28,11 +38,21 @@ export class FsRunStateStore implements RunStateStore {
       runId,
       since: now.toISOString(),
       expiresAt: now.getTime() + leaseMinutes * 60_000,
+      pid: process.pid,
+      hostname: hostname(),
     };
     const current = await this.readJson<LeaseFile>('lease.json');
-    if (current !== undefined && (current.runId === runId || current.expiresAt < now.getTime())) {
-      await writeFile(this.path('lease.json'), JSON.stringify(lease));
-      return { acquired: true };
+    if (
+      current !== undefined &&
+      (current.runId === runId || current.expiresAt < now.getTime() || holderIsGone(current))
+    ) {
+      await this.writeJson('lease.json', lease);
+      // Two processes may both have found the holder gone: the last write wins, and only it goes on.
+      const taken = await this.readJson<LeaseFile>('lease.json');
+      if (taken?.runId === runId && taken.pid === lease.pid && taken.hostname === lease.hostname) {
+        return { acquired: true };
+      }
+      return { acquired: false, heldBy: taken?.runId ?? 'unknown', since: taken?.since ?? 'unknown' };
     }
     try {
       await writeFile(this.path('lease.json'), JSON.stringify(lease), { flag: 'wx' });
@@ -62,13 +82,36 @@ export class FsRunStateStore implements RunStateStore {
     if (!alreadyMoved && current.bound !== move.from) {
       throw new Error(runStateErrors.watermarkMoved(collection, move.runId));
     }
-    await mkdir(this.folder, { recursive: true });
     const next: Watermark = { bound: move.to, runId: move.runId };
-    await writeFile(this.path(`watermark-${collection}.json`), JSON.stringify(next));
+    await this.writeJson(`watermark-${collection}.json`, next);
+  }
+
+  async recordPlannedRun(run: PlannedRun): Promise<void> {
+    await this.writeJson('last-planned-run.json', { runId: run.runId, plannedAt: run.plannedAt });
+  }
+
+  async readLastPlannedRun(): Promise<PlannedRun | null> {
+    return (await this.readJson<PlannedRun>('last-planned-run.json')) ?? null;
+  }
+
+  async recordCommittedRun(run: CommittedRun): Promise<void> {
+    await this.writeJson('last-committed-run.json', { runId: run.runId, ingestTs: run.ingestTs });
+  }
+
+  async readLastCommittedRun(): Promise<CommittedRun | null> {
+    return (await this.readJson<CommittedRun>('last-committed-run.json')) ?? null;
   }
 
   private path(name: string): string {
     return join(this.folder, name);
+  }
+
+  /** Written whole or not at all (a killed run must not leave half a file that breaks the next). */
+  private async writeJson(name: string, value: unknown): Promise<void> {
+    await mkdir(this.folder, { recursive: true });
+    const temporary = this.path(`.${name}.${randomUUID()}`);
+    await writeFile(temporary, JSON.stringify(value));
+    await rename(temporary, this.path(name));
   }
 
   private async readJson<T>(name: string): Promise<T | undefined> {
@@ -78,5 +121,18 @@ export class FsRunStateStore implements RunStateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+}
+
+/** Whether the lease's process is known to be gone: on this host, and no process has its id. */
+function holderIsGone(lease: LeaseFile): boolean {
+  if (lease.hostname !== hostname() || !Number.isInteger(lease.pid)) return false;
+  if (lease.pid === process.pid) return false;
+  try {
+    process.kill(lease.pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -97,6 +97,7 @@ export class PipelineStack extends Stack {
       key: props.key,
     });
     this.alarms = new PipelineAlarms(this, 'Alarms', {
+      app: config.app,
       stateMachine: this.stateMachine,
       functions: this.functions.all,
       glueJobNames: [this.glueJobs.rawAppend, this.glueJobs.curate, this.glueJobs.maintenance].map((job) =>

@@ -1,195 +1,192 @@
-import { assertRunId } from '../../../lambdas/shared/staging-layout.ts';
+import type { CurateReport, CurateTableReport } from '../../../lambdas/shared/job-reports.ts';
+import type { RunPlan } from '../../../lambdas/shared/pipeline-context.ts';
+import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
 import { duckdb } from '../../curate/dialect.ts';
-import { type CurateRelations, curateStatements } from '../../curate/statements.ts';
-import { changedAccounts } from '../../curate/transforms.ts';
+import { type CurateRelations, curateSteps, DELETE_FLAG, watermarkColumns } from '../../curate/statements.ts';
+import { CURATE_TABLE_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
-import { EntryStatus, type ManifestEntry } from '../iceberg/manifests.ts';
+import type { ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
-import type { SchemaJson } from '../iceberg/schema-json.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY } from './context.ts';
+import { type EngineContext, openTable, RUN_ID_PROPERTY, readStagedJson, writeJobReport } from './context.ts';
 
 export interface CurateResult {
   readonly table: string;
-  /** `merged`: a new snapshot; `unchanged`: the run touched no row of this table. */
+  /** `merged`: a new snapshot; `unchanged`: the run changed no row of this table (no snapshot). */
   readonly status: 'merged' | 'unchanged';
+  readonly upserted: number;
+  readonly deleted: number;
   /** Data files the MERGE rewrote (copy-on-write) and the files that replace them. */
   readonly filesRewritten: number;
   readonly filesWritten: number;
   /** Live data files the MERGE left untouched. */
   readonly filesKept: number;
-  /** Rows in the rewritten files after the MERGE. */
-  readonly rowsWritten: number;
   readonly snapshotId?: string;
 }
 
-/** A column of a curated table and the relation (one column, `key`) of its values this run changes. */
-interface TouchedKeys {
-  readonly column: string;
-  readonly values: string;
-}
+const RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
+const CURATED = [
+  'journal_entries_silver',
+  'close_tasks_silver',
+  'journal_entries_gold',
+  'data_quality_issues',
+];
 
-/** A curated table, the scratch table its MERGEs run on, and what the run touches in it. */
-interface Target {
-  readonly table: Table;
-  readonly scratch: string;
-  readonly touched: readonly TouchedKeys[];
-}
+/** DuckDB names of what the steps read: views over the tables' live files, refreshed after each commit. */
+const current = (table: string) => `current_${table}`;
+const scratch = (table: string) => `scratch_${table}`;
 
 /**
- * The curate job: the rows a run appended to raw are MERGEd into silver
- * (latest version of each document, journal lines flattened and joined to
- * accounts), then gold is brought up to date for the entries that changed.
- * The MERGE statements are the ones Glue runs, in DuckDB's rendering. Work
- * follows what changed: only data files holding a touched key are read and
- * rewritten (copy-on-write), found through manifest bounds and then a
- * key-only scan of the candidates.
+ * The curate job: the steps of lib/curate/statements.ts in DuckDB's
+ * rendering, the same ones Glue runs. The documents touched since the last
+ * committed run (as the run's plan says) are recomputed from their latest raw
+ * version; each curated table gets only the rows that differ, by a
+ * copy-on-write MERGE of just the data files holding those rows. A table with
+ * no changes gets no snapshot.
  */
 export async function curate(
   input: { readonly runId: unknown },
   context: EngineContext,
 ): Promise<CurateResult[]> {
   const runId = assertRunId(input.runId);
-  const { connection, model } = context;
-  const relations: CurateRelations = {
-    runJournalEntries: 'run_journal_entries',
-    runCloseTasks: 'run_close_tasks',
-    rawAccounts: 'raw_accounts',
-    journalEntriesSilver: 'target_journal_entries_silver',
-    closeTasksSilver: 'target_close_tasks_silver',
-    journalEntriesGold: 'target_journal_entries_gold',
-  };
-  await createView(relations.runJournalEntries, await runRows(context, 'journal_entries', runId), context);
-  await createView(relations.runCloseTasks, await runRows(context, 'close_tasks', runId), context);
-  const accounts = await openTable(context, model.rawTableFor('accounts'));
-  await createView(relations.rawAccounts, await accounts.scanSql(), context);
-
-  const clean = (raw: string, column: string) =>
-    `(SELECT DISTINCT ${quoteIdent(column)} AS key FROM ${raw} WHERE "_mapping_errors" IS NULL)`;
-  const targets: Target[] = [
-    {
-      table: model.table('close_tasks_silver'),
-      scratch: relations.closeTasksSilver,
-      touched: [{ column: '_id', values: clean(relations.runCloseTasks, '_id') }],
-    },
-    {
-      table: model.table('journal_entries_silver'),
-      scratch: relations.journalEntriesSilver,
-      touched: [
-        { column: '_id', values: clean(relations.runJournalEntries, '_id') },
-        // Lines of accounts this run renamed or retyped take the new name.
-        {
-          column: 'account_id',
-          values: `(SELECT account_id AS key FROM (${changedAccounts(duckdb, relations.rawAccounts)}) c)`,
-        },
-      ],
-    },
-    {
-      table: model.table('journal_entries_gold'),
-      scratch: relations.journalEntriesGold,
-      touched: [{ column: 'entry_id', values: clean(relations.runJournalEntries, 'entry_id') }],
-    },
-  ];
-  const opened = new Map<Target, { iceberg: IcebergTable; affected: string[] }>();
-  for (const target of targets) {
-    const iceberg = await openTable(context, target.table);
-    const schema = currentSchema((await iceberg.load()).metadata);
-    const live = await iceberg.liveEntries();
-    const affected = [
-      ...new Set(
-        (await Promise.all(target.touched.map((keys) => affectedFiles(context, live, schema, keys)))).flat(),
-      ),
-    ];
+  const { connection, model, config } = context;
+  const since = await curateSince(context, runId);
+  for (const collection of RAW_COLLECTIONS) {
+    const raw = await openTable(context, model.rawTableFor(collection));
     await connection.run(
-      `CREATE OR REPLACE TEMP TABLE ${target.scratch} AS SELECT * FROM ${relationOver(affected, schema)}`,
+      `CREATE OR REPLACE TEMP VIEW raw_${collection} AS SELECT * FROM ${await raw.scanSql()}`,
     );
-    opened.set(target, { iceberg, affected });
+    const changed = since === undefined ? '' : ` WHERE ingest_ts > ${duckdb.timestamp(since)}`;
+    await connection.run(
+      `CREATE OR REPLACE TEMP VIEW changed_${collection} AS SELECT * FROM raw_${collection}${changed}`,
+    );
   }
-  for (const statement of curateStatements(duckdb, relations)) await connection.run(statement.sql);
-
+  const tables = new Map<string, { table: Table; iceberg: IcebergTable }>();
+  for (const name of CURATED) {
+    const table = model.table(name);
+    const iceberg = await openTable(context, table);
+    tables.set(name, { table, iceberg });
+    await refreshView(context, name, iceberg);
+  }
+  const relations: CurateRelations = {
+    changedJournalEntries: 'changed_journal_entries',
+    changedCloseTasks: 'changed_close_tasks',
+    changedAccounts: 'changed_accounts',
+    rawJournalEntries: 'raw_journal_entries',
+    rawCloseTasks: 'raw_close_tasks',
+    rawAccounts: 'raw_accounts',
+    journalEntriesSilver: current('journal_entries_silver'),
+    closeTasksSilver: current('close_tasks_silver'),
+    journalEntriesGold: current('journal_entries_gold'),
+    dataQualityIssues: current('data_quality_issues'),
+    mergeTarget: scratch,
+  };
+  const steps = curateSteps(duckdb, relations, watermarkColumns(config, model));
   const results: CurateResult[] = [];
-  for (const target of targets) {
-    const { iceberg, affected } = opened.get(target) as { iceberg: IcebergTable; affected: string[] };
-    const name = `${target.table.database}.${target.table.name}`;
-    let touched = 0;
-    for (const keys of target.touched) {
-      touched += Number(await scalar(context, `SELECT count(*) FROM ${keys.values} t`));
-    }
-    if (touched === 0) {
-      results.push({
-        table: name,
-        status: 'unchanged',
-        filesRewritten: 0,
-        filesWritten: 0,
-        filesKept: (await iceberg.stats()).files,
-        rowsWritten: 0,
-      });
-      continue;
-    }
-    const written = await writePartitionedFiles(
-      connection,
-      target.table,
-      `SELECT * FROM ${target.scratch}`,
-      (p) => iceberg.dataFilePath(p),
-    );
-    const committed = await iceberg.commit({
-      operation: affected.length === 0 ? 'append' : 'overwrite',
-      added: written,
-      removed: affected,
-      properties: { [RUN_ID_PROPERTY]: runId },
-    });
-    results.push({
-      table: name,
-      status: 'merged',
-      filesRewritten: affected.length,
-      filesWritten: written.length,
-      filesKept: (await iceberg.stats()).files - written.length,
-      rowsWritten: written.reduce((sum, f) => sum + Number(f.recordCount), 0),
-      snapshotId: String(committed.metadata['current-snapshot-id']),
-    });
+  for (const step of steps) {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE ${step.name} AS ${step.sql}`);
+    if (step.kind === 'relation') continue;
+    const target = tables.get(step.table) as { table: Table; iceberg: IcebergTable };
+    results.push(await mergeChanges(context, runId, target, step.name, step.merge));
+    await context.faultPoint?.(`curate:after-commit:${step.table}`);
   }
-  for (const target of targets) await connection.run(`DROP TABLE IF EXISTS ${target.scratch}`);
+  for (const step of steps) await connection.run(`DROP TABLE IF EXISTS ${step.name}`);
+  await writeJobReport(context, runId, 'curate', await report(context, runId, results));
   return results;
 }
 
-/**
- * The rows `runId` appended to a raw table: the data files its snapshot
- * added. Once that snapshot has expired, the current table filtered on the
- * run id (slower, same rows).
- */
-async function runRows(context: EngineContext, collection: string, runId: string): Promise<string> {
-  const iceberg = await openTable(context, context.model.rawTableFor(collection));
-  const loaded = await iceberg.load();
-  const schema = currentSchema(loaded.metadata);
-  const snapshot = loaded.metadata.snapshots.find((s) => s.summary[RUN_ID_PROPERTY] === runId);
-  if (snapshot === undefined) {
-    return `(SELECT * FROM ${await iceberg.scanSql()} WHERE "_run_id" = ${quoteString(runId)})`;
+/** Applies one table's changes (the relation `changes`) with `merge`, copy-on-write; commits nothing when there are none. */
+async function mergeChanges(
+  context: EngineContext,
+  runId: string,
+  target: { readonly table: Table; readonly iceberg: IcebergTable },
+  changes: string,
+  merge: string,
+): Promise<CurateResult> {
+  const { connection } = context;
+  const { table, iceberg } = target;
+  const name = `${table.database}.${table.name}`;
+  const [upserted, deleted] = (
+    await connection.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE NOT ${quoteIdent(DELETE_FLAG)}), count(*) FILTER (WHERE ${quoteIdent(DELETE_FLAG)}) FROM ${changes}`,
+    )
+  ).getRows()[0] as [bigint, bigint];
+  const counts = { upserted: Number(upserted), deleted: Number(deleted) };
+  if (counts.upserted + counts.deleted === 0) {
+    return {
+      table: name,
+      status: 'unchanged',
+      ...counts,
+      filesRewritten: 0,
+      filesWritten: 0,
+      filesKept: (await iceberg.stats()).files,
+    };
   }
-  const entries = await iceberg.liveEntries({ snapshotId: snapshot['snapshot-id'] });
-  const added = entries.filter(
-    (e) => e.status === EntryStatus.Added && e.snapshotId === snapshot['snapshot-id'],
+  const schema = currentSchema((await iceberg.load()).metadata);
+  const affected = await affectedFiles(context, await iceberg.liveEntries(), schema, changes);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${relationOver(affected, schema)}`,
   );
-  return relationOver(
-    added.map((e) => e.dataFile.path),
-    schema,
+  await connection.run(merge);
+  const written = await writePartitionedFiles(
+    connection,
+    table,
+    `SELECT * FROM ${scratch(table.name)}`,
+    (p) => iceberg.dataFilePath(p),
+  );
+  await connection.run(`DROP TABLE ${scratch(table.name)}`);
+  const committed = await iceberg.commit({
+    operation: affected.length === 0 ? 'append' : 'overwrite',
+    added: written,
+    removed: affected,
+    properties: { [RUN_ID_PROPERTY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
+  });
+  await refreshView(context, table.name, iceberg);
+  return {
+    table: name,
+    status: 'merged',
+    ...counts,
+    filesRewritten: affected.length,
+    filesWritten: written.length,
+    filesKept: (await iceberg.stats()).files - written.length,
+    snapshotId: String(committed.metadata['current-snapshot-id']),
+  };
+}
+
+/**
+ * Raw rows ingested after this instant are the run's to curate: the plan's
+ * `curateSince` (the last committed run). Without a plan (the job run on its
+ * own) or before any commit, all of raw.
+ */
+async function curateSince(context: EngineContext, runId: string): Promise<string | undefined> {
+  return (await readStagedJson<RunPlan>(context, stagingLayout.plan(context.config.app, runId)))?.curateSince;
+}
+
+async function refreshView(context: EngineContext, name: string, iceberg: IcebergTable): Promise<void> {
+  await context.connection.run(
+    `CREATE OR REPLACE TEMP VIEW ${current(name)} AS SELECT * FROM ${await iceberg.scanSql()}`,
   );
 }
 
-/** The live data files holding any touched key: pruned by manifest bounds, then confirmed by a key scan. */
+/**
+ * The live data files holding a row of any document in `changes`: every
+ * curated table has `_id`; files are pruned by its bounds, then confirmed by
+ * a key-only scan.
+ */
 async function affectedFiles(
   context: EngineContext,
   live: readonly ManifestEntry[],
-  schema: SchemaJson,
-  keys: TouchedKeys,
+  schema: ReturnType<typeof currentSchema>,
+  changes: string,
 ): Promise<string[]> {
-  const range = (
-    await context.connection.runAndReadAll(`SELECT min(key), max(key) FROM ${keys.values} t`)
+  const id = quoteIdent('_id');
+  const [min, max] = (
+    await context.connection.runAndReadAll(`SELECT min(${id}), max(${id}) FROM ${changes}`)
   ).getRows()[0] as [string | null, string | null];
-  const [min, max] = range;
   if (min === null || max === null) return [];
-  const fieldId = schema.fields.find((f) => f.name === keys.column)?.id as number;
+  const fieldId = schema.fields.find((f) => f.name === '_id')?.id as number;
   const candidates = live
     .filter((e) => {
       const lower = e.dataFile.lowerBounds.get(fieldId);
@@ -202,15 +199,27 @@ async function affectedFiles(
   if (candidates.length === 0) return [];
   const hits = await context.connection.runAndReadAll(
     `SELECT DISTINCT filename FROM read_parquet([${candidates.map(quoteString).join(', ')}], filename = true)
-     WHERE ${quoteIdent(keys.column)} IN (SELECT key FROM ${keys.values} t)`,
+     WHERE ${id} IN (SELECT ${id} FROM ${changes})`,
   );
   return hits.getRows().map((row) => row[0] as string);
 }
 
-async function createView(name: string, relation: string, context: EngineContext): Promise<void> {
-  await context.connection.run(`CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM ${relation}`);
-}
-
-async function scalar(context: EngineContext, sql: string): Promise<unknown> {
-  return (await context.connection.runAndReadAll(sql)).getRows()[0]?.[0];
+async function report(
+  context: EngineContext,
+  runId: string,
+  results: readonly CurateResult[],
+): Promise<CurateReport> {
+  const tables: Record<string, CurateTableReport> = {};
+  for (const r of results) {
+    tables[r.table.slice(r.table.indexOf('.') + 1)] = {
+      status: r.status,
+      upserted: r.upserted,
+      deleted: r.deleted,
+    };
+  }
+  const counts = await context.connection.runAndReadAll(
+    `SELECT code, count(*) FROM ${current('data_quality_issues')} GROUP BY code ORDER BY code`,
+  );
+  const dataQuality = Object.fromEntries(counts.getRows().map(([code, n]) => [String(code), Number(n)]));
+  return { runId, tables, dataQuality };
 }

@@ -1,18 +1,28 @@
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type {
+  KeysManifest,
+  RawAppendCollectionReport,
+  RawAppendReport,
+} from '../../../lambdas/shared/job-reports.ts';
 import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
-import type { Table } from '../../model/index.ts';
-import { describeDataFile } from '../iceberg/data-files.ts';
+import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../../curate/deletes.ts';
+import { duckdb } from '../../curate/dialect.ts';
+import { DELETES_SUMMARY_KEY } from '../../glue/job-arguments.ts';
+import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type Table } from '../../model/index.ts';
+import { describeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
+import { createTableSql } from '../iceberg/duckdb-types.ts';
 import type { DataFile } from '../iceberg/manifests.ts';
-import { partitionPath } from '../iceberg/partition-sql.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY } from './context.ts';
+import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
+import type { IcebergTable } from '../iceberg/table-ops.ts';
+import { type EngineContext, openTable, RUN_ID_PROPERTY, readStagedJson, writeJobReport } from './context.ts';
 
-export interface RawAppendResult {
+/** Snapshot summary key counting the tombstones a run appended (the Glue job writes the same). */
+export const DELETES_PROPERTY = DELETES_SUMMARY_KEY;
+
+export interface RawAppendResult extends RawAppendCollectionReport {
   readonly collection: string;
   readonly table: string;
-  /** `appended`: one new snapshot; `already-appended`: a snapshot of this run exists (a rerun); `nothing-staged`. */
-  readonly status: 'appended' | 'already-appended' | 'nothing-staged';
-  readonly rows: number;
   readonly files: number;
   readonly snapshotId?: string;
 }
@@ -22,7 +32,9 @@ export interface RawAppendResult {
  * table, its summary carrying the run id. Staged files already have the raw
  * table's exact schema and field ids, and every row of a run shares the
  * run's ingest day, so each file becomes a data file as it is (copied into
- * the table's data folder) with its metrics read by DuckDB. A run id that
+ * the table's data folder) with its metrics read by DuckDB. When the run
+ * listed the collection's keys, the same snapshot adds a tombstone for each
+ * document gone from the source (lib/curate/deletes.ts). A run id that
  * already has a snapshot is not appended again (rerun safety, DESIGN 2).
  */
 export async function rawAppend(
@@ -35,6 +47,22 @@ export async function rawAppend(
   for (const collection of collections) {
     results.push(await appendCollection(runId, context.model.rawTableFor(collection), context));
   }
+  const report: RawAppendReport = {
+    runId,
+    collections: Object.fromEntries(
+      results.map((r) => [
+        r.collection,
+        {
+          status: r.status,
+          rows: r.rows,
+          deletes: r.deletes,
+          keysListed: r.keysListed,
+          sourceKeysNotInRaw: r.sourceKeysNotInRaw,
+        },
+      ]),
+    ),
+  };
+  await writeJobReport(context, runId, 'raw-append', report);
   return results;
 }
 
@@ -49,17 +77,21 @@ async function appendCollection(
   const existing = (await iceberg.load()).metadata.snapshots.find(
     (s) => s.summary[RUN_ID_PROPERTY] === runId,
   );
+  const keys = await keyListing(context, collection, runId);
   if (existing !== undefined) {
+    const deletes = Number(existing.summary[DELETES_PROPERTY] ?? 0);
     return {
       ...base,
       status: 'already-appended',
-      rows: Number(existing.summary['added-records'] ?? 0),
+      rows: Number(existing.summary['added-records'] ?? 0) - deletes,
+      deletes,
+      keysListed: keys !== undefined,
+      sourceKeysNotInRaw: 0,
       files: Number(existing.summary['added-data-files'] ?? 0),
       snapshotId: String(existing['snapshot-id']),
     };
   }
   const staged = await stagedFiles(context, collection, runId);
-  if (staged.length === 0) return { ...base, status: 'nothing-staged', rows: 0, files: 0 };
   const files: DataFile[] = [];
   for (const source of staged) {
     const described = await describeDataFile(context.connection, table, source);
@@ -68,10 +100,20 @@ async function appendCollection(
     await copyFile(source, target);
     files.push({ ...described, path: target });
   }
+  const reconciled =
+    keys === undefined
+      ? { tombstones: [], deletes: 0, unread: 0 }
+      : await reconcileDeletes(context, table, iceberg, staged, keys, runId);
+  files.push(...reconciled.tombstones);
+  const rows = files.reduce((sum, f) => sum + Number(f.recordCount), 0) - reconciled.deletes;
+  const report = { keysListed: keys !== undefined, sourceKeysNotInRaw: reconciled.unread };
+  if (files.length === 0)
+    return { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0, ...report };
+  await context.faultPoint?.(`raw-append:before-commit:${collection}`);
   const committed = await iceberg.commit({
     operation: 'append',
     added: files,
-    properties: { [RUN_ID_PROPERTY]: runId },
+    properties: { [RUN_ID_PROPERTY]: runId, [DELETES_PROPERTY]: String(reconciled.deletes) },
     // A concurrent rerun of the same run may have won the race: then this one appends nothing.
     precondition: (latest) => {
       if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_PROPERTY] === runId)) {
@@ -82,10 +124,78 @@ async function appendCollection(
   return {
     ...base,
     status: 'appended',
-    rows: files.reduce((sum, f) => sum + Number(f.recordCount), 0),
+    rows,
+    deletes: reconciled.deletes,
     files: files.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),
+    ...report,
   };
+}
+
+/** The run's complete key listing of a collection (its manifest is written last), or undefined. */
+async function keyListing(
+  context: EngineContext,
+  collection: string,
+  runId: string,
+): Promise<{ readonly files: string[]; readonly ingestTs: string } | undefined> {
+  const manifest = await readStagedJson<KeysManifest>(
+    context,
+    stagingLayout.keysManifest(context.config.app, runId, collection),
+  );
+  if (manifest === undefined) return undefined;
+  return { files: manifest.files.map((f) => join(context.stagingRoot, f.key)), ingestTs: manifest.ingestTs };
+}
+
+/** Tombstone data files for the documents the listing no longer has, and the count of listed keys never read. */
+async function reconcileDeletes(
+  context: EngineContext,
+  table: Table,
+  iceberg: IcebergTable,
+  staged: readonly string[],
+  keys: { readonly files: readonly string[]; readonly ingestTs: string },
+  runId: string,
+): Promise<{ tombstones: DataFile[]; deletes: number; unread: number }> {
+  const { connection } = context;
+  const parquet = (files: readonly string[]) => `read_parquet([${files.map(quoteString).join(', ')}])`;
+  const id = quoteIdent('_id');
+  const op = quoteIdent(OP_COLUMN);
+  const stagedRows =
+    staged.length === 0
+      ? `(SELECT NULL::VARCHAR AS ${id}, NULL::TIMESTAMPTZ AS ingest_ts, NULL::VARCHAR AS ${op} WHERE false)`
+      : parquet(staged);
+  const listed =
+    keys.files.length === 0 ? `(SELECT NULL::VARCHAR AS ${id} WHERE false)` : parquet(keys.files);
+  await connection.run(
+    `CREATE OR REPLACE TEMP TABLE latest_raw_keys AS ${latestRawKeys(duckdb, {
+      raw: await iceberg.scanSql(),
+      staged: stagedRows,
+    })}`,
+  );
+  const tombstoneTable = `tombstones_${table.name}`;
+  try {
+    await connection.run(createTableSql(tombstoneTable, table, true));
+    await connection.run(
+      `INSERT INTO ${tombstoneTable} (${id}, ingest_ts, "_run_id", ${quoteIdent(DOC_EJSON_COLUMN)}, ${op})
+       SELECT ${id}, ${duckdb.timestamp(keys.ingestTs)}, ${quoteString(runId)}, '{}', '${RAW_OP.delete}'
+       FROM (${deletedKeys(duckdb, 'latest_raw_keys', listed, duckdb.timestamp(keys.ingestTs))}) deleted`,
+    );
+    const unread = (
+      await connection.runAndReadAll(unreadSourceKeys(duckdb, 'latest_raw_keys', listed))
+    ).getRows()[0]?.[0];
+    const deletes = Number(
+      (await connection.runAndReadAll(`SELECT count(*) FROM ${tombstoneTable}`)).getRows()[0]?.[0],
+    );
+    const tombstones =
+      deletes === 0
+        ? []
+        : await writePartitionedFiles(connection, table, `SELECT * FROM ${tombstoneTable}`, (p) =>
+            iceberg.dataFilePath(p),
+          );
+    return { tombstones, deletes, unread: Number(unread) };
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${tombstoneTable}`);
+    await connection.run('DROP TABLE IF EXISTS latest_raw_keys');
+  }
 }
 
 async function stagedFiles(context: EngineContext, collection: string, runId: string): Promise<string[]> {

@@ -1,7 +1,8 @@
-import { Query } from 'mingo';
 import { BSON, type Document, ObjectId } from 'mongodb';
+import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
 import { CommandError } from './errors.ts';
+import { compileFilter } from './query.ts';
 
 interface Entry {
   /** `_id` with promoted numbers, for ordering. */
@@ -20,7 +21,7 @@ export interface FindOptions {
 
 /** Read with exact BSON types (Int32, Long, Double, Decimal128 kept). */
 export const exact = (raw: Buffer): Document => BSON.deserialize(raw, { promoteValues: false });
-/** Read with JS numbers, as filters and sorts compare them. */
+/** Read with JS numbers, as aggregation stages expect them. */
 const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
 
 /**
@@ -122,8 +123,8 @@ export class MemoryCollection {
     const end = upper === undefined ? this.entries.length : this.lowerBound(upper.value, !upper.inclusive);
     const candidates = this.entries.slice(start, Math.max(start, end));
     if (Object.keys(residual).length === 0) return candidates;
-    const query = new Query(residual);
-    return candidates.filter((e) => query.test(promoted(e.raw)));
+    const test = compileFilter(residual);
+    return candidates.filter((e) => test(exact(e.raw)));
   }
 
   /**
@@ -153,17 +154,17 @@ export class MemoryCollection {
   /** The filter as a test of one entry: `_id` bounds compared directly, the rest by mingo. */
   private matcher(filter: Document): (entry: Entry) => boolean {
     const { lower, upper, residual } = idRange(filter);
-    const query = Object.keys(residual).length === 0 ? undefined : new Query(residual);
+    const test = Object.keys(residual).length === 0 ? undefined : compileFilter(residual);
     return (entry) => {
       if (lower !== undefined) {
-        const order = compareBson(entry.id, lower.value);
+        const order = comparePoints(entry.id, lower.value);
         if (order < 0 || (order === 0 && !lower.inclusive)) return false;
       }
       if (upper !== undefined) {
-        const order = compareBson(entry.id, upper.value);
+        const order = comparePoints(entry.id, upper.value);
         if (order > 0 || (order === 0 && !upper.inclusive)) return false;
       }
-      return query === undefined || query.test(promoted(entry.raw));
+      return test === undefined || test(exact(entry.raw));
     };
   }
 
@@ -174,7 +175,7 @@ export class MemoryCollection {
       return Number(keys[0][1]) < 0 ? entries.reverse() : entries;
     const compare = sortComparator(sort);
     return entries
-      .map((entry) => ({ entry, doc: promoted(entry.raw) }))
+      .map((entry) => ({ entry, doc: exact(entry.raw) }))
       .sort((a, b) => compare(a.doc, b.doc))
       .map((x) => x.entry);
   }
@@ -185,7 +186,7 @@ export class MemoryCollection {
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const order = compareBson((this.entries[mid] as Entry).id, value);
+      const order = comparePoints((this.entries[mid] as Entry).id, value);
       if (order < 0 || (!inclusive && order === 0)) lo = mid + 1;
       else hi = mid;
     }
@@ -205,43 +206,111 @@ interface Bound {
   readonly inclusive: boolean;
 }
 
+/** The point just before the first (`start`) or just after the last (`end`) value of a BSON type bracket. */
+class BracketEdge {
+  constructor(
+    readonly bracket: number,
+    readonly side: 'start' | 'end',
+  ) {}
+}
+
+const LAST_BRACKET = BSON_TYPE_BRACKETS.length - 1;
+const COMPARISONS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/** compareBson, for `_id` values and bracket edges. */
+function comparePoints(a: unknown, b: unknown): number {
+  if (!(a instanceof BracketEdge) && !(b instanceof BracketEdge)) return compareBson(a, b);
+  const place = (p: unknown): [number, number] =>
+    p instanceof BracketEdge ? [p.bracket, p.side === 'start' ? -1 : 1] : [bsonTypeBracket(p), 0];
+  const [ra, sa] = place(a);
+  const [rb, sb] = place(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  return Math.sign(sa - sb);
+}
+
 /**
  * Pulls `_id` range conditions out of a filter (at the top level or inside a
  * top-level `$and`), so they can be answered by binary search; what remains
- * is evaluated by mingo.
+ * is evaluated by mingo. A plain comparison stays within its operand's type
+ * bracket, as in MongoDB; the pipeline's comparison across types
+ * (`{$or: [{_id: {$gt: X}}, {_id: {$type: [every bracket after X's]}}]}`) is
+ * recognised and answered the same way.
  */
 function idRange(filter: Document): { lower?: Bound; upper?: Bound; residual: Document } {
   let lower: Bound | undefined;
   let upper: Bound | undefined;
-  const take = (condition: unknown): boolean => {
-    if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return false;
+  const take = (condition: unknown, bracketed: boolean): boolean => {
+    if (!isOperatorObject(condition)) return false;
     const ops = Object.entries(condition as Document);
-    if (ops.length === 0 || !ops.every(([op]) => ['$gt', '$gte', '$lt', '$lte'].includes(op))) return false;
+    if (!ops.every(([op]) => COMPARISONS.has(op))) return false;
     for (const [op, value] of ops) {
-      if (op === '$gt' || op === '$gte') lower = tighterLower(lower, { value, inclusive: op === '$gte' });
-      else upper = tighterUpper(upper, { value, inclusive: op === '$lte' });
+      const bracket = bsonTypeBracket(value);
+      const limited = bracketed && bracket !== 0 && bracket !== LAST_BRACKET;
+      if (op === '$gt' || op === '$gte') {
+        lower = tighterLower(lower, { value, inclusive: op === '$gte' });
+        if (limited)
+          upper = tighterUpper(upper, { value: new BracketEdge(bracket, 'end'), inclusive: false });
+      } else {
+        upper = tighterUpper(upper, { value, inclusive: op === '$lte' });
+        if (limited)
+          lower = tighterLower(lower, { value: new BracketEdge(bracket, 'start'), inclusive: false });
+      }
     }
     return true;
   };
+  const takeAcrossTypes = (alternatives: unknown): boolean => {
+    const parts = acrossTypes(alternatives);
+    return parts !== undefined && take({ [parts.op]: parts.value }, false);
+  };
   const residual: Document = {};
   for (const [key, value] of Object.entries(filter)) {
-    if (key === '_id' && take(value)) continue;
+    if (key === '_id' && take(value, true)) continue;
     // `{_id: value}` (how updates address one document) is the range [value, value].
     if (key === '_id' && !isOperatorObject(value)) {
       lower = tighterLower(lower, { value, inclusive: true });
       upper = tighterUpper(upper, { value, inclusive: true });
       continue;
     }
+    if (key === '$or' && takeAcrossTypes(value)) continue;
     if (key === '$and' && Array.isArray(value)) {
-      const rest = value.filter(
-        (clause: Document) => !(Object.keys(clause).length === 1 && '_id' in clause && take(clause._id)),
-      );
+      const rest = value.filter((clause: Document) => {
+        const keys = Object.keys(clause);
+        if (keys.length !== 1) return true;
+        if (keys[0] === '_id') return !take(clause._id, true);
+        if (keys[0] === '$or') return !takeAcrossTypes(clause.$or);
+        return true;
+      });
       if (rest.length > 0) residual.$and = rest;
       continue;
     }
     residual[key] = value;
   }
   return { ...(lower === undefined ? {} : { lower }), ...(upper === undefined ? {} : { upper }), residual };
+}
+
+/** `[{_id: {op: X}}, {_id: {$type: [the aliases of every bracket beyond X's]}}]` as its op and X. */
+function acrossTypes(alternatives: unknown): { op: string; value: unknown } | undefined {
+  if (!Array.isArray(alternatives) || alternatives.length !== 2) return undefined;
+  const [comparison, types] = alternatives as Document[];
+  const onlyId = (clause: Document | undefined) =>
+    clause !== undefined && Object.keys(clause).length === 1 && isOperatorObject(clause._id);
+  if (!onlyId(comparison) || !onlyId(types)) return undefined;
+  const ops = Object.entries((comparison as Document)._id as Document);
+  const typeCondition = (types as Document)._id as Document;
+  if (ops.length !== 1 || Object.keys(typeCondition).length !== 1 || !Array.isArray(typeCondition.$type))
+    return undefined;
+  const [op, value] = ops[0] as [string, unknown];
+  if (!COMPARISONS.has(op)) return undefined;
+  const bracket = bsonTypeBracket(value);
+  const beyond = (
+    op === '$gt' || op === '$gte'
+      ? BSON_TYPE_BRACKETS.slice(bracket + 1)
+      : BSON_TYPE_BRACKETS.slice(0, bracket)
+  ).flat();
+  const listed = new Set(typeCondition.$type as unknown[]);
+  return listed.size === beyond.length && beyond.every((alias) => listed.has(alias))
+    ? { op, value }
+    : undefined;
 }
 
 /** `{ $gt: 1 }` and the like, as opposed to a value to compare with (a number, an ObjectId, a document). */
@@ -254,13 +323,13 @@ function isOperatorObject(value: unknown): boolean {
 
 function tighterLower(a: Bound | undefined, b: Bound): Bound {
   if (a === undefined) return b;
-  const order = compareBson(a.value, b.value);
+  const order = comparePoints(a.value, b.value);
   return order > 0 || (order === 0 && !a.inclusive) ? a : b;
 }
 
 function tighterUpper(a: Bound | undefined, b: Bound): Bound {
   if (a === undefined) return b;
-  const order = compareBson(a.value, b.value);
+  const order = comparePoints(a.value, b.value);
   return order < 0 || (order === 0 && !a.inclusive) ? a : b;
 }
 

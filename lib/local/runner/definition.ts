@@ -17,3 +17,24 @@ export function synthesizedIngestDefinition(config: LedgerlakeConfig): AslDefini
     Template.fromStack(stacks.pipeline).toJSON() as Parameters<typeof ingestDefinition>[0],
   );
 }
+
+const synthesized = new Map<string, AslDefinition>();
+
+/**
+ * The synthesized definition for `config`, synthesized once per process (CDK
+ * synthesis takes seconds, and a test process runs many pipelines); each
+ * caller gets its own copy. `cached` says whether this call synthesized.
+ */
+export function ingestDefinitionFor(config: LedgerlakeConfig): {
+  definition: AslDefinition;
+  cached: boolean;
+} {
+  const key = JSON.stringify(config);
+  let definition = synthesized.get(key);
+  const cached = definition !== undefined;
+  if (definition === undefined) {
+    definition = synthesizedIngestDefinition(config);
+    synthesized.set(key, definition);
+  }
+  return { definition: structuredClone(definition), cached };
+}

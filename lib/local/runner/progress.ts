@@ -48,12 +48,15 @@ export function describeRun(summary: LocalRunSummary, dir: string): string {
   if (summary.status === 'ALREADY_RUNNING') {
     return `run ${summary.runId}: another local run holds the lease; nothing done`;
   }
+  if (summary.status === 'ALREADY_COMMITTED') {
+    return `run ${summary.runId} was committed before; nothing done (replaying a committed run changes nothing)`;
+  }
   const lines = [
     `run ${summary.runId} (${summary.mode}, Glue tasks on ${summary.engine}) in ${summary.seconds} s; state in ${dir}/`,
   ];
   for (const [name, c] of Object.entries(summary.collections)) {
     lines.push(
-      `  ${name.padEnd(38)} ${number(c.read).padStart(10)} read  ${number(c.staged).padStart(10)} staged  ${number(c.quarantined).padStart(6)} quarantined`,
+      `  ${name.padEnd(38)} ${number(c.read).padStart(10)} read  ${number(c.staged).padStart(10)} staged  ${number(c.quarantined).padStart(6)} quarantined  ${number(c.deleted).padStart(6)} deleted`,
     );
   }
   for (const [name, t] of Object.entries(summary.tables)) {
@@ -67,6 +70,13 @@ export function describeRun(summary: LocalRunSummary, dir: string): string {
         `  maintenance ${m.table}: ${m.filesCompacted} files compacted into ${m.filesAfterCompaction}, ${m.expiredSnapshots} snapshots expired, ${m.orphanFilesRemoved} orphans removed`,
       );
     }
+  }
+  if (summary.reconciled === false) {
+    lines.push('  NOT RECONCILED: documents read differ from what the plan counted (see the run summary)');
+  }
+  const issues = Object.entries(summary.dataQuality ?? {}).filter(([, n]) => n > 0);
+  if (issues.length > 0) {
+    lines.push(`  open data-quality issues: ${issues.map(([code, n]) => `${code} ${number(n)}`).join(', ')}`);
   }
   const undeclared = summary.run?.collections.filter((c) => c.undeclaredFields.length > 0) ?? [];
   for (const c of undeclared)

@@ -5,7 +5,7 @@ import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-l
 import { MongoClient } from 'mongodb';
 import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
 import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
-import { extractChunk } from '../../../lambdas/extract/extract-chunk.ts';
+import { extractTask } from '../../../lambdas/extract/handler.ts';
 import { planRun } from '../../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
 import { validateRun } from '../../../lambdas/validate/handler.ts';
@@ -18,7 +18,7 @@ import { curate, type EngineContext, maintain, openTable, rawAppend } from '../e
 import { FsObjectStore } from '../fs-object-store.ts';
 import { FsRunStateStore } from '../fs-run-state.ts';
 import { FsCatalog } from '../iceberg/catalog.ts';
-import { synthesizedIngestDefinition } from './definition.ts';
+import { ingestDefinitionFor } from './definition.ts';
 import { openEmbeddedSource } from './embedded-source.ts';
 import { type MutationCounts, mutateSource } from './mutate.ts';
 import { sparkJobRunner } from './spark-jobs.ts';
@@ -54,6 +54,12 @@ export interface LocalRunOptions {
   readonly maintain?: boolean;
   /** @default resolveConfig() */
   readonly config?: LedgerlakeConfig;
+  /**
+   * Called at named points inside the functions and jobs (`commit:after-watermark:<collection>`,
+   * `raw-append:before-commit:<collection>`, ...), so tests can fail or kill a run exactly there.
+   * @default - none
+   */
+  readonly faultPoint?: (point: string) => void | Promise<void>;
 }
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -82,11 +88,21 @@ export interface LocalRunSummary {
   readonly runId: string;
   /** `full` for the first run into an empty state folder, then `incremental`. */
   readonly mode: 'full' | 'incremental';
-  readonly status: 'SUCCEEDED' | 'ALREADY_RUNNING';
+  /** `ALREADY_COMMITTED`: the run id (`--run-id`) committed before; nothing was done. */
+  readonly status: 'SUCCEEDED' | 'ALREADY_RUNNING' | 'ALREADY_COMMITTED';
   readonly engine: GlueEngine;
   readonly seconds: number;
-  /** `staged` counts every document read, quarantined ones included: raw keeps them. */
-  readonly collections: Readonly<Record<string, { read: number; staged: number; quarantined: number }>>;
+  /**
+   * `staged` counts every document read, quarantined ones included: raw keeps them. `deleted`:
+   * documents gone from the source, tombstoned in raw.
+   */
+  readonly collections: Readonly<
+    Record<string, { read: number; staged: number; quarantined: number; deleted: number }>
+  >;
+  /** Whether every collection reconciled (see the run summary); absent when nothing was committed. */
+  readonly reconciled?: boolean;
+  /** Open data-quality issues per code after the run; absent when nothing was committed. */
+  readonly dataQuality?: Readonly<Record<string, number>>;
   readonly tables: Readonly<Record<string, TableCounts>>;
   readonly mutations?: MutationCounts;
   /** What maintenance did, when it ran (the local engine's per-table report; the Glue script's output on Spark). */
@@ -141,12 +157,14 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       mutations = mutated.counts;
       options.onEvent?.({ type: 'mutated', counts: mutated.counts });
     }
+    const faultPoint = options.faultPoint === undefined ? {} : { faultPoint: options.faultPoint };
     const context: PipelineContext = {
       config,
       model,
       store: new FsObjectStore(warehouse),
       runState,
       mongo: async () => client,
+      ...faultPoint,
     };
     const engine: EngineContext = {
       config,
@@ -154,16 +172,18 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       catalog: new FsCatalog(warehouse),
       connection,
       stagingRoot: warehouse,
+      ...faultPoint,
     };
     const glue = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
     // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
     const runId = options.runId ?? `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const handlers = taskHandlers(config, context, glue, options);
     const synthStarted = performance.now();
-    const machine = new StateMachine(synthesizedIngestDefinition(config) as StateMachineDefinition);
+    const { definition, cached } = ingestDefinitionFor(config);
+    const machine = new StateMachine(definition as StateMachineDefinition);
     options.onEvent?.({
       type: 'note',
-      message: `state machine synthesized from the CDK app in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s; run ${runId}`,
+      message: `${cached ? 'state machine synthesized earlier in this process' : `state machine synthesized from the CDK app in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`}; run ${runId}`,
     });
     const execution = machine.run((options.input ?? {}) as never, {
       overrides: {
@@ -188,22 +208,25 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       await events;
     }
     const run = output.summary;
+    const status =
+      output.plan?.status === 'ALREADY_RUNNING' || output.plan?.status === 'ALREADY_COMMITTED'
+        ? output.plan.status
+        : 'SUCCEEDED';
     const maintenance =
-      options.maintain === true && output.plan?.status !== 'ALREADY_RUNNING'
-        ? await glue.maintain()
-        : undefined;
+      options.maintain === true && status === 'SUCCEEDED' ? await glue.maintain() : undefined;
     return {
       runId,
       mode,
-      status: output.plan?.status === 'ALREADY_RUNNING' ? 'ALREADY_RUNNING' : 'SUCCEEDED',
+      status,
       engine: engineName,
       seconds: Math.round((performance.now() - started) / 100) / 10,
       collections: Object.fromEntries(
         (run?.collections ?? []).map((c) => [
           c.collection,
-          { read: c.documentsRead, staged: c.rowsStaged, quarantined: c.quarantined },
+          { read: c.documentsRead, staged: c.rowsStaged, quarantined: c.quarantined, deleted: c.deletes },
         ]),
       ),
+      ...(run === undefined ? {} : { reconciled: run.reconciled, dataQuality: run.dataQuality }),
       tables: await tableCounts(engine),
       ...(mutations === undefined ? {} : { mutations }),
       ...(maintenance === undefined ? {} : { maintenance }),
@@ -258,11 +281,11 @@ function taskHandlers(
   const extract: TaskHandler = async (input) => {
     const chunk = input as ChunkSpec;
     const startedAt = performance.now();
-    const result = await extractChunk(chunk, context);
+    const result = await extractTask(chunk, context);
     options.onEvent?.({
       type: 'chunk-done',
       chunk,
-      documents: result.documents,
+      documents: 'documents' in result ? result.documents : result.keys,
       seconds: (performance.now() - startedAt) / 1000,
     });
     return result;
@@ -334,10 +357,28 @@ export class LocalRunFailed extends Error {
   }
 }
 
+/**
+ * A run id that a later run has superseded: refused, not failed. Nothing is
+ * left to redo under this id (the runs after it read everything it would),
+ * so unlike LocalRunFailed it suggests no rerun.
+ */
+export class LocalRunRefused extends Error {
+  constructor(
+    readonly runId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunSuperseded';
+  }
+}
+
 /** The execution's error and cause, as the Step Functions console would show them. */
 function failure(error: unknown, runId: string): Error {
   if (!(error instanceof ExecutionError)) return error as Error;
   const cause = (error as ExecutionError & { getCause?: () => unknown }).cause ?? error.message;
+  if (cause instanceof Error && cause.name === 'RunSuperseded') {
+    return new LocalRunRefused(runId, `local run ${runId} refused: ${cause.message}`);
+  }
   return new LocalRunFailed(
     runId,
     `local run ${runId} failed: ${error.message}${cause === error.message ? '' : `\n${String(cause)}`}`,

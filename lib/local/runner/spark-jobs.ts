@@ -47,6 +47,8 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
       run('curate.py', [
         `--${JOB_ARGUMENT.runId}`,
         runId,
+        `--${JOB_ARGUMENT.stagingRoot}`,
+        warehouse,
         `--${JOB_ARGUMENT.rawNamespace}`,
         raw,
         `--${JOB_ARGUMENT.curatedNamespace}`,

@@ -8,6 +8,7 @@ function chunks(count: number): ChunkSpec[] {
     runId: 'run-1',
     collection: 'journal_entries',
     index,
+    kind: 'range',
     key: ['updatedAt', '_id'],
     lower: index === 0 ? null : `[{"$date":{"$numberLong":"${index}"}},{"$oid":"68ca9aca193e5d257e046f22"}]`,
     upper: `[{"$date":{"$numberLong":"${index + 1}"}},{"$oid":"68ca9aca193e5d257e046f22"}]`,

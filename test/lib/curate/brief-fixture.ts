@@ -65,6 +65,7 @@ export async function stageDocuments(
   file: string,
   runId: string,
   dir: string,
+  ingestTsMicros: bigint = INGEST,
 ): Promise<void> {
   const table = model.rawTableFor(collection);
   const mapper = new RowMapper(table);
@@ -75,7 +76,7 @@ export async function stageDocuments(
     upload: (path) => copyFile(path, file),
     fileRows: 1000,
   });
-  for (const doc of docs) await stager.add(mapper.map(doc, { runId, ingestTsMicros: INGEST }).row);
+  for (const doc of docs) await stager.add(mapper.map(doc, { runId, ingestTsMicros }).row);
   await stager.finish();
 }
 

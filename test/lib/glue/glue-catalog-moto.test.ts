@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +70,7 @@ def raw_append(run_id):
     run_job(opts["scripts"]["raw_append"], ["--run_id", run_id, "--staging_root", root, "--raw_namespace", raw_ns, "--table_location_root", root])
 
 def curate(run_id):
-    run_job(opts["scripts"]["curate"], ["--run_id", run_id, "--raw_namespace", raw_ns, "--curated_namespace", curated_ns, "--table_location_root", root])
+    run_job(opts["scripts"]["curate"], ["--run_id", run_id, "--staging_root", root, "--raw_namespace", raw_ns, "--curated_namespace", curated_ns, "--table_location_root", root])
 
 def glue_tables():
     found = {}
@@ -122,8 +122,11 @@ describe('generated Glue scripts on the Glue catalog and S3 (moto)', { timeout: 
     s3 = new S3Client(motoClientConfig(endpoint));
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     dir = await mkdtemp(join(tmpdir(), 'glue-catalog-moto-'));
-    const staged = await stageRuns(dir);
-    for (const file of Object.values(staged).flatMap((byCollection) => Object.values(byCollection))) {
+    await stageRuns(dir);
+    const staged = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+    for (const file of staged) {
       const key = relative(dir, file).split(sep).join('/');
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(file) }));
     }

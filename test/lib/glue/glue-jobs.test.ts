@@ -4,14 +4,12 @@ import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { duckdb } from '../../../lib/curate/dialect.ts';
-import { curateStatements } from '../../../lib/curate/statements.ts';
-import { createTableSql } from '../../../lib/local/iceberg/duckdb-types.ts';
+import { curate, openTable, rawAppend } from '../../../lib/local/engine/index.ts';
 import { icebergPartitionSpecJson, icebergSchemaJson } from '../../../lib/model/index.ts';
 import { runSpark } from '../../support/spark.ts';
 import { BRIEF_EXPECTED, model } from '../curate/brief-fixture.ts';
-import { orderBy, RUNS, stageRuns, textColumns } from './runs-fixture.ts';
+import { engineIn, query } from '../local/engine/engine-fixture.ts';
+import { orderBy, stageRuns, textColumns } from './runs-fixture.ts';
 
 type Row = Record<string, unknown>;
 type Snapshot = { run_id: string | null; operation: string };
@@ -32,6 +30,10 @@ interface SparkResult {
   rawRowsRun1: Record<string, number>;
   run1: { journal: Row[]; tasks: Row[]; gold: Row[] };
   curatedAfterRerun: Record<string, Snapshot[]>;
+  afterRun4: Record<string, Snapshot[]>;
+  afterReplays: Record<string, Snapshot[]>;
+  afterNoop: Record<string, Snapshot[]>;
+  tombstones: Row[];
   final: Record<string, Row[]>;
   snapshotsBefore: Record<string, Snapshot[]>;
   snapshotsAfter: Record<string, Snapshot[]>;
@@ -44,13 +46,13 @@ interface SparkResult {
 const DRIVER = `
 import json
 opts = json.loads(args[0])
-raw_ns, curated_ns = opts["rawNamespace"], opts["curatedNamespace"]
+raw_ns, curated_ns, root = opts["rawNamespace"], opts["curatedNamespace"], opts["stagingRoot"]
 
 def raw_append(run_id):
-    run_job(opts["scripts"]["raw_append"], ["--run_id", run_id, "--staging_root", opts["stagingRoot"], "--raw_namespace", raw_ns])
+    run_job(opts["scripts"]["raw_append"], ["--run_id", run_id, "--staging_root", root, "--raw_namespace", raw_ns])
 
 def curate(run_id):
-    run_job(opts["scripts"]["curate"], ["--run_id", run_id, "--raw_namespace", raw_ns, "--curated_namespace", curated_ns])
+    run_job(opts["scripts"]["curate"], ["--run_id", run_id, "--staging_root", root, "--raw_namespace", raw_ns, "--curated_namespace", curated_ns])
 
 def snapshots(tables):
     return {t: rows(f"SELECT summary['ledgerlake.run-id'] AS run_id, operation FROM {t}.snapshots ORDER BY committed_at") for t in tables}
@@ -69,9 +71,18 @@ result["run1"] = {
 }
 curate("run-1")
 result["curatedAfterRerun"] = snapshots(opts["curated"])
-for run_id in opts["laterRuns"]:
+for run_id in ["run-2", "run-3", "run-4"]:
     raw_append(run_id)
     curate(run_id)
+result["afterRun4"] = snapshots(opts["curated"])
+for run_id in opts["replays"]:
+    raw_append(run_id)
+    curate(run_id)
+result["afterReplays"] = snapshots(opts["curated"])
+raw_append("run-5")
+curate("run-5")
+result["afterNoop"] = snapshots(opts["curated"])
+result["tombstones"] = rows(f"SELECT _id, _run_id, _doc_ejson, entry_id FROM {raw_ns}.journal_entries WHERE _op = 'delete'")
 result["final"] = contents(opts["curatedText"])
 result["snapshotsBefore"] = snapshots(opts["raw"] + opts["curated"])
 result["rowsBefore"] = contents(opts["everything"])
@@ -81,10 +92,86 @@ result["rowsAfter"] = contents(opts["everything"])
 emit(result)
 `;
 
+const JE = (n: string) => `68ca9aca193e5d257e046f${n}`;
+const silverLine =
+  (id: string, entryId: string, date: string, description: string) =>
+  (line_no: number, account_id: string, account: [string, string] | null, debit: string, credit: string) => ({
+    _id: JE(id),
+    entry_id: entryId,
+    entry_date: date,
+    description,
+    account_id,
+    account_name: account?.[0] ?? null,
+    account_type: account?.[1] ?? null,
+    debit,
+    credit,
+    line_no,
+  });
+const CASH: [string, string] = ['Cash', 'Asset'];
+const PAYABLES: [string, string] = ['Trade Payables', 'Liability'];
+const gold = (
+  id: string,
+  entryId: string,
+  date: string,
+  credit: string,
+  debit: string,
+  balanced: boolean,
+  lines: number,
+) => ({
+  _id: JE(id),
+  entry_id: entryId,
+  entry_date: date,
+  total_credit: credit,
+  total_debit: debit,
+  is_balanced: balanced,
+  line_count: lines,
+});
+const je1002 = silverLine('23', 'JE1002', '2025-06-01', 'Accrual');
+const je1003a = silverLine('31', 'JE1003', '2025-06-15', 'JE1003 as posted');
+const je1003b = silverLine('32', 'JE1003', '2025-06-15', 'JE1003 as posted');
+const je1006 = silverLine('35', 'JE1006', '2025-06-15', 'JE1006 as posted');
+
+/** The scenario's curated tables, worked out by hand from the documents of runs-fixture.ts (ingest times aside). */
+const EXPECTED_FINAL: Record<string, Row[]> = {
+  journal_entries_silver: [
+    je1002(1, '1000', CASH, '12.3456', '0.0000'),
+    je1002(2, '2000', PAYABLES, '0.0000', '12.3456'),
+    je1003a(1, '1000', CASH, '100.0000', '0.0000'),
+    je1003a(2, '2000', PAYABLES, '0.0000', '90.0000'),
+    je1003b(1, '1000', CASH, '90.0000', '0.0000'),
+    je1003b(2, '2000', PAYABLES, '0.0000', '100.0000'),
+    je1006(1, '9999', null, '-5.0000', '0.0000'),
+    je1006(2, '1000', CASH, '0.0000', '-5.0000'),
+  ],
+  close_tasks_silver: BRIEF_EXPECTED.closeTasksSilver.map((t) => ({ ...t, status: 'Complete' })),
+  journal_entries_gold: [
+    gold('23', 'JE1002', '2025-06-01', '12.3456', '12.3456', true, 2),
+    gold('31', 'JE1003', '2025-06-15', '90.0000', '100.0000', false, 2),
+    gold('32', 'JE1003', '2025-06-15', '100.0000', '90.0000', false, 2),
+    gold('33', 'JE1004', '2025-06-15', '0.0000', '0.0000', true, 0),
+    gold('35', 'JE1006', '2025-06-15', '-5.0000', '-5.0000', true, 2),
+  ],
+};
+
+const EXPECTED_ISSUES = [
+  'close_tasks 68ca9b35193e5d257e046f26 future_watermark',
+  `journal_entries ${JE('31')} duplicate_entry_id`,
+  `journal_entries ${JE('31')} unbalanced_entry`,
+  `journal_entries ${JE('32')} duplicate_entry_id`,
+  `journal_entries ${JE('32')} unbalanced_entry`,
+  `journal_entries ${JE('33')} no_lines`,
+  `journal_entries ${JE('34')} invalid_date`,
+  `journal_entries ${JE('34')} mapping_error`,
+  `journal_entries ${JE('35')} negative_amount`,
+  `journal_entries ${JE('35')} unknown_account`,
+];
+
+/** Replays after run 4: old runs' jobs again, out of order, as a redrive or a manual rerun would. */
+const REPLAYS = ['run-3', 'run-2', 'run-1', 'run-4'];
+
 describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout: 300_000 }, () => {
   let dir: string;
   let warehouse: string;
-  let files: Awaited<ReturnType<typeof stageRuns>>;
   let result: SparkResult;
   const orphan = () =>
     join(warehouse, 'raw', model.app, 'close_tasks', 'data', 'orphan-from-a-failed-write.parquet');
@@ -92,7 +179,7 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'glue-jobs-'));
     warehouse = join(dir, 'warehouse');
-    files = await stageRuns(join(dir, 'bucket'));
+    await stageRuns(join(dir, 'bucket'));
     // A file no snapshot references, as a crashed writer leaves behind, older than the orphan age.
     await mkdir(join(orphan(), '..'), { recursive: true });
     await writeFile(orphan(), 'not referenced by any snapshot');
@@ -121,7 +208,7 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
       curatedNamespace: CURATED_NS,
       raw: RAW.map((t) => qualified(t.name)),
       curated: CURATED.map((t) => qualified(t.name)),
-      laterRuns: RUNS.slice(1).map((r) => r.runId),
+      replays: REPLAYS,
       curatedText,
       everything,
       expireAsOf: EXPIRE_AS_OF,
@@ -148,10 +235,11 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
       });
     });
 
-    it('makes no snapshot for a collection with nothing staged', () => {
+    it('makes no snapshot for a collection with nothing staged and nothing deleted', () => {
       const runs = (name: string) => result.snapshotsBefore[qualified(name)]?.map((s) => s.run_id);
-      assert.deepEqual(runs('accounts'), ['run-1']);
-      assert.deepEqual(runs('journal_entries'), ['run-1', 'run-2', 'run-3']);
+      assert.deepEqual(runs('accounts'), ['run-1', 'run-4']);
+      // Run 4 staged no journal entries, but its key listing lacked JE1001: a snapshot of one tombstone.
+      assert.deepEqual(runs('journal_entries'), ['run-1', 'run-2', 'run-3', 'run-4']);
       assert.deepEqual(runs('close_tasks'), ['run-1', 'run-2', 'run-3', 'run-4']);
     });
 
@@ -178,10 +266,21 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
     it('merges the brief rows into exactly the brief silver and gold tables', () => {
       assert.deepEqual(result.run1.journal, BRIEF_EXPECTED.journalEntriesSilver);
       assert.deepEqual(result.run1.tasks, BRIEF_EXPECTED.closeTasksSilver);
-      assert.deepEqual(result.run1.gold, BRIEF_EXPECTED.journalEntriesGold);
+      assert.deepEqual(
+        result.run1.gold,
+        BRIEF_EXPECTED.journalEntriesGold.map(
+          ({ entry_id, entry_date, total_credit, total_debit, is_balanced }) => ({
+            entry_id,
+            entry_date,
+            total_credit,
+            total_debit,
+            is_balanced,
+          }),
+        ),
+      );
     });
 
-    it('tags each MERGE commit with the run id, and a rerun of the run merges nothing again', () => {
+    it('tags each MERGE commit with the run id, and a rerun of the run commits nothing', () => {
       for (const t of CURATED) {
         assert.deepEqual(
           result.curatedAfterRerun[qualified(t.name)]?.map((s) => s.run_id),
@@ -191,67 +290,30 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
       }
     });
 
-    it('updates silver and gold from a corrected document, keeps only the latest of duplicates in one run, drops removed lines', () => {
-      const journal = result.final.journal_entries_silver ?? [];
-      const pick = (rows: Row[], ...keys: string[]) =>
-        rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]])));
-      assert.deepEqual(
-        pick(journal, 'entry_id', 'line_no', 'description', 'debit', 'credit', 'account_name'),
-        [
-          {
-            entry_id: 'JE1001',
-            line_no: 1,
-            description: 'Vendor payment, corrected',
-            debit: '750.2500',
-            credit: '0.0000',
-            account_name: 'Cash',
-          },
-          {
-            entry_id: 'JE1001',
-            line_no: 2,
-            description: 'Vendor payment, corrected',
-            debit: '0.0000',
-            credit: '750.2500',
-            account_name: 'Accounts Payable',
-          },
-          {
-            entry_id: 'JE1002',
-            line_no: 1,
-            description: 'Accrual',
-            debit: '12.3456',
-            credit: '0.0000',
-            account_name: 'Cash',
-          },
-          {
-            entry_id: 'JE1002',
-            line_no: 2,
-            description: 'Accrual',
-            debit: '0.0000',
-            credit: '12.3456',
-            account_name: 'Accounts Payable',
-          },
-        ],
+    it('replaying old runs in another order, and a run with nothing new, commit nothing', () => {
+      assert.deepEqual(result.afterReplays, result.afterRun4);
+      assert.deepEqual(result.afterNoop, result.afterRun4);
+    });
+
+    it('appends a tombstone for the entry the source deleted, in the run that listed the keys without it', () => {
+      assert.deepEqual(result.tombstones, [
+        { _id: '68ca9aca193e5d257e046f22', _run_id: 'run-4', _doc_ejson: '{}', entry_id: null },
+      ]);
+    });
+
+    it('leaves silver and gold as the source is now: latest versions, a deleted entry gone, a renamed account, one gold row per document', () => {
+      const withoutIngestTs = (rows: Row[] | undefined) =>
+        (rows ?? []).map(({ ingest_ts: _, ...rest }) => rest);
+      for (const [table, expected] of Object.entries(EXPECTED_FINAL)) {
+        assert.deepEqual(withoutIngestTs(result.final[table]), expected, table);
+      }
+    });
+
+    it('lists every open data-quality issue of the scenario, and only those', () => {
+      const issues = (result.final.data_quality_issues ?? []).map(
+        (r) => `${r.source_collection} ${r._id} ${r.code}`,
       );
-      assert.deepEqual(pick(result.final.close_tasks_silver ?? [], 'task_id', 'status'), [
-        { task_id: 'T1', status: 'Complete' },
-        { task_id: 'T2', status: 'Complete' },
-      ]);
-      assert.deepEqual(result.final.journal_entries_gold, [
-        {
-          entry_id: 'JE1001',
-          entry_date: '2025-05-31',
-          total_credit: '750.2500',
-          total_debit: '750.2500',
-          is_balanced: true,
-        },
-        {
-          entry_id: 'JE1002',
-          entry_date: '2025-06-01',
-          total_credit: '12.3456',
-          total_debit: '12.3456',
-          is_balanced: true,
-        },
-      ]);
+      assert.deepEqual(issues, EXPECTED_ISSUES);
     });
   });
 
@@ -280,41 +342,34 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
     });
   });
 
-  it('two engines, one answer: the DuckDB rendering of the same statements on the same staged files gives the same silver and gold', async () => {
-    const connection = await (await DuckDBInstance.create(':memory:')).connect();
-    try {
-      for (const t of [...RAW, ...CURATED]) await connection.run(createTableSql(t.name, t));
-      const relations = {
-        runJournalEntries: 'run_journal_entries',
-        runCloseTasks: 'run_close_tasks',
-        rawAccounts: 'accounts',
-        journalEntriesSilver: 'journal_entries_silver',
-        closeTasksSilver: 'close_tasks_silver',
-        journalEntriesGold: 'journal_entries_gold',
-      };
-      for (const { runId } of RUNS) {
-        for (const [collection, file] of Object.entries(files[runId] ?? {})) {
-          await connection.run(
-            `INSERT INTO ${collection} BY NAME SELECT * FROM read_parquet('${file}', hive_partitioning = false)`,
-          );
-        }
-        for (const collection of ['journal_entries', 'close_tasks']) {
-          await connection.run(
-            `CREATE OR REPLACE VIEW run_${collection} AS SELECT * FROM ${collection} WHERE _run_id = '${runId}'`,
-          );
-        }
-        for (const statement of curateStatements(duckdb, relations)) await connection.run(statement.sql);
-      }
-      for (const t of CURATED) {
-        const rows = (
-          await connection.runAndReadAll(
-            `SELECT ${textColumns(t, 'duckdb')} FROM ${t.name} ORDER BY ${orderBy(t).replaceAll('`', '"')}`,
-          )
-        ).getRowObjectsJS();
-        assert.deepEqual(rows, result.final[t.name], t.name);
-      }
-    } finally {
-      connection.closeSync();
+  it('two engines, one answer: the local engine runs the same jobs on the same staged runs and gives the same curated tables and commits', async () => {
+    const engine = await engineIn(join(dir, 'engine'), join(dir, 'bucket'));
+    const run = async (runId: string) => {
+      await rawAppend({ runId }, engine);
+      await curate({ runId }, engine);
+    };
+    const snapshots = async () => {
+      const counts: Record<string, number> = {};
+      for (const t of CURATED) counts[t.name] = (await (await openTable(engine, t)).history()).length;
+      return counts;
+    };
+    await run('run-1');
+    for (const runId of ['run-2', 'run-3', 'run-4']) await run(runId);
+    const afterRun4 = await snapshots();
+    for (const runId of REPLAYS) await run(runId);
+    await run('run-5');
+    assert.deepEqual(await snapshots(), afterRun4, 'replays and a no-op run commit nothing locally either');
+    assert.deepEqual(
+      afterRun4,
+      Object.fromEntries(CURATED.map((t) => [t.name, result.afterRun4[qualified(t.name)]?.length])),
+      'the same number of commits per table as on Spark',
+    );
+    for (const t of CURATED) {
+      const rows = await query(
+        engine,
+        `SELECT ${textColumns(t, 'duckdb')} FROM ${await (await openTable(engine, t)).scanSql()} ORDER BY ${orderBy(t).replaceAll('`', '"')}`,
+      );
+      assert.deepEqual(rows, result.final[t.name], t.name);
     }
   });
 });

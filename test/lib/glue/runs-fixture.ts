@@ -1,6 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
+import type { KeysManifest } from '../../../lambdas/shared/job-reports.ts';
+import { idText } from '../../../lambdas/shared/row-mapper.ts';
 import { stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
 import type { Table } from '../../../lib/model/index.ts';
 import { BRIEF, model, stageDocuments } from '../curate/brief-fixture.ts';
@@ -15,18 +18,46 @@ const at = (day: string) => new Date(`2025-06-${day}T00:00:00Z`);
 
 const JE1001 = BRIEF.journal_entries?.[0] as Document;
 const [T1, T2] = BRIEF.close_tasks as [Document, Document];
+const [CASH, PAYABLE] = BRIEF.accounts as [Document, Document];
 const JE1002 = { _id: new ObjectId('68ca9aca193e5d257e046f23'), entry_id: 'JE1002', date: at('01') };
+const entry = (id: string, entryId: string, lines: unknown[]) => ({
+  _id: new ObjectId(id),
+  entry_id: entryId,
+  date: at('15'),
+  description: `${entryId} as posted`,
+  lines,
+  updatedAt: at('15'),
+});
+
+export interface Run {
+  readonly runId: string;
+  /** When the run read the source (its plan time and every row's ingest_ts). */
+  readonly ingestTs: string;
+  readonly docs: Record<string, Document[]>;
+  /** Collections whose `_id`s the run listed (delete reconciliation): every `_id` still in the source. */
+  readonly keys?: Record<string, Document['_id'][]>;
+}
+
+const hour = (n: number) => new Date(Date.UTC(2025, 6, 1, n)).toISOString();
 
 /**
- * Four pipeline runs: the brief's rows, then corrections. Run 2 has two
- * versions of JE1002 and of T2 (only the latest may reach silver), run 3
- * drops a line of JE1002, and runs 3 and 4 stage close tasks only, so raw
- * and silver close tasks get more snapshots than retention keeps.
+ * Five pipeline runs, each planned after the previous one committed:
+ * 1. the brief's rows;
+ * 2. JE1001 corrected; two versions of JE1002 and of T2 in one batch (only
+ *    the later may reach silver); journal keys listed, nothing deleted;
+ * 3. a line of JE1002 removed; T1 blocked; T2 dated 2099 (a future watermark);
+ *    two documents sharing entry_id JE1003, unbalanced 100/90 and 90/100; an
+ *    entry without lines; one dated 2024-02-30 (quarantined); one with an
+ *    unknown account and negative amounts;
+ * 4. T1 complete; the chart reloaded with account 2000 renamed; journal keys
+ *    listed without JE1001 (deleted in the source);
+ * 5. nothing new.
  */
-export const RUNS: readonly { readonly runId: string; readonly docs: Record<string, Document[]> }[] = [
-  { runId: 'run-1', docs: BRIEF },
+export const RUNS: readonly Run[] = [
+  { runId: 'run-1', ingestTs: hour(1), docs: BRIEF },
   {
     runId: 'run-2',
+    ingestTs: hour(2),
     docs: {
       journal_entries: [
         {
@@ -53,9 +84,11 @@ export const RUNS: readonly { readonly runId: string; readonly docs: Record<stri
         { ...T2, status: 'Blocked', updatedAt: at('02') },
       ],
     },
+    keys: { journal_entries: [JE1001._id, JE1002._id] },
   },
   {
     runId: 'run-3',
+    ingestTs: hour(3),
     docs: {
       journal_entries: [
         {
@@ -64,27 +97,89 @@ export const RUNS: readonly { readonly runId: string; readonly docs: Record<stri
           lines: [line(1000, '12.3456', '0'), line(2000, '0', '12.3456')],
           updatedAt: at('04'),
         },
+        entry('68ca9aca193e5d257e046f31', 'JE1003', [line(1000, '100', '0'), line(2000, '0', '90')]),
+        entry('68ca9aca193e5d257e046f32', 'JE1003', [line(1000, '90', '0'), line(2000, '0', '100')]),
+        entry('68ca9aca193e5d257e046f33', 'JE1004', []),
+        { ...entry('68ca9aca193e5d257e046f34', 'JE1005', [line(1000, '1', '0')]), date: '2024-02-30' },
+        entry('68ca9aca193e5d257e046f35', 'JE1006', [line(9999, '-5', '0'), line(1000, '0', '-5')]),
       ],
-      close_tasks: [{ ...T1, status: 'Blocked', updatedAt: at('05') }],
+      close_tasks: [
+        { ...T1, status: 'Blocked', updatedAt: at('05') },
+        { ...T2, status: 'Complete', updatedAt: new Date('2099-01-01T00:00:00Z') },
+      ],
     },
   },
-  { runId: 'run-4', docs: { close_tasks: [{ ...T1, status: 'Complete', updatedAt: at('06') }] } },
+  {
+    runId: 'run-4',
+    ingestTs: hour(4),
+    docs: {
+      close_tasks: [{ ...T1, status: 'Complete', updatedAt: at('06') }],
+      accounts: [
+        { ...CASH, updatedAt: at('06') },
+        { ...PAYABLE, account_name: 'Trade Payables', updatedAt: at('06') },
+      ],
+    },
+    keys: {
+      journal_entries: [
+        JE1002._id,
+        ...['31', '32', '33', '34', '35'].map((n) => new ObjectId(`68ca9aca193e5d257e046f${n}`)),
+      ],
+    },
+  },
+  { runId: 'run-5', ingestTs: hour(5), docs: {} },
 ];
 
-/** Stages every run under `<root>/staging/...` exactly where extraction puts it; returns the files by run and collection. */
-export async function stageRuns(root: string): Promise<Record<string, Record<string, string>>> {
-  const files: Record<string, Record<string, string>> = {};
-  for (const { runId, docs } of RUNS) {
-    const staged: Record<string, string> = {};
-    for (const [collection, documents] of Object.entries(docs)) {
-      const file = join(root, stagingLayout.dataFile(model.app, collection, runId, 0, 0));
-      await mkdir(dirname(file), { recursive: true });
-      await stageDocuments(collection, documents, file, runId, dirname(file));
-      staged[collection] = file;
+/**
+ * Stages every run under `<root>/staging/...` exactly where the pipeline puts
+ * it: the rows, the key listings (Parquet, then their manifest), and a plan
+ * whose curateSince is the previous run's ingest time.
+ */
+export async function stageRuns(root: string): Promise<void> {
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    let previous: string | undefined;
+    for (const { runId, ingestTs, docs, keys } of RUNS) {
+      const micros = BigInt(Date.parse(ingestTs)) * 1000n;
+      for (const [collection, documents] of Object.entries(docs)) {
+        const file = join(root, stagingLayout.dataFile(model.app, collection, runId, 0, 0));
+        await mkdir(dirname(file), { recursive: true });
+        await stageDocuments(collection, documents, file, runId, dirname(file), micros);
+      }
+      for (const [collection, ids] of Object.entries(keys ?? {})) {
+        const key = stagingLayout.keysFile(model.app, collection, runId, 0);
+        await mkdir(dirname(join(root, key)), { recursive: true });
+        const values = ids.map((id) => `('${idText(id)}')`).join(', ');
+        await connection.run(
+          `COPY (SELECT * FROM (VALUES ${values}) listed(_id)) TO '${join(root, key)}' (FORMAT parquet)`,
+        );
+        const manifest: KeysManifest = {
+          runId,
+          collection,
+          ingestTs,
+          keys: ids.length,
+          files: [{ key, rows: ids.length, bytes: 0 }],
+          seconds: 0,
+        };
+        await writeJson(join(root, stagingLayout.keysManifest(model.app, runId, collection)), manifest);
+      }
+      await writeJson(join(root, stagingLayout.plan(model.app, runId)), {
+        runId,
+        app: model.app,
+        plannedAt: ingestTs,
+        collections: [],
+        chunkCount: 0,
+        ...(previous === undefined ? {} : { curateSince: previous }),
+      });
+      previous = ingestTs;
     }
-    files[runId] = staged;
+  } finally {
+    connection.closeSync();
   }
-  return files;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify(value));
 }
 
 /** ORDER BY that lists a table's rows deterministically. */

@@ -7,31 +7,32 @@ import { resolveConfig } from '../../../../lib/config/index.ts';
 import type { EngineContext } from '../../../../lib/local/engine/index.ts';
 import { FsCatalog } from '../../../../lib/local/iceberg/catalog.ts';
 import { buildTableModel } from '../../../../lib/model/index.ts';
-import { stageDocuments } from '../../curate/brief-fixture.ts';
+import { INGEST, stageDocuments } from '../../curate/brief-fixture.ts';
 
-/** An engine over a fresh warehouse in `dir`, staging under `dir/store`. */
-export async function engineIn(dir: string): Promise<EngineContext> {
+/** An engine over a fresh warehouse in `dir`, staging under `stagingRoot` (`dir/store` by default). */
+export async function engineIn(dir: string, stagingRoot = join(dir, 'store')): Promise<EngineContext> {
   const config = resolveConfig();
   return {
     config,
     model: buildTableModel(config),
     catalog: new FsCatalog(join(dir, 'warehouse')),
     connection: await (await DuckDBInstance.create(':memory:')).connect(),
-    stagingRoot: join(dir, 'store'),
+    stagingRoot,
   };
 }
 
-/** Stages documents for a run where extraction would put them. */
+/** Stages documents for a run where extraction would put them, read at `ingestTsMicros` (the brief's time by default). */
 export async function stageRun(
   context: EngineContext,
   runId: string,
   documents: Readonly<Record<string, readonly Document[]>>,
+  ingestTsMicros: bigint = INGEST,
 ): Promise<void> {
   for (const [collection, docs] of Object.entries(documents)) {
     const key = stagingLayout.dataFile(context.config.app, collection, runId, 0, 0);
     const file = join(context.stagingRoot, key);
     await mkdir(join(file, '..'), { recursive: true });
-    await stageDocuments(collection, docs, file, runId, join(context.stagingRoot, '..'));
+    await stageDocuments(collection, docs, file, runId, join(context.stagingRoot, '..'), ingestTsMicros);
   }
 }
 

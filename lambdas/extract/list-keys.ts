@@ -1,0 +1,86 @@
+import { tmpdir } from 'node:os';
+import { RAW_ID, type Table } from '../../lib/model/index.ts';
+import type { KeysManifest } from '../shared/job-reports.ts';
+import { logger } from '../shared/logger.ts';
+import { ParquetStager } from '../shared/parquet-stager.ts';
+import { type ChunkSpec, collectionConfig, type PipelineContext } from '../shared/pipeline-context.ts';
+import { idText } from '../shared/row-mapper.ts';
+import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
+
+/** Keys are small: larger files and row groups than documents, still bounded in memory. */
+const KEYS_FILE_ROWS = 5_000_000;
+const KEYS_ROW_GROUP_ROWS = 100_000;
+const KEYS_BATCH_DOCS = 100_000;
+
+/**
+ * Lists every `_id` of a collection for delete detection: a cursor sorted by
+ * `_id` that projects only `_id` (on MongoDB a covered scan of the `_id`
+ * index, no document is fetched), streamed into Parquet files with one
+ * column, `_id` in the raw table's text form. The manifest is deleted first
+ * and written last, so it exists only when the files hold one whole listing:
+ * the raw append reconciles deletes only then.
+ */
+export async function listKeys(chunk: ChunkSpec, context: PipelineContext): Promise<KeysManifest> {
+  if (chunk.kind !== 'keys') {
+    throw new Error(`chunk ${chunk.index} of ${chunk.collection} is not a key listing (kind ${chunk.kind})`);
+  }
+  const started = performance.now();
+  const runId = assertRunId(chunk.runId);
+  const { app, source } = context.config;
+  collectionConfig(context, chunk.collection);
+  const manifestKey = stagingLayout.keysManifest(app, runId, chunk.collection);
+  await context.store.deleteKeys([manifestKey]);
+
+  const stager = new ParquetStager({
+    table: keysTable(context.model.rawTableFor(chunk.collection)),
+    workDir: context.workDir ?? tmpdir(),
+    keyFor: (part) => stagingLayout.keysFile(app, chunk.collection, runId, part),
+    upload: (path, key) => context.store.uploadFile(path, key),
+    fileRows: KEYS_FILE_ROWS,
+    rowGroupRows: KEYS_ROW_GROUP_ROWS,
+  });
+  const cursor = (await context.mongo())
+    .db(source.database)
+    .collection(chunk.collection)
+    .find({}, { projection: { _id: 1 }, sort: { _id: 1 }, batchSize: KEYS_BATCH_DOCS, promoteValues: false });
+  let keys = 0;
+  try {
+    for await (const doc of cursor) {
+      const flushing = stager.add({ [RAW_ID.name]: idText(doc._id) });
+      if (flushing !== undefined) await flushing;
+      keys++;
+    }
+  } finally {
+    await cursor.close();
+  }
+  const files = await stager.finish();
+  const keep = new Set(files.map((f) => f.key));
+  const stale = (await context.store.listKeys(stagingLayout.keysPrefix(app, chunk.collection, runId))).filter(
+    (key) => !keep.has(key),
+  );
+  if (stale.length > 0) await context.store.deleteKeys(stale);
+
+  const manifest: KeysManifest = {
+    runId,
+    collection: chunk.collection,
+    ingestTs: chunk.ingestTs,
+    keys,
+    files,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  };
+  await context.store.putJson(manifestKey, manifest);
+  logger.info('keys listed', {
+    runId,
+    collection: chunk.collection,
+    chunk: chunk.index,
+    keys,
+    files: files.length,
+    seconds: manifest.seconds,
+  });
+  return manifest;
+}
+
+/** The raw table reduced to its `_id` column (same field id), the layout of a key listing file. */
+function keysTable(raw: Table): Table {
+  return { ...raw, fields: raw.fields.filter((field) => field.name === RAW_ID.name) };
+}

@@ -1,0 +1,62 @@
+import { MongoClient } from 'mongodb';
+import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
+import { startMongoServer } from '../../lib/local/mongo-server/index.ts';
+import { seedDatabase } from '../../lib/local/sample-data/index.ts';
+import { ferretdbUri } from '../support/services.ts';
+import { seedWithDoubles } from './histories.ts';
+import { FULL_FAULT_MATRIX, scenarioSuite } from './suite.ts';
+
+/** Journal entries seeded: enough for three extraction chunks of 100. */
+const SCALE = 300;
+
+scenarioSuite({
+  name: 'the books equal the source: the embedded server (Decimal128 money), DuckDB engine',
+  engine: 'duckdb',
+  money: 'decimal128',
+  seed: 9,
+  rounds: 4,
+  operationsPerRound: 12,
+  faults: FULL_FAULT_MATRIX,
+  open: async (database) => {
+    const server = await startMongoServer();
+    const client = await new MongoClient(server.uri).connect();
+    await seedDatabase(client.db(database), { journalEntries: SCALE });
+    return {
+      uri: server.uri,
+      db: client.db(database),
+      close: async () => {
+        await client.close();
+        await server.close();
+      },
+    };
+  },
+});
+
+scenarioSuite({
+  name: 'the books equal the source: FerretDB (money as doubles and ints), DuckDB engine',
+  engine: 'duckdb',
+  money: 'double',
+  seed: 10,
+  rounds: 3,
+  operationsPerRound: 12,
+  faults: [
+    { kind: 'task', state: INGEST_STATES.extractChunk, when: 'after', chunk: 'first' },
+    { kind: 'point', point: 'curate:after-commit:journal_entries_silver' },
+  ],
+  open: async (database) => {
+    const uri = await ferretdbUri();
+    const client = await new MongoClient(uri, { retryWrites: false }).connect();
+    await seedWithDoubles(client.db(database), SCALE);
+    return {
+      uri,
+      db: client.db(database),
+      close: async () => {
+        await client
+          .db(database)
+          .dropDatabase()
+          .catch(() => undefined);
+        await client.close();
+      },
+    };
+  },
+});
