@@ -44,7 +44,7 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
   });
 
   const db = (await context.mongo()).db(source.database);
-  const filter = chunkFilter(chunk, await supportedTypeAliases(db));
+  const filter = chunkFilter(chunk, await supportedTypeAliases(db, chunk.collection));
   const cursor = db
     .collection(chunk.collection)
     // promoteValues: false keeps Int32/Long/Double/Decimal128 distinct, for exact money and faithful Extended JSON.

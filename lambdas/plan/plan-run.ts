@@ -107,7 +107,6 @@ export async function planRun(
   }
 
   const db = (await context.mongo()).db(context.config.source.database);
-  const typeAliases = await supportedTypeAliases(db);
   const collections: CollectionPlan[] = [];
   const chunks: ChunkSpec[] = [];
   const request = input.request ?? null;
@@ -123,7 +122,7 @@ export async function planRun(
         request?.backfill == null
           ? null
           : { from: new Date(request.backfill.from), to: new Date(request.backfill.to) },
-      typeAliases,
+      typeAliases: await supportedTypeAliases(db, collectionConfig.name),
     });
     collections.push(planned.plan);
     chunks.push(...planned.chunks);

@@ -1,4 +1,12 @@
-import { BSON, type Db, type Document, type Filter, MongoServerError, type Sort } from 'mongodb';
+import {
+  BSON,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  MongoServerError,
+  type Sort,
+} from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from './bson-type-order.ts';
 
 const { EJSON } = BSON;
@@ -121,37 +129,44 @@ function compare(
   return alternatives.length === 1 ? (alternatives[0] as Document) : { $or: alternatives };
 }
 
-const supportedAliases = new WeakMap<object, Promise<ReadonlySet<string>>>();
+const supportedAliases = new WeakMap<object, Map<string, Promise<ReadonlySet<string>>>>();
 
 /**
- * The `$type` aliases of BSON_TYPE_BRACKETS that a server accepts, asked once
- * per client. MongoDB accepts all; FerretDB 1.x refuses minKey, maxKey,
- * symbol and decimal, types it cannot store, so leaving them out of its
- * filters changes no result.
+ * The `$type` aliases of BSON_TYPE_BRACKETS that a server accepts in queries
+ * on a collection, asked once per client and collection. MongoDB accepts
+ * all; FerretDB 1.x refuses minKey, maxKey, symbol and decimal, types it
+ * cannot store, so leaving them out of its filters changes no result. It
+ * checks a filter only against a collection that exists, which is why the
+ * question is asked of the collection the filters are for.
  */
-export function supportedTypeAliases(db: Db): Promise<ReadonlySet<string>> {
-  let known = supportedAliases.get(db.client);
+export function supportedTypeAliases(db: Db, collection: string): Promise<ReadonlySet<string>> {
+  let byCollection = supportedAliases.get(db.client);
+  if (byCollection === undefined) {
+    byCollection = new Map();
+    supportedAliases.set(db.client, byCollection);
+  }
+  const namespace = `${db.databaseName}.${collection}`;
+  let known = byCollection.get(namespace);
   if (known === undefined) {
-    known = probeTypeAliases(db);
-    supportedAliases.set(db.client, known);
+    known = probeTypeAliases(db.collection(collection));
+    byCollection.set(namespace, known);
     // A failed probe (network) is not an answer: ask again next time.
-    known.catch(() => supportedAliases.delete(db.client));
+    known.catch(() => byCollection.delete(namespace));
   }
   return known;
 }
 
-async function probeTypeAliases(db: Db): Promise<ReadonlySet<string>> {
-  const accepted = new Set<string>();
-  const probe = db.collection('ledgerlake_type_alias_probe');
+async function probeTypeAliases(collection: Collection<Document>): Promise<ReadonlySet<string>> {
   try {
-    await probe.findOne(typeFilter([...ALL_TYPE_ALIASES]));
+    await collection.findOne(typeFilter([...ALL_TYPE_ALIASES]));
     return ALL_TYPE_ALIASES;
   } catch (error) {
     if (!(error instanceof MongoServerError)) throw error;
   }
+  const accepted = new Set<string>();
   for (const alias of ALL_TYPE_ALIASES) {
     try {
-      await probe.findOne(typeFilter([alias]));
+      await collection.findOne(typeFilter([alias]));
       accepted.add(alias);
     } catch (error) {
       if (!(error instanceof MongoServerError)) throw error;

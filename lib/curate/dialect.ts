@@ -29,8 +29,6 @@ export interface SqlDialect {
     columns: readonly string[],
     deleteFlag?: string,
   ): string;
-  /** Update matching target rows' `columns` from `source`; never inserts or deletes. */
-  mergeUpdate(target: string, source: string, keys: readonly string[], columns: readonly string[]): string;
   /** Quoted identifier. */
   ident(name: string): string;
 }
@@ -73,21 +71,6 @@ function mergeStatement(
   ].join('\n');
 }
 
-function mergeUpdateStatement(
-  ident: (name: string) => string,
-  target: string,
-  source: string,
-  keys: readonly string[],
-  columns: readonly string[],
-): string {
-  return [
-    `MERGE INTO ${target} AS t`,
-    `USING (${source}) AS s`,
-    `ON ${keys.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' AND ')}`,
-    `WHEN MATCHED THEN UPDATE SET ${columns.map((c) => `${ident(c)} = s.${ident(c)}`).join(', ')}`,
-  ].join('\n');
-}
-
 export const duckdb: SqlDialect = {
   name: 'duckdb',
   // Two set-returning functions in one select list advance together: element i with subscript i.
@@ -100,8 +83,6 @@ export const duckdb: SqlDialect = {
   sortedDistinctList: (expression) => `array_to_string(list_sort(list_distinct(list(${expression}))), ', ')`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(doubleQuote, target, source, keys, columns, deleteFlag),
-  mergeUpdate: (target, source, keys, columns) =>
-    mergeUpdateStatement(doubleQuote, target, source, keys, columns),
   ident: doubleQuote,
 };
 
@@ -118,7 +99,5 @@ export const spark: SqlDialect = {
   sortedDistinctList: (expression) => `concat_ws(', ', array_sort(collect_set(${expression})))`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(backtick, target, source, keys, columns, deleteFlag),
-  mergeUpdate: (target, source, keys, columns) =>
-    mergeUpdateStatement(backtick, target, source, keys, columns),
   ident: backtick,
 };

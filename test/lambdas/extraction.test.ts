@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Decimal128, type Document, Double, Int32, Long, ObjectId } from 'mongodb';
 import { commitRun } from '../../lambdas/commit/commit-run.ts';
 import { extractChunk } from '../../lambdas/extract/extract-chunk.ts';
+import { extractTask } from '../../lambdas/extract/handler.ts';
 import { type PlanResult, planRun } from '../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec } from '../../lambdas/shared/pipeline-context.ts';
 import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
@@ -52,7 +53,7 @@ function planned(result: PlanResult): Extract<PlanResult, { status: 'PLANNED' }>
 
 async function extractAll(fixture: Fixture, chunks: readonly ChunkSpec[] | undefined) {
   assert.ok(chunks !== undefined, 'chunk list was not inline');
-  for (const chunk of chunks) await extractChunk(chunk, fixture.context);
+  for (const chunk of chunks) await extractTask(chunk, fixture.context);
 }
 
 async function runOnce(fixture: Fixture, runId: string) {
@@ -128,10 +129,15 @@ for (const server of servers) {
       const f = await fixture();
       await journal(f).insertMany(entries(server.money, 0, 1_050));
       const { plan, summary } = await runOnce(f, 'run-1');
-      assert.equal(plan.chunkCount, 11);
+      assert.equal(plan.collections[0]?.chunks, 11);
       assert.deepEqual(
-        plan.chunks?.map((c) => c.expectedDocuments),
+        plan.chunks?.filter((c) => c.kind === 'range').map((c) => c.expectedDocuments),
         [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 50],
+      );
+      assert.deepEqual(
+        plan.chunks?.filter((c) => c.kind !== 'range').map((c) => c.kind),
+        ['keys'],
+        'and one key listing for delete detection',
       );
       const rows = await f.readRows(
         stagingLayout.runDataPrefix(f.context.config.app, 'journal_entries', 'run-1'),
@@ -160,7 +166,7 @@ for (const server of servers) {
       assert.equal(committed.bound, first.collections[0]?.high);
 
       const idle = planned(await planRun({ runId: 'run-b' }, f.context));
-      assert.equal(idle.chunkCount, 0);
+      assert.equal(idle.collections[0]?.chunks, 0, 'nothing to read; only the key listing');
       await commitRun({ runId: 'run-b' }, f.context);
 
       await journal(f).insertMany(entries(server.money, 300, 5, 3_600_000));
@@ -261,8 +267,9 @@ for (const server of servers) {
           .toArray(),
       );
       const plan = planned(await planRun({ runId: 'run-1' }, f.context));
-      assert.equal(plan.chunkCount, 10);
-      assert.ok(plan.chunks?.every((c) => c.expectedDocuments === 100));
+      const ranges = plan.chunks?.filter((c) => c.kind === 'range') ?? [];
+      assert.equal(ranges.length, 10);
+      assert.ok(ranges.every((c) => c.expectedDocuments === 100));
     });
 
     it('stages every BSON type, quarantines what cannot be mapped and reports undeclared fields', async () => {

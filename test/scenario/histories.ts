@@ -313,15 +313,23 @@ export class History {
     return Number.isInteger(n) ? n : 1000;
   }
 
-  /** The latest Date `updatedAt` of journal entries that is not in the future: a new document ties it. */
+  /**
+   * A watermark the next run's upper bound will have: an existing entry is edited at `now` and the
+   * new document gets the same instant, so the two tie on `updatedAt` and only `_id` (of another
+   * BSON type) orders them. (Tying an instant an earlier run already passed would be a backdated
+   * write, which no incremental read can see.)
+   */
   private async newestWatermark(): Promise<Date> {
-    const now = Date.now();
-    let newest = 0;
-    for await (const doc of this.entries().find({}, { ...READ, projection: { updatedAt: 1 } })) {
-      const value = doc.updatedAt as unknown;
-      if (value instanceof Date && value.getTime() <= now) newest = Math.max(newest, value.getTime());
+    const now = new Date();
+    const entries = this.entries();
+    const doc = await this.pick(entries, (d) => d._id instanceof ObjectId);
+    if (doc !== undefined) {
+      await entries.updateOne(
+        { _id: doc._id },
+        { $set: { description: `Edited ${this.serial++}`, updatedAt: now } },
+      );
     }
-    return new Date(newest === 0 ? now : newest);
+    return now;
   }
 
   // --- values

@@ -30,6 +30,7 @@ function row(i: number): RawRow {
     _run_id: 'run-1',
     _doc_ejson: `{"i":${i}}`,
     _mapping_errors: null,
+    _op: 'upsert',
   };
 }
 

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Binary, BSON, Decimal128, type Document, Double, Int32, Long, ObjectId } from 'mongodb';
+import {
+  Binary,
+  BSON,
+  Decimal128,
+  type Document,
+  Double,
+  Int32,
+  Long,
+  MaxKey,
+  ObjectId,
+  Timestamp,
+} from 'mongodb';
 import { idText, RowMapper } from '../../../lambdas/shared/row-mapper.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import { buildTableModel, column, RAW_ID, RAW_METADATA, t, tableFromSpec } from '../../../lib/model/index.ts';
@@ -78,6 +89,7 @@ describe('BSON to raw row mapping', () => {
         _run_id: 'run-1',
         _doc_ejson: undefined,
         _mapping_errors: null,
+        _op: 'upsert',
       },
     );
   });
@@ -149,6 +161,36 @@ describe('BSON to raw row mapping', () => {
     assert.deepEqual(row.lines, [{ account_id: '1000', debit: null, credit: null }]);
     assert.equal(row._mapping_errors, errors.join('; '));
     assert.match(row._doc_ejson as string, /"\$numberDecimal":"10.12345"/);
+  });
+
+  it('maps the watermark field leniently when told: anything but a Date is null, with no mapping error', () => {
+    const strict = new RowMapper(model.rawTableFor('journal_entries'));
+    const lenient = new RowMapper(model.rawTableFor('journal_entries'), { watermarkField: 'updatedAt' });
+    const irregular = [
+      'yesterday',
+      new Double(1.5),
+      new Timestamp({ t: 1_700_000_000, i: 1 }),
+      new MaxKey(),
+      [new Date(0)],
+      null,
+      undefined,
+    ];
+    for (const updatedAt of irregular) {
+      const doc = asRead({ _id: new ObjectId(), entry_id: 'JE1', updatedAt });
+      const { row, errors } = lenient.map(doc, stamp);
+      assert.deepEqual(errors, [], `updatedAt ${String(updatedAt)}`);
+      assert.equal(row.updated_at, null);
+      assert.equal(row._mapping_errors, null);
+    }
+    const dated = asRead({ _id: new ObjectId(), updatedAt: new Date('2099-01-01T00:00:00Z') });
+    assert.equal(
+      lenient.map(dated, stamp).row.updated_at,
+      4_070_908_800_000_000n,
+      'a Date, even in the future, is kept',
+    );
+    assert.deepEqual(strict.map(asRead({ _id: new ObjectId(), updatedAt: 'yesterday' }), stamp).errors, [
+      `field 'updatedAt': expected a Date, got string "yesterday"`,
+    ]);
   });
 
   it('refuses integers that do not fit the column', () => {

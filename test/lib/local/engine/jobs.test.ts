@@ -11,10 +11,12 @@ import {
   openTable,
   rawAppend,
 } from '../../../../lib/local/engine/index.ts';
-import { BRIEF, BRIEF_EXPECTED } from '../../curate/brief-fixture.ts';
+import { BRIEF, BRIEF_EXPECTED, INGEST } from '../../curate/brief-fixture.ts';
 import { engineIn, query, stageRun } from './engine-fixture.ts';
 
 const money = (text: string) => Decimal128.fromString(text);
+/** The ingest time of the n-th run: an hour after the brief's for each run. */
+const later = (run: number) => INGEST + BigInt(run - 1) * 3_600_000_000n;
 
 describe('local engine jobs: raw append, curate, maintenance', () => {
   let dir: string;
@@ -32,7 +34,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     query(
       engine,
       `SELECT entry_id, CAST(entry_date AS VARCHAR) AS entry_date, CAST(total_credit AS VARCHAR) AS total_credit,
-        CAST(total_debit AS VARCHAR) AS total_debit, is_balanced FROM ${await scan('journal_entries_gold')} ORDER BY entry_id`,
+        CAST(total_debit AS VARCHAR) AS total_debit, is_balanced FROM ${await scan('journal_entries_gold')} ORDER BY entry_id, _id`,
     );
 
   before(async () => {
@@ -69,11 +71,13 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
   it('curate: the brief silver and gold tables, exactly', async () => {
     const results = await curate({ runId: 'run-1' }, engine);
     assert.deepEqual(
-      results.map((r) => [r.table, r.status, r.rowsWritten]),
+      results.map((r) => [r.table, r.status, r.upserted]),
       [
         ['fq_app_curated.close_tasks_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_gold', 'merged', 1],
+        // The brief's documents carry no updatedAt: each is listed as missing its watermark.
+        ['fq_app_curated.data_quality_issues', 'merged', 5],
       ],
     );
     assert.deepEqual(await silverText(), BRIEF_EXPECTED.journalEntriesSilver);
@@ -92,13 +96,18 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         { account_id: new Int32(2000), debit: money('0'), credit: money('10.01') },
       ],
     };
-    await stageRun(engine, 'run-2', {
-      journal_entries: [
-        { ...je2001, description: 'draft', updatedAt: new Date('2025-07-01T00:00:00Z') },
-        { ...je2001, updatedAt: new Date('2025-07-02T00:00:00Z') },
-      ],
-      close_tasks: [],
-    });
+    await stageRun(
+      engine,
+      'run-2',
+      {
+        journal_entries: [
+          { ...je2001, description: 'draft', updatedAt: new Date('2025-07-01T00:00:00Z') },
+          { ...je2001, updatedAt: new Date('2025-07-02T00:00:00Z') },
+        ],
+        close_tasks: [],
+      },
+      later(2),
+    );
     await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
     const inserted = await curate({ runId: 'run-2' }, engine);
     assert.deepEqual(
@@ -107,21 +116,27 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['unchanged', 0],
         ['merged', 0],
         ['merged', 0],
+        ['unchanged', 0],
       ],
       'a new entry in another year touches no existing file',
     );
-    await stageRun(engine, 'run-3', {
-      journal_entries: [
-        {
-          ...je1001,
-          lines: [
-            { account_id: new Int32(1000), debit: money('500'), credit: money('0') },
-            { account_id: new Int32(2000), debit: money('0'), credit: money('499.9999') },
-          ],
-          updatedAt: new Date('2025-07-03T00:00:00Z'),
-        },
-      ],
-    });
+    await stageRun(
+      engine,
+      'run-3',
+      {
+        journal_entries: [
+          {
+            ...je1001,
+            lines: [
+              { account_id: new Int32(1000), debit: money('500'), credit: money('0') },
+              { account_id: new Int32(2000), debit: money('0'), credit: money('499.9999') },
+            ],
+            updatedAt: new Date('2025-07-03T00:00:00Z'),
+          },
+        ],
+      },
+      later(3),
+    );
     await rawAppend({ runId: 'run-3', collections: ['journal_entries'] }, engine);
     const updated = await curate({ runId: 'run-3' }, engine);
     assert.deepEqual(
@@ -130,8 +145,9 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['unchanged', 0],
         ['merged', 1],
         ['merged', 1],
+        ['merged', 1],
       ],
-      'only the 2025 silver file and the gold file holding JE1001 are rewritten',
+      'only the 2025 silver file, the gold file and the issues file holding JE1001 are rewritten (it gained an updatedAt and lost its balance)',
     );
     const silver = await silverText();
     assert.deepEqual(
@@ -154,12 +170,17 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
 
   it('a run that renames an account updates its name on the silver lines that post to it', async () => {
     const [cash, payable] = BRIEF.accounts as [Record<string, unknown>, Record<string, unknown>];
-    await stageRun(engine, 'run-4', {
-      accounts: [
-        cash,
-        { ...payable, account_name: 'Trade Payables', updatedAt: new Date('2025-07-05T00:00:00Z') },
-      ],
-    });
+    await stageRun(
+      engine,
+      'run-4',
+      {
+        accounts: [
+          cash,
+          { ...payable, account_name: 'Trade Payables', updatedAt: new Date('2025-07-05T00:00:00Z') },
+        ],
+      },
+      later(4),
+    );
     await rawAppend({ runId: 'run-4', collections: ['accounts'] }, engine);
     const results = await curate({ runId: 'run-4' }, engine);
     assert.deepEqual(
@@ -168,7 +189,15 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['fq_app_curated.close_tasks_silver', 'unchanged'],
         ['fq_app_curated.journal_entries_silver', 'merged'],
         ['fq_app_curated.journal_entries_gold', 'unchanged'],
+        // Account 2000 now has an updatedAt.
+        ['fq_app_curated.data_quality_issues', 'merged'],
       ],
+    );
+    const again = await curate({ runId: 'run-4' }, engine);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      'the rename is not seen again by later runs',
     );
     assert.deepEqual(
       (await silverText()).map((r) => [r.entry_id, r.line_no, r.account_name]),
