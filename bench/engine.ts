@@ -7,10 +7,14 @@
  *   - an incremental run that corrects every entry dated in the last week of the
  *     sample range (about 1% of them, the way month-end corrections cluster):
  *     raw append + curate (entries/s, data files rewritten by copy-on-write),
+ *   - delete reconciliation: a raw append whose key listing lacks 0.1% of the
+ *     entries (a key-only scan of raw against the listing, tombstones appended)
+ *     and the curate that removes them;
+ *   - a run that reads nothing new (it must commit nothing);
  *   - maintenance, then files and bytes per table after compaction.
  * Peak RSS is sampled throughout. Options: --docs N.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +24,7 @@ import { ParquetStager } from '../lambdas/shared/parquet-stager.ts';
 import { RowMapper } from '../lambdas/shared/row-mapper.ts';
 import { stagingLayout } from '../lambdas/shared/staging-layout.ts';
 import { resolveConfig } from '../lib/config/index.ts';
-import { curate, type EngineContext, maintain, rawAppend } from '../lib/local/engine/index.ts';
+import { curate, type EngineContext, maintain, openTable, rawAppend } from '../lib/local/engine/index.ts';
 import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
 import {
   generateAccounts,
@@ -78,15 +82,61 @@ async function stage(
   return n;
 }
 
+/** What Plan and the key-listing chunk write for a run: its plan (curateSince) and, optionally, a key listing. */
+async function planRun(runId: string, ingest: bigint, curateSince: bigint | undefined): Promise<void> {
+  const iso = (micros: bigint) => new Date(Number(micros / 1000n)).toISOString();
+  const path = join(engine.stagingRoot, stagingLayout.plan(config.app, runId));
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(
+    path,
+    JSON.stringify({
+      runId,
+      app: config.app,
+      plannedAt: iso(ingest),
+      collections: [],
+      chunkCount: 0,
+      ...(curateSince === undefined ? {} : { curateSince: iso(curateSince) }),
+    }),
+  );
+}
+
+async function listKeys(runId: string, collection: string, ingest: bigint, select: string): Promise<number> {
+  const key = stagingLayout.keysFile(config.app, collection, runId, 0);
+  await mkdir(dirname(join(engine.stagingRoot, key)), { recursive: true });
+  await engine.connection.run(`COPY (${select}) TO '${join(engine.stagingRoot, key)}' (FORMAT parquet)`);
+  const keys = Number(
+    (
+      await engine.connection.runAndReadAll(`SELECT count(*) FROM '${join(engine.stagingRoot, key)}'`)
+    ).getRows()[0]?.[0],
+  );
+  const manifest = join(engine.stagingRoot, stagingLayout.keysManifest(config.app, runId, collection));
+  await mkdir(dirname(manifest), { recursive: true });
+  await writeFile(
+    manifest,
+    JSON.stringify({
+      runId,
+      collection,
+      ingestTs: new Date(Number(ingest / 1000n)).toISOString(),
+      keys,
+      files: [{ key, rows: keys, bytes: 0 }],
+      seconds: 0,
+    }),
+  );
+  return keys;
+}
+
 const seconds = (start: number) => (performance.now() - start) / 1000;
 const rate = (rows: number, s: number) => Math.round(rows / s).toLocaleString('en-US');
-const nowMicros = () => BigInt(Date.now()) * 1000n;
+const HOUR = 3_600_000_000n;
+/** Ingest time of run n: runs an hour apart, the last one now. */
+const ingestOf = (run: number) => BigInt(Date.now()) * 1000n - BigInt(4 - run) * HOUR;
 
 try {
   let t = performance.now();
-  await stage('run-1', 'accounts', generateAccounts(), nowMicros());
-  await stage('run-1', 'journal_entries', generateJournalEntries({ journalEntries: docs }), nowMicros());
-  await stage('run-1', 'close_tasks', generateCloseTasks(), nowMicros());
+  await planRun('run-1', ingestOf(1), undefined);
+  await stage('run-1', 'accounts', generateAccounts(), ingestOf(1));
+  await stage('run-1', 'journal_entries', generateJournalEntries({ journalEntries: docs }), ingestOf(1));
+  await stage('run-1', 'close_tasks', generateCloseTasks(), ingestOf(1));
   console.error(`staged ${docs.toLocaleString('en-US')} journal entries in ${seconds(t).toFixed(1)} s`);
 
   t = performance.now();
@@ -111,11 +161,34 @@ try {
       yield { ...doc, lines, description: `${String(doc.description)} (corrected)`, updatedAt: new Date() };
     }
   })();
-  const edits = await stage('run-2', 'journal_entries', edited, nowMicros());
+  await planRun('run-2', ingestOf(2), ingestOf(1));
+  const edits = await stage('run-2', 'journal_entries', edited, ingestOf(2));
   t = performance.now();
   await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
   const incremental = await curate({ runId: 'run-2' }, engine);
   const incrementalSeconds = seconds(t);
+
+  // Run 3 reads nothing new, but lists the journal keys without every thousandth entry: deleted in the source.
+  await planRun('run-3', ingestOf(3), ingestOf(2));
+  const raw = await openTable(engine, engine.model.rawTableFor('journal_entries'));
+  const listed = await listKeys(
+    'run-3',
+    'journal_entries',
+    ingestOf(3),
+    `SELECT DISTINCT "_id" FROM ${await raw.scanSql()} WHERE hash("_id") % 1000 <> 0`,
+  );
+  t = performance.now();
+  const [reconciled] = await rawAppend({ runId: 'run-3', collections: ['journal_entries'] }, engine);
+  const reconcileSeconds = seconds(t);
+  t = performance.now();
+  const afterDeletes = await curate({ runId: 'run-3' }, engine);
+  const deleteCurateSeconds = seconds(t);
+
+  await planRun('run-4', ingestOf(4), ingestOf(3));
+  t = performance.now();
+  await rawAppend({ runId: 'run-4', collections: ['journal_entries'] }, engine);
+  const noop = await curate({ runId: 'run-4' }, engine);
+  const noopSeconds = seconds(t);
 
   t = performance.now();
   const maintenance = await maintain(engine, { nowMs: Date.now() + 31 * 86_400_000 });
@@ -130,6 +203,12 @@ try {
   );
   console.log(
     `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,
+  );
+  console.log(
+    `  deletes         key listing of ${listed.toLocaleString('en-US')} ids against raw: ${reconciled?.deletes.toLocaleString('en-US')} tombstones in ${reconcileSeconds.toFixed(1)} s; curate ${deleteCurateSeconds.toFixed(1)} s (${afterDeletes.map((r) => `${r.table.split('.')[1]} -${r.deleted}`).join(' ')})`,
+  );
+  console.log(
+    `  no-op run       append + curate ${noopSeconds.toFixed(1)} s; curated snapshots committed: ${noop.filter((r) => r.status === 'merged').length}`,
   );
   console.log(`  maintenance     ${maintenanceSeconds.toFixed(1)} s`);
   for (const table of maintenance) {
