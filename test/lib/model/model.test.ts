@@ -27,13 +27,14 @@ describe('table model', () => {
         'fq_app_curated.journal_entries_silver (silver)',
         'fq_app_curated.close_tasks_silver (silver)',
         'fq_app_curated.journal_entries_gold (gold)',
+        'fq_app_curated.data_quality_issues (gold)',
       ],
     );
     assert.equal(model.table('journal_entries').location, 'raw/fq_app/journal_entries');
     assert.equal(model.table('close_tasks_silver').location, 'curated/fq_app/close_tasks_silver');
   });
 
-  it('raw tables carry the source fields, _id, the whole document, ingest time and run id', () => {
+  it('raw tables carry the source fields, _id, the whole document, ingest time, run id and operation', () => {
     assert.deepEqual(names(model.table('journal_entries')), [
       '_id',
       'entry_id',
@@ -45,6 +46,7 @@ describe('table model', () => {
       '_run_id',
       '_doc_ejson',
       '_mapping_errors',
+      '_op',
     ]);
     assert.deepEqual(names(model.table('close_tasks')).slice(0, 7), [
       '_id',
@@ -79,7 +81,9 @@ describe('table model', () => {
       'due_date',
       'ingest_ts',
     ]);
-    assert.deepEqual(names(model.table('journal_entries_gold')).slice(0, 4), [
+    // Gold is keyed by the source document: its _id comes first, then the brief's columns.
+    assert.deepEqual(names(model.table('journal_entries_gold')).slice(0, 5), [
+      '_id',
       'entry_id',
       'entry_date',
       'total_credit',
@@ -92,28 +96,28 @@ describe('table model', () => {
     const lines = schema.fields.find((f) => f.name === 'lines');
     assert.deepEqual(
       schema.fields.map((f) => f.id),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
     );
     assert.deepEqual(lines?.type, {
       type: 'list',
-      'element-id': 11,
+      'element-id': 12,
       'element-required': false,
       element: {
         type: 'struct',
         fields: [
           {
-            id: 12,
+            id: 13,
             name: 'account_id',
             required: false,
             type: 'string',
             doc: 'Account code the line posts to',
           },
-          { id: 13, name: 'debit', required: false, type: 'decimal(18, 4)', doc: 'Debit amount' },
-          { id: 14, name: 'credit', required: false, type: 'decimal(18, 4)', doc: 'Credit amount' },
+          { id: 14, name: 'debit', required: false, type: 'decimal(18, 4)', doc: 'Debit amount' },
+          { id: 15, name: 'credit', required: false, type: 'decimal(18, 4)', doc: 'Credit amount' },
         ],
       },
     });
-    assert.equal(model.table('journal_entries').lastColumnId, 14);
+    assert.equal(model.table('journal_entries').lastColumnId, 15);
   });
 
   it('stores money as decimals, never as floating point', () => {
@@ -155,15 +159,16 @@ describe('table model', () => {
       'date:3',
       'description:4',
       'lines:5',
-      'element:11',
-      'account_id:12',
-      'debit:13',
-      'credit:14',
+      'element:12',
+      'account_id:13',
+      'debit:14',
+      'credit:15',
       'updated_at:6',
       'ingest_ts:7',
       '_run_id:8',
       '_doc_ejson:9',
       '_mapping_errors:10',
+      '_op:11',
     ]);
     const debit = schema.find((e) => e.name === 'debit');
     assert.equal(debit?.type, 'INT64');

@@ -45,7 +45,7 @@ describe('local Iceberg catalog', () => {
       'version-hint.text',
     ]);
     assert.equal(await readFile(join(created.location, 'metadata', 'version-hint.text'), 'utf8'), '1');
-    assert.equal(created.metadata['last-column-id'], 14);
+    assert.equal(created.metadata['last-column-id'], 15);
   });
 
   it('pyiceberg reads the metadata: schema with field ids, partition spec, sort order, properties', async () => {

@@ -59,7 +59,7 @@ describe('Iceberg data files written by DuckDB', () => {
   it('renders every field id of the model, nested ones included', () => {
     assert.match(
       fieldIdsOption(table),
-      /^\{'_id': 1, 'entry_id': 2, 'date': 3, 'description': 4, 'lines': \{'__duckdb_field_id': 5, 'element': \{'__duckdb_field_id': 11, 'account_id': 12, 'debit': 13, 'credit': 14\}\}, 'updated_at': 6/,
+      /^\{'_id': 1, 'entry_id': 2, 'date': 3, 'description': 4, 'lines': \{'__duckdb_field_id': 5, 'element': \{'__duckdb_field_id': 12, 'account_id': 13, 'debit': 14, 'credit': 15\}\}, 'updated_at': 6/,
     );
   });
 
@@ -96,7 +96,7 @@ print(json.dumps(out))
       [path],
     );
     assert.equal(ids._id, '1');
-    assert.equal(ids['lines.debit'], '13');
+    assert.equal(ids['lines.debit'], '14');
     assert.equal(ids._mapping_errors, '10');
     assert.equal(ids.debit, '500.0000');
   });
