@@ -115,9 +115,10 @@ export function expectedTables(
 ): CuratedTables {
   const model = buildTableModel(config);
   const mapAll = (collection: SourceCollection): Mapped[] => {
-    const mapper = new RowMapper(model.rawTableFor(collection));
+    // The watermark field maps leniently: a value that is not a Date is null, not a mapping error.
+    const mapper = new RowMapper(model.rawTableFor(collection), { watermarkField: WATERMARK_FIELD });
     return source[collection].map((doc) => {
-      const { row, errors } = mapper.map(withLenientWatermark(doc), STAMP);
+      const { row, errors } = mapper.map(doc, STAMP);
       return { collection, doc, id: idText(doc._id), row, mappable: errors.length === 0 };
     });
   };
@@ -180,18 +181,6 @@ export function expectedTables(
       ...[...accounts, ...entries, ...tasks].flatMap((m) => documentIssues(m, plannedAt)),
     ],
   };
-}
-
-/**
- * The watermark field is lenient in the pipeline: a value that is not a Date maps to null
- * without an error (the document is flagged missing_watermark instead). Removing it before
- * mapping gives that behaviour whatever the row mapper does with it.
- */
-function withLenientWatermark(doc: Document): Document {
-  const value = doc[WATERMARK_FIELD];
-  if (value === undefined || value === null || isDate(value)) return doc;
-  const { [WATERMARK_FIELD]: _dropped, ...rest } = doc;
-  return rest;
 }
 
 function isDate(value: unknown): value is Date {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { FsRunStateStore } from '../../../lib/local/fs-run-state.ts';
 import { createRunStateTable } from '../../support/run-state-table.ts';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../../support/services.ts';
 
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const cleanup of cleanups) await cleanup();
@@ -68,6 +71,20 @@ for (const implementation of implementations) {
       );
     });
 
+    it('records the last planned and the last committed run', async () => {
+      const store = await implementation.create();
+      assert.equal(await store.readLastPlannedRun(), null);
+      assert.equal(await store.readLastCommittedRun(), null);
+      await store.recordPlannedRun({ runId: 'run-1', plannedAt: now.toISOString() });
+      await store.recordPlannedRun({ runId: 'run-2', plannedAt: later(60).toISOString() });
+      await store.recordCommittedRun({ runId: 'run-1', ingestTs: now.toISOString() });
+      assert.deepEqual(await store.readLastPlannedRun(), {
+        runId: 'run-2',
+        plannedAt: later(60).toISOString(),
+      });
+      assert.deepEqual(await store.readLastCommittedRun(), { runId: 'run-1', ingestTs: now.toISOString() });
+    });
+
     it('moves a watermark only from where the plan found it', async () => {
       const store = await implementation.create();
       assert.deepEqual(await store.readWatermark('journal_entries'), { bound: null, runId: null });
@@ -84,3 +101,37 @@ for (const implementation of implementations) {
     });
   });
 }
+
+describe('run state in local files: the lease of a process that died', () => {
+  it('is taken over at once when its process on this host no longer exists, and not while it lives', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'run-state-'));
+    cleanups.push(() => rm(folder, { recursive: true, force: true }));
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--eval',
+        `import { FsRunStateStore } from ${JSON.stringify(join(repoRoot, 'lib/local/fs-run-state.ts'))};
+         const lease = await new FsRunStateStore(${JSON.stringify(folder)}).acquireLease('crashed', new Date(), 60);
+         console.log(JSON.stringify(lease));
+         setInterval(() => {}, 1000);`,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = once(holder, 'exit');
+    try {
+      const [line] = (await once(holder.stdout, 'data')) as [Buffer];
+      assert.deepEqual(JSON.parse(line.toString()), { acquired: true });
+      const store = new FsRunStateStore(folder);
+      const busy = await store.acquireLease('next', new Date(), 60);
+      assert.equal(busy.acquired, false, 'the holder is alive: its lease stands');
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    const store = new FsRunStateStore(folder);
+    assert.deepEqual(await store.acquireLease('next', new Date(), 60), { acquired: true });
+    await store.releaseLease('next');
+  });
+});

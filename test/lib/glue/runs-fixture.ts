@@ -135,46 +135,61 @@ export const RUNS: readonly Run[] = [
  * whose curateSince is the previous run's ingest time.
  */
 export async function stageRuns(root: string): Promise<void> {
+  let previous: string | undefined;
+  for (const { runId, ingestTs, docs, keys } of RUNS) {
+    const micros = BigInt(Date.parse(ingestTs)) * 1000n;
+    for (const [collection, documents] of Object.entries(docs)) {
+      const file = join(root, stagingLayout.dataFile(model.app, collection, runId, 0, 0));
+      await mkdir(dirname(file), { recursive: true });
+      await stageDocuments(collection, documents, file, runId, dirname(file), micros);
+    }
+    for (const [collection, ids] of Object.entries(keys ?? {})) {
+      await writeKeyListing(root, { runId, collection, ingestTs, ids });
+    }
+    await writeJson(join(root, stagingLayout.plan(model.app, runId)), {
+      runId,
+      app: model.app,
+      plannedAt: ingestTs,
+      collections: [],
+      chunkCount: 0,
+      ...(previous === undefined ? {} : { curateSince: previous }),
+    });
+    previous = ingestTs;
+  }
+}
+
+/** Writes a run's key listing of a collection as the key-listing chunk does: Parquet, then its manifest. */
+export async function writeKeyListing(
+  root: string,
+  listing: {
+    readonly runId: string;
+    readonly collection: string;
+    readonly ingestTs: string;
+    readonly ids: readonly Document['_id'][];
+  },
+): Promise<void> {
+  const { runId, collection, ingestTs, ids } = listing;
+  const key = stagingLayout.keysFile(model.app, collection, runId, 0);
+  await mkdir(dirname(join(root, key)), { recursive: true });
   const connection = await (await DuckDBInstance.create(':memory:')).connect();
   try {
-    let previous: string | undefined;
-    for (const { runId, ingestTs, docs, keys } of RUNS) {
-      const micros = BigInt(Date.parse(ingestTs)) * 1000n;
-      for (const [collection, documents] of Object.entries(docs)) {
-        const file = join(root, stagingLayout.dataFile(model.app, collection, runId, 0, 0));
-        await mkdir(dirname(file), { recursive: true });
-        await stageDocuments(collection, documents, file, runId, dirname(file), micros);
-      }
-      for (const [collection, ids] of Object.entries(keys ?? {})) {
-        const key = stagingLayout.keysFile(model.app, collection, runId, 0);
-        await mkdir(dirname(join(root, key)), { recursive: true });
-        const values = ids.map((id) => `('${idText(id)}')`).join(', ');
-        await connection.run(
-          `COPY (SELECT * FROM (VALUES ${values}) listed(_id)) TO '${join(root, key)}' (FORMAT parquet)`,
-        );
-        const manifest: KeysManifest = {
-          runId,
-          collection,
-          ingestTs,
-          keys: ids.length,
-          files: [{ key, rows: ids.length, bytes: 0 }],
-          seconds: 0,
-        };
-        await writeJson(join(root, stagingLayout.keysManifest(model.app, runId, collection)), manifest);
-      }
-      await writeJson(join(root, stagingLayout.plan(model.app, runId)), {
-        runId,
-        app: model.app,
-        plannedAt: ingestTs,
-        collections: [],
-        chunkCount: 0,
-        ...(previous === undefined ? {} : { curateSince: previous }),
-      });
-      previous = ingestTs;
-    }
+    const values =
+      ids.length === 0
+        ? 'SELECT NULL::VARCHAR AS _id WHERE false'
+        : `SELECT * FROM (VALUES ${ids.map((id) => `('${idText(id)}')`).join(', ')}) listed(_id)`;
+    await connection.run(`COPY (${values}) TO '${join(root, key)}' (FORMAT parquet)`);
   } finally {
     connection.closeSync();
   }
+  const manifest: KeysManifest = {
+    runId,
+    collection,
+    ingestTs,
+    keys: ids.length,
+    files: [{ key, rows: ids.length, bytes: 0 }],
+    seconds: 0,
+  };
+  await writeJson(join(root, stagingLayout.keysManifest(model.app, runId, collection)), manifest);
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Decimal128, Int32, ObjectId } from 'mongodb';
+import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
+import { stagingLayout } from '../../../../lambdas/shared/staging-layout.ts';
 import {
   curate,
   type EngineContext,
@@ -12,6 +13,7 @@ import {
   rawAppend,
 } from '../../../../lib/local/engine/index.ts';
 import { BRIEF, BRIEF_EXPECTED, INGEST } from '../../curate/brief-fixture.ts';
+import { writeKeyListing } from '../../glue/runs-fixture.ts';
 import { engineIn, query, stageRun } from './engine-fixture.ts';
 
 const money = (text: string) => Decimal128.fromString(text);
@@ -210,6 +212,73 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     );
   });
 
+  it('raw append reconciles the key listing: a tombstone for a document gone from the source, a count of listed keys never read, a report for Commit', async () => {
+    const je2001 = new ObjectId('68ca9aca193e5d257e046f40');
+    const neverRead = new ObjectId('68ca9aca193e5d257e046f99');
+    const ingestTs = new Date(Number(later(5) / 1000n)).toISOString();
+    // JE1001 is gone from the listing; a document the listing has was never extracted.
+    await writeKeyListing(engine.stagingRoot, {
+      runId: 'run-5',
+      collection: 'journal_entries',
+      ingestTs,
+      ids: [je2001, neverRead],
+    });
+    const [journal] = await rawAppend({ runId: 'run-5', collections: ['journal_entries'] }, engine);
+    assert.deepEqual(
+      [journal?.status, journal?.rows, journal?.deletes, journal?.keysListed, journal?.sourceKeysNotInRaw],
+      ['appended', 0, 1, true, 1],
+    );
+    const report = JSON.parse(
+      await readFile(
+        join(engine.stagingRoot, stagingLayout.jobReport(engine.config.app, 'run-5', 'raw-append')),
+        'utf8',
+      ),
+    );
+    assert.deepEqual(report.collections.journal_entries, {
+      status: 'appended',
+      rows: 0,
+      deletes: 1,
+      keysListed: true,
+      sourceKeysNotInRaw: 1,
+    });
+    const raw = await openTable(engine, engine.model.table('journal_entries'));
+    assert.deepEqual(
+      await query(
+        engine,
+        `SELECT _id, _op, _doc_ejson, entry_id FROM ${await raw.scanSql()} WHERE _run_id = 'run-5'`,
+      ),
+      [{ _id: '68ca9aca193e5d257e046f22', _op: 'delete', _doc_ejson: '{}', entry_id: null }],
+    );
+    const again = await rawAppend({ runId: 'run-5', collections: ['journal_entries'] }, engine);
+    assert.deepEqual(
+      again.map((r) => [r.status, r.deletes]),
+      [['already-appended', 1]],
+      'a rerun appends no second tombstone',
+    );
+    const curated = await curate({ runId: 'run-5' }, engine);
+    assert.deepEqual(
+      curated.map((r) => [r.table.split('.')[1], r.deleted]),
+      [
+        ['close_tasks_silver', 0],
+        ['journal_entries_silver', 2],
+        ['journal_entries_gold', 1],
+        ['data_quality_issues', 1],
+      ],
+    );
+    assert.deepEqual(
+      (await goldText()).map((r) => r.entry_id),
+      ['JE2001'],
+    );
+    // Time travel below reads the silver of run 1; put JE1001 back as the source would.
+    await stageRun(engine, 'run-6', { journal_entries: [BRIEF.journal_entries?.[0] as Document] }, later(6));
+    await rawAppend({ runId: 'run-6', collections: ['journal_entries'] }, engine);
+    await curate({ runId: 'run-6' }, engine);
+    assert.deepEqual(
+      (await goldText()).map((r) => r.entry_id),
+      ['JE1001', 'JE2001'],
+    );
+  });
+
   it('time travel: the silver table as it was before the update, by snapshot id and by timestamp', async () => {
     const silver = await openTable(engine, engine.model.table('journal_entries_silver'));
     const { metadata } = await silver.load();
@@ -233,7 +302,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     const results = await maintain(engine, { nowMs: Date.now() + 40 * 86_400_000 });
     const byTable = Object.fromEntries(results.map((r) => [r.table, r]));
     const raw = byTable['fq_app_raw.journal_entries'];
-    assert.equal(raw?.filesCompacted, 3, 'three small raw files of one ingest day');
+    assert.equal(raw?.filesCompacted, 5, 'five small raw files of one ingest day (runs 1, 2, 3, 5 and 6)');
     assert.equal(raw?.filesAfterCompaction, 1);
     assert.equal(raw?.dataFiles, 1);
     assert.ok((raw?.expiredSnapshots ?? 0) >= 2);
@@ -249,7 +318,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(
       history.map((h) => [h.operation, h.summary['ledgerlake.run-id'], h.current]),
       [
-        ['append', 'run-3', false],
+        ['append', 'run-6', false],
         ['replace', undefined, false],
         ['replace', undefined, true],
       ],
