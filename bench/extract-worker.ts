@@ -3,6 +3,7 @@
  *   cursor  — the bare driver cursor over the range (the ceiling)
  *   extract — extractChunk over the same range as one chunk
  *   plan    — planRun splitting the range into chunks
+ *   keys    — listKeys over the whole collection (delete detection's key listing)
  * Prints one JSON line.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
+import { listKeys } from '../lambdas/extract/list-keys.ts';
 import { planRun } from '../lambdas/plan/plan-run.ts';
 import type { PipelineContext } from '../lambdas/shared/pipeline-context.ts';
 import { encodeBound, keySort } from '../lambdas/shared/range-key.ts';
@@ -30,8 +32,8 @@ const { values } = parseArgs({
 });
 const mode = values.mode;
 const uri = values.uri;
-if (uri === undefined || !['cursor', 'extract', 'plan'].includes(mode ?? '')) {
-  throw new Error('usage: extract-worker --mode cursor|extract|plan --uri <mongodb uri> --docs <n>');
+if (uri === undefined || !['cursor', 'extract', 'plan', 'keys'].includes(mode ?? '')) {
+  throw new Error('usage: extract-worker --mode cursor|extract|plan|keys --uri <mongodb uri> --docs <n>');
 }
 const docs = Number(values.docs);
 const client = await new MongoClient(uri).connect();
@@ -86,6 +88,27 @@ if (mode === 'cursor') {
     const plan = await planRun({ runId: 'bench' }, context);
     extra = { chunks: plan.status === 'PLANNED' ? plan.chunkCount : 0 };
     read = docs;
+  } else if (mode === 'keys') {
+    // The whole collection, as delete detection lists it every run.
+    const manifest = await listKeys(
+      {
+        runId: 'bench',
+        collection: 'journal_entries',
+        index: 0,
+        kind: 'keys',
+        key: ['_id'],
+        lower: null,
+        upper: null,
+        expectedDocuments: docs,
+        ingestTs: new Date().toISOString(),
+      },
+      context,
+    );
+    read = manifest.keys;
+    extra = {
+      files: manifest.files.length,
+      megabytes: Number((manifest.files.reduce((sum, f) => sum + f.bytes, 0) / 1e6).toFixed(1)),
+    };
   } else {
     const manifest = await extractChunk(
       {

@@ -4,9 +4,11 @@
  *   - the bare driver cursor over all N documents (the ceiling),
  *   - extractChunk over the same N documents as ONE chunk,
  *   - extractChunk over N/10 documents as one chunk (memory must not grow with chunk size),
- *   - planRun splitting N documents into 50,000-document chunks.
+ *   - planRun splitting N documents into 50,000-document chunks,
+ *   - listKeys listing all N `_id`s (delete detection, every run).
  * Options: --docs N (default 1,000,000), --uri URI (a server already seeded
- * with `npm run seed`; default: the embedded server, seeded here).
+ * with `npm run seed`; default: the embedded server, seeded here), --only MODE
+ * (one measurement: cursor, extract, plan or keys).
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     docs: { type: 'string', default: '1000000' },
     uri: { type: 'string' },
     database: { type: 'string', default: 'fq_app' },
+    only: { type: 'string' },
   },
 });
 const docs = Number(values.docs);
@@ -72,11 +75,16 @@ async function measure(mode: string, n: number, extra: string[] = []) {
 }
 
 try {
+  if (values.only !== undefined) {
+    console.log(JSON.stringify({ documents: docs, results: [await measure(values.only, docs)] }, null, 2));
+    process.exit(0);
+  }
   const results = [
     await measure('cursor', docs),
     await measure('extract', docs),
     await measure('extract', Math.round(docs / 10)),
     await measure('plan', docs, ['--chunkDocs', '50000']),
+    await measure('keys', docs),
   ];
   const [cursor, extract] = results;
   console.log(

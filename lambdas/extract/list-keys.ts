@@ -10,7 +10,7 @@ import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 /** Keys are small: larger files and row groups than documents, still bounded in memory. */
 const KEYS_FILE_ROWS = 5_000_000;
 const KEYS_ROW_GROUP_ROWS = 100_000;
-const KEYS_BATCH_DOCS = 100_000;
+const KEYS_BATCH_DOCS = 50_000;
 
 /**
  * Lists every `_id` of a collection for delete detection: a cursor sorted by

@@ -9,10 +9,13 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergRead } from 'icebird';
 import { BSON, type Document } from 'mongodb';
 import { toUnscaled } from '../../lambdas/shared/decimal.ts';
+import { logger } from '../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../lib/config/index.ts';
+import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
 import { FsCatalog } from '../../lib/local/iceberg/catalog.ts';
 import { IcebergTable } from '../../lib/local/iceberg/table-ops.ts';
 import { readBsonDocuments } from '../../lib/local/runner/embedded-source.ts';
+import { LocalRunFailed, runLocalPipeline } from '../../lib/local/runner/run-pipeline.ts';
 import { buildTableModel } from '../../lib/model/index.ts';
 import { withLocalFetch } from '../support/local-fetch.ts';
 
@@ -23,6 +26,7 @@ const model = buildTableModel(resolveConfig());
 interface LocalJson {
   runId: string;
   mode: 'full' | 'incremental';
+  status: string;
   seconds: number;
   collections: Record<string, { read: number; staged: number; quarantined: number }>;
   tables: Record<string, { rows: number; files: number; snapshots: number }>;
@@ -197,5 +201,61 @@ describe('npm run local: the whole pipeline twice, full then incremental after m
       const data = await withLocalFetch(() => icebergRead({ tableUrl: catalog.locationOf(table) }));
       assert.equal(data.length, second.tables[`${table.database}.${table.name}`]?.rows, table.name);
     }
+  });
+});
+
+describe('npm run local --run-id: replaying a committed run, redriving a superseded one', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ledgerlake-replay-'));
+    // The failing run made in process warns on purpose; its outcome is asserted, not printed.
+    logger.setLogLevel('ERROR');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('a committed run id succeeds as a no-op and says so; the tables stay as they were', async () => {
+    const first = await local(dir, '--fresh', '--scale', '200');
+    const second = await local(dir, '--scale', '200', '--mutate', '10');
+    const replay = await local(dir, '--scale', '200', '--run-id', first.runId);
+    assert.equal(replay.status, 'ALREADY_COMMITTED');
+    assert.deepEqual(replay.collections, {});
+    assert.deepEqual(replay.tables, second.tables);
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--run-id', first.runId],
+      { cwd: repoRoot, env: { ...process.env, MONGO_URI: '' } },
+    );
+    assert.match(stdout, new RegExp(`run ${first.runId} was committed before; nothing done`));
+  });
+
+  it('a run id superseded by a later run fails with RunSuperseded and suggests no rerun of it', async () => {
+    const failed = await runLocalPipeline({
+      dir,
+      scale: 200,
+      mutate: 5,
+      wrapTask: (state, handler) =>
+        state === INGEST_STATES.commit
+          ? async () => {
+              throw new Error('injected commit failure');
+            }
+          : handler,
+    }).then(
+      () => assert.fail('the run should have failed'),
+      (error: unknown) => error as LocalRunFailed,
+    );
+    assert.ok(failed instanceof LocalRunFailed);
+    const later = await local(dir, '--scale', '200');
+    const refused = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--run-id', failed.runId],
+      { cwd: repoRoot, env: { ...process.env, MONGO_URI: '' } },
+    ).then(
+      () => assert.fail('a superseded run should fail'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`run ${failed.runId} was superseded by run ${later.runId}`));
+    assert.match(refused.stderr, /nothing to redrive: start a new run, or wait for the next scheduled one/);
+    assert.doesNotMatch(refused.stderr, /run it again with|--run-id/);
   });
 });

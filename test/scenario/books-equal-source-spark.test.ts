@@ -12,7 +12,9 @@ scenarioSuite({
   money: 'decimal128',
   seed: 11,
   rounds: 0,
-  operationsPerRound: 30,
+  operationsPerRound: 12,
+  // Every kind of operation (they are drawn among those not applied yet first) before the one failure.
+  operationsBeforeFault: 40,
   noOpRun: false,
   earlyReplays: 1,
   finalReplays: false,

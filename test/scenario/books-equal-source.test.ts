@@ -39,9 +39,14 @@ scenarioSuite({
   seed: 10,
   rounds: 3,
   operationsPerRound: 12,
+  // The matrix in short: a failure in each step, one fault point of each job.
   faults: [
-    { kind: 'task', state: INGEST_STATES.extractChunk, when: 'after', chunk: 'first' },
-    { kind: 'point', point: 'curate:after-commit:journal_entries_silver' },
+    { kind: 'task', state: INGEST_STATES.plan, when: 'after' },
+    { kind: 'task', state: INGEST_STATES.extractChunk, when: 'before', chunk: 'middle' },
+    { kind: 'task', state: INGEST_STATES.curate, when: 'after' },
+    { kind: 'point', point: 'raw-append:before-commit:journal_entries' },
+    { kind: 'point', point: 'curate:after-commit:journal_entries_gold' },
+    { kind: 'point', point: 'commit:after-watermark:journal_entries' },
   ],
   open: async (database) => {
     const uri = await ferretdbUri();

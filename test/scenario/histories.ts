@@ -66,6 +66,8 @@ export const OPERATIONS = [
   'empty-lines',
   'missing-entry-id',
   'invalid-date',
+  'invalid-due-date',
+  'unmappable-account',
   'negative-amount',
   'unknown-account',
   'line-without-amount',
@@ -237,22 +239,30 @@ export class History {
         return this.missingEntryId(operation);
       case 'invalid-date':
         return this.setFields(this.entries(), operation, () => ({ date: '2024-02-30' }));
+      case 'invalid-due-date':
+        return this.setFields(this.closeTasks(), operation, () => ({ due_date: '2025-02-29' }));
+      case 'unmappable-account':
+        // A name that is not a string: the account leaves the chart, its lines' accounts become unknown.
+        return this.setFields(this.accounts(), operation, () => ({ account_name: { text: 'Cash' } }));
       case 'negative-amount':
         return this.editLines(operation, (lines) => {
-          this.rng.pick(lines).debit = this.money(-this.cents());
+          this.rng.pick(lines)[this.rng.chance(0.5) ? 'debit' : 'credit'] = this.money(-this.cents());
           return lines;
         });
       case 'unknown-account':
         return this.editLines(operation, (lines) => {
-          this.rng.pick(lines).account_id = this.rng.chance(0.5) ? new Int32(9999) : '9999-99';
+          this.rng.pick(lines).account_id = this.rng.pick([new Int32(9999), '9999-99', null]);
           return lines;
         });
       case 'line-without-amount':
         return this.editLines(operation, async (lines) => {
           const accountId = await this.accountId();
-          lines.push(
-            this.rng.chance(0.5) ? this.line(accountId, 0, 0) : { account_id: new Int32(accountId) },
-          );
+          const empty = this.rng.pick([
+            this.line(accountId, 0, 0),
+            { account_id: new Int32(accountId) },
+            { account_id: new Int32(accountId), debit: null, credit: this.money(0) },
+          ]);
+          lines.push(empty);
           return lines;
         });
       case 'unmappable-amount':
@@ -361,8 +371,10 @@ export class History {
     return new UUID(`00000000-0000-4000-8000-${hex.slice(-12)}`);
   }
 
-  private entryDate(): Date {
-    return new Date(Date.UTC(2025, this.rng.int(0, 11), this.rng.int(1, 28)));
+  /** A day of 2025: a Date, or now and then the 'YYYY-MM-DD' text some applications store. */
+  private entryDate(): Date | string {
+    const day = new Date(Date.UTC(2025, this.rng.int(0, 11), this.rng.int(1, 28)));
+    return this.rng.chance(0.25) ? day.toISOString().slice(0, 10) : day;
   }
 
   // --- operations

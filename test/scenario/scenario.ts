@@ -12,8 +12,8 @@ import {
   runLocalPipeline,
   type TaskHandler,
 } from '../../lib/local/runner/run-pipeline.ts';
-import { expectedTables, readSourceDocuments } from './oracle.ts';
-import { curatedSnapshots, diffTables, duplicateKeys, readCuratedTables } from './tables.ts';
+import { type CuratedTables, expectedTables, readSourceDocuments } from './oracle.ts';
+import { curatedSnapshots, diffTables, duplicateKeys, readCuratedTables, rowCounts } from './tables.ts';
 
 /** Chunks of 100 documents (the smallest allowed), so a few hundred changes make several chunks. */
 export const CHUNK_DOCS = 100;
@@ -73,6 +73,8 @@ export class Scenario {
   readonly runs: RunRecord[] = [];
   /** Plan time of the last run that did work: the oracle's "now" for future watermarks. */
   plannedAt = new Date();
+  /** Rows per table and open issues per code of the last oracle check, to show what a step covered. */
+  lastChecked = '';
   /** Temporary folders to remove at the end. */
   private readonly folders: string[] = [];
   private cleanRuns = 0;
@@ -98,9 +100,7 @@ export class Scenario {
   }
 
   /** A normal run (a new run id unless given); records its outcome and plan time. */
-  async run(
-    extra: Partial<LocalRunOptions> & { faultPoint?: (point: string) => void } = {},
-  ): Promise<LocalRunSummary> {
+  async run(extra: Partial<LocalRunOptions> = {}): Promise<LocalRunSummary> {
     const runId = extra.runId ?? this.newRunId();
     try {
       const summary = await runLocalPipeline({
@@ -112,7 +112,12 @@ export class Scenario {
         retryDelayMs: 0,
         ...extra,
         runId,
-      } as LocalRunOptions);
+      });
+      // A replay of a committed run answers ALREADY_COMMITTED; a held lease is never expected here.
+      const done =
+        summary.status === 'SUCCEEDED' ||
+        (extra.runId !== undefined && summary.status === 'ALREADY_COMMITTED');
+      if (!done) throw new Error(`run ${runId} ended ${summary.status}`);
       if (extra.runId === undefined) {
         this.runs.push({ runId, outcome: 'committed' });
         this.plannedAt = await this.planTime(runId, summary);
@@ -132,7 +137,8 @@ export class Scenario {
     let fired = false;
     const pointsSeen: string[] = [];
     let journalChunks = 0;
-    const options: { wrapTask?: LocalRunOptions['wrapTask']; faultPoint?: (point: string) => void } = {};
+    const options: { wrapTask?: LocalRunOptions['wrapTask']; faultPoint?: LocalRunOptions['faultPoint'] } =
+      {};
     if (fault.kind === 'point') {
       options.faultPoint = (point: string) => {
         pointsSeen.push(point);
@@ -197,6 +203,7 @@ export class Scenario {
   async problems(): Promise<string[]> {
     const source = await readSourceDocuments(this.db);
     const expected = expectedTables(source, this.plannedAt, this.config);
+    this.lastChecked = booksSummary(expected);
     return diffTables(expected, await readCuratedTables(this.dir, this.config));
   }
 
@@ -275,4 +282,11 @@ export class Scenario {
 export function assertNoProblems(step: string, problems: readonly string[], context = ''): void {
   if (problems.length === 0) return;
   throw new Error(`${step}:\n  ${problems.join('\n  ')}${context === '' ? '' : `\n${context}`}`);
+}
+
+/** `rows {...}; issues {...}` of a set of tables, for test diagnostics. */
+export function booksSummary(tables: CuratedTables): string {
+  const codes: Record<string, number> = {};
+  for (const row of tables.data_quality_issues) codes[String(row.code)] = (codes[String(row.code)] ?? 0) + 1;
+  return `rows ${JSON.stringify(rowCounts(tables))}; issues ${JSON.stringify(codes)}`;
 }

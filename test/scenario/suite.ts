@@ -37,6 +37,8 @@ export interface ScenarioSuiteOptions {
   /** Rounds of random history, a run after each. */
   readonly rounds: number;
   readonly operationsPerRound: number;
+  /** Operations of random history before each injected failure. @default half of operationsPerRound */
+  readonly operationsBeforeFault?: number;
   readonly faults: readonly Fault[];
   /** Check that a run reading nothing new commits no snapshot. @default true */
   readonly noOpRun?: boolean;
@@ -111,6 +113,7 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
           healthy = false;
           throw error;
         } finally {
+          if (scenario.lastChecked !== '') t.diagnostic(`last check: ${scenario.lastChecked}`);
           const used = process.cpuUsage(cpu);
           t.diagnostic(
             `${((performance.now() - started) / 1000).toFixed(1)} s wall, ${((used.user + used.system) / 1e6).toFixed(1)} s CPU`,
@@ -207,7 +210,11 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
         `${faultName(fault)}: the next run gives the books of the source and the tables of a clean run`,
         async () => {
           if (chunkFault) await history.touchMany(3 * 100 - 50);
-          recent.push(...(await history.round(Math.ceil(options.operationsPerRound / 2))));
+          recent.push(
+            ...(await history.round(
+              options.operationsBeforeFault ?? Math.ceil(options.operationsPerRound / 2),
+            )),
+          );
           const { error } = await scenario.failingRun(fault);
           const failedRun = scenario.runs[scenario.runs.length - 1];
           if (failedRun !== undefined && mayHaveCommitted(fault)) mayBeNoOp.add(failedRun.runId);

@@ -333,11 +333,16 @@ function tighterUpper(a: Bound | undefined, b: Bound): Bound {
   return order < 0 || (order === 0 && !a.inclusive) ? a : b;
 }
 
-/** Inclusion (`{a: 1}`) or exclusion (`{a: 0}`) of top-level fields; `_id` is kept unless excluded. */
+/**
+ * Inclusion (`{a: 1}`, `{_id: 1}`) or exclusion (`{a: 0}`) of top-level
+ * fields; `_id` is kept unless excluded. A projection is an inclusion when
+ * any field is included, `_id` alone too.
+ */
 function project(raw: Buffer, projection: Document): Buffer {
-  const doc = exact(raw);
   const entries = Object.entries(projection);
-  const including = entries.some(([key, v]) => key !== '_id' && Boolean(v));
+  const including = entries.some(([, v]) => Boolean(v));
+  if (including && entries.length === 1 && entries[0]?.[0] === '_id') return idOnly(raw);
+  const doc = exact(raw);
   const out: Document = {};
   if (including) {
     if (projection._id === undefined || projection._id) out._id = doc._id;
@@ -347,4 +352,32 @@ function project(raw: Buffer, projection: Document): Buffer {
       if (projection[key] === undefined || projection[key]) out[key] = value;
   }
   return Buffer.from(BSON.serialize(out));
+}
+
+const ID_NAME = Buffer.from('_id\0', 'latin1');
+const OBJECT_ID_TYPE = 0x07;
+const OBJECT_ID_DOCUMENT_BYTES = 4 + 1 + ID_NAME.length + 12 + 1;
+
+/**
+ * `{_id}` of a stored document, copied from its bytes without decoding the
+ * rest: what a key listing (`projection: {_id: 1}`) reads of every document.
+ */
+function idOnly(raw: Buffer): Buffer {
+  // The usual case, an ObjectId stored first: 4 + 1 + 4 + 12 bytes, then the document's end.
+  if (raw[4] === OBJECT_ID_TYPE && raw.compare(ID_NAME, 0, ID_NAME.length, 5, 5 + ID_NAME.length) === 0) {
+    const out = Buffer.alloc(OBJECT_ID_DOCUMENT_BYTES);
+    raw.copy(out, 0, 0, OBJECT_ID_DOCUMENT_BYTES - 1);
+    out.writeInt32LE(OBJECT_ID_DOCUMENT_BYTES, 0);
+    return out;
+  }
+  for (const [type, nameOffset, nameLength, offset, length] of BSON.onDemand.parseToElements(raw)) {
+    if (nameLength !== 3 || raw.toString('latin1', nameOffset, nameOffset + 3) !== '_id') continue;
+    const out = Buffer.alloc(4 + 1 + ID_NAME.length + length + 1);
+    out.writeInt32LE(out.length, 0);
+    out[4] = type;
+    ID_NAME.copy(out, 5);
+    raw.copy(out, 5 + ID_NAME.length, offset, offset + length);
+    return out;
+  }
+  return Buffer.from(BSON.serialize({}));
 }

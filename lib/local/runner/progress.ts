@@ -30,7 +30,9 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
       }
       case 'chunk-done':
         write(
-          `  ${event.chunk.collection} chunk ${event.chunk.index}: ${number(event.documents)} documents in ${event.seconds.toFixed(1)} s`,
+          event.chunk.kind === 'keys'
+            ? `  ${event.chunk.collection}: ${number(event.documents)} keys listed for delete detection in ${event.seconds.toFixed(1)} s`
+            : `  ${event.chunk.collection} chunk ${event.chunk.index}${event.chunk.kind === 'irregular' ? ' (irregular watermarks)' : ''}: ${number(event.documents)} documents in ${event.seconds.toFixed(1)} s`,
         );
         return;
       case 'state-retried':

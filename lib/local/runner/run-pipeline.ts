@@ -74,6 +74,7 @@ export type RunEvent =
   | {
       readonly type: 'chunk-done';
       readonly chunk: ChunkSpec;
+      /** Documents read; for a key listing, keys listed. */
       readonly documents: number;
       readonly seconds: number;
     };

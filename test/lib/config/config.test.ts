@@ -71,6 +71,27 @@ describe('configuration', () => {
     ]);
   });
 
+  it("lists keys for delete detection every run unless a collection says deletes: 'never'", () => {
+    const config = resolveConfig({
+      collections: [
+        { name: 'journal_entries', mode: 'incremental', watermarkField: 'updatedAt', chunkDocs: 1000 },
+        { name: 'accounts', mode: 'full', watermarkField: '_id', chunkDocs: 1000, deletes: 'never' },
+      ],
+    });
+    assert.deepEqual(
+      config.collections.map((c) => c.deletes),
+      ['every-run', 'never'],
+    );
+    assert.deepEqual(
+      problemsOf({
+        collections: [
+          { name: 'accounts', mode: 'full', watermarkField: '_id', chunkDocs: 1000, deletes: 'hourly' },
+        ],
+      }),
+      [`config.collections[0].deletes must be one of 'every-run', 'never', got "hourly"`],
+    );
+  });
+
   it('names unknown fields so typos are not silently ignored', () => {
     assert.deepEqual(problemsOf({ extraction: { chunkSize: 5 } }), [
       "config.extraction: unknown field 'chunkSize'",

@@ -8,10 +8,10 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 describe('analytics stack', () => {
   const { analytics } = synthesize();
 
-  it('creates the workgroup, four named queries and the analyst policy', () => {
+  it('creates the workgroup, five named queries and the analyst policy', () => {
     assert.deepEqual(resourceCounts(analytics), {
       'AWS::Athena::WorkGroup': 1,
-      'AWS::Athena::NamedQuery': 4,
+      'AWS::Athena::NamedQuery': 5,
       'AWS::IAM::ManagedPolicy': 1,
     });
   });
@@ -49,6 +49,10 @@ describe('analytics stack', () => {
       /FROM "fq_app_curated"\."close_tasks_silver"\s+WHERE status <> 'Complete'\s+ORDER BY due_date/,
     );
     assert.match(byName.get('Trial balance as of yesterday (time travel)') ?? '', /FOR TIMESTAMP AS OF/);
+    assert.match(
+      byName.get('Open data-quality issues') ?? '',
+      /SELECT code,[\s\S]*FROM "fq_app_curated"\."data_quality_issues"\s+ORDER BY issues_with_code DESC/,
+    );
     for (const q of queries) assert.equal(q.Database, 'fq_app_curated');
   });
 

@@ -15,14 +15,14 @@ describe('pipeline stack', () => {
     return found;
   };
 
-  it('creates four functions, three Glue jobs, the state machine, two schedules and six alarms', () => {
+  it('creates four functions, three Glue jobs, the state machine, two schedules and seven alarms', () => {
     const counts = resourceCounts(pipeline);
     assert.equal(counts['AWS::Lambda::Function'], 4);
     assert.equal(counts['AWS::Glue::Job'], 3);
     assert.equal(counts['AWS::Glue::SecurityConfiguration'], 1);
     assert.equal(counts['AWS::StepFunctions::StateMachine'], 1);
     assert.equal(counts['AWS::Scheduler::Schedule'], 2);
-    assert.equal(counts['AWS::CloudWatch::Alarm'], 6);
+    assert.equal(counts['AWS::CloudWatch::Alarm'], 7);
     assert.equal(counts['AWS::CloudWatch::Dashboard'], 1);
     assert.equal(counts['AWS::SNS::Topic'], 1);
   });
@@ -106,14 +106,16 @@ describe('pipeline stack', () => {
     });
   });
 
-  it('plans, exits cleanly when another run holds the lease, then extracts, appends, curates and commits', () => {
+  it('plans, exits cleanly when another run holds the lease or the run committed before, then extracts, appends, curates and commits', () => {
     assert.equal(state(INGEST_STATES.validate).Next, INGEST_STATES.plan);
     assert.equal(state(INGEST_STATES.plan).Next, INGEST_STATES.alreadyRunning);
     const already = state(INGEST_STATES.alreadyRunning) as unknown as { Choices: unknown[]; Default: string };
     assert.deepEqual(already.Choices, [
       { Variable: '$.plan.status', StringEquals: 'ALREADY_RUNNING', Next: INGEST_STATES.anotherRunActive },
+      { Variable: '$.plan.status', StringEquals: 'ALREADY_COMMITTED', Next: 'RunAlreadyCommitted' },
     ]);
     assert.equal(state(INGEST_STATES.anotherRunActive).Type, 'Succeed');
+    assert.equal(state('RunAlreadyCommitted').Type, 'Succeed');
     const inline = state(INGEST_STATES.chunksInline) as unknown as { Choices: unknown[]; Default: string };
     assert.deepEqual(inline.Choices, [
       { Variable: '$.plan.chunks', IsPresent: true, Next: INGEST_STATES.extractInline },
@@ -241,6 +243,36 @@ describe('pipeline stack', () => {
       EventPattern: { source: ['aws.glue'], detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'] } },
     });
     pipeline.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('alarms when the last run reports open unbalanced entries, on the metric Commit publishes', () => {
+    const alarm = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      JSON.stringify(a).includes('"MetricName":"DataQualityIssues"'),
+    );
+    assert.ok(alarm, 'no alarm on DataQualityIssues');
+    const stat = alarm.Properties.Metrics[0].MetricStat;
+    assert.deepEqual(
+      {
+        namespace: stat.Metric.Namespace,
+        dimensions: stat.Metric.Dimensions,
+        stat: stat.Stat,
+        threshold: alarm.Properties.Threshold,
+        comparison: alarm.Properties.ComparisonOperator,
+        missing: alarm.Properties.TreatMissingData,
+      },
+      {
+        namespace: 'ledgerlake',
+        dimensions: [
+          { Name: 'app', Value: 'fq_app' },
+          { Name: 'code', Value: 'unbalanced_entry' },
+        ],
+        stat: 'Maximum',
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        missing: 'ignore',
+      },
+    );
+    assert.match(JSON.stringify(alarm.Properties.AlarmActions), /"Ref":"AlarmsTopic/, 'on the same topic');
   });
 
   it('subscribes the alarm email and places functions in the VPC when configured', () => {

@@ -10,13 +10,16 @@ import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.t
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
+import { ingestDefinitionFor } from '../../../../lib/local/runner/definition.ts';
 import {
   LocalRunFailed,
+  LocalRunRefused,
   type RunEvent,
   runLocalPipeline,
   type TaskHandler,
 } from '../../../../lib/local/runner/run-pipeline.ts';
 import { seedDatabase } from '../../../../lib/local/sample-data/index.ts';
+import { buildTableModel } from '../../../../lib/model/index.ts';
 
 // The runs here trip warnings on purpose (a held lease); their outcome is asserted, not printed.
 logger.setLogLevel('ERROR');
@@ -78,8 +81,8 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.equal(summary.collections.journal_entries?.read, 500);
     assert.equal(
       events.filter((e) => e.type === 'chunk-done').length,
-      7,
-      '1 accounts + 5 journal + 1 tasks chunks',
+      10,
+      '1 accounts + 5 journal + 1 tasks chunks, and a key listing per collection',
     );
     assert.equal(peak, 2);
     assert.deepEqual(
@@ -141,7 +144,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
   it('with maintain, runs the maintenance job after the run: files compacted, rows unchanged', async () => {
     const summary = await runLocalPipeline({ dir, scale: 500, config, maintain: true });
     const report = summary.maintenance as TableMaintenance[];
-    assert.equal(report.length, 6);
+    assert.equal(report.length, buildTableModel(config).tables.length);
     const raw = report.find((m) => m.table === 'fq_app_raw.journal_entries');
     assert.ok(
       (raw?.filesCompacted ?? 0) >= 2,
@@ -149,6 +152,78 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.files, raw?.dataFiles);
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 522);
+  });
+
+  it('passes the fault point to the functions and to the engine’s jobs', async () => {
+    const points: string[] = [];
+    const summary = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      mutate: 5,
+      faultPoint: (point) => {
+        points.push(point);
+      },
+    });
+    assert.equal(summary.status, 'SUCCEEDED');
+    for (const expected of [
+      'commit:after-watermark:journal_entries',
+      'raw-append:before-commit:journal_entries',
+    ]) {
+      assert.ok(points.includes(expected), `${expected} not called (called: ${points.join(', ')})`);
+    }
+  });
+
+  it('synthesizes the state machine once per process for a configuration', async () => {
+    const notes: string[] = [];
+    await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      onEvent: (event) => {
+        if (event.type === 'note') notes.push(event.message);
+      },
+    });
+    assert.ok(
+      notes.some((note) => note.startsWith('state machine synthesized earlier in this process')),
+      notes.join('\n'),
+    );
+    const first = ingestDefinitionFor(config);
+    const again = ingestDefinitionFor(config);
+    assert.equal(again.cached, true);
+    assert.deepEqual(again.definition, first.definition);
+    assert.notEqual(again.definition, first.definition, 'each run gets its own copy');
+  });
+
+  it('replaying a committed run id does nothing; a run id superseded by a later run is refused without a rerun suggestion', async () => {
+    const committed = await runLocalPipeline({ dir, scale: 500, config, mutate: 5 });
+    const replay = await runLocalPipeline({ dir, scale: 500, config, runId: committed.runId });
+    assert.equal(replay.status, 'ALREADY_COMMITTED');
+    assert.deepEqual(replay.collections, {});
+    assert.deepEqual(replay.tables, committed.tables, 'nothing written');
+
+    const failed = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      mutate: 5,
+      wrapTask: (name, handler) =>
+        name === INGEST_STATES.curate ? failing('GlueJobFailed', 99, handler) : handler,
+    }).then(
+      () => assert.fail('the run should have failed'),
+      (error: unknown) => error as LocalRunFailed,
+    );
+    const later = await runLocalPipeline({ dir, scale: 500, config });
+    assert.equal(later.status, 'SUCCEEDED');
+    const refused = await runLocalPipeline({ dir, scale: 500, config, runId: failed.runId }).then(
+      () => assert.fail('a superseded run should be refused'),
+      (error: unknown) => error as Error,
+    );
+    assert.ok(refused instanceof LocalRunRefused);
+    assert.ok(!(refused instanceof LocalRunFailed), 'not a failure to rerun');
+    assert.equal(refused.name, 'RunSuperseded');
+    assert.match(refused.message, new RegExp(`run ${failed.runId} was superseded by run ${later.runId}`));
+    assert.match(refused.message, /nothing to redrive: start a new run, or wait for the next scheduled one/);
   });
 
   it('extracts from MONGO_URI when given (any MongoDB), and refuses --mutate there', async () => {
@@ -159,7 +234,12 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       await seedDatabase(client.db(config.source.database), { journalEntries: 150 });
       await client.close();
       const summary = await runLocalPipeline({ dir: external, scale: 1, config, mongoUri: server.uri });
-      assert.deepEqual(summary.collections.journal_entries, { read: 150, staged: 150, quarantined: 0 });
+      assert.deepEqual(summary.collections.journal_entries, {
+        read: 150,
+        staged: 150,
+        quarantined: 0,
+        deleted: 0,
+      });
       assert.equal(summary.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
       await assert.rejects(
         runLocalPipeline({ dir: external, scale: 1, config, mongoUri: server.uri, mutate: 5 }),
