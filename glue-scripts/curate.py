@@ -570,9 +570,9 @@ def main():
     since = plan.get("curateSince")
     for collection, table in RAW_COLLECTIONS.items():
         raw = spark.table(f"{namespaces['raw_namespace']}.{table}")
-        raw.createOrReplaceTempView("raw_" + collection)
+        raw.createOrReplaceTempView("raw_{c}".format(c=collection))
         changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
-        changed.createOrReplaceTempView("changed_" + collection)
+        changed.createOrReplaceTempView("changed_{c}".format(c=collection))
     tables = {}
     for step in STEPS:
         # Materialized: later steps read what this one saw, not tables a MERGE has changed since.

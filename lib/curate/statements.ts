@@ -40,6 +40,36 @@ export interface CurateRelations {
   readonly mergeTarget: (table: string) => string;
 }
 
+/** The raw collections curate reads. */
+export const CURATE_RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
+/** Temp relation over a whole raw table, which each engine creates before the steps. */
+export const rawRelation = (collection: string) => `raw_${collection}`;
+/** Temp relation over a raw table's rows ingested since the last committed run. */
+export const changedRelation = (collection: string) => `changed_${collection}`;
+
+/**
+ * The relations of a curate run: raw ones by the names above, curated tables
+ * as `curated(table)` names them for reading and `mergeTarget(table)` for MERGE.
+ */
+export function curateRelations(
+  curated: (table: string) => string,
+  mergeTarget: (table: string) => string,
+): CurateRelations {
+  return {
+    changedJournalEntries: changedRelation('journal_entries'),
+    changedCloseTasks: changedRelation('close_tasks'),
+    changedAccounts: changedRelation('accounts'),
+    rawJournalEntries: rawRelation('journal_entries'),
+    rawCloseTasks: rawRelation('close_tasks'),
+    rawAccounts: rawRelation('accounts'),
+    journalEntriesSilver: curated('journal_entries_silver'),
+    closeTasksSilver: curated('close_tasks_silver'),
+    journalEntriesGold: curated('journal_entries_gold'),
+    dataQualityIssues: curated('data_quality_issues'),
+    mergeTarget,
+  };
+}
+
 /** The raw column each collection's watermark field maps to; null for an `_id` watermark. */
 export type WatermarkColumns = Readonly<
   Record<'accounts' | 'journal_entries' | 'close_tasks', string | null>

@@ -1,7 +1,16 @@
 import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
 import type { LedgerlakeConfig } from '../config/index.ts';
 import { spark } from '../curate/dialect.ts';
-import { type CurateRelations, curateSteps, DELETE_FLAG, watermarkColumns } from '../curate/statements.ts';
+import {
+  CURATE_RAW_COLLECTIONS,
+  type CurateRelations,
+  changedRelation,
+  curateRelations,
+  curateSteps,
+  DELETE_FLAG,
+  rawRelation,
+  watermarkColumns,
+} from '../curate/statements.ts';
 import type { TableModel } from '../model/index.ts';
 import { CURATE_TABLE_SUMMARY_KEY, type GlueJobArguments, JOB_ARGUMENT } from './job-arguments.ts';
 import { header, py } from './python.ts';
@@ -14,30 +23,15 @@ const A = JOB_ARGUMENT;
 /** Markers that formatSafe turns into the namespace format fields of the SQL. */
 const CURATED = '\u0000curated_namespace\u0001';
 
-/** The raw collections curate reads, each as a temp view of the whole table (`raw_<c>`) and of its rows since the last commit (`changed_<c>`). */
-const RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
-
 /** The relations the Spark rendering of the curate steps reads and writes, as the script names them. */
 export function sparkCurateRelations(model: TableModel): CurateRelations {
   const curated = (name: string) => `${CURATED}.${model.table(name).name}`;
-  return {
-    changedJournalEntries: 'changed_journal_entries',
-    changedCloseTasks: 'changed_close_tasks',
-    changedAccounts: 'changed_accounts',
-    rawJournalEntries: 'raw_journal_entries',
-    rawCloseTasks: 'raw_close_tasks',
-    rawAccounts: 'raw_accounts',
-    journalEntriesSilver: curated('journal_entries_silver'),
-    closeTasksSilver: curated('close_tasks_silver'),
-    journalEntriesGold: curated('journal_entries_gold'),
-    dataQualityIssues: curated('data_quality_issues'),
-    mergeTarget: curated,
-  };
+  return curateRelations(curated, curated);
 }
 
 /** glue-scripts/curate.py: the documents touched since the last committed run, recomputed into silver and gold. */
 export function curateScript(model: TableModel, config: LedgerlakeConfig, args: GlueJobArguments): string {
-  const rawTables = RAW_COLLECTIONS.map((c) => model.rawTableFor(c));
+  const rawTables = CURATE_RAW_COLLECTIONS.map((c) => model.rawTableFor(c));
   const curatedTables = model.tables.filter((t) => t.layer !== 'raw');
   const steps = curateSteps(spark, sparkCurateRelations(model), watermarkColumns(config, model)).map(
     (s): Record<string, string> =>
@@ -60,7 +54,7 @@ ARGUMENTS = ${py(argumentsDict(args))}
 RAW_TABLES = ${py(rawTables.map(tableSpec))}
 CURATED_TABLES = ${py(curatedTables.map(tableSpec))}
 # Raw collection -> raw table name.
-RAW_COLLECTIONS = ${py(Object.fromEntries(RAW_COLLECTIONS.map((c) => [c, model.rawTableFor(c).name])))}
+RAW_COLLECTIONS = ${py(Object.fromEntries(CURATE_RAW_COLLECTIONS.map((c) => [c, model.rawTableFor(c).name])))}
 PLAN = ${py(stagingLayout.plan(model.app, '{run_id}'))}
 REPORT = ${py(stagingLayout.jobReport(model.app, '{run_id}', 'curate'))}
 DELETE_FLAG = ${py(DELETE_FLAG)}
@@ -88,9 +82,9 @@ def main():
     since = plan.get("curateSince")
     for collection, table in RAW_COLLECTIONS.items():
         raw = spark.table(f"{namespaces['raw_namespace']}.{table}")
-        raw.createOrReplaceTempView("raw_" + collection)
+        raw.createOrReplaceTempView(${py(rawRelation('{c}'))}.format(c=collection))
         changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
-        changed.createOrReplaceTempView("changed_" + collection)
+        changed.createOrReplaceTempView(${py(changedRelation('{c}'))}.format(c=collection))
     tables = {}
     for step in STEPS:
         # Materialized: later steps read what this one saw, not tables a MERGE has changed since.

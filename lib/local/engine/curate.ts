@@ -2,7 +2,15 @@ import type { CurateReport, CurateTableReport } from '../../../lambdas/shared/jo
 import type { RunPlan } from '../../../lambdas/shared/pipeline-context.ts';
 import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
 import { duckdb } from '../../curate/dialect.ts';
-import { type CurateRelations, curateSteps, DELETE_FLAG, watermarkColumns } from '../../curate/statements.ts';
+import {
+  CURATE_RAW_COLLECTIONS,
+  changedRelation,
+  curateRelations,
+  curateSteps,
+  DELETE_FLAG,
+  rawRelation,
+  watermarkColumns,
+} from '../../curate/statements.ts';
 import { CURATE_TABLE_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
@@ -26,7 +34,6 @@ export interface CurateResult {
   readonly snapshotId?: string;
 }
 
-const RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
 const CURATED = [
   'journal_entries_silver',
   'close_tasks_silver',
@@ -53,14 +60,14 @@ export async function curate(
   const runId = assertRunId(input.runId);
   const { connection, model, config } = context;
   const since = await curateSince(context, runId);
-  for (const collection of RAW_COLLECTIONS) {
+  for (const collection of CURATE_RAW_COLLECTIONS) {
     const raw = await openTable(context, model.rawTableFor(collection));
     await connection.run(
-      `CREATE OR REPLACE TEMP VIEW raw_${collection} AS SELECT * FROM ${await raw.scanSql()}`,
+      `CREATE OR REPLACE TEMP VIEW ${rawRelation(collection)} AS SELECT * FROM ${await raw.scanSql()}`,
     );
     const changed = since === undefined ? '' : ` WHERE ingest_ts > ${duckdb.timestamp(since)}`;
     await connection.run(
-      `CREATE OR REPLACE TEMP VIEW changed_${collection} AS SELECT * FROM raw_${collection}${changed}`,
+      `CREATE OR REPLACE TEMP VIEW ${changedRelation(collection)} AS SELECT * FROM ${rawRelation(collection)}${changed}`,
     );
   }
   const tables = new Map<string, { table: Table; iceberg: IcebergTable }>();
@@ -70,19 +77,7 @@ export async function curate(
     tables.set(name, { table, iceberg });
     await refreshView(context, name, iceberg);
   }
-  const relations: CurateRelations = {
-    changedJournalEntries: 'changed_journal_entries',
-    changedCloseTasks: 'changed_close_tasks',
-    changedAccounts: 'changed_accounts',
-    rawJournalEntries: 'raw_journal_entries',
-    rawCloseTasks: 'raw_close_tasks',
-    rawAccounts: 'raw_accounts',
-    journalEntriesSilver: current('journal_entries_silver'),
-    closeTasksSilver: current('close_tasks_silver'),
-    journalEntriesGold: current('journal_entries_gold'),
-    dataQualityIssues: current('data_quality_issues'),
-    mergeTarget: scratch,
-  };
+  const relations = curateRelations(current, scratch);
   const steps = curateSteps(duckdb, relations, watermarkColumns(config, model));
   const results: CurateResult[] = [];
   for (const step of steps) {

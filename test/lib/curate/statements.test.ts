@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import { duckdb, spark } from '../../../lib/curate/dialect.ts';
 import {
-  type CurateRelations,
+  curateRelations,
   curateSteps,
   DELETE_FLAG,
   watermarkColumns,
@@ -12,19 +12,10 @@ import {
 import { changesTo, versionOrder } from '../../../lib/curate/transforms.ts';
 import { model } from './brief-fixture.ts';
 
-const relations: CurateRelations = {
-  changedJournalEntries: 'changed_journal_entries',
-  changedCloseTasks: 'changed_close_tasks',
-  changedAccounts: 'changed_accounts',
-  rawJournalEntries: 'raw_journal_entries',
-  rawCloseTasks: 'raw_close_tasks',
-  rawAccounts: 'raw_accounts',
-  journalEntriesSilver: 'journal_entries_silver',
-  closeTasksSilver: 'close_tasks_silver',
-  journalEntriesGold: 'journal_entries_gold',
-  dataQualityIssues: 'data_quality_issues',
-  mergeTarget: (table) => `target_${table}`,
-};
+const relations = curateRelations(
+  (table) => table,
+  (table) => `target_${table}`,
+);
 const watermarks = watermarkColumns(resolveConfig(), model);
 
 describe('curate steps', () => {
