@@ -188,17 +188,40 @@ SELECT account_id, account_name, account_type FROM (
     },
     {
         "kind": "relation",
+        "name": "committed_accounts",
+        "sql": """\
+SELECT account_id, account_name, account_type FROM (
+  SELECT account_id, account_name, account_type,
+    row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
+  FROM (SELECT * FROM (
+  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM before_accounts r
+) ranked WHERE version_rank = 1) l
+  WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND account_id IS NOT NULL
+) ranked WHERE account_rank = 1""",
+    },
+    {
+        "kind": "relation",
+        "name": "changed_account_ids",
+        "sql": """\
+SELECT coalesce(n.account_id, b.account_id) AS account_id
+FROM current_accounts n FULL OUTER JOIN committed_accounts b ON n.account_id = b.account_id
+WHERE n.account_id IS NULL OR b.account_id IS NULL
+  OR NOT (n.account_name <=> b.account_name) OR NOT (n.account_type <=> b.account_type)""",
+    },
+    {
+        "kind": "relation",
         "name": "touched_journal_entries",
         "sql": """\
 SELECT `_id` FROM changed_journal_entries
 UNION
 SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s LEFT JOIN current_accounts a ON a.account_id = s.account_id
-WHERE NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)
+WHERE s.account_id IN (SELECT account_id FROM changed_account_ids)
+  OR NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)
 UNION
-SELECT g.`_id` FROM {curated_namespace}.journal_entries_gold g
-WHERE g.entry_id IN (
-  SELECT entry_id FROM {curated_namespace}.journal_entries_gold WHERE `_id` IN (SELECT `_id` FROM changed_journal_entries)
-  UNION SELECT entry_id FROM changed_journal_entries
+SELECT e.`_id` FROM raw_journal_entries e
+WHERE e.entry_id IN (
+  SELECT entry_id FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM changed_journal_entries)
 )""",
     },
     {
@@ -573,6 +596,8 @@ def main():
         raw.createOrReplaceTempView("raw_{c}".format(c=collection))
         changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
         changed.createOrReplaceTempView("changed_{c}".format(c=collection))
+        before = raw.limit(0) if since is None else raw.where(col("ingest_ts") <= lit(instant(since)))
+        before.createOrReplaceTempView("before_{c}".format(c=collection))
     tables = {}
     for step in STEPS:
         # Materialized: later steps read what this one saw, not tables a MERGE has changed since.

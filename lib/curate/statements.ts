@@ -9,6 +9,7 @@ import {
 } from '../model/tables/curated.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
+  changedAccountIds,
   changesTo,
   closeTasksSilver,
   currentAccounts,
@@ -31,6 +32,8 @@ export interface CurateRelations {
   readonly rawJournalEntries: string;
   readonly rawCloseTasks: string;
   readonly rawAccounts: string;
+  /** Raw account rows ingested up to the last committed run: the chart the curated tables were last known to follow. */
+  readonly accountsBefore: string;
   /** The curated tables as they are now (read). */
   readonly journalEntriesSilver: string;
   readonly closeTasksSilver: string;
@@ -46,6 +49,8 @@ export const CURATE_RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accoun
 export const rawRelation = (collection: string) => `raw_${collection}`;
 /** Temp relation over a raw table's rows ingested since the last committed run. */
 export const changedRelation = (collection: string) => `changed_${collection}`;
+/** Temp relation over a raw table's rows ingested up to the last committed run (none before the first). */
+export const beforeRelation = (collection: string) => `before_${collection}`;
 
 /**
  * The relations of a curate run: raw ones by the names above, curated tables
@@ -62,6 +67,7 @@ export function curateRelations(
     rawJournalEntries: rawRelation('journal_entries'),
     rawCloseTasks: rawRelation('close_tasks'),
     rawAccounts: rawRelation('accounts'),
+    accountsBefore: beforeRelation('accounts'),
     journalEntriesSilver: curated('journal_entries_silver'),
     closeTasksSilver: curated('close_tasks_silver'),
     journalEntriesGold: curated('journal_entries_gold'),
@@ -95,6 +101,8 @@ export const DELETE_FLAG = '_delete';
 
 const R = {
   accounts: 'current_accounts',
+  accountsBefore: 'committed_accounts',
+  changedAccountIds: 'changed_account_ids',
   touchedEntries: 'touched_journal_entries',
   latestEntries: 'latest_journal_entries',
   latestTasks: 'latest_close_tasks',
@@ -176,14 +184,17 @@ export function curateSteps(
   ].join('\nUNION ALL\n');
   return [
     { kind: 'relation', name: R.accounts, sql: currentAccounts(d, r.rawAccounts) },
+    { kind: 'relation', name: R.accountsBefore, sql: currentAccounts(d, r.accountsBefore) },
+    { kind: 'relation', name: R.changedAccountIds, sql: changedAccountIds(d, R.accounts, R.accountsBefore) },
     {
       kind: 'relation',
       name: R.touchedEntries,
       sql: touchedJournalEntries(d, {
         changed: r.changedJournalEntries,
+        raw: r.rawJournalEntries,
         silver: r.journalEntriesSilver,
-        gold: r.journalEntriesGold,
         accounts: R.accounts,
+        changedAccounts: R.changedAccountIds,
       }),
     },
     {

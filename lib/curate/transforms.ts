@@ -56,31 +56,48 @@ export function currentAccounts(d: SqlDialect, rawAccounts: string): string {
 }
 
 /**
+ * Account ids whose name or type in the chart `now` differs from the chart
+ * `before` (the one of the last committed run), or that are in only one of
+ * them: their entries' lines, gold rows and issues must be recomputed even when
+ * a failed run already rewrote some of them.
+ */
+export function changedAccountIds(d: SqlDialect, now: string, before: string): string {
+  return `SELECT coalesce(n.account_id, b.account_id) AS account_id
+FROM ${now} n FULL OUTER JOIN ${before} b ON n.account_id = b.account_id
+WHERE n.account_id IS NULL OR b.account_id IS NULL
+  OR ${d.distinct('n.account_name', 'b.account_name')} OR ${d.distinct('n.account_type', 'b.account_type')}`;
+}
+
+/**
  * Journal entries whose curated rows may change: those with raw rows since
- * the last committed run; those with a silver line whose account name or type
- * is no longer the chart's (a renamed, retyped, added or deleted account);
- * and those sharing an entry_id, old or new, with a changed entry (their
- * duplicate_entry_id issue may appear or go).
+ * the last committed run; those with a silver line on an account the chart
+ * changed since then, or whose account name or type silver does not match
+ * the chart; and those that ever shared an entry_id with a changed entry
+ * (their duplicate_entry_id issue may appear or go). Everything is measured
+ * against the last committed run, not against tables a failed run may have
+ * half rewritten, so the next run after a failure recomputes all it touched.
  */
 export function touchedJournalEntries(
   d: SqlDialect,
   r: {
+    /** Raw rows since the last committed run, and the whole raw table. */
     readonly changed: string;
+    readonly raw: string;
     readonly silver: string;
-    readonly gold: string;
     readonly accounts: string;
+    readonly changedAccounts: string;
   },
 ): string {
   const id = d.ident('_id');
   return `SELECT ${id} FROM ${r.changed}
 UNION
 SELECT s.${id} FROM ${r.silver} s LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
-WHERE ${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}
+WHERE s.account_id IN (SELECT account_id FROM ${r.changedAccounts})
+  OR ${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}
 UNION
-SELECT g.${id} FROM ${r.gold} g
-WHERE g.entry_id IN (
-  SELECT entry_id FROM ${r.gold} WHERE ${id} IN (SELECT ${id} FROM ${r.changed})
-  UNION SELECT entry_id FROM ${r.changed}
+SELECT e.${id} FROM ${r.raw} e
+WHERE e.entry_id IN (
+  SELECT entry_id FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.changed})
 )`;
 }
 

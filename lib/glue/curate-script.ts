@@ -2,6 +2,7 @@ import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
 import type { LedgerlakeConfig } from '../config/index.ts';
 import { spark } from '../curate/dialect.ts';
 import {
+  beforeRelation,
   CURATE_RAW_COLLECTIONS,
   type CurateRelations,
   changedRelation,
@@ -85,6 +86,8 @@ def main():
         raw.createOrReplaceTempView(${py(rawRelation('{c}'))}.format(c=collection))
         changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
         changed.createOrReplaceTempView(${py(changedRelation('{c}'))}.format(c=collection))
+        before = raw.limit(0) if since is None else raw.where(col("ingest_ts") <= lit(instant(since)))
+        before.createOrReplaceTempView(${py(beforeRelation('{c}'))}.format(c=collection))
     tables = {}
     for step in STEPS:
         # Materialized: later steps read what this one saw, not tables a MERGE has changed since.

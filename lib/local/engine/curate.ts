@@ -3,6 +3,7 @@ import type { RunPlan } from '../../../lambdas/shared/pipeline-context.ts';
 import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
 import { duckdb } from '../../curate/dialect.ts';
 import {
+  beforeRelation,
   CURATE_RAW_COLLECTIONS,
   changedRelation,
   curateRelations,
@@ -65,9 +66,12 @@ export async function curate(
     await connection.run(
       `CREATE OR REPLACE TEMP VIEW ${rawRelation(collection)} AS SELECT * FROM ${await raw.scanSql()}`,
     );
-    const changed = since === undefined ? '' : ` WHERE ingest_ts > ${duckdb.timestamp(since)}`;
+    const changed = since === undefined ? 'true' : `ingest_ts > ${duckdb.timestamp(since)}`;
     await connection.run(
-      `CREATE OR REPLACE TEMP VIEW ${changedRelation(collection)} AS SELECT * FROM ${rawRelation(collection)}${changed}`,
+      `CREATE OR REPLACE TEMP VIEW ${changedRelation(collection)} AS SELECT * FROM ${rawRelation(collection)} WHERE ${changed}`,
+    );
+    await connection.run(
+      `CREATE OR REPLACE TEMP VIEW ${beforeRelation(collection)} AS SELECT * FROM ${rawRelation(collection)} WHERE NOT (${changed})`,
     );
   }
   const tables = new Map<string, { table: Table; iceberg: IcebergTable }>();
