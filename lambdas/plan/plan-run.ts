@@ -3,6 +3,7 @@ import type { CollectionConfig } from '../../lib/config/index.ts';
 import { keyRangeFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
 import type {
+  ChunkKind,
   ChunkSpec,
   CollectionPlan,
   IrregularWatermarks,
@@ -210,40 +211,28 @@ async function planCollection(
     : NO_IRREGULAR;
   const documents = high === null ? 0 : await collection.countDocuments(ranges.filter(low, high));
   const bounds = high === null ? [] : await ranges.chunkBounds(low, high, documents, config.chunkDocs);
-  const ingestTs = run.planTime.toISOString();
-  const chunks: ChunkSpec[] = bounds.map((b, index) => ({
+  const chunkOf = (kind: ChunkKind, index: number, chunkKey: RangeKey, bound: ChunkBound): ChunkSpec => ({
     runId: run.runId,
     collection: config.name,
     index,
-    kind: 'range',
-    key,
-    lower: b.lower === null ? null : encodeBound(b.lower),
-    upper: b.upper === null ? null : encodeBound(b.upper),
-    expectedDocuments: b.documents,
-    ingestTs,
-  }));
+    kind,
+    key: chunkKey,
+    lower: bound.lower === null ? null : encodeBound(bound.lower),
+    upper: bound.upper === null ? null : encodeBound(bound.upper),
+    expectedDocuments: bound.documents,
+    ingestTs: run.planTime.toISOString(),
+  });
+  const chunks = bounds.map((b, index) => chunkOf('range', index, key, b));
+  // Read apart, by `_id`: they have no place in the watermark's order.
   const irregularTotal =
     irregular.missingWatermarkField + irregular.watermarkFieldType + irregular.futureWatermark;
   if (irregularTotal > 0) {
     const idKey = rangeKeyFor('_id');
-    const filter = irregularWatermarkFilter(config.watermarkField, run.planTime);
-    const idBounds = await new RangeQueries(collection, idKey, run.typeAliases, filter).chunkBounds(
-      null,
-      null,
-      irregularTotal,
-      config.chunkDocs,
-    );
-    for (const b of idBounds) {
+    const subset = irregularWatermarkFilter(config.watermarkField, run.planTime);
+    const idRanges = new RangeQueries(collection, idKey, run.typeAliases, subset);
+    for (const b of await idRanges.chunkBounds(null, null, irregularTotal, config.chunkDocs)) {
       chunks.push({
-        runId: run.runId,
-        collection: config.name,
-        index: chunks.length,
-        kind: 'irregular',
-        key: idKey,
-        lower: b.lower === null ? null : encodeBound(b.lower),
-        upper: b.upper === null ? null : encodeBound(b.upper),
-        expectedDocuments: b.documents,
-        ingestTs,
+        ...chunkOf('irregular', chunks.length, idKey, b),
         watermarkField: config.watermarkField,
       });
     }
@@ -251,17 +240,8 @@ async function planCollection(
   const readChunks = chunks.length;
   const detectDeletes = config.deletes === 'every-run';
   if (detectDeletes) {
-    chunks.push({
-      runId: run.runId,
-      collection: config.name,
-      index: chunks.length,
-      kind: 'keys',
-      key: rangeKeyFor('_id'),
-      lower: null,
-      upper: null,
-      expectedDocuments: await collection.estimatedDocumentCount(),
-      ingestTs,
-    });
+    const everything = { lower: null, upper: null, documents: await collection.estimatedDocumentCount() };
+    chunks.push(chunkOf('keys', chunks.length, rangeKeyFor('_id'), everything));
   }
   return {
     plan: {
@@ -345,6 +325,13 @@ async function lastKeyBelow(
   return top === null ? null : keyValuesOf(top, key);
 }
 
+/** One chunk's `(lower, upper]` and how many documents the plan counted in it. */
+interface ChunkBound {
+  readonly lower: KeyValues | null;
+  readonly upper: KeyValues | null;
+  readonly documents: number;
+}
+
 /** The queries that plan a range of one key, optionally within a subset of the collection. */
 class RangeQueries {
   constructor(
@@ -395,8 +382,8 @@ class RangeQueries {
     high: KeyValues | null,
     documents: number,
     chunkDocs: number,
-  ): Promise<{ lower: KeyValues | null; upper: KeyValues | null; documents: number }[]> {
-    const bounds: { lower: KeyValues | null; upper: KeyValues | null; documents: number }[] = [];
+  ): Promise<ChunkBound[]> {
+    const bounds: ChunkBound[] = [];
     let lower = low;
     let remaining = documents;
     while (remaining > chunkDocs) {

@@ -129,31 +129,23 @@ function compare(
   return alternatives.length === 1 ? (alternatives[0] as Document) : { $or: alternatives };
 }
 
-const supportedAliases = new WeakMap<object, Map<string, Promise<ReadonlySet<string>>>>();
+/** Servers known to refuse some aliases, by client: a property of the server, asked once. */
+const refusing = new WeakMap<object, ReadonlySet<string>>();
 
 /**
- * The `$type` aliases of BSON_TYPE_BRACKETS that a server accepts in queries
- * on a collection, asked once per client and collection. MongoDB accepts
- * all; FerretDB 1.x refuses minKey, maxKey, symbol and decimal, types it
- * cannot store, so leaving them out of its filters changes no result. It
- * checks a filter only against a collection that exists, which is why the
- * question is asked of the collection the filters are for.
+ * The `$type` aliases of BSON_TYPE_BRACKETS that a server accepts. MongoDB
+ * accepts all; FerretDB 1.x refuses minKey, maxKey, symbol and decimal,
+ * types it cannot store, so leaving them out of its filters changes no
+ * result. FerretDB checks a filter only against a collection that exists, so
+ * the question is asked of the collection the filters are for, and only a
+ * refusal is remembered (one query per call otherwise, answered at once).
  */
-export function supportedTypeAliases(db: Db, collection: string): Promise<ReadonlySet<string>> {
-  let byCollection = supportedAliases.get(db.client);
-  if (byCollection === undefined) {
-    byCollection = new Map();
-    supportedAliases.set(db.client, byCollection);
-  }
-  const namespace = `${db.databaseName}.${collection}`;
-  let known = byCollection.get(namespace);
-  if (known === undefined) {
-    known = probeTypeAliases(db.collection(collection));
-    byCollection.set(namespace, known);
-    // A failed probe (network) is not an answer: ask again next time.
-    known.catch(() => byCollection.delete(namespace));
-  }
-  return known;
+export async function supportedTypeAliases(db: Db, collection: string): Promise<ReadonlySet<string>> {
+  const known = refusing.get(db.client);
+  if (known !== undefined) return known;
+  const accepted = await probeTypeAliases(db.collection(collection));
+  if (accepted !== ALL_TYPE_ALIASES) refusing.set(db.client, accepted);
+  return accepted;
 }
 
 async function probeTypeAliases(collection: Collection<Document>): Promise<ReadonlySet<string>> {

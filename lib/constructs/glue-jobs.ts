@@ -68,6 +68,9 @@ export class GlueJobs extends Construct {
       (prefix) => `${prefix}*`,
     );
     props.bucket.grantRead(role, staging);
+    // The raw append and curate jobs report what they did next to the run's plan, where Commit reads it.
+    const jobReports = `${prefixes.staging(props.app)}_runs/*`;
+    props.bucket.grantPut(role, jobReports);
     // Read-write includes delete: maintenance removes expired snapshots' files and orphans.
     for (const prefix of writable) props.bucket.grantReadWrite(role, prefix);
     props.rawDatabase.grantReadWrite(role);
@@ -157,6 +160,8 @@ export class GlueJobs extends Construct {
       ...BUCKET_GRANT_ACTIONS,
       [`AwsSolutions-IAM5[Resource::${bucket}/${staging}]`]:
         'Staged Parquet of every run, read by the raw append.',
+      [`AwsSolutions-IAM5[Resource::${bucket}/${jobReports}]`]:
+        'Job reports (raw-append.json, curate.json) under each run folder, named by run id at run time.',
       ...Object.fromEntries(
         writable.map((prefix) => [
           `AwsSolutions-IAM5[Resource::${bucket}/${prefix}]`,

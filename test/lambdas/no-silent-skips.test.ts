@@ -5,12 +5,16 @@ import { commitRun } from '../../lambdas/commit/commit-run.ts';
 import { extractTask } from '../../lambdas/extract/handler.ts';
 import { type PlanResult, planRun } from '../../lambdas/plan/plan-run.ts';
 import type { KeysManifest } from '../../lambdas/shared/job-reports.ts';
+import { logger } from '../../lambdas/shared/logger.ts';
 import { decodeBound, encodeBound } from '../../lambdas/shared/range-key.ts';
 import { idText } from '../../lambdas/shared/row-mapper.ts';
 import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
 import { startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { ferretdbUri } from '../support/services.ts';
 import { createFixture, type Fixture } from './pipeline-fixture.ts';
+
+// The functions' progress logs would bury the test output; what matters is asserted.
+logger.setLogLevel('WARN');
 
 const T = new Date('2025-06-01T00:00:00Z');
 const seconds = (n: number) => new Date(T.getTime() + n * 1000);

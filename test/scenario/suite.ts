@@ -9,6 +9,7 @@ import { type AppliedOperation, History, type MoneyKind, unsupportedOperations }
 import { CURATED_TABLE_NAMES } from './oracle.ts';
 import {
   assertNoProblems,
+  CHUNK_DOCS,
   type Fault,
   faultName,
   Scenario,
@@ -209,7 +210,8 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
       step(
         `${faultName(fault)}: the next run gives the books of the source and the tables of a clean run`,
         async () => {
-          if (chunkFault) await history.touchMany(3 * 100 - 50);
+          // Enough changed entries for three chunks or more, so there is a middle one.
+          if (chunkFault) await history.touchMany(2 * CHUNK_DOCS + CHUNK_DOCS / 2);
           recent.push(
             ...(await history.round(
               options.operationsBeforeFault ?? Math.ceil(options.operationsPerRound / 2),

@@ -81,6 +81,20 @@ describe('pipeline stack', () => {
     assert.ok(rawAppend, 'the raw append job knows where staging is');
   });
 
+  it('lets the Glue jobs write their reports into the run folders, and nowhere else in staging', () => {
+    const policies = Object.values(pipeline.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('GlueJobsRole'))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const puts = policies.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    const stagingPuts = puts.filter((s) => JSON.stringify(s.Resource).includes('/staging/'));
+    assert.deepEqual(
+      stagingPuts.map((s) => JSON.stringify(s.Resource).match(/staging\/[^"]*/)?.[0]),
+      ['staging/fq_app/_runs/*'],
+    );
+  });
+
   it('logs every event of the state machine and traces it', () => {
     pipeline.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       LoggingConfiguration: {
