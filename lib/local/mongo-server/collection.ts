@@ -2,7 +2,7 @@ import { BSON, type Document, ObjectId } from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
 import { CommandError } from './errors.ts';
-import { compileFilter } from './query.ts';
+import { compileFilter, decode } from './query.ts';
 
 interface Entry {
   /** `_id` with promoted numbers, for ordering. */
@@ -124,7 +124,7 @@ export class MemoryCollection {
     const candidates = this.entries.slice(start, Math.max(start, end));
     if (Object.keys(residual).length === 0) return candidates;
     const test = compileFilter(residual);
-    return candidates.filter((e) => test(exact(e.raw)));
+    return candidates.filter((e) => test(e.raw));
   }
 
   /**
@@ -164,7 +164,7 @@ export class MemoryCollection {
         const order = comparePoints(entry.id, upper.value);
         if (order > 0 || (order === 0 && !upper.inclusive)) return false;
       }
-      return test === undefined || test(exact(entry.raw));
+      return test === undefined || test(entry.raw);
     };
   }
 
@@ -174,8 +174,9 @@ export class MemoryCollection {
     if (keys.length === 1 && keys[0]?.[0] === '_id')
       return Number(keys[0][1]) < 0 ? entries.reverse() : entries;
     const compare = sortComparator(sort);
+    const sortFields = new Set(keys.map(([path]) => path.split('.')[0] as string));
     return entries
-      .map((entry) => ({ entry, doc: exact(entry.raw) }))
+      .map((entry) => ({ entry, doc: decode(entry.raw, sortFields) }))
       .sort((a, b) => compare(a.doc, b.doc))
       .map((x) => x.entry);
   }

@@ -113,9 +113,13 @@ const aggregate: Handler = (command, state) => {
   const first = pipeline[0];
   const hasMatch = first !== undefined && '$match' in first;
   const collection = state.store.existing(dbOf(command), name);
-  const input = collection?.matchDocuments(hasMatch ? (first.$match as Document) : {}) ?? [];
+  const match = hasMatch ? (first.$match as Document) : {};
   const rest = hasMatch ? pipeline.slice(1) : pipeline;
-  const results = rest.length === 0 ? input : (new Aggregator(rest).run(input) as Document[]);
+  const counted = countOnly(rest);
+  const results =
+    counted !== undefined
+      ? countResult(counted, collection?.count(match) ?? 0)
+      : runStages(rest, collection?.matchDocuments(match) ?? []);
   const ns = `${dbOf(command)}.${name}`;
   const { id, batch } = state.cursors.start(
     ns,
@@ -124,6 +128,52 @@ const aggregate: Handler = (command, state) => {
   );
   return cursorReply(id, ns, 'firstBatch', batch);
 };
+
+function runStages(stages: Document[], input: Document[]): Document[] {
+  return stages.length === 0 ? input : (new Aggregator(stages).run(input) as Document[]);
+}
+
+/**
+ * The driver's countDocuments pipeline after its `$match`
+ * (`[{$group: {_id: 1, n: {$sum: 1}}}]`, or with `$skip`/`$limit`), answered
+ * without decoding the documents: planning counts ranges of a million.
+ */
+function countOnly(stages: Document[]): { skip: number; limit?: number; group: Document } | undefined {
+  let skip = 0;
+  let limit: number | undefined;
+  for (const [i, stage] of stages.entries()) {
+    const [op, value] = Object.entries(stage)[0] ?? [];
+    if (op === '$skip' && limit === undefined) skip += Number(value);
+    else if (op === '$limit') limit = Math.min(limit ?? Number.POSITIVE_INFINITY, Number(value));
+    else if (op === '$group' && i === stages.length - 1 && isCountGroup(value as Document)) {
+      return { skip, ...(limit === undefined ? {} : { limit }), group: value as Document };
+    } else return undefined;
+  }
+  return undefined;
+}
+
+function isCountGroup(group: Document): boolean {
+  const fields = Object.entries(group).filter(([key]) => key !== '_id');
+  if (fields.length !== 1) return false;
+  const [, accumulator] = fields[0] as [string, unknown];
+  const sum = (accumulator as Document | null)?.$sum;
+  return (
+    typeof group._id !== 'object' &&
+    Object.keys(accumulator as Document).length === 1 &&
+    typeof sum === 'number' &&
+    sum === 1
+  );
+}
+
+function countResult(
+  counted: { skip: number; limit?: number; group: Document },
+  matched: number,
+): Document[] {
+  const n = Math.min(Math.max(matched - counted.skip, 0), counted.limit ?? Number.POSITIVE_INFINITY);
+  if (n === 0) return [];
+  const [field] = Object.keys(counted.group).filter((key) => key !== '_id');
+  return [{ _id: counted.group._id, [field as string]: n }];
+}
 
 const insert: Handler = (command, state) => {
   const collection = state.store.collection(dbOf(command), String(command.body.insert));

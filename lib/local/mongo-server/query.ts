@@ -2,7 +2,7 @@ import { Context } from 'mingo/core';
 import * as queryOperators from 'mingo/operators/query';
 import { Query } from 'mingo/query';
 import { resolve } from 'mingo/util';
-import type { Document } from 'mongodb';
+import { BSON, type Document } from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson } from './bson-order.ts';
 import { CommandError } from './errors.ts';
@@ -14,10 +14,53 @@ import { CommandError } from './errors.ts';
  * type bracket (numbers of any type are one bracket), and `$type` knows
  * every BSON type alias.
  */
-export function compileFilter(filter: Document): (doc: Document) => boolean {
+export function compileFilter(filter: Document): (raw: Buffer) => boolean {
   if (Object.keys(filter).length === 0) return () => true;
   const query = new Query(filter, { context: CONTEXT });
-  return (doc) => query.test(doc);
+  const fields = fieldsOf(filter);
+  return (raw) => query.test(decode(raw, fields));
+}
+
+/**
+ * A stored document with exact BSON types, decoding only `fields` (top-level
+ * names) when given: a filter on `updatedAt` and `_id` need not decode every
+ * journal line of a million documents.
+ */
+export function decode(raw: Buffer, fields: ReadonlySet<string> | null): Document {
+  if (fields === null) return BSON.deserialize(raw, { promoteValues: false });
+  const parts: Buffer[] = [];
+  let size = 4 + 1;
+  for (const [, nameOffset, nameLength, offset, length] of BSON.onDemand.parseToElements(raw)) {
+    if (!fields.has(raw.toString('utf8', nameOffset, nameOffset + nameLength))) continue;
+    const element = raw.subarray(nameOffset - 1, offset + length);
+    parts.push(element);
+    size += element.length;
+  }
+  const out = Buffer.alloc(size);
+  out.writeInt32LE(size, 0);
+  let at = 4;
+  for (const part of parts) at += part.copy(out, at);
+  return BSON.deserialize(out, { promoteValues: false });
+}
+
+const LOGICAL = new Set(['$and', '$or', '$nor']);
+
+/** Top-level fields a filter reads; null when it may read any (`$where`, `$expr`, ...). */
+export function fieldsOf(filter: Document): ReadonlySet<string> | null {
+  const fields = new Set<string>();
+  const visit = (clause: Document): boolean => {
+    for (const [key, value] of Object.entries(clause)) {
+      if (LOGICAL.has(key)) {
+        if (!Array.isArray(value) || !value.every((part) => visit(part as Document))) return false;
+      } else if (key.startsWith('$')) {
+        return false;
+      } else {
+        fields.add(key.split('.')[0] as string);
+      }
+    }
+    return true;
+  };
+  return visit(filter) ? fields : null;
 }
 
 type Predicate = (value: unknown, operand: unknown) => boolean;

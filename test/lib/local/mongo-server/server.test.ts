@@ -243,6 +243,30 @@ describe('embedded MongoDB wire-protocol server, through the official driver', (
     );
   });
 
+  it('projects {_id: 1} to the _id alone, whatever its type and wherever it is stored', async () => {
+    const c = fresh();
+    const ids = [new ObjectId(), 'text', new Int32(7), Long.fromString('9007199254740993'), { a: 1 }];
+    await c.insertMany(ids.map((_id, i) => ({ _id, i, lines: [{ x: i }] }) as Document));
+    await c.db.command({ insert: c.collectionName, documents: [{ first: 1, _id: 'stored second' }] });
+    const keys = await c.find({}, { projection: { _id: 1 }, promoteValues: false }).toArray();
+    assert.deepEqual(
+      keys.map((k) => Object.keys(k)),
+      keys.map(() => ['_id']),
+    );
+    assert.equal(keys.length, ids.length + 1);
+    const withField = await c.find({ i: 2 }, { projection: { _id: 0, i: 1 } }).toArray();
+    assert.deepEqual(withField, [{ i: 2 }]);
+  });
+
+  it('counts with countDocuments, honouring skip and limit', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 30 }, (_, i) => ({ i: new Int32(i) })));
+    assert.equal(await c.countDocuments({ i: { $gte: 10 } }), 20);
+    assert.equal(await c.countDocuments({ i: { $gte: 10 } }, { skip: 5, limit: 10 }), 10);
+    assert.equal(await c.countDocuments({ i: { $gte: 10 } }, { skip: 25 }), 0);
+    assert.equal(await c.countDocuments({ i: { $lt: 0 } }), 0);
+  });
+
   it('answers an unknown command with CommandNotFound (59) and a refused stage with NotImplemented', async () => {
     await assert.rejects(
       client.db('x').command({ splitVector: 'x.y' }),
