@@ -4,7 +4,7 @@
 # the defaults below come first, so arguments given here override them.
 #
 #   run-job.sh raw_append --run_id <id>    staged Parquet under s3a://$WAREHOUSE_BUCKET/staging/
-#   run-job.sh curate --run_id <id>
+#   run-job.sh curate --run_id <id>      the run's plan under s3a://$WAREHOUSE_BUCKET/staging/
 #   run-job.sh maintenance [--expire_as_of 2024-06-01T00:00:00Z]
 set -euo pipefail
 usage='usage: run-job.sh raw_append|curate|maintenance [--<argument> <value>]...'
@@ -13,9 +13,11 @@ job="${1:-}"
 [ $# -gt 0 ] && shift
 raw=(--raw_namespace "${LEDGERLAKE_RAW_NAMESPACE:?}")
 curated=(--curated_namespace "${LEDGERLAKE_CURATED_NAMESPACE:?}")
+staging=(--staging_root "s3a://${WAREHOUSE_BUCKET:?}")
 case "$job" in
-  raw_append) defaults=(--staging_root "s3a://${WAREHOUSE_BUCKET:?}" "${raw[@]}") ;;
-  curate) defaults=("${raw[@]}" "${curated[@]}") ;;
+  raw_append) defaults=("${staging[@]}" "${raw[@]}") ;;
+  # Curate reads the run's plan (curateSince) and writes its report under staging/ too.
+  curate) defaults=("${staging[@]}" "${raw[@]}" "${curated[@]}") ;;
   # The catalog named in `CALL <catalog>.system.*`: ledgerlake.conf's default catalog.
   maintenance) defaults=("${raw[@]}" "${curated[@]}" --catalog local) ;;
   *)

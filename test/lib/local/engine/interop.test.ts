@@ -21,6 +21,7 @@ const TABLES = [
   'journal_entries_silver',
   'close_tasks_silver',
   'journal_entries_gold',
+  'data_quality_issues',
 ];
 
 describe('tables the engine writes, read by Spark 3.3 + Iceberg 1.0, pyiceberg and icebird (and back)', () => {
@@ -112,11 +113,13 @@ spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257
     );
     assert.deepEqual(spark.gold, [
       {
+        _id: '68ca9aca193e5d257e046f22',
         entry_id: 'JE1001',
         entry_date: '2025-05-31',
         total_credit: '0.0000',
         total_debit: '75.5000',
         is_balanced: false,
+        line_count: 1,
       },
     ]);
     assert.deepEqual(spark.runIds, [{ run: 'run-1' }, { run: 'run-2' }]);

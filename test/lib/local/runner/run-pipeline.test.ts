@@ -10,7 +10,7 @@ import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.t
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
-import { ingestDefinitionFor } from '../../../../lib/local/runner/definition.ts';
+import { ingestDefinitionFor, synthesizedIngestDefinition } from '../../../../lib/local/runner/definition.ts';
 import {
   LocalRunFailed,
   LocalRunRefused,
@@ -193,6 +193,34 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.equal(again.cached, true);
     assert.deepEqual(again.definition, first.definition);
     assert.notEqual(again.definition, first.definition, 'each run gets its own copy');
+  });
+
+  it('gives every Task the state timeout the service applies: a Glue job run its own Timeout, others the service default', () => {
+    const { definition } = ingestDefinitionFor(config);
+    const tasks: [string, Record<string, unknown>][] = [];
+    const collect = (states: Record<string, Record<string, unknown>>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === 'Task') tasks.push([name, state]);
+        const processor = (state.ItemProcessor ?? state.Iterator) as
+          | { States?: Record<string, Record<string, unknown>> }
+          | undefined;
+        if (processor?.States !== undefined) collect(processor.States);
+      }
+    };
+    collect(definition.States as Record<string, Record<string, unknown>>);
+    assert.ok(tasks.length >= 6, tasks.map(([n]) => n).join(', '));
+    for (const [name, state] of tasks) {
+      assert.equal(typeof state.TimeoutSeconds, 'number', `${name} has a state timeout`);
+      const jobTimeout = (state.Parameters as { Timeout?: number } | undefined)?.Timeout;
+      if (String(state.Resource).startsWith('arn:aws:states:::glue:startJobRun.sync')) {
+        assert.equal(state.TimeoutSeconds, (jobTimeout as number) * 60, name);
+      }
+    }
+    assert.equal(
+      synthesizedIngestDefinition(config).States.RawAppend?.TimeoutSeconds,
+      undefined,
+      'the synthesized Glue task itself sets none (CDK renders its timeout as the job run Timeout)',
+    );
   });
 
   it('replaying a committed run id does nothing; a run id superseded by a later run is refused without a rerun suggestion', async () => {
