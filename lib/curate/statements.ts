@@ -226,11 +226,6 @@ export function curateSteps(
   ];
 }
 
-/** The temporary relations a run of `curateSteps` creates, to drop afterwards. */
-export function curateStepRelations(steps: readonly CurateStep[]): readonly string[] {
-  return steps.map((s) => s.name);
-}
-
 /** The raw column mapped from each collection's configured watermark field. */
 export function watermarkColumns(config: LedgerlakeConfig, model: TableModel): WatermarkColumns {
   const column = (collection: 'accounts' | 'journal_entries' | 'close_tasks') => {

@@ -17,9 +17,6 @@ import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql
 import type { IcebergTable } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable, RUN_ID_PROPERTY, readStagedJson, writeJobReport } from './context.ts';
 
-/** Snapshot summary key counting the tombstones a run appended (the Glue job writes the same). */
-export const DELETES_PROPERTY = DELETES_SUMMARY_KEY;
-
 export interface RawAppendResult extends RawAppendCollectionReport {
   readonly collection: string;
   readonly table: string;
@@ -79,7 +76,7 @@ async function appendCollection(
   );
   const keys = await keyListing(context, collection, runId);
   if (existing !== undefined) {
-    const deletes = Number(existing.summary[DELETES_PROPERTY] ?? 0);
+    const deletes = Number(existing.summary[DELETES_SUMMARY_KEY] ?? 0);
     return {
       ...base,
       status: 'already-appended',
@@ -113,7 +110,7 @@ async function appendCollection(
   const committed = await iceberg.commit({
     operation: 'append',
     added: files,
-    properties: { [RUN_ID_PROPERTY]: runId, [DELETES_PROPERTY]: String(reconciled.deletes) },
+    properties: { [RUN_ID_PROPERTY]: runId, [DELETES_SUMMARY_KEY]: String(reconciled.deletes) },
     // A concurrent rerun of the same run may have won the race: then this one appends nothing.
     precondition: (latest) => {
       if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_PROPERTY] === runId)) {
