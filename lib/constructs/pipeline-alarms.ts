@@ -116,7 +116,7 @@ export class PipelineAlarms extends Construct {
     this.alarms = [
       alarm(
         'ExecutionsFailed',
-        'An ingest execution failed. After fixing the cause, wait for the next scheduled run (it reads everything the failed one would) or redrive it while no later run has been planned.',
+        'An ingest execution failed. After fixing the cause, wait for the next scheduled run or start a new execution: it reads everything the failed one would. Do not redrive (the execution would restart at its RunFailed state).',
         failed,
       ),
       alarm('ExecutionsTimedOut', 'An ingest execution timed out.', timedOut),
