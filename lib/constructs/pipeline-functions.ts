@@ -141,6 +141,12 @@ export class PipelineFunctions extends Construct {
       description: `ledgerlake ${name} function`,
     });
     logGroup.grantWrite(role);
+    if (network !== undefined) {
+      // CDK adds the VPC policy only to roles it creates; without it CreateFunction fails (no ENI permissions).
+      role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+    }
     const fn = new nodejs.NodejsFunction(this, id, {
       entry: lambdaEntry(name),
       handler: 'handler',
@@ -180,7 +186,7 @@ export class PipelineFunctions extends Construct {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason:
-          'Added by CDK for VPC placement: the ENI actions it allows (ec2:CreateNetworkInterface and friends) cannot be scoped to resources.',
+          'VPC placement: Lambda creates the function ENIs with this role, and the ENI actions (ec2:CreateNetworkInterface and friends) cannot be scoped to resources.',
       });
     }
     return fn;

@@ -306,4 +306,33 @@ describe('pipeline stack', () => {
     });
     custom.allResourcesProperties('AWS::Glue::Job', { WorkerType: 'G.2X', NumberOfWorkers: 5, Timeout: 30 });
   });
+
+  it('lets every function role create the ENIs of its VPC placement (CreateFunction fails without)', () => {
+    const { pipeline: custom } = synthesize({
+      aws: { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
+    });
+    const roles = custom.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    const functions = Object.values(roles).filter((r) => r.Type === 'AWS::Lambda::Function');
+    assert.ok(functions.length >= 4);
+    for (const fn of functions) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const policies = JSON.stringify(roles[roleId]?.Properties.ManagedPolicyArns ?? []);
+      assert.match(policies, /service-role\/AWSLambdaVPCAccessExecutionRole/, roleId);
+    }
+    const { pipeline: plain } = synthesize({});
+    for (const [id, resource] of Object.entries(
+      plain.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    )) {
+      if (resource.Type === 'AWS::IAM::Role') {
+        assert.doesNotMatch(
+          JSON.stringify(resource.Properties.ManagedPolicyArns ?? []),
+          /AWSLambdaVPCAccessExecutionRole/,
+          id,
+        );
+      }
+    }
+  });
 });
