@@ -86,12 +86,15 @@ export class IngestStateMachine extends Construct {
      * `payload` undefined passes the state's input as the event; `resultPath`
      * undefined makes the result the state's output (the ASL default, written
      * by omission: aws-local-stepfunctions 3.0 mishandles an explicit "$").
+     * `discardOutput` makes the state's output `{}` (OutputPath null): a Map
+     * child that returns nothing keeps the Map's gathered result small.
      */
     const invoke = (
       stateName: string,
       fn: lambda.IFunction,
       payload: Record<string, unknown> | undefined,
       resultPath: string | undefined,
+      discardOutput = false,
     ) => {
       const task = new tasks.LambdaInvoke(this, stateName, {
         stateName,
@@ -100,6 +103,7 @@ export class IngestStateMachine extends Construct {
         payloadResponseOnly: true,
         ...(payload === undefined ? {} : { payload: sfn.TaskInput.fromObject(payload) }),
         ...(resultPath === undefined ? {} : { resultPath }),
+        ...(discardOutput ? { outputPath: sfn.JsonPath.DISCARD } : {}),
         retryOnServiceExceptions: false,
         taskTimeout: lambdaTimeout,
       });
@@ -179,7 +183,7 @@ export class IngestStateMachine extends Construct {
       itemsPath: '$.plan.chunks',
       maxConcurrency: props.mapMaxConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
-    }).itemProcessor(invoke(S.extractChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD));
+    }).itemProcessor(invoke(S.extractChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
     extractInline.addCatch(releaseLease, onError);
 
     // Chunk lists over Step Functions' payload limit are read from S3 by a distributed Map.
@@ -191,7 +195,11 @@ export class IngestStateMachine extends Construct {
       }),
       maxConcurrency: props.mapMaxConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
-    }).itemProcessor(invoke(S.extractListedChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD));
+    }).itemProcessor(
+      // Each child returns {}: Step Functions gathers every child's output even when the Map discards the
+      // result, and children echoing their chunk items would exceed the 256 KiB limit (States.DataLimitExceeded).
+      invoke(S.extractListedChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true),
+    );
     extractFromList.addCatch(releaseLease, onError);
 
     const rawAppend = glueRun(S.rawAppend, props.rawAppendJob);

@@ -120,6 +120,19 @@ describe('pipeline stack', () => {
     });
   });
 
+  it('Map children return nothing, so the gathered result of a thousand chunks stays far below 256 KiB', () => {
+    for (const [map, child] of [
+      [INGEST_STATES.extractInline, INGEST_STATES.extractChunk],
+      [INGEST_STATES.extractFromList, INGEST_STATES.extractListedChunk],
+    ] as const) {
+      const processor = state(map).ItemProcessor as { States: Record<string, Record<string, unknown>> };
+      const task = processor.States[child];
+      assert.ok(task !== undefined && 'OutputPath' in task, `${child} sets OutputPath`);
+      assert.equal(task.OutputPath, null, `${child} outputs {}`);
+      assert.equal(state(map).ResultPath, null, `${map} discards the gathered result`);
+    }
+  });
+
   it('plans, exits cleanly when another run holds the lease or the run committed before, then extracts, appends, curates and commits', () => {
     assert.equal(state(INGEST_STATES.validate).Next, INGEST_STATES.plan);
     assert.equal(state(INGEST_STATES.plan).Next, INGEST_STATES.alreadyRunning);
