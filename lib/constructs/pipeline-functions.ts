@@ -158,7 +158,8 @@ export class PipelineFunctions extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment,
+      // The bundles ship source maps: with this flag stack traces name the TypeScript lines.
+      environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
       ...(network === undefined
         ? {}
         : {

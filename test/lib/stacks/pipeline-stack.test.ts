@@ -320,6 +320,12 @@ describe('pipeline stack', () => {
     custom.allResourcesProperties('AWS::Glue::Job', { WorkerType: 'G.2X', NumberOfWorkers: 5, Timeout: 30 });
   });
 
+  it('runs every function with source maps enabled, since the bundles ship them', () => {
+    pipeline.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+  });
+
   it('lets every function role create the ENIs of its VPC placement (CreateFunction fails without)', () => {
     const { pipeline: custom } = synthesize({
       aws: { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
