@@ -14,7 +14,7 @@
  *   - maintenance, then files and bytes per table after compaction.
  * Peak RSS is sampled throughout. Options: --docs N.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ import { ParquetStager } from '../lambdas/shared/parquet-stager.ts';
 import { RowMapper } from '../lambdas/shared/row-mapper.ts';
 import { stagingLayout } from '../lambdas/shared/staging-layout.ts';
 import { resolveConfig } from '../lib/config/index.ts';
+import { stagingStore } from '../lib/local/engine/context.ts';
 import { curate, type EngineContext, maintain, openTable, rawAppend } from '../lib/local/engine/index.ts';
 import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
 import {
@@ -85,19 +86,14 @@ async function stage(
 /** What Plan and the key-listing chunk write for a run: its plan (curateSince) and, optionally, a key listing. */
 async function planRun(runId: string, ingest: bigint, curateSince: bigint | undefined): Promise<void> {
   const iso = (micros: bigint) => new Date(Number(micros / 1000n)).toISOString();
-  const path = join(engine.stagingRoot, stagingLayout.plan(config.app, runId));
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(
-    path,
-    JSON.stringify({
-      runId,
-      app: config.app,
-      plannedAt: iso(ingest),
-      collections: [],
-      chunkCount: 0,
-      ...(curateSince === undefined ? {} : { curateSince: iso(curateSince) }),
-    }),
-  );
+  await stagingStore(engine).putJson(stagingLayout.plan(config.app, runId), {
+    runId,
+    app: config.app,
+    plannedAt: iso(ingest),
+    collections: [],
+    chunkCount: 0,
+    ...(curateSince === undefined ? {} : { curateSince: iso(curateSince) }),
+  });
 }
 
 async function listKeys(runId: string, collection: string, ingest: bigint, select: string): Promise<number> {
@@ -109,19 +105,14 @@ async function listKeys(runId: string, collection: string, ingest: bigint, selec
       await engine.connection.runAndReadAll(`SELECT count(*) FROM '${join(engine.stagingRoot, key)}'`)
     ).getRows()[0]?.[0],
   );
-  const manifest = join(engine.stagingRoot, stagingLayout.keysManifest(config.app, runId, collection));
-  await mkdir(dirname(manifest), { recursive: true });
-  await writeFile(
-    manifest,
-    JSON.stringify({
-      runId,
-      collection,
-      ingestTs: new Date(Number(ingest / 1000n)).toISOString(),
-      keys,
-      files: [{ key, rows: keys, bytes: 0 }],
-      seconds: 0,
-    }),
-  );
+  await stagingStore(engine).putJson(stagingLayout.keysManifest(config.app, runId, collection), {
+    runId,
+    collection,
+    ingestTs: new Date(Number(ingest / 1000n)).toISOString(),
+    keys,
+    files: [{ key, rows: keys, bytes: 0 }],
+    seconds: 0,
+  });
   return keys;
 }
 

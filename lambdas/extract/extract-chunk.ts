@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { DOC_EJSON_COLUMN } from '../../lib/model/index.ts';
 import { chunkFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
+import { deleteAllBut } from '../shared/object-store.ts';
 import { ParquetStager } from '../shared/parquet-stager.ts';
 import {
   type ChunkManifest,
@@ -71,7 +72,11 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     await cursor.close();
   }
   const files = await stager.finish();
-  await removeStaleParts(context, chunk, new Set(files.map((f) => f.key)));
+  await deleteAllBut(
+    context.store,
+    stagingLayout.chunkDataPrefix(app, chunk.collection, runId, chunk.index),
+    files,
+  );
 
   const manifest: ChunkManifest = {
     runId,
@@ -107,19 +112,4 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
 /** Groups messages by field and problem, without the offending value or list positions. */
 export function reasonOf(error: string): string {
   return error.replace(/\[\d+\]/g, '[]').replace(/(, got .*| \(.*\))$/s, '');
-}
-
-async function removeStaleParts(
-  context: PipelineContext,
-  chunk: ChunkSpec,
-  keep: Set<string>,
-): Promise<void> {
-  const prefix = stagingLayout.chunkDataPrefix(
-    context.config.app,
-    chunk.collection,
-    chunk.runId,
-    chunk.index,
-  );
-  const stale = (await context.store.listKeys(prefix)).filter((key) => !keep.has(key));
-  if (stale.length > 0) await context.store.deleteKeys(stale);
 }

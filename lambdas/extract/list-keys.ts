@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { RAW_ID, type Table } from '../../lib/model/index.ts';
 import type { KeysManifest } from '../shared/job-reports.ts';
 import { logger } from '../shared/logger.ts';
+import { deleteAllBut } from '../shared/object-store.ts';
 import { ParquetStager } from '../shared/parquet-stager.ts';
 import { type ChunkSpec, collectionConfig, type PipelineContext } from '../shared/pipeline-context.ts';
 import { idText } from '../shared/row-mapper.ts';
@@ -54,11 +55,7 @@ export async function listKeys(chunk: ChunkSpec, context: PipelineContext): Prom
     await cursor.close();
   }
   const files = await stager.finish();
-  const keep = new Set(files.map((f) => f.key));
-  const stale = (await context.store.listKeys(stagingLayout.keysPrefix(app, chunk.collection, runId))).filter(
-    (key) => !keep.has(key),
-  );
-  if (stale.length > 0) await context.store.deleteKeys(stale);
+  await deleteAllBut(context.store, stagingLayout.keysPrefix(app, chunk.collection, runId), files);
 
   const manifest: KeysManifest = {
     runId,

@@ -25,6 +25,20 @@ export interface ObjectStore {
 }
 
 /** The warehouse bucket through the S3 API; conditional writes use If-None-Match. */
+/**
+ * Deletes every object under `prefix` except `keep`: parts left by an earlier,
+ * larger attempt of the same deterministic file names.
+ */
+export async function deleteAllBut(
+  store: ObjectStore,
+  prefix: string,
+  keep: readonly { readonly key: string }[],
+): Promise<void> {
+  const kept = new Set(keep.map((k) => k.key));
+  const stale = (await store.listKeys(prefix)).filter((key) => !kept.has(key));
+  if (stale.length > 0) await store.deleteKeys(stale);
+}
+
 export class S3ObjectStore implements ObjectStore {
   constructor(
     private readonly s3: S3Client,

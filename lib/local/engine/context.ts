@@ -1,10 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
 import type { LedgerlakeConfig } from '../../config/index.ts';
 import { RUN_ID_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table, TableModel } from '../../model/index.ts';
+import { FsObjectStore } from '../fs-object-store.ts';
 import type { FsCatalog } from '../iceberg/catalog.ts';
 import { evolveSchema } from '../iceberg/schema-evolution.ts';
 import { IcebergTable } from '../iceberg/table-ops.ts';
@@ -35,24 +33,10 @@ export async function openTable(context: EngineContext, table: Table): Promise<I
 /** The summary property that ties a snapshot to the pipeline run that wrote it (the Glue jobs write the same). */
 export const RUN_ID_PROPERTY = RUN_ID_SUMMARY_KEY;
 
-/** Writes a job's report where Commit reads it (`stagingLayout.jobReport`), as the Glue job does in S3. */
-export async function writeJobReport(
-  context: EngineContext,
-  runId: string,
-  job: 'raw-append' | 'curate',
-  report: unknown,
-): Promise<void> {
-  const path = join(context.stagingRoot, stagingLayout.jobReport(context.config.app, runId, job));
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/** A JSON object the pipeline wrote under the staging root, or undefined when there is none. */
-export async function readStagedJson<T>(context: EngineContext, key: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(join(context.stagingRoot, key), 'utf8')) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/**
+ * The staging root as the object store the functions use locally, so the jobs read plans and key
+ * listings and write their reports (`stagingLayout.jobReport`) where Commit reads them, as the Glue jobs do in S3.
+ */
+export function stagingStore(context: EngineContext): FsObjectStore {
+  return new FsObjectStore(context.stagingRoot);
 }

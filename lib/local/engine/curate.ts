@@ -19,7 +19,7 @@ import { writePartitionedFiles } from '../iceberg/data-files.ts';
 import type { ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY, readStagedJson, writeJobReport } from './context.ts';
+import { type EngineContext, openTable, RUN_ID_PROPERTY, stagingStore } from './context.ts';
 
 export interface CurateResult {
   readonly table: string;
@@ -92,7 +92,10 @@ export async function curate(
     await context.faultPoint?.(`curate:after-commit:${step.table}`);
   }
   for (const step of steps) await connection.run(`DROP TABLE IF EXISTS ${step.name}`);
-  await writeJobReport(context, runId, 'curate', await report(context, runId, results));
+  await stagingStore(context).putJson(
+    stagingLayout.jobReport(context.config.app, runId, 'curate'),
+    await report(context, runId, results),
+  );
   return results;
 }
 
@@ -160,7 +163,8 @@ async function mergeChanges(
  * own) or before any commit, all of raw.
  */
 async function curateSince(context: EngineContext, runId: string): Promise<string | undefined> {
-  return (await readStagedJson<RunPlan>(context, stagingLayout.plan(context.config.app, runId)))?.curateSince;
+  return (await stagingStore(context).getJson<RunPlan>(stagingLayout.plan(context.config.app, runId)))
+    ?.curateSince;
 }
 
 async function refreshView(context: EngineContext, name: string, iceberg: IcebergTable): Promise<void> {

@@ -15,7 +15,7 @@ import { createTableSql } from '../iceberg/duckdb-types.ts';
 import type { DataFile } from '../iceberg/manifests.ts';
 import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import type { IcebergTable } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY, readStagedJson, writeJobReport } from './context.ts';
+import { type EngineContext, openTable, RUN_ID_PROPERTY, stagingStore } from './context.ts';
 
 export interface RawAppendResult extends RawAppendCollectionReport {
   readonly collection: string;
@@ -59,7 +59,10 @@ export async function rawAppend(
       ]),
     ),
   };
-  await writeJobReport(context, runId, 'raw-append', report);
+  await stagingStore(context).putJson(
+    stagingLayout.jobReport(context.config.app, runId, 'raw-append'),
+    report,
+  );
   return results;
 }
 
@@ -135,8 +138,7 @@ async function keyListing(
   collection: string,
   runId: string,
 ): Promise<{ readonly files: string[]; readonly ingestTs: string } | undefined> {
-  const manifest = await readStagedJson<KeysManifest>(
-    context,
+  const manifest = await stagingStore(context).getJson<KeysManifest>(
     stagingLayout.keysManifest(context.config.app, runId, collection),
   );
   if (manifest === undefined) return undefined;

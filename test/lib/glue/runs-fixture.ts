@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import type { KeysManifest } from '../../../lambdas/shared/job-reports.ts';
 import { idText } from '../../../lambdas/shared/row-mapper.ts';
 import { stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
+import { FsObjectStore } from '../../../lib/local/fs-object-store.ts';
 import type { Table } from '../../../lib/model/index.ts';
 import { BRIEF, model, stageDocuments } from '../curate/brief-fixture.ts';
 
@@ -146,7 +147,7 @@ export async function stageRuns(root: string): Promise<void> {
     for (const [collection, ids] of Object.entries(keys ?? {})) {
       await writeKeyListing(root, { runId, collection, ingestTs, ids });
     }
-    await writeJson(join(root, stagingLayout.plan(model.app, runId)), {
+    await new FsObjectStore(root).putJson(stagingLayout.plan(model.app, runId), {
       runId,
       app: model.app,
       plannedAt: ingestTs,
@@ -189,12 +190,7 @@ export async function writeKeyListing(
     files: [{ key, rows: ids.length, bytes: 0 }],
     seconds: 0,
   };
-  await writeJson(join(root, stagingLayout.keysManifest(model.app, runId, collection)), manifest);
-}
-
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, JSON.stringify(value));
+  await new FsObjectStore(root).putJson(stagingLayout.keysManifest(model.app, runId, collection), manifest);
 }
 
 /** ORDER BY that lists a table's rows deterministically. */
