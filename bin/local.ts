@@ -17,8 +17,12 @@ const USAGE = `usage: npm run local -- [options]
   --mutate N        change N source journal entries (plus new entries, tasks, an account) before the run
   --engine NAME     duckdb (default): the local engine; spark: the generated Glue scripts on PySpark
   --input JSON      state machine input, e.g. '{"mode":"full"}' (default {})
-  --run-id ID       redrive a failed run under its id while no later run was planned (default: a new id);
-                    a committed run's id does nothing, a superseded one is refused
+  --name NAME       the execution's name, which is the run id (default: local-<time>); as on
+                    Step Functions a name starts one execution ever
+  --resume ID       a new execution resuming run ID with its own plan (same as --input '{"resume":"ID"}'):
+                    reuses what a failed run staged; a committed run does nothing, a superseded one is refused
+  --redrive NAME    redrive a failed execution as Step Functions does: it restarts at the state that
+                    failed, RunFailed, so it fails again (shown for parity; resume or run anew instead)
   --maintain        then run the maintenance job (compaction, manifests, expiry, orphans)
   --fresh           delete the state folder first
   --json            print the run summary as JSON
@@ -34,7 +38,9 @@ const { values } = parseArgs({
     input: { type: 'string', default: '{}' },
     fresh: { type: 'boolean', default: false },
     maintain: { type: 'boolean', default: false },
-    'run-id': { type: 'string' },
+    name: { type: 'string' },
+    resume: { type: 'string' },
+    redrive: { type: 'string' },
     json: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -66,6 +72,17 @@ try {
 } catch (error) {
   fail(`--input must be JSON, got ${values.input} (${(error as Error).message})`);
 }
+if (values.resume !== undefined) {
+  if (values.input !== '{}')
+    fail('--resume and --input cannot be combined: a resumed run keeps its own plan');
+  input = { resume: values.resume };
+}
+if (
+  values.redrive !== undefined &&
+  (values.resume !== undefined || values.name !== undefined || mutate > 0)
+) {
+  fail('--redrive restarts a failed execution as it was: --resume, --name and --mutate do not apply');
+}
 
 if (values.fresh) await rm(values.dir, { recursive: true, force: true });
 // The summary is the output; the functions' structured logs only with --verbose.
@@ -81,7 +98,8 @@ try {
     engine: values.engine as GlueEngine,
     input,
     maintain: values.maintain,
-    ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }),
+    ...(values.name === undefined ? {} : { executionName: values.name }),
+    ...(values.redrive === undefined ? {} : { redrive: values.redrive }),
     ...(process.env.MONGO_URI ? { mongoUri: process.env.MONGO_URI } : {}),
     ...(progress === undefined ? {} : { onEvent: progress }),
   });
@@ -94,9 +112,11 @@ try {
   if (summary.status === 'ALREADY_RUNNING') process.exitCode = 1;
 } catch (error) {
   console.error(`npm run local: ${(error as Error).message}`);
-  // A superseded run (LocalRunRefused) has nothing to redo: suggesting its id again could not help.
+  // A superseded run (LocalRunRefused) has nothing to redo: suggesting a resume could not help.
   if (error instanceof LocalRunFailed) {
-    console.error(`after fixing the cause, run it again with: npm run local -- --run-id ${error.runId}`);
+    console.error(
+      `after fixing the cause, run again (npm run local): the next run reads everything this one would; to reuse what it staged, resume it: npm run local -- --resume ${error.runId}`,
+    );
   }
   process.exitCode = 1;
 }

@@ -3,57 +3,145 @@
 """Glue 4.0 job: curate.
 
 Recomputes silver, gold and data_quality_issues for the documents with raw
-rows since the last committed run (the run's plan names it), from the latest
-raw version of each (the Spark rendering of lib/curate/statements.ts). Each
-table gets only the rows that differ, by MERGE INTO; a table with no changes
-gets no snapshot, so a rerun or a replay of any run changes nothing. Commits
-carry the run id and the table in their snapshot summary.
+rows since the last committed run, from the latest raw version of each (the
+Spark rendering of lib/curate/statements.ts), by MERGE INTO; a table with no
+changes gets no snapshot.
+
+The code is ledgerlake_glue.curate (glue/src/), which Glue gets through
+--extra-py-files; this file holds what the table model decides and runs it.
 """
 
-import argparse
-import datetime
-import json
-import re
 import sys
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import col, lit
-from pyspark.sql.utils import AnalysisException
+from pyspark.sql import SparkSession
 
-JOB = "curate"
+from ledgerlake_glue import curate
+from ledgerlake_glue.common import job_arguments
+
+# The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
+# (None unless passed), and the pattern each value must match.
 ARGUMENTS = {
-    "run_id": None,
-    "staging_root": None,
-    "raw_namespace": "fq_app_raw",
-    "curated_namespace": "fq_app_curated",
-    "table_location_root": "",
+    "required": [
+        "run_id",
+        "staging_root",
+    ],
+    "defaults": {
+        "raw_namespace": "fq_app_raw",
+        "curated_namespace": "fq_app_curated",
+        "table_location_root": "",
+    },
+    "optional": [],
+    "patterns": {
+        "run_id": "[A-Za-z0-9_.:-]{1,80}",
+        "raw_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "curated_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "table_location_root": "[^'\\\\\\s]*",
+    },
 }
-RAW_TABLES = [
-    {
-        "name": "journal_entries",
-        "location": "raw/fq_app/journal_entries",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',\n  `date` date COMMENT 'Accounting date of the entry',\n  `description` string COMMENT 'Narrative of the entry',\n  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
-    },
-    {
-        "name": "close_tasks",
-        "location": "raw/fq_app/close_tasks",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `task_id` string COMMENT 'Business key of the close task, e.g. T1',\n  `name` string COMMENT 'What has to be done',\n  `assigned_to` string COMMENT 'Owner of the task',\n  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',\n  `due_date` date COMMENT 'When the task is due',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
-    },
-    {
-        "name": "accounts",
-        "location": "raw/fq_app/accounts",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `account_id` string COMMENT 'Account code from the chart of accounts',\n  `account_name` string COMMENT 'Account name',\n  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',\n  `is_active` boolean COMMENT 'Whether the account accepts postings',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
-    },
-]
-CURATED_TABLES = [
-    {
-        "name": "journal_entries_silver",
-        "location": "curated/fq_app/journal_entries_silver",
-        "write_order": "`entry_date` ASC, `entry_id` ASC",
-        "create": """\
+
+MODEL = curate.Model(
+    raw_tables=[
+        {
+            "name": "journal_entries",
+            "location": "raw/fq_app/journal_entries",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',
+  `date` date COMMENT 'Accounting date of the entry',
+  `description` string COMMENT 'Narrative of the entry',
+  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+        {
+            "name": "close_tasks",
+            "location": "raw/fq_app/close_tasks",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `task_id` string COMMENT 'Business key of the close task, e.g. T1',
+  `name` string COMMENT 'What has to be done',
+  `assigned_to` string COMMENT 'Owner of the task',
+  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
+  `due_date` date COMMENT 'When the task is due',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+        {
+            "name": "accounts",
+            "location": "raw/fq_app/accounts",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `account_id` string COMMENT 'Account code from the chart of accounts',
+  `account_name` string COMMENT 'Account name',
+  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',
+  `is_active` boolean COMMENT 'Whether the account accepts postings',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+    ],
+    curated_tables=[
+        {
+            "name": "journal_entries_silver",
+            "location": "curated/fq_app/journal_entries_silver",
+            "write_order": "`entry_date` ASC, `entry_id` ASC",
+            "create": """\
 CREATE TABLE IF NOT EXISTS {table} (
   `_id` string COMMENT 'Source document _id of the entry',
   `entry_id` string COMMENT 'Business key of the journal entry',
@@ -79,12 +167,12 @@ COMMENT 'One row per journal line, joined to its account; latest version of each
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
-    },
-    {
-        "name": "close_tasks_silver",
-        "location": "curated/fq_app/close_tasks_silver",
-        "write_order": "`due_date` ASC",
-        "create": """\
+        },
+        {
+            "name": "close_tasks_silver",
+            "location": "curated/fq_app/close_tasks_silver",
+            "write_order": "`due_date` ASC",
+            "create": """\
 CREATE TABLE IF NOT EXISTS {table} (
   `_id` string COMMENT 'Source document _id of the task',
   `task_id` string COMMENT 'Business key of the close task',
@@ -106,12 +194,12 @@ COMMENT 'Month-end close tasks, latest version of each task'
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
-    },
-    {
-        "name": "journal_entries_gold",
-        "location": "curated/fq_app/journal_entries_gold",
-        "write_order": "`entry_date` ASC, `entry_id` ASC",
-        "create": """\
+        },
+        {
+            "name": "journal_entries_gold",
+            "location": "curated/fq_app/journal_entries_gold",
+            "write_order": "`entry_date` ASC, `entry_id` ASC",
+            "create": """\
 CREATE TABLE IF NOT EXISTS {table} (
   `_id` string COMMENT 'Source document _id of the entry',
   `entry_id` string COMMENT 'Business key of the journal entry',
@@ -132,12 +220,12 @@ COMMENT 'Debit and credit totals per journal entry: one row per live source docu
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
-    },
-    {
-        "name": "data_quality_issues",
-        "location": "curated/fq_app/data_quality_issues",
-        "write_order": "`code` ASC, `_id` ASC",
-        "create": """\
+        },
+        {
+            "name": "data_quality_issues",
+            "location": "curated/fq_app/data_quality_issues",
+            "write_order": "`code` ASC, `_id` ASC",
+            "create": """\
 CREATE TABLE IF NOT EXISTS {table} (
   `source_collection` string COMMENT 'MongoDB collection of the document',
   `_id` string COMMENT 'Source document _id',
@@ -158,24 +246,35 @@ COMMENT 'One row per source document and data-quality issue that is currently tr
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+        },
+    ],
+    raw_collections={
+        "journal_entries": "journal_entries",
+        "close_tasks": "close_tasks",
+        "accounts": "accounts",
     },
-]
-# Raw collection -> raw table name.
-RAW_COLLECTIONS = {
-    "journal_entries": "journal_entries",
-    "close_tasks": "close_tasks",
-    "accounts": "accounts",
-}
-PLAN = "staging/fq_app/_runs/run={run_id}/plan.json"
-REPORT = "staging/fq_app/_runs/run={run_id}/curate.json"
-DELETE_FLAG = "_delete"
-CURATE_TABLE_SUMMARY_KEY = "ledgerlake.curate-table"
-# In the order they must run; {raw_namespace} and {curated_namespace} are filled from the arguments.
-STEPS = [
-    {
-        "kind": "relation",
-        "name": "current_accounts",
-        "sql": """\
+    relations={
+        "raw": "raw_{c}",
+        "changed": "changed_{c}",
+        "before": "before_{c}",
+    },
+    # str.format templates under --staging_root (lambdas/shared/staging-layout.ts)
+    staging={
+        "plan": "staging/fq_app/_runs/run={run_id}/plan.json",
+        "report": "staging/fq_app/_runs/run={run_id}/curate.json",
+    },
+    summary_keys={
+        "run_id": "ledgerlake.run-id",
+        "curate_table": "ledgerlake.curate-table",
+    },
+    delete_flag="_delete",
+    issues_table="data_quality_issues",
+    # lib/curate/statements.ts, rendered for Spark
+    steps=[
+        {
+            "kind": "relation",
+            "name": "current_accounts",
+            "sql": """\
 SELECT account_id, account_name, account_type FROM (
   SELECT account_id, account_name, account_type,
     row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
@@ -185,11 +284,11 @@ SELECT account_id, account_name, account_type FROM (
 ) ranked WHERE version_rank = 1) l
   WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND account_id IS NOT NULL
 ) ranked WHERE account_rank = 1""",
-    },
-    {
-        "kind": "relation",
-        "name": "committed_accounts",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "committed_accounts",
+            "sql": """\
 SELECT account_id, account_name, account_type FROM (
   SELECT account_id, account_name, account_type,
     row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
@@ -199,20 +298,20 @@ SELECT account_id, account_name, account_type FROM (
 ) ranked WHERE version_rank = 1) l
   WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND account_id IS NOT NULL
 ) ranked WHERE account_rank = 1""",
-    },
-    {
-        "kind": "relation",
-        "name": "changed_account_ids",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "changed_account_ids",
+            "sql": """\
 SELECT coalesce(n.account_id, b.account_id) AS account_id
 FROM current_accounts n FULL OUTER JOIN committed_accounts b ON n.account_id = b.account_id
 WHERE n.account_id IS NULL OR b.account_id IS NULL
   OR NOT (n.account_name <=> b.account_name) OR NOT (n.account_type <=> b.account_type)""",
-    },
-    {
-        "kind": "relation",
-        "name": "touched_journal_entries",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "touched_journal_entries",
+            "sql": """\
 SELECT `_id` FROM changed_journal_entries
 UNION
 SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s LEFT JOIN current_accounts a ON a.account_id = s.account_id
@@ -223,52 +322,52 @@ SELECT e.`_id` FROM raw_journal_entries e
 WHERE e.entry_id IN (
   SELECT entry_id FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM changed_journal_entries)
 )""",
-    },
-    {
-        "kind": "relation",
-        "name": "latest_journal_entries",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "latest_journal_entries",
+            "sql": """\
 SELECT * FROM (
   SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_journal_entries r
   WHERE r.`_id` IN (SELECT `_id` FROM touched_journal_entries)
 ) ranked WHERE version_rank = 1""",
-    },
-    {
-        "kind": "relation",
-        "name": "latest_close_tasks",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "latest_close_tasks",
+            "sql": """\
 SELECT * FROM (
   SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_close_tasks r
   WHERE r.`_id` IN (SELECT `_id` FROM changed_close_tasks)
 ) ranked WHERE version_rank = 1""",
-    },
-    {
-        "kind": "relation",
-        "name": "latest_accounts",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "latest_accounts",
+            "sql": """\
 SELECT * FROM (
   SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_accounts r
   WHERE r.`_id` IN (SELECT `_id` FROM changed_accounts)
 ) ranked WHERE version_rank = 1""",
-    },
-    {
-        "kind": "relation",
-        "name": "journal_lines",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "journal_lines",
+            "sql": """\
 SELECT e.`_id`, e.entry_id, e.date AS entry_date, e.description,
   e.line.account_id AS account_id, a.account_name, a.account_type,
   e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no,
   a.account_id IS NOT NULL AS account_known
 FROM (SELECT `_id`, entry_id, date, description, ingest_ts, line, line_no_0 + 1 AS line_no FROM (SELECT * FROM latest_journal_entries WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL) clean LATERAL VIEW posexplode(lines) exploded AS line_no_0, line) e
 LEFT JOIN current_accounts a ON a.account_id = e.line.account_id""",
-    },
-    {
-        "kind": "relation",
-        "name": "journal_entry_facts",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "journal_entry_facts",
+            "sql": """\
 SELECT e.`_id`, e.entry_id, e.date AS entry_date, e.ingest_ts,
   CAST(coalesce(l.total_debit, 0) AS DECIMAL(28, 4)) AS total_debit, CAST(coalesce(l.total_credit, 0) AS DECIMAL(28, 4)) AS total_credit,
   CAST(coalesce(l.line_count, 0) AS INT) AS line_count,
@@ -284,19 +383,19 @@ LEFT JOIN (
     sum(CASE WHEN debit < 0 OR credit < 0 THEN 1 ELSE 0 END) AS negative_lines
   FROM journal_lines GROUP BY `_id`
 ) l ON l.`_id` = e.`_id`""",
-    },
-    {
-        "kind": "relation",
-        "name": "desired_close_tasks_silver",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "desired_close_tasks_silver",
+            "sql": """\
 SELECT `_id`, task_id, name, assigned_to, status, due_date, ingest_ts
 FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
-    },
-    {
-        "kind": "merge",
-        "name": "changes_close_tasks_silver",
-        "table": "close_tasks_silver",
-        "sql": """\
+        },
+        {
+            "kind": "merge",
+            "name": "changes_close_tasks_silver",
+            "table": "close_tasks_silver",
+            "sql": """\
 SELECT n.`_id`, n.`task_id`, n.`name`, n.`assigned_to`, n.`status`, n.`due_date`, n.`ingest_ts`, false AS `_delete`
 FROM desired_close_tasks_silver n
 LEFT JOIN {curated_namespace}.close_tasks_silver t ON t.`_id` = n.`_id`
@@ -306,24 +405,24 @@ SELECT t.`_id`, t.`task_id`, t.`name`, t.`assigned_to`, t.`status`, t.`due_date`
 FROM {curated_namespace}.close_tasks_silver t
 LEFT JOIN desired_close_tasks_silver n ON t.`_id` = n.`_id`
 WHERE (t.`_id` IN (SELECT `_id` FROM changed_close_tasks)) AND n.`_id` IS NULL""",
-        "merge": """\
+            "merge": """\
 MERGE INTO {curated_namespace}.close_tasks_silver AS t
 USING (SELECT * FROM changes_close_tasks_silver) AS s
 ON t.`_id` = s.`_id`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `task_id` = s.`task_id`, `name` = s.`name`, `assigned_to` = s.`assigned_to`, `status` = s.`status`, `due_date` = s.`due_date`, `ingest_ts` = s.`ingest_ts`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `ingest_ts`) VALUES (s.`_id`, s.`task_id`, s.`name`, s.`assigned_to`, s.`status`, s.`due_date`, s.`ingest_ts`)""",
-    },
-    {
-        "kind": "relation",
-        "name": "desired_journal_entries_silver",
-        "sql": "SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM journal_lines",
-    },
-    {
-        "kind": "merge",
-        "name": "changes_journal_entries_silver",
-        "table": "journal_entries_silver",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "desired_journal_entries_silver",
+            "sql": "SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM journal_lines",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_journal_entries_silver",
+            "table": "journal_entries_silver",
+            "sql": """\
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`description`, n.`account_id`, n.`account_name`, n.`account_type`, n.`debit`, n.`credit`, n.`ingest_ts`, n.`line_no`, false AS `_delete`
 FROM desired_journal_entries_silver n
 LEFT JOIN {curated_namespace}.journal_entries_silver t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
@@ -333,27 +432,27 @@ SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`description`, t.`account_id`, t
 FROM {curated_namespace}.journal_entries_silver t
 LEFT JOIN desired_journal_entries_silver n ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
 WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
-        "merge": """\
+            "merge": """\
 MERGE INTO {curated_namespace}.journal_entries_silver AS t
 USING (SELECT * FROM changes_journal_entries_silver) AS s
 ON t.`_id` = s.`_id` AND t.`line_no` = s.`line_no`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `description` = s.`description`, `account_id` = s.`account_id`, `account_name` = s.`account_name`, `account_type` = s.`account_type`, `debit` = s.`debit`, `credit` = s.`credit`, `ingest_ts` = s.`ingest_ts`, `line_no` = s.`line_no`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no`) VALUES (s.`_id`, s.`entry_id`, s.`entry_date`, s.`description`, s.`account_id`, s.`account_name`, s.`account_type`, s.`debit`, s.`credit`, s.`ingest_ts`, s.`line_no`)""",
-    },
-    {
-        "kind": "relation",
-        "name": "desired_journal_entries_gold",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "desired_journal_entries_gold",
+            "sql": """\
 SELECT `_id`, entry_id, entry_date, total_credit, total_debit,
   total_debit = total_credit AS is_balanced, line_count
 FROM journal_entry_facts""",
-    },
-    {
-        "kind": "merge",
-        "name": "changes_journal_entries_gold",
-        "table": "journal_entries_gold",
-        "sql": """\
+        },
+        {
+            "kind": "merge",
+            "name": "changes_journal_entries_gold",
+            "table": "journal_entries_gold",
+            "sql": """\
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`total_credit`, n.`total_debit`, n.`is_balanced`, n.`line_count`, false AS `_delete`
 FROM desired_journal_entries_gold n
 LEFT JOIN {curated_namespace}.journal_entries_gold t ON t.`_id` = n.`_id`
@@ -363,18 +462,18 @@ SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`total_credit`, t.`total_debit`,
 FROM {curated_namespace}.journal_entries_gold t
 LEFT JOIN desired_journal_entries_gold n ON t.`_id` = n.`_id`
 WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
-        "merge": """\
+            "merge": """\
 MERGE INTO {curated_namespace}.journal_entries_gold AS t
 USING (SELECT * FROM changes_journal_entries_gold) AS s
 ON t.`_id` = s.`_id`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `total_credit` = s.`total_credit`, `total_debit` = s.`total_debit`, `is_balanced` = s.`is_balanced`, `line_count` = s.`line_count`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `entry_id`, `entry_date`, `total_credit`, `total_debit`, `is_balanced`, `line_count`) VALUES (s.`_id`, s.`entry_id`, s.`entry_date`, s.`total_credit`, s.`total_debit`, s.`is_balanced`, s.`line_count`)""",
-    },
-    {
-        "kind": "relation",
-        "name": "desired_data_quality_issues",
-        "sql": """\
+        },
+        {
+            "kind": "relation",
+            "name": "desired_data_quality_issues",
+            "sql": """\
 SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'unbalanced_entry' AS code,
   concat('debits ', CAST(total_debit AS STRING), ' differ from credits ', CAST(total_credit AS STRING)) AS detail, entry_date, ingest_ts
 FROM journal_entry_facts WHERE line_count > 0 AND total_debit <> total_credit
@@ -455,12 +554,12 @@ UNION ALL
 SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'future_watermark' AS code,
   'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
 FROM latest_accounts WHERE `_op` = 'upsert' AND updated_at > ingest_ts""",
-    },
-    {
-        "kind": "merge",
-        "name": "changes_data_quality_issues",
-        "table": "data_quality_issues",
-        "sql": """\
+        },
+        {
+            "kind": "merge",
+            "name": "changes_data_quality_issues",
+            "table": "data_quality_issues",
+            "sql": """\
 SELECT n.`source_collection`, n.`_id`, n.`business_key`, n.`code`, n.`detail`, n.`entry_date`, n.`ingest_ts`, false AS `_delete`
 FROM desired_data_quality_issues n
 LEFT JOIN {curated_namespace}.data_quality_issues t ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
@@ -472,191 +571,25 @@ LEFT JOIN desired_data_quality_issues n ON t.`source_collection` = n.`source_col
 WHERE ((t.source_collection = 'journal_entries' AND t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
   OR (t.source_collection = 'close_tasks' AND t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
   OR (t.source_collection = 'accounts' AND t.`_id` IN (SELECT `_id` FROM changed_accounts))) AND n.`source_collection` IS NULL""",
-        "merge": """\
+            "merge": """\
 MERGE INTO {curated_namespace}.data_quality_issues AS t
 USING (SELECT * FROM changes_data_quality_issues) AS s
 ON t.`source_collection` = s.`source_collection` AND t.`_id` = s.`_id` AND t.`code` = s.`code`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `source_collection` = s.`source_collection`, `_id` = s.`_id`, `business_key` = s.`business_key`, `code` = s.`code`, `detail` = s.`detail`, `entry_date` = s.`entry_date`, `ingest_ts` = s.`ingest_ts`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`source_collection`, `_id`, `business_key`, `code`, `detail`, `entry_date`, `ingest_ts`) VALUES (s.`source_collection`, s.`_id`, s.`business_key`, s.`code`, s.`detail`, s.`entry_date`, s.`ingest_ts`)""",
-    },
-]
-
-RUN_ID_SUMMARY_KEY = "ledgerlake.run-id"
-RUN_ID = re.compile("[A-Za-z0-9_.:-]{1,80}")
-NAMESPACE = re.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")
-IDENTIFIER = re.compile("[A-Za-z_][A-Za-z0-9_]*")
-LOCATION_ROOT = re.compile("[^'\\\\\\s]*")
-
-
-def job_arguments():
-    """Glue's getResolvedOptions when awsglue is there; argparse with the same names on plain PySpark."""
-    try:
-        from awsglue.utils import getResolvedOptions
-    except ImportError:
-        parser = argparse.ArgumentParser(allow_abbrev=False)
-        for name, default in ARGUMENTS.items():
-            parser.add_argument("--" + name, required=default is None, default=default)
-        return vars(parser.parse_known_args()[0])
-    # getResolvedOptions fails on a name that was not passed: ask for optional ones only when present.
-    passed = [name for name, default in ARGUMENTS.items() if default is None or "--" + name in sys.argv]
-    resolved = getResolvedOptions(sys.argv, passed)
-    return {name: resolved.get(name, default) for name, default in ARGUMENTS.items()}
-
-
-def checked(args, name, pattern):
-    value = args[name]
-    if not pattern.fullmatch(value):
-        raise ValueError(f"--{name} must match {pattern.pattern}, got {value!r}")
-    return value
-
-
-def log(event, **fields):
-    print(json.dumps({"job": JOB, "event": event, **fields}, default=str), flush=True)
-
-
-def table_exists(spark, table):
-    namespace, name = table.rsplit(".", 1)
-    try:
-        tables = spark.sql(f"SHOW TABLES IN {namespace}")
-    except AnalysisException:  # no such namespace
-        return False
-    return tables.where(col("tableName") == name).count() > 0
-
-
-def ensure_table(spark, table, spec, location_root):
-    """Creates a model table that does not exist yet, at its model location when a root is given."""
-    if table_exists(spark, table):
-        return
-    location = f"LOCATION '{location_root.rstrip('/')}/{spec['location']}'\n" if location_root else ""
-    spark.sql(spec["create"].format(table=table, location=location))
-    if spec["write_order"] is not None:
-        spark.sql(f"ALTER TABLE {table} WRITE ORDERED BY {spec['write_order']}")
-    log("table created", table=table)
-
-
-def hadoop_file(spark, uri):
-    """A Hadoop path and its file system (S3 on Glue, local files on plain PySpark)."""
-    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def read_json(spark, uri):
-    """A small JSON object the pipeline wrote (a plan, a key listing), or None when there is none."""
-    path, filesystem = hadoop_file(spark, uri)
-    if not filesystem.exists(path):
-        return None
-    stream = filesystem.open(path)
-    try:
-        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
-    finally:
-        stream.close()
-    return json.loads(bytes(data).decode("utf-8"))
-
-
-def write_json(spark, uri, value):
-    """Writes a job report where the Commit step reads it."""
-    path, filesystem = hadoop_file(spark, uri)
-    stream = filesystem.create(path, True)
-    try:
-        stream.write(bytearray((json.dumps(value, indent=2) + "\n").encode("utf-8")))
-    finally:
-        stream.close()
-
-
-def instant(text):
-    """An ISO 8601 UTC instant from the pipeline (2025-06-01T12:00:00.000Z) as an aware datetime."""
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def committed_by_run(spark, table, run_id):
-    """Whether a snapshot of the table carries the run id: the run's commit already happened."""
-    snapshots = spark.table(table + ".snapshots")
-    return snapshots.where(col("summary")[RUN_ID_SUMMARY_KEY] == run_id).limit(1).count() > 0
-
-
-def main():
-    args = job_arguments()
-    run_id = checked(args, "run_id", RUN_ID)
-    namespaces = {
-        "raw_namespace": checked(args, "raw_namespace", NAMESPACE),
-        "curated_namespace": checked(args, "curated_namespace", NAMESPACE),
-    }
-    location_root = checked(args, "table_location_root", LOCATION_ROOT)
-    staging_root = args["staging_root"].rstrip("/")
-    spark = SparkSession.builder.getOrCreate()
-    for key, tables in (("raw_namespace", RAW_TABLES), ("curated_namespace", CURATED_TABLES)):
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespaces[key]}")
-        for spec in tables:
-            ensure_table(spark, f"{namespaces[key]}.{spec['name']}", spec, location_root)
-    plan = read_json(spark, staging_root + "/" + PLAN.format(run_id=run_id)) or {}
-    since = plan.get("curateSince")
-    for collection, table in RAW_COLLECTIONS.items():
-        raw = spark.table(f"{namespaces['raw_namespace']}.{table}")
-        raw.createOrReplaceTempView("raw_{c}".format(c=collection))
-        changed = raw if since is None else raw.where(col("ingest_ts") > lit(instant(since)))
-        changed.createOrReplaceTempView("changed_{c}".format(c=collection))
-        before = raw.limit(0) if since is None else raw.where(col("ingest_ts") <= lit(instant(since)))
-        before.createOrReplaceTempView("before_{c}".format(c=collection))
-    tables = {}
-    for step in STEPS:
-        # Materialized: later steps read what this one saw, not tables a MERGE has changed since.
-        relation = spark.sql(step["sql"].format(**namespaces)).localCheckpoint()
-        relation.createOrReplaceTempView(step["name"])
-        if step["kind"] == "merge":
-            tables[step["table"]] = merge_changes(spark, step, relation, namespaces, run_id)
-    open_issues = spark.table(f"{namespaces['curated_namespace']}.data_quality_issues").groupBy("code").count()
-    report = {
-        "runId": run_id,
-        "tables": tables,
-        "dataQuality": {row["code"]: row["count"] for row in open_issues.orderBy("code").collect()},
-    }
-    write_json(spark, staging_root + "/" + REPORT.format(run_id=run_id), report)
-
-
-def merge_changes(spark, step, changes, namespaces, run_id):
-    """MERGEs a table's changes; no changes, no commit."""
-    counts = {row[DELETE_FLAG]: row["count"] for row in changes.groupBy(DELETE_FLAG).count().collect()}
-    upserted, deleted = counts.get(False, 0), counts.get(True, 0)
-    table = f"{namespaces['curated_namespace']}.{step['table']}"
-    if upserted + deleted == 0:
-        log("unchanged: no snapshot", table=table, run_id=run_id)
-        return {"status": "unchanged", "upserted": 0, "deleted": 0}
-    sql = step["merge"].format(**namespaces)
-    properties = {RUN_ID_SUMMARY_KEY: run_id, CURATE_TABLE_SUMMARY_KEY: step["table"]}
-    with_commit_properties(spark, properties, lambda: spark.sql(sql))
-    log("merged", table=table, run_id=run_id, upserted=upserted, deleted=deleted)
-    return {"status": "merged", "upserted": upserted, "deleted": deleted}
-
-
-def with_commit_properties(spark, properties, action):
-    """Runs action() so that its Iceberg commits carry properties in their snapshot
-    summary. Iceberg 1.0 offers this for SQL writes only to JVM callers
-    (CommitMetadata, a thread-local); py4j calls the Python callable back on the
-    calling JVM thread (PySpark's pinned-thread mode), where the SQL then runs."""
-    from pyspark.java_gateway import ensure_callback_server_started
-
-    context = spark.sparkContext
-    ensure_callback_server_started(context._gateway)
-    java_properties = context._jvm.java.util.HashMap()
-    for key, value in properties.items():
-        java_properties.put(key, value)
-    context._jvm.org.apache.iceberg.spark.CommitMetadata.withCommitProperties(
-        java_properties, _JavaCallable(action), context._jvm.java.lang.RuntimeException._java_lang_class
-    )
-
-
-class _JavaCallable:
-    def __init__(self, action):
-        self._action = action
-
-    def call(self):
-        self._action()
-        return None
-
-    class Java:
-        implements = ["java.util.concurrent.Callable"]
-
+        },
+    ],
+)
 
 if __name__ == "__main__":
-    main()
+    args = job_arguments(ARGUMENTS, sys.argv)
+    curate.run(
+        SparkSession.builder.getOrCreate(),
+        MODEL,
+        run_id=args["run_id"],
+        staging_root=args["staging_root"],
+        raw_namespace=args["raw_namespace"],
+        curated_namespace=args["curated_namespace"],
+        table_location_root=args["table_location_root"],
+    )

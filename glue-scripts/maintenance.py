@@ -6,209 +6,92 @@ For every table of the model: compact small data files, rewrite manifests,
 expire snapshots older than the table's retention while keeping its last
 snapshots, then delete files no snapshot references that are older than
 3 days (younger ones may belong to a commit in progress).
+
+The code is ledgerlake_glue.maintenance (glue/src/), which Glue gets through
+--extra-py-files; this file holds what the table model decides and runs it.
 """
 
-import argparse
-import datetime
-import json
-import re
 import sys
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import col, lit
-from pyspark.sql.utils import AnalysisException
+from pyspark.sql import SparkSession
 
-JOB = "maintenance"
+from ledgerlake_glue import maintenance
+from ledgerlake_glue.common import job_arguments
+
+# The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
+# (None unless passed), and the pattern each value must match.
 ARGUMENTS = {
-    "raw_namespace": "fq_app_raw",
-    "curated_namespace": "fq_app_curated",
-    "catalog": "glue_catalog",
-    "expire_as_of": "",
+    "required": [],
+    "defaults": {
+        "raw_namespace": "fq_app_raw",
+        "curated_namespace": "fq_app_curated",
+        "catalog": "glue_catalog",
+    },
+    "optional": [
+        "expire_as_of",
+    ],
+    "patterns": {
+        "raw_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "curated_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "catalog": "[A-Za-z_][A-Za-z0-9_]*",
+    },
 }
-ORPHAN_FILE_MIN_AGE_DAYS = 3
-TABLES = [
-    {
-        "namespace": "raw_namespace",
-        "name": "accounts",
-        "retain_last": 3,
-        "max_snapshot_age_days": 30,
-    },
-    {
-        "namespace": "raw_namespace",
-        "name": "journal_entries",
-        "retain_last": 3,
-        "max_snapshot_age_days": 30,
-    },
-    {
-        "namespace": "raw_namespace",
-        "name": "close_tasks",
-        "retain_last": 3,
-        "max_snapshot_age_days": 30,
-    },
-    {
-        "namespace": "curated_namespace",
-        "name": "journal_entries_silver",
-        "retain_last": 3,
-        "max_snapshot_age_days": 30,
-    },
-    {
-        "namespace": "curated_namespace",
-        "name": "close_tasks_silver",
-        "retain_last": 3,
-        "max_snapshot_age_days": 30,
-    },
-    {
-        "namespace": "curated_namespace",
-        "name": "journal_entries_gold",
-        "retain_last": 3,
-        "max_snapshot_age_days": 90,
-    },
-    {
-        "namespace": "curated_namespace",
-        "name": "data_quality_issues",
-        "retain_last": 3,
-        "max_snapshot_age_days": 90,
-    },
-]
 
-RUN_ID_SUMMARY_KEY = "ledgerlake.run-id"
-RUN_ID = re.compile("[A-Za-z0-9_.:-]{1,80}")
-NAMESPACE = re.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")
-IDENTIFIER = re.compile("[A-Za-z_][A-Za-z0-9_]*")
-LOCATION_ROOT = re.compile("[^'\\\\\\s]*")
-
-
-def job_arguments():
-    """Glue's getResolvedOptions when awsglue is there; argparse with the same names on plain PySpark."""
-    try:
-        from awsglue.utils import getResolvedOptions
-    except ImportError:
-        parser = argparse.ArgumentParser(allow_abbrev=False)
-        for name, default in ARGUMENTS.items():
-            parser.add_argument("--" + name, required=default is None, default=default)
-        return vars(parser.parse_known_args()[0])
-    # getResolvedOptions fails on a name that was not passed: ask for optional ones only when present.
-    passed = [name for name, default in ARGUMENTS.items() if default is None or "--" + name in sys.argv]
-    resolved = getResolvedOptions(sys.argv, passed)
-    return {name: resolved.get(name, default) for name, default in ARGUMENTS.items()}
-
-
-def checked(args, name, pattern):
-    value = args[name]
-    if not pattern.fullmatch(value):
-        raise ValueError(f"--{name} must match {pattern.pattern}, got {value!r}")
-    return value
-
-
-def log(event, **fields):
-    print(json.dumps({"job": JOB, "event": event, **fields}, default=str), flush=True)
-
-
-def table_exists(spark, table):
-    namespace, name = table.rsplit(".", 1)
-    try:
-        tables = spark.sql(f"SHOW TABLES IN {namespace}")
-    except AnalysisException:  # no such namespace
-        return False
-    return tables.where(col("tableName") == name).count() > 0
-
-
-def ensure_table(spark, table, spec, location_root):
-    """Creates a model table that does not exist yet, at its model location when a root is given."""
-    if table_exists(spark, table):
-        return
-    location = f"LOCATION '{location_root.rstrip('/')}/{spec['location']}'\n" if location_root else ""
-    spark.sql(spec["create"].format(table=table, location=location))
-    if spec["write_order"] is not None:
-        spark.sql(f"ALTER TABLE {table} WRITE ORDERED BY {spec['write_order']}")
-    log("table created", table=table)
-
-
-def hadoop_file(spark, uri):
-    """A Hadoop path and its file system (S3 on Glue, local files on plain PySpark)."""
-    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def read_json(spark, uri):
-    """A small JSON object the pipeline wrote (a plan, a key listing), or None when there is none."""
-    path, filesystem = hadoop_file(spark, uri)
-    if not filesystem.exists(path):
-        return None
-    stream = filesystem.open(path)
-    try:
-        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
-    finally:
-        stream.close()
-    return json.loads(bytes(data).decode("utf-8"))
-
-
-def write_json(spark, uri, value):
-    """Writes a job report where the Commit step reads it."""
-    path, filesystem = hadoop_file(spark, uri)
-    stream = filesystem.create(path, True)
-    try:
-        stream.write(bytearray((json.dumps(value, indent=2) + "\n").encode("utf-8")))
-    finally:
-        stream.close()
-
-
-def instant(text):
-    """An ISO 8601 UTC instant from the pipeline (2025-06-01T12:00:00.000Z) as an aware datetime."""
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def committed_by_run(spark, table, run_id):
-    """Whether a snapshot of the table carries the run id: the run's commit already happened."""
-    snapshots = spark.table(table + ".snapshots")
-    return snapshots.where(col("summary")[RUN_ID_SUMMARY_KEY] == run_id).limit(1).count() > 0
-
-
-def main():
-    args = job_arguments()
-    catalog = checked(args, "catalog", IDENTIFIER)
-    expire_as_of = as_of(args["expire_as_of"])
-    spark = SparkSession.builder.getOrCreate()
-    for spec in TABLES:
-        namespace = checked(args, spec["namespace"], NAMESPACE)
-        table = f"{namespace}.{spec['name']}"
-        if not table_exists(spark, table):
-            log("skipped: no such table", table=table)
-            continue
-        call(spark, catalog, "rewrite_data_files", table)
-        call(spark, catalog, "rewrite_manifests", table)
-        expire_before = expire_as_of - datetime.timedelta(days=spec["max_snapshot_age_days"])
-        call(
-            spark,
-            catalog,
-            "expire_snapshots",
-            table,
-            f"older_than => {timestamp(expire_before)}",
-            f"retain_last => {spec['retain_last']}",
-        )
-        # Always from the current time: Iceberg refuses a cutoff less than 24 hours before it.
-        orphans_before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=ORPHAN_FILE_MIN_AGE_DAYS)
-        call(spark, catalog, "remove_orphan_files", table, f"older_than => {timestamp(orphans_before)}")
-
-
-def as_of(text):
-    """The instant snapshot ages are measured from: --expire_as_of (ISO 8601, UTC when no offset) or now."""
-    if not text:
-        return datetime.datetime.now(datetime.timezone.utc)
-    instant = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return instant if instant.tzinfo else instant.replace(tzinfo=datetime.timezone.utc)
-
-
-def timestamp(instant):
-    utc = instant.astimezone(datetime.timezone.utc)
-    return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')}Z'"
-
-
-def call(spark, catalog, procedure, table, *arguments):
-    sql = ", ".join([f"table => '{table}'", *arguments])
-    result = spark.sql(f"CALL {catalog}.system.{procedure}({sql})").collect()
-    log(procedure, table=table, result=[row.asDict() for row in result])
-
+MODEL = maintenance.Model(
+    tables=[
+        {
+            "layer": "raw",
+            "name": "accounts",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "raw",
+            "name": "journal_entries",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "raw",
+            "name": "close_tasks",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "curated",
+            "name": "journal_entries_silver",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "curated",
+            "name": "close_tasks_silver",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "curated",
+            "name": "journal_entries_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+        {
+            "layer": "curated",
+            "name": "data_quality_issues",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+    ],
+    orphan_file_min_age_days=3,
+)
 
 if __name__ == "__main__":
-    main()
+    args = job_arguments(ARGUMENTS, sys.argv)
+    maintenance.run(
+        SparkSession.builder.getOrCreate(),
+        MODEL,
+        raw_namespace=args["raw_namespace"],
+        curated_namespace=args["curated_namespace"],
+        catalog=args["catalog"],
+        expire_as_of=args["expire_as_of"],
+    )

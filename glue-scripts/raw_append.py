@@ -3,284 +3,174 @@
 """Glue 4.0 job: raw append.
 
 Appends the staged Parquet of one run (staging/fq_app/<collection>/run=<run_id>/)
-to each raw Iceberg table, with the run id in the snapshot summary. When the
-run listed a collection's keys, the same snapshot adds a tombstone (_op
-'delete') for each document gone from the source. A table that already has a
-snapshot tagged with the run id is skipped, so a rerun appends nothing twice;
-a collection with nothing to append gets no snapshot.
+to each raw Iceberg table, with the run id in the snapshot summary, and a
+tombstone for each document the run's key listing no longer has. A rerun
+appends nothing twice.
+
+The code is ledgerlake_glue.raw_append (glue/src/), which Glue gets through
+--extra-py-files; this file holds what the table model decides and runs it.
 """
 
-import argparse
-import datetime
-import json
-import re
 import sys
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import col, lit
-from pyspark.sql.utils import AnalysisException
+from pyspark.sql import SparkSession
 
-JOB = "raw_append"
+from ledgerlake_glue import raw_append
+from ledgerlake_glue.common import job_arguments
+
+# The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
+# (None unless passed), and the pattern each value must match.
 ARGUMENTS = {
-    "run_id": None,
-    "staging_root": None,
-    "collections": "accounts,journal_entries,close_tasks",
-    "raw_namespace": "fq_app_raw",
-    "table_location_root": "",
-}
-STAGED_RUN = "staging/fq_app/{collection}/run={run_id}/"
-KEYS_MANIFEST = "staging/fq_app/_runs/run={run_id}/keys/{collection}.json"
-REPORT = "staging/fq_app/_runs/run={run_id}/raw-append.json"
-RAW_TABLES = {
-    "accounts": {
-        "name": "accounts",
-        "location": "raw/fq_app/accounts",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `account_id` string COMMENT 'Account code from the chart of accounts',\n  `account_name` string COMMENT 'Account name',\n  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',\n  `is_active` boolean COMMENT 'Whether the account accepts postings',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
+    "required": [
+        "run_id",
+        "staging_root",
+    ],
+    "defaults": {
+        "collections": "accounts,journal_entries,close_tasks",
+        "raw_namespace": "fq_app_raw",
+        "table_location_root": "",
     },
-    "journal_entries": {
-        "name": "journal_entries",
-        "location": "raw/fq_app/journal_entries",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',\n  `date` date COMMENT 'Accounting date of the entry',\n  `description` string COMMENT 'Narrative of the entry',\n  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
-    },
-    "close_tasks": {
-        "name": "close_tasks",
-        "location": "raw/fq_app/close_tasks",
-        "write_order": "`_id` ASC",
-        "create": "CREATE TABLE IF NOT EXISTS {table} (\n  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',\n  `task_id` string COMMENT 'Business key of the close task, e.g. T1',\n  `name` string COMMENT 'What has to be done',\n  `assigned_to` string COMMENT 'Owner of the task',\n  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',\n  `due_date` date COMMENT 'When the task is due',\n  `updated_at` timestamp COMMENT 'Last change in the source application',\n  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',\n  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',\n  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',\n  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',\n  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'\n)\nUSING iceberg\nPARTITIONED BY (days(`ingest_ts`))\nCOMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'\n{location}TBLPROPERTIES (\n  'format-version' = '2',\n  'write.format.default' = 'parquet',\n  'write.parquet.compression-codec' = 'snappy',\n  'write.target-file-size-bytes' = '536870912',\n  'write.metadata.previous-versions-max' = '5',\n  'write.metadata.delete-after-commit.enabled' = 'true',\n  'read.split.target-size' = '134217728'\n)",
+    "optional": [],
+    "patterns": {
+        "run_id": "[A-Za-z0-9_.:-]{1,80}",
+        "raw_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
+        "table_location_root": "[^'\\\\\\s]*",
     },
 }
-DELETES_SUMMARY_KEY = "ledgerlake.deletes"
-DOC_EJSON_COLUMN = "_doc_ejson"
-OP_COLUMN = "_op"
-OP_DELETE = "delete"
-# Delete reconciliation (lib/curate/deletes.ts): per _id its latest version, this run's rows included;
-# the _ids to tombstone; the listed _ids with no raw row at all.
-LATEST_RAW_KEYS = """\
+
+MODEL = raw_append.Model(
+    tables={
+        "accounts": {
+            "name": "accounts",
+            "location": "raw/fq_app/accounts",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `account_id` string COMMENT 'Account code from the chart of accounts',
+  `account_name` string COMMENT 'Account name',
+  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',
+  `is_active` boolean COMMENT 'Whether the account accepts postings',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+        "journal_entries": {
+            "name": "journal_entries",
+            "location": "raw/fq_app/journal_entries",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `entry_id` string COMMENT 'Business key of the journal entry, e.g. JE1001',
+  `date` date COMMENT 'Accounting date of the entry',
+  `description` string COMMENT 'Narrative of the entry',
+  `lines` array<struct<`account_id`: string COMMENT 'Account code the line posts to', `debit`: decimal(18,4) COMMENT 'Debit amount', `credit`: decimal(18,4) COMMENT 'Credit amount'>> COMMENT 'Journal lines',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+        "close_tasks": {
+            "name": "close_tasks",
+            "location": "raw/fq_app/close_tasks",
+            "write_order": "`_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `_id` string NOT NULL COMMENT 'Document _id: ObjectId as 24-char hex, other types as canonical Extended JSON',
+  `task_id` string COMMENT 'Business key of the close task, e.g. T1',
+  `name` string COMMENT 'What has to be done',
+  `assigned_to` string COMMENT 'Owner of the task',
+  `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
+  `due_date` date COMMENT 'When the task is due',
+  `updated_at` timestamp COMMENT 'Last change in the source application',
+  `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
+  `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
+  `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
+  `_mapping_errors` string COMMENT 'Why declared fields could not be mapped (null when the row is clean); such rows are quarantined',
+  `_op` string NOT NULL COMMENT '\\'upsert\\': a version of the document read from the source; \\'delete\\': the document is gone from the source (a tombstone)'
+)
+USING iceberg
+PARTITIONED BY (days(`ingest_ts`))
+COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per extracted document version'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+        },
+    },
+    # str.format templates under --staging_root (lambdas/shared/staging-layout.ts)
+    staging={
+        "run_data": "staging/fq_app/{collection}/run={run_id}/",
+        "keys_manifest": "staging/fq_app/_runs/run={run_id}/keys/{collection}.json",
+        "report": "staging/fq_app/_runs/run={run_id}/raw-append.json",
+    },
+    summary_keys={
+        "run_id": "ledgerlake.run-id",
+        "deletes": "ledgerlake.deletes",
+    },
+    tombstone={
+        "_doc_ejson": "{}",
+        "_op": "delete",
+    },
+    # lib/curate/deletes.ts, rendered for Spark
+    sql={
+        "latest_raw_keys": """\
 SELECT `_id`, max(ingest_ts) AS ingest_ts, max_by(`_op`, ingest_ts) AS `_op`
 FROM (SELECT `_id`, ingest_ts, `_op` FROM raw_versions UNION ALL SELECT `_id`, ingest_ts, `_op` FROM staged_versions) versions
-GROUP BY `_id`"""
-DELETED_KEYS = """\
+GROUP BY `_id`""",
+        "deleted_keys": """\
 SELECT l.`_id` FROM latest_raw_keys l
 LEFT JOIN listed_keys k ON k.`_id` = l.`_id`
-WHERE k.`_id` IS NULL AND l.`_op` = 'upsert' AND l.ingest_ts < TIMESTAMP '{run_ingest_ts}'"""
-UNREAD_SOURCE_KEYS = "SELECT count(*) AS unread FROM listed_keys k LEFT JOIN latest_raw_keys l ON l.`_id` = k.`_id` WHERE l.`_id` IS NULL"
-
-RUN_ID_SUMMARY_KEY = "ledgerlake.run-id"
-RUN_ID = re.compile("[A-Za-z0-9_.:-]{1,80}")
-NAMESPACE = re.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")
-IDENTIFIER = re.compile("[A-Za-z_][A-Za-z0-9_]*")
-LOCATION_ROOT = re.compile("[^'\\\\\\s]*")
-
-
-def job_arguments():
-    """Glue's getResolvedOptions when awsglue is there; argparse with the same names on plain PySpark."""
-    try:
-        from awsglue.utils import getResolvedOptions
-    except ImportError:
-        parser = argparse.ArgumentParser(allow_abbrev=False)
-        for name, default in ARGUMENTS.items():
-            parser.add_argument("--" + name, required=default is None, default=default)
-        return vars(parser.parse_known_args()[0])
-    # getResolvedOptions fails on a name that was not passed: ask for optional ones only when present.
-    passed = [name for name, default in ARGUMENTS.items() if default is None or "--" + name in sys.argv]
-    resolved = getResolvedOptions(sys.argv, passed)
-    return {name: resolved.get(name, default) for name, default in ARGUMENTS.items()}
-
-
-def checked(args, name, pattern):
-    value = args[name]
-    if not pattern.fullmatch(value):
-        raise ValueError(f"--{name} must match {pattern.pattern}, got {value!r}")
-    return value
-
-
-def log(event, **fields):
-    print(json.dumps({"job": JOB, "event": event, **fields}, default=str), flush=True)
-
-
-def table_exists(spark, table):
-    namespace, name = table.rsplit(".", 1)
-    try:
-        tables = spark.sql(f"SHOW TABLES IN {namespace}")
-    except AnalysisException:  # no such namespace
-        return False
-    return tables.where(col("tableName") == name).count() > 0
-
-
-def ensure_table(spark, table, spec, location_root):
-    """Creates a model table that does not exist yet, at its model location when a root is given."""
-    if table_exists(spark, table):
-        return
-    location = f"LOCATION '{location_root.rstrip('/')}/{spec['location']}'\n" if location_root else ""
-    spark.sql(spec["create"].format(table=table, location=location))
-    if spec["write_order"] is not None:
-        spark.sql(f"ALTER TABLE {table} WRITE ORDERED BY {spec['write_order']}")
-    log("table created", table=table)
-
-
-def hadoop_file(spark, uri):
-    """A Hadoop path and its file system (S3 on Glue, local files on plain PySpark)."""
-    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
-    return path, path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-
-
-def read_json(spark, uri):
-    """A small JSON object the pipeline wrote (a plan, a key listing), or None when there is none."""
-    path, filesystem = hadoop_file(spark, uri)
-    if not filesystem.exists(path):
-        return None
-    stream = filesystem.open(path)
-    try:
-        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
-    finally:
-        stream.close()
-    return json.loads(bytes(data).decode("utf-8"))
-
-
-def write_json(spark, uri, value):
-    """Writes a job report where the Commit step reads it."""
-    path, filesystem = hadoop_file(spark, uri)
-    stream = filesystem.create(path, True)
-    try:
-        stream.write(bytearray((json.dumps(value, indent=2) + "\n").encode("utf-8")))
-    finally:
-        stream.close()
-
-
-def instant(text):
-    """An ISO 8601 UTC instant from the pipeline (2025-06-01T12:00:00.000Z) as an aware datetime."""
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def committed_by_run(spark, table, run_id):
-    """Whether a snapshot of the table carries the run id: the run's commit already happened."""
-    snapshots = spark.table(table + ".snapshots")
-    return snapshots.where(col("summary")[RUN_ID_SUMMARY_KEY] == run_id).limit(1).count() > 0
-
-
-def main():
-    args = job_arguments()
-    run_id = checked(args, "run_id", RUN_ID)
-    namespace = checked(args, "raw_namespace", NAMESPACE)
-    location_root = checked(args, "table_location_root", LOCATION_ROOT)
-    spark = SparkSession.builder.getOrCreate()
-    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespace}")
-    staging_root = args["staging_root"].rstrip("/")
-    collections = {}
-    for collection in requested_collections(args["collections"]):
-        spec = RAW_TABLES[collection]
-        table = f"{namespace}.{spec['name']}"
-        ensure_table(spark, table, spec, location_root)
-        staged = staging_root + "/" + STAGED_RUN.format(collection=collection, run_id=run_id)
-        keys = key_listing(spark, staging_root, collection, run_id)
-        collections[collection] = append_run(spark, table, staged, keys, run_id)
-    write_json(spark, staging_root + "/" + REPORT.format(run_id=run_id), {"runId": run_id, "collections": collections})
-
-
-def requested_collections(text):
-    collections = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in collections if name not in RAW_TABLES]
-    if unknown:
-        raise ValueError(f"--collections: unknown {unknown}; configured: {sorted(RAW_TABLES)}")
-    return collections
-
-
-def append_run(spark, table, staged, keys, run_id):
-    existing = run_snapshot(spark, table, run_id)
-    if existing is not None:
-        log("skipped: the run is already appended", table=table, run_id=run_id)
-        deletes = int(existing.get(DELETES_SUMMARY_KEY, "0"))
-        return report("already-appended", int(existing.get("added-records", "0")) - deletes, deletes, keys, 0)
-    target = spark.table(table)
-    files = staged_files(spark, staged)
-    rows = None
-    if files:
-        rows = spark.read.parquet(*files).select([col(f.name).cast(f.dataType) for f in target.schema])
-    deletes, unread = 0, 0
-    if keys is not None:
-        tombstones, unread = deleted_documents(spark, table, target, rows, keys, run_id)
-        deletes = tombstones.count()
-        if deletes > 0:
-            rows = tombstones if rows is None else rows.unionByName(tombstones)
-    if rows is None or (not files and deletes == 0):
-        log("nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
-        return report("nothing-staged", 0, 0, keys, unread)
-    with_table_schema(spark, rows, target).writeTo(table).option(
-        "snapshot-property." + RUN_ID_SUMMARY_KEY, run_id
-    ).option("snapshot-property." + DELETES_SUMMARY_KEY, str(deletes)).append()
-    appended = run_snapshot(spark, table, run_id) or {}
-    log("appended", table=table, run_id=run_id, files=len(files), deletes=deletes)
-    return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread)
-
-
-def report(status, rows, deletes, keys, unread):
-    return {
-        "status": status,
-        "rows": rows,
-        "deletes": deletes,
-        "keysListed": keys is not None,
-        "sourceKeysNotInRaw": unread,
-    }
-
-
-def run_snapshot(spark, table, run_id):
-    """The summary of the table's snapshot tagged with the run id, or None."""
-    snapshots = spark.table(table + ".snapshots").where(col("summary")[RUN_ID_SUMMARY_KEY] == run_id)
-    found = snapshots.select("summary").limit(1).collect()
-    return dict(found[0]["summary"]) if found else None
-
-
-def key_listing(spark, staging_root, collection, run_id):
-    """The run's complete key listing of a collection (its manifest is written last), or None."""
-    manifest = read_json(spark, staging_root + "/" + KEYS_MANIFEST.format(collection=collection, run_id=run_id))
-    if manifest is None:
-        return None
-    return {"files": [staging_root + "/" + f["key"] for f in manifest["files"]], "ingest_ts": manifest["ingestTs"]}
-
-
-def deleted_documents(spark, table, target, rows, keys, run_id):
-    """Tombstone rows for the documents the listing no longer has, and how many listed keys were never read."""
-    id_type = target.schema["_id"].dataType
-    listed = spark.read.parquet(*keys["files"]) if keys["files"] else spark.createDataFrame([], "_id string")
-    listed.select(col("_id").cast(id_type)).createOrReplaceTempView("listed_keys")
-    spark.table(table).createOrReplaceTempView("raw_versions")
-    staged = rows if rows is not None else spark.table(table).limit(0)
-    staged.createOrReplaceTempView("staged_versions")
-    spark.sql(LATEST_RAW_KEYS).localCheckpoint().createOrReplaceTempView("latest_raw_keys")
-    unread = spark.sql(UNREAD_SOURCE_KEYS).first()["unread"]
-    run_ingest_ts = instant(keys["ingest_ts"]).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
-    deleted = spark.sql(DELETED_KEYS.format(run_ingest_ts=run_ingest_ts))
-    values = {
-        "_id": col("_id"),
-        "ingest_ts": lit(instant(keys["ingest_ts"])),
-        "_run_id": lit(run_id),
-        DOC_EJSON_COLUMN: lit("{}"),
-        OP_COLUMN: lit(OP_DELETE),
-    }
-    tombstones = deleted.select(
-        [(values[f.name] if f.name in values else lit(None)).cast(f.dataType).alias(f.name) for f in target.schema]
-    )
-    return tombstones.localCheckpoint(), unread
-
-
-def staged_files(spark, folder):
-    """The run's Parquet files; none when the folder does not exist (Spark's reader would fail)."""
-    jvm = spark.sparkContext._jvm
-    pattern = jvm.org.apache.hadoop.fs.Path(folder + "*.parquet")
-    filesystem = pattern.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    statuses = filesystem.globStatus(pattern)
-    return sorted(status.getPath().toString() for status in statuses or [])
-
-
-def with_table_schema(spark, rows, target):
-    """The rows typed with the table's schema, required flags included. Spark 3.3
-    refuses to write a column it reads as nullable (every Parquet column) into a
-    required one; extraction fills every required column, so the flags hold."""
-    session = spark._jsparkSession
-    return DataFrame(session.createDataFrame(rows._jdf.rdd(), target._jdf.schema()), spark)
-
+WHERE k.`_id` IS NULL AND l.`_op` = 'upsert' AND l.ingest_ts < TIMESTAMP '{run_ingest_ts}'""",
+        "unread_source_keys": "SELECT count(*) AS unread FROM listed_keys k LEFT JOIN latest_raw_keys l ON l.`_id` = k.`_id` WHERE l.`_id` IS NULL",
+    },
+)
 
 if __name__ == "__main__":
-    main()
+    args = job_arguments(ARGUMENTS, sys.argv)
+    raw_append.run(
+        SparkSession.builder.getOrCreate(),
+        MODEL,
+        run_id=args["run_id"],
+        staging_root=args["staging_root"],
+        collections=args["collections"],
+        raw_namespace=args["raw_namespace"],
+        table_location_root=args["table_location_root"],
+    )

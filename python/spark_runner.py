@@ -1,13 +1,17 @@
 """Runs one PySpark script against a local Iceberg catalog: the Spark side of the tests.
 
-usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--jar JAR]... [--conf KEY=VALUE]... [--] SCRIPT [ARG...]
+usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--jar JAR]... [--conf KEY=VALUE]...
+                       [--python-path DIR]... [--] SCRIPT [ARG...]
 
 test/support/spark.ts starts this with the project virtualenv's Python. The
 session matches Glue 4.0 (Spark 3.3, Iceberg 1.0.0) and has one Iceberg
 catalog, `local`, of type hadoop over DIR, so a table `local.ns.t` lives in
 DIR/ns/t; each --conf adds a session setting (e.g. spark.sql.defaultCatalog=local),
 which may register further catalogs; each further --jar joins the classpath
-(e.g. the AWS SDK jars Iceberg's GlueCatalog and S3FileIO need).
+(e.g. the AWS SDK jars Iceberg's GlueCatalog and S3FileIO need); each
+--python-path DIR is importable by the script and by Spark's Python workers
+(e.g. glue/src, the package the generated Glue scripts import, as Glue's
+--extra-py-files makes it importable there).
 SCRIPT runs with these globals:
 
   spark      the SparkSession
@@ -55,11 +59,13 @@ def main() -> int:
     parser.add_argument("--warehouse", required=True)
     parser.add_argument("--jar", required=True, action="append")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--python-path", action="append", default=[], metavar="DIR")
     parser.add_argument("script")
     parser.add_argument("args", nargs="*")
     options = parser.parse_args()
     spark = None
     try:
+        add_python_path(options.python_path)
         started = time.monotonic()
         spark = build_session(options.warehouse, options.jar, options.conf)
         print(f"spark_runner: session ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -72,6 +78,15 @@ def main() -> int:
     finally:
         if spark is not None:
             spark.stop()
+
+
+def add_python_path(directories: list[str]) -> None:
+    """Makes the directories importable here and, through PYTHONPATH, which
+    Spark passes on, in the Python workers."""
+    absolute = [os.path.abspath(directory) for directory in directories]
+    sys.path[:0] = absolute
+    inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    os.environ["PYTHONPATH"] = os.pathsep.join([*absolute, *inherited])
 
 
 def build_session(warehouse: str, jars: list[str], conf: list[str]) -> Any:

@@ -201,11 +201,19 @@ describe('docker-compose.local.yml', () => {
     );
   });
 
-  it('mounts glue-scripts/ into the spark service, read-only', () => {
+  it("mounts glue-scripts/ and the jobs' package glue/src/ into the spark service, read-only", () => {
     const scripts = mounts('spark').find((m) => m.source === join(repoRoot, 'glue-scripts'));
     assert.ok(scripts !== undefined, 'glue-scripts/ is mounted');
     assert.equal(scripts.target, '/opt/ledgerlake/glue-scripts');
     assert.ok(scripts.readOnly, 'generated scripts are never changed by a container');
+    const gluePackage = mounts('spark').find((m) => m.source === join(repoRoot, 'glue', 'src'));
+    assert.equal(gluePackage?.target, '/opt/ledgerlake/glue', 'the generated scripts import ledgerlake_glue');
+    assert.ok(gluePackage.readOnly);
+    assert.match(
+      readFileSync(join(repoRoot, 'docker', 'spark', 'run-job.sh'), 'utf8'),
+      /PYTHONPATH="\$home\/glue/,
+      'run-job.sh puts the package on the path, as --extra-py-files does on Glue',
+    );
     const helpers = mounts('spark').find((m) => m.source === join(repoRoot, 'docker', 'spark'));
     assert.equal(helpers?.target, '/opt/ledgerlake/spark');
   });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs one generated Glue script (glue-scripts/<job>.py) on the spark service
 # with ledgerlake.conf. Arguments are the Glue job's (lib/glue/job-arguments.ts);
-# the defaults below come first, so arguments given here override them.
+# the defaults below come first, so arguments given here override them. The
+# scripts import the jobs' package (glue/src/ledgerlake_glue, mounted at
+# $home/glue): PYTHONPATH makes it importable, as --extra-py-files does on Glue.
 #
 #   run-job.sh raw_append --run_id <id>    staged Parquet under s3a://$WAREHOUSE_BUCKET/staging/
 #   run-job.sh curate --run_id <id>      the run's plan under s3a://$WAREHOUSE_BUCKET/staging/
@@ -25,5 +27,6 @@ case "$job" in
     exit 2
     ;;
 esac
+export PYTHONPATH="$home/glue${PYTHONPATH:+:$PYTHONPATH}"
 exec "${SPARK_HOME:-/opt/spark}/bin/spark-submit" --properties-file "$home/spark/ledgerlake.conf" \
   "$home/glue-scripts/$job.py" "${defaults[@]}" "$@"

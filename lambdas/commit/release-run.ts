@@ -13,7 +13,7 @@ export interface ReleaseResult {
  * The state machine's failure path: gives the lease back so the next
  * scheduled run is not blocked until the lease expires. The watermark does
  * not move, so the next run reads everything the failed one would have (and
- * the failed run can be redriven until a later run is planned).
+ * the failed run can be resumed, `{"resume": runId}`, until a later run is planned).
  */
 export async function releaseRun(
   input: { readonly runId: unknown },

@@ -11,12 +11,15 @@ export const RUN_METRICS = {
   documentsRead: 'DocumentsRead',
   documentsDeleted: 'DocumentsDeleted',
   runReconciled: 'RunReconciled',
+  /** 1 per committed run: the freshness alarm's signal (an execution can succeed without committing). */
+  runsCommitted: 'RunsCommitted',
 } as const;
 
 /**
  * Publishes a committed run's counts in CloudWatch Embedded Metric Format (one
  * log line per dimension set, turned into metrics by CloudWatch Logs):
- * documents read and deleted and whether the run reconciled (1 or 0) by app,
+ * the run itself (1), documents read and deleted and whether the run
+ * reconciled (1 or 0) by app,
  * and open data-quality issues by app and code, every code included so an
  * alarm sees a fixed issue go back to 0. Data-quality counts come from the
  * curate job's report: without one, none are published.
@@ -32,6 +35,7 @@ export function publishRunMetrics(summary: RunSummary): void {
     metrics.publishStoredMetrics();
   };
   emit({}, (metrics) => {
+    metrics.addMetric(M.runsCommitted, MetricUnit.Count, 1);
     metrics.addMetric(M.documentsRead, MetricUnit.Count, summary.totals.documentsRead);
     metrics.addMetric(M.documentsDeleted, MetricUnit.Count, summary.totals.deletes);
     metrics.addMetric(M.runReconciled, MetricUnit.Count, summary.reconciled ? 1 : 0);

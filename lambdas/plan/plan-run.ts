@@ -43,7 +43,7 @@ export type PlanResult =
       readonly chunksKey: string;
       /** The chunk list itself when it is small enough to pass between states. */
       readonly chunks?: readonly ChunkSpec[];
-      /** True when this run id had been planned before (a redrive): the same plan is returned. */
+      /** True when this run id had been planned before (a resume or replay): the same plan is returned. */
       readonly resumed: boolean;
       readonly collections: readonly CollectionPlan[];
     }
@@ -52,6 +52,11 @@ export type PlanResult =
       readonly runId: string;
       readonly heldBy: string;
       readonly since: string;
+    }
+  | {
+      /** `request.maintenance`: the lease is taken for the maintenance job; nothing is planned. */
+      readonly status: 'MAINTENANCE';
+      readonly runId: string;
     }
   | {
       /** The run committed before (a replay): nothing to do, and the lease was not taken. */
@@ -65,28 +70,47 @@ export type PlanResult =
  * whose watermark field cannot place them in a range, and a key listing per
  * collection for delete detection.
  *
- * Replays and redrives: a run id that committed before returns
- * ALREADY_COMMITTED without taking the lease; one planned before gets its
- * original plan back, so a redriven execution reads the same ranges, unless
- * a later run has been planned since (RunSuperseded: that run and the ones
- * after it read everything this one would).
+ * Replays and resumes (`request.resume`, a new execution running an earlier
+ * run id): a run id that committed before returns ALREADY_COMMITTED without
+ * taking the lease; one planned before gets its original plan back, so the
+ * resumed run reads the same ranges and keeps what it staged, unless a later
+ * run has been planned since (RunSuperseded: that run and the ones after it
+ * read everything this one would). Resuming a run never planned fails
+ * (RunNotFound).
  *
  * `request` (validated by the ValidateInput state) narrows the run to some
  * collections, reloads them whole (`full`: incremental collections are read
  * from the beginning and their watermark still advances), or re-reads a
  * `[from, to)` window of the watermark field (`backfill`: the watermark stays).
  */
+/** `input.resume` names a run that was never planned: there is nothing to resume. */
+export class RunNotFound extends Error {
+  constructor(readonly runId: string) {
+    super(
+      `input.resume: run ${runId} was never planned here, so there is nothing to resume; start a new run without "resume"`,
+    );
+    this.name = 'RunNotFound';
+  }
+}
+
 export async function planRun(
   input: { readonly runId: unknown; readonly request?: RunRequest | null },
   context: PipelineContext,
 ): Promise<PlanResult> {
   const runId = assertRunId(input.runId);
   const app = context.config.app;
+  if (input.request?.maintenance === true) return takeMaintenanceLease(runId, context);
   if ((await context.store.getJson(stagingLayout.summary(app, runId))) !== undefined) {
     logger.info('run was committed before; nothing to do', { runId });
     // Not taken: only given back if a commit of this run stopped before releasing it.
     await releaseOwnLease(context.runState, runId);
     return { status: 'ALREADY_COMMITTED', runId };
+  }
+  if (
+    input.request?.resume != null &&
+    (await context.store.getJson(stagingLayout.plan(app, runId))) === undefined
+  ) {
+    throw new RunNotFound(runId);
   }
   const now = (context.now ?? (() => new Date()))();
   const lease = await context.runState.acquireLease(runId, now, context.config.extraction.leaseMinutes);
@@ -144,10 +168,30 @@ export async function planRun(
   };
   if (!(await context.store.putJsonIfAbsent(stagingLayout.plan(app, runId), plan))) {
     throw new Error(
-      `run ${runId} was planned concurrently by another execution; redrive it to use that plan`,
+      `run ${runId} was planned concurrently by another execution; resume it ({"resume": "${runId}"}) to use that plan`,
     );
   }
   return planResult(runId, chunksKey, chunks, collections, false);
+}
+
+/**
+ * Maintenance (compaction, manifest rewrite, snapshot expiry, orphan removal)
+ * rewrites the tables an ingest run commits to, so it runs under the same
+ * lease: held for the Glue job's whole timeout, since the lease is not renewed.
+ */
+async function takeMaintenanceLease(runId: string, context: PipelineContext): Promise<PlanResult> {
+  const now = (context.now ?? (() => new Date()))();
+  const minutes = Math.max(
+    context.config.extraction.leaseMinutes,
+    context.config.aws.glue.timeoutMinutes + 5,
+  );
+  const lease = await context.runState.acquireLease(runId, now, minutes);
+  if (!lease.acquired) {
+    logger.info('maintenance waits: a run holds the lease', { runId, heldBy: lease.heldBy });
+    return { status: 'ALREADY_RUNNING', runId, heldBy: lease.heldBy, since: lease.since };
+  }
+  logger.info('lease taken for maintenance', { runId, leaseMinutes: minutes });
+  return { status: 'MAINTENANCE', runId };
 }
 
 export function planResult(

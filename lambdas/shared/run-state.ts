@@ -11,7 +11,7 @@ export type LeaseResult =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly heldBy: string; readonly since: string };
 
-/** The run that Plan planned last (a redrive of an older run is refused). */
+/** The run that Plan planned last (resuming an older run is refused). */
 export interface PlannedRun {
   readonly runId: string;
   /** ISO 8601; also the run's ingest timestamp. */
@@ -33,7 +33,7 @@ export interface Watermark {
 
 /** The pipeline's run lease and per-collection watermarks. */
 export interface RunStateStore {
-  /** Takes the lease unless another run holds an unexpired one; the same run may take it again (redrive). */
+  /** Takes the lease unless another run holds an unexpired one; the same run may take it again (a resume). */
   acquireLease(runId: string, now: Date, leaseMinutes: number): Promise<LeaseResult>;
   /** Releases the lease if this run holds it; releasing twice is harmless. */
   releaseLease(runId: string): Promise<void>;
@@ -61,7 +61,7 @@ export interface WatermarkMove {
 }
 
 /**
- * A redrive or replay of a run that a later run has superseded. Named, so the
+ * A resume or replay of a run that a later run has superseded. Named, so the
  * state machine's error (and the local runner) show `RunSuperseded`.
  */
 export class RunSuperseded extends Error {
@@ -71,7 +71,7 @@ export class RunSuperseded extends Error {
   ) {
     super(
       `run ${runId} was superseded by run ${supersededBy.runId} (planned ${supersededBy.plannedAt}): ` +
-        `everything ${runId} read is read again by the runs after it, so there is nothing to redrive: ` +
+        `everything ${runId} read is read again by the runs after it, so there is nothing to resume: ` +
         'start a new run, or wait for the next scheduled one.',
     );
     this.name = 'RunSuperseded';

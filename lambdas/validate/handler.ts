@@ -5,6 +5,7 @@ import { assertRunId } from '../shared/staging-layout.ts';
 import { parseRunRequest, type RunRequest } from './run-request.ts';
 
 export interface ValidatedRun {
+  /** The execution name, or the run it resumes (`input.resume`). */
   readonly runId: string;
   readonly request: RunRequest;
 }
@@ -14,7 +15,9 @@ export function validateRun(
   event: { input: unknown; runId: unknown },
   config: LedgerlakeConfig,
 ): ValidatedRun {
-  return { runId: assertRunId(event.runId), request: parseRunRequest(event.input, config) };
+  const executionName = assertRunId(event.runId);
+  const request = parseRunRequest(event.input, config);
+  return { runId: request.resume ?? executionName, request };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { LedgerlakeConfig } from '../../lib/config/index.ts';
+import { assertRunId } from '../shared/staging-layout.ts';
 
 /** What one execution of the ingest state machine is asked to do, after validation. */
 export interface RunRequest {
@@ -8,6 +9,18 @@ export interface RunRequest {
   readonly mode: 'configured' | 'full';
   /** Re-extract documents whose watermark field is in `[from, to)`; the watermark does not move. */
   readonly backfill: { readonly from: string; readonly to: string } | null;
+  /**
+   * Run id of an earlier run to resume under this execution: its plan is reused, so a failed large
+   * load keeps what it staged. Step Functions never reuses an execution name, so this is how a
+   * given run is run again. Null for a new run.
+   */
+  readonly resume: string | null;
+  /**
+   * Run the Iceberg maintenance job (expire snapshots, remove orphans, compact) under the run
+   * lease instead of ingesting, so it never races an ingest run's commits. What the maintenance
+   * schedule starts.
+   */
+  readonly maintenance: boolean;
 }
 
 /** The error type Step Functions sees (`Error` of the failed state) when the input is refused. */
@@ -18,14 +31,16 @@ export class InvalidRunRequest extends Error {
   }
 }
 
-const FIELDS = ['collections', 'mode', 'backfill'] as const;
+const FIELDS = ['collections', 'mode', 'backfill', 'resume', 'maintenance'] as const;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
  * Validates the input an execution was started with. Accepted forms:
  * `{}` (incremental run of every collection), `{"collections": [...]}`,
  * `{"mode": "full"}` and `{"backfill": {"from": ISO, "to": ISO}}`; `collections`
- * combines with either of the others. Every refusal says what was received
+ * combines with either of the others. `{"resume": runId}` runs an earlier
+ * run again and combines with nothing; `{"maintenance": true}` runs the
+ * maintenance job under the lease and combines with nothing. Every refusal says what was received
  * and what is allowed.
  */
 export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRequest {
@@ -33,12 +48,14 @@ export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRe
     fail(`input must be a JSON object such as {} or {"mode": "full"}, got ${show(input)}`);
   }
   const fields = input as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
+  const unknownFields = Object.keys(fields).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknownFields.length > 0) {
     fail(
-      `input has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (allowed: ${FIELDS.join(', ')})`,
+      `input has unknown field${unknownFields.length > 1 ? 's' : ''} ${unknownFields.map((k) => `'${k}'`).join(', ')} (allowed: ${FIELDS.join(', ')})`,
     );
   }
+  if (fields.resume !== undefined) return parseResume(fields);
+  if (fields.maintenance !== undefined) return parseMaintenance(fields);
   const configured = config.collections.map((c) => c.name);
   const collections =
     fields.collections === undefined ? configured : parseCollections(fields.collections, configured);
@@ -55,7 +72,39 @@ export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRe
       );
     }
   }
-  return { collections, mode, backfill };
+  return { collections, mode, backfill, resume: null, maintenance: false };
+}
+
+/** `{"resume": runId}` stands alone: the resumed run's plan fixes collections, mode and window. */
+function parseResume(fields: Record<string, unknown>): RunRequest {
+  const others = Object.keys(fields).filter((k) => k !== 'resume');
+  if (others.length > 0) {
+    fail(
+      `input.resume cannot be combined with ${others.map((k) => `'${k}'`).join(', ')}: the resumed run's own plan decides what it reads`,
+    );
+  }
+  let resume: string;
+  try {
+    resume = assertRunId(fields.resume);
+  } catch {
+    return fail(
+      `input.resume must be the run id of an earlier run (1-80 characters of A-Z a-z 0-9 _ . : -), got ${show(fields.resume)}`,
+    );
+  }
+  return { collections: [], mode: 'configured', backfill: null, resume, maintenance: false };
+}
+
+/** `{"maintenance": true}` stands alone: it reads no source. */
+function parseMaintenance(fields: Record<string, unknown>): RunRequest {
+  if (fields.maintenance !== true)
+    fail(`input.maintenance must be true when given, got ${show(fields.maintenance)}`);
+  const others = Object.keys(fields).filter((k) => k !== 'maintenance');
+  if (others.length > 0) {
+    fail(
+      `input.maintenance cannot be combined with ${others.map((k) => `'${k}'`).join(', ')}: it reads no source`,
+    );
+  }
+  return { collections: [], mode: 'configured', backfill: null, resume: null, maintenance: true };
 }
 
 function parseCollections(value: unknown, configured: readonly string[]): string[] {

@@ -58,6 +58,8 @@ export const DEFAULT_CONFIG: LedgerlakeConfig = {
     mapMaxConcurrency: 10,
     functions: { memoryMiB: 1024, timeoutSeconds: 900 },
     alarms: { freshnessHours: 3 },
+    // Off: most accounts leave the Data Catalog to IAM access control.
+    lakeFormation: { enabled: false, analystPrincipals: [] },
     // 10 GiB: about $0.05 per query at $5 per TB; a runaway scan stops there.
     athenaBytesScannedCutoff: 10_737_418_240,
     logRetentionDays: 90,

@@ -86,6 +86,43 @@ const intBetween = (min: number, max: number) =>
     .min(min, `must be between ${min} and ${max}`)
     .max(max, `must be between ${min} and ${max}`);
 
+const iamPrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[A-Za-z0-9+=,.@_/-]{1,512}$/,
+    "must be an IAM role or user ARN like 'arn:aws:iam::123456789012:role/analysts'",
+  );
+
+const lakeFormationSchema = z
+  .strictObject({
+    /**
+     * Grant the pipeline and the analysts their tables in Lake Formation. Needed
+     * where Lake Formation governs the Data Catalog (new databases and tables
+     * are not left to IAM access control alone); harmless where it does not.
+     */
+    enabled: z.boolean('must be true or false'),
+    /** IAM roles or users granted SELECT and DESCRIBE on the curated (silver and gold) tables. */
+    analystPrincipals: z
+      .array(iamPrincipalArn)
+      .default([])
+      .superRefine((arns, ctx) => {
+        arns.forEach((arn, i) => {
+          if (arns.indexOf(arn) !== i)
+            ctx.addIssue({ code: 'custom', path: [i], message: 'is listed twice', input: arn });
+        });
+      }),
+  })
+  .superRefine((lakeFormation, ctx) => {
+    if (!lakeFormation.enabled && lakeFormation.analystPrincipals.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['analystPrincipals'],
+        message: 'take effect only with enabled: true',
+        input: lakeFormation.analystPrincipals,
+      });
+    }
+  });
+
 const awsSchema = z
   .strictObject({
     /** Deployment stage; `cdk deploy -c stage=prod` selects it. */
@@ -128,9 +165,11 @@ const awsSchema = z
     alarms: z.strictObject({
       /** Address subscribed to the alarm topic; confirm the subscription mail after deploying. */
       email: z.email('must be an email address').optional(),
-      /** Data is stale when no execution has succeeded for this many hours. */
+      /** Data is stale when no run has committed for this many hours. */
       freshnessHours: intBetween(1, 168),
     }),
+    /** Lake Formation grants for the Glue jobs' role and the analysts. */
+    lakeFormation: lakeFormationSchema,
     /** Athena stops (and bills up to) a query after it scans this many bytes. */
     athenaBytesScannedCutoff: z
       .number()

@@ -13,6 +13,7 @@ import {
   glueJobArguments,
   JOB_ARGUMENT,
 } from '../glue/job-arguments.ts';
+import { GLUE_PACKAGE_ROOT } from '../glue/package.ts';
 import type { TableModel } from '../model/index.ts';
 import type { GlueDatabase } from './glue-database.ts';
 import { acknowledge, BUCKET_GRANT_ACTIONS, nagText } from './nag.ts';
@@ -109,7 +110,14 @@ export class GlueJobs extends Construct {
 
     const bucketUri = `s3://${props.bucket.bucketName}`;
     const scriptArguments = glueJobArguments(props.model);
+    // The jobs' code, which the generated scripts import: a zip of glue/src (ledgerlake_glue/) on the Python path.
+    const jobPackage = new assets.Asset(this, 'JobPackage', {
+      path: join(repoRoot, GLUE_PACKAGE_ROOT),
+      exclude: ['**/__pycache__', '**/*.pyc'],
+    });
+    jobPackage.grantRead(role);
     const glueArguments = {
+      '--extra-py-files': jobPackage.s3ObjectUrl,
       '--datalake-formats': 'iceberg',
       '--conf': glueConfArgument(glueIcebergSparkConf(`${bucketUri}/`)),
       '--enable-metrics': 'true',

@@ -1,5 +1,6 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,8 +19,12 @@ export interface IngestStateMachineProps {
   readonly commitFunction: lambda.IFunction;
   readonly rawAppendJob: glue.CfnJob;
   readonly curateJob: glue.CfnJob;
+  /** Runs with input `{"maintenance": true}`, under the run lease. */
+  readonly maintenanceJob: glue.CfnJob;
   /** Bucket holding chunk lists too large to pass between states (`chunksKey`). */
   readonly bucket: s3.IBucket;
+  /** Key prefix of the run files (`staging/<app>/_runs/`): the only objects the distributed Map may read. */
+  readonly runFilesPrefix: string;
   /** Decrypts chunk lists read by the distributed Map. */
   readonly key: kms.IKey;
   readonly mapMaxConcurrency: number;
@@ -40,6 +45,10 @@ export const INGEST_STATES = {
   alreadyRunning: 'AlreadyRunning?',
   anotherRunActive: 'AnotherRunHoldsTheLease',
   alreadyCommitted: 'RunAlreadyCommitted',
+  waitForLease: 'WaitForLease',
+  maintain: 'Maintain',
+  releaseAfterMaintenance: 'ReleaseAfterMaintenance',
+  maintained: 'Maintained',
   chunksInline: 'ChunksInline?',
   extractInline: 'ExtractChunks',
   extractChunk: 'ExtractChunk',
@@ -62,6 +71,9 @@ export const TRANSIENT_LAMBDA_ERRORS = [
 ];
 const TRANSIENT_GLUE_ERRORS = ['Glue.ConcurrentRunsExceededException', 'Glue.ThrottlingException'];
 
+/** How long maintenance waits before asking for the lease again while an ingest run holds it. */
+export const MAINTENANCE_LEASE_WAIT = Duration.minutes(5);
+
 /**
  * The ingest run: validate input → plan (lease, chunks) → extract chunks in
  * parallel → raw append (Glue) → curate (Glue) → commit. Every step after
@@ -69,6 +81,11 @@ const TRANSIENT_GLUE_ERRORS = ['Glue.ConcurrentRunsExceededException', 'Glue.Thr
  * execution with the original error, so the next run starts at once. A run
  * id that committed before ends in RunAlreadyCommitted without doing
  * anything; one superseded by a later run fails in Plan with RunSuperseded.
+ *
+ * With input `{"maintenance": true}` (the maintenance schedule) Plan only
+ * takes the lease, waiting while an ingest run holds it, then the
+ * maintenance Glue job runs and the lease is given back: maintenance's
+ * rewrites never race an ingest run's commits.
  */
 export class IngestStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -117,14 +134,18 @@ export class IngestStateMachine extends Construct {
       });
       return task;
     };
-    const glueRun = (stateName: string, job: glue.CfnJob) => {
+    const glueRun = (stateName: string, job: glue.CfnJob, withRunId = true) => {
       const task = new tasks.GlueStartJobRun(this, stateName, {
         stateName,
         glueJobName: job.ref,
         integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        arguments: sfn.TaskInput.fromObject({
-          [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt('$.runId'),
-        }),
+        ...(withRunId
+          ? {
+              arguments: sfn.TaskInput.fromObject({
+                [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt('$.runId'),
+              }),
+            }
+          : {}),
         resultPath: sfn.JsonPath.DISCARD,
         taskTimeout: sfn.Timeout.duration(props.glueTimeout.plus(Duration.minutes(5))),
       });
@@ -189,9 +210,10 @@ export class IngestStateMachine extends Construct {
     // Chunk lists over Step Functions' payload limit are read from S3 by a distributed Map.
     const extractFromList = new sfn.DistributedMap(this, S.extractFromList, {
       stateName: S.extractFromList,
-      itemReader: new sfn.S3JsonItemReader({
+      itemReader: new RunFileJsonItemReader({
         bucket: props.bucket,
         key: sfn.JsonPath.stringAt('$.plan.chunksKey'),
+        runFilesPrefix: props.runFilesPrefix,
       }),
       maxConcurrency: props.mapMaxConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
@@ -215,8 +237,33 @@ export class IngestStateMachine extends Construct {
     commit.addCatch(releaseLease, onError);
     const afterExtract = rawAppend.next(curate).next(commit);
 
+    const maintain = glueRun(S.maintain, props.maintenanceJob, false);
+    maintain.addCatch(releaseLease, onError);
+    const releaseAfterMaintenance = invoke(
+      S.releaseAfterMaintenance,
+      props.commitFunction,
+      { runId: sfn.JsonPath.stringAt('$.runId'), action: 'release' },
+      '$.release',
+    );
+    const maintained = new sfn.Succeed(this, S.maintained, { stateName: S.maintained });
+    // The job has finished: a failed release only leaves the lease to expire.
+    releaseAfterMaintenance.addCatch(maintained, { resultPath: '$.releaseError' });
+    maintain.next(releaseAfterMaintenance).next(maintained);
+
     const definition = validate.next(plan).next(
       new sfn.Choice(this, S.alreadyRunning, { stateName: S.alreadyRunning })
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.plan.status', 'ALREADY_RUNNING'),
+            sfn.Condition.booleanEquals('$.request.maintenance', true),
+          ),
+          // Bounded: an ingest run gives the lease back when it ends, or its lease expires.
+          new sfn.Wait(this, S.waitForLease, {
+            stateName: S.waitForLease,
+            time: sfn.WaitTime.duration(MAINTENANCE_LEASE_WAIT),
+          }).next(plan),
+        )
+        .when(sfn.Condition.stringEquals('$.plan.status', 'MAINTENANCE'), maintain)
         .when(
           sfn.Condition.stringEquals('$.plan.status', 'ALREADY_RUNNING'),
           new sfn.Succeed(this, S.anotherRunActive, {
@@ -264,12 +311,34 @@ export class IngestStateMachine extends Construct {
           ],
         ),
       ),
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${nagText(this, props.bucket.bucketName)}/*]`]:
-        'CDK S3JsonItemReader grant: the distributed Map reads the chunk list at the key the plan returns (under staging/<app>/_runs/), known only at run time.',
+      [`AwsSolutions-IAM5[Resource::${nagText(this, props.bucket.bucketArn)}/${props.runFilesPrefix}*]`]:
+        'The distributed Map reads the chunk list at the key Plan returns (staging/<app>/_runs/run=<id>/chunks.json), made per run; s3:GetObject under the run files prefix only.',
       [`AwsSolutions-IAM5[Resource::${executions}:*]`]:
         'CDK distributed Map grant: its child executions are named by Step Functions at run time.',
       [`AwsSolutions-IAM5[Resource::${executions}/*:*]`]:
         'CDK distributed Map grant: its child executions are named by Step Functions at run time.',
     });
+  }
+}
+
+interface RunFileJsonItemReaderProps extends sfn.S3FileItemReaderProps {
+  readonly bucket: s3.IBucket;
+  readonly runFilesPrefix: string;
+}
+
+/**
+ * CDK's S3JsonItemReader, with the state machine's read access narrowed from
+ * the whole bucket (CDK grants `bucket/*`) to the run files prefix.
+ */
+class RunFileJsonItemReader extends sfn.S3JsonItemReader {
+  private readonly objects: string;
+
+  constructor(props: RunFileJsonItemReaderProps) {
+    super(props);
+    this.objects = props.bucket.arnForObjects(`${props.runFilesPrefix}*`);
+  }
+
+  override providePolicyStatements(): iam.PolicyStatement[] {
+    return [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects] })];
   }
 }

@@ -1,8 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -17,11 +16,11 @@ export interface PipelineAlarmsProps {
   readonly app: string;
   readonly stateMachine: sfn.IStateMachine;
   readonly functions: readonly lambda.IFunction[];
-  /** Names of the Glue jobs whose failed runs raise the Glue alarm. */
-  readonly glueJobNames: readonly string[];
-  /** Encrypts the alarm topic. */
+  /** Encrypts the alarm topic; its policy must let these alarms use it (DataKey `alarmNamePrefix`). */
   readonly key: kms.IKey;
-  /** Data is stale when no execution has succeeded for this many hours. */
+  /** Every alarm's name starts with this (the key and topic policies name their sources by it). */
+  readonly alarmNamePrefix: string;
+  /** Data is stale when no run has committed for this many hours. */
   readonly freshnessHours: number;
   /** @default - no subscription; subscribe to the topic yourself */
   readonly email?: string;
@@ -30,8 +29,11 @@ export interface PipelineAlarmsProps {
 
 /**
  * Alarms to one SNS topic (KMS-encrypted, TLS only): failed or timed-out
- * executions, failed Glue job runs, function errors, stale data and open
- * unbalanced journal entries; and a dashboard of the same signals.
+ * executions, function errors, stale data and open unbalanced journal
+ * entries; and a dashboard of the same signals. Only these alarms may publish
+ * to the topic. Every Glue job (raw append, curate, maintenance) runs inside
+ * the state machine, so a failed job run fails its execution and is reported
+ * once, by the failed-executions alarm: there is no separate Glue alarm.
  */
 export class PipelineAlarms extends Construct {
   readonly topic: sns.Topic;
@@ -48,6 +50,16 @@ export class PipelineAlarms extends Construct {
       masterKey: props.key,
       enforceSSL: true,
     });
+    this.allowPublishing(
+      'PipelineAlarmsPublish',
+      'cloudwatch.amazonaws.com',
+      Stack.of(this).formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: `${props.alarmNamePrefix}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
     if (props.email !== undefined)
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
 
@@ -58,25 +70,6 @@ export class PipelineAlarms extends Construct {
     const timedOut = props.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' });
     const aborted = props.stateMachine.metricAborted({ period: Duration.minutes(5), statistic: 'Sum' });
     const succeededHourly = props.stateMachine.metricSucceeded({ period: hour, statistic: 'Sum' });
-
-    // A Glue job run that fails (maintenance runs outside the state machine) is an EventBridge event.
-    const glueFailures = new events.Rule(this, 'GlueJobFailedRule', {
-      description: 'ledgerlake Glue job run failed, timed out or errored',
-      eventPattern: {
-        source: ['aws.glue'],
-        detailType: ['Glue Job State Change'],
-        detail: { jobName: [...props.glueJobNames], state: ['FAILED', 'TIMEOUT', 'ERROR'] },
-      },
-    });
-    glueFailures.addTarget(new eventTargets.SnsTopic(this.topic));
-    const glueFailed = new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'TriggeredRules',
-      dimensionsMap: { RuleName: glueFailures.ruleName },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-      label: 'failed Glue job runs',
-    });
     const functionErrors = new cloudwatch.MathExpression({
       expression: props.functions.map((_, i) => `e${i}`).join(' + '),
       usingMetrics: Object.fromEntries(
@@ -99,12 +92,16 @@ export class PipelineAlarms extends Construct {
         period: hour,
         label,
       });
+    // Commit publishes 1 per committed run: executions that end in AnotherRunHoldsTheLease or
+    // RunAlreadyCommitted succeed without committing, so ExecutionsSucceeded would hide a stuck run.
+    const runsCommitted = runMetric(RUN_METRICS.runsCommitted, 'committed runs').with({ statistic: 'Sum' });
     const unbalancedEntries = runMetric(RUN_METRICS.dataQualityIssues, 'open unbalanced entries', {
       [RUN_METRICS.codeDimension]: DATA_QUALITY_CODES.unbalancedEntry,
     });
 
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, overrides = {}) =>
       new cloudwatch.Alarm(this, alarmId, {
+        alarmName: `${props.alarmNamePrefix}${alarmId}`,
         metric,
         alarmDescription: description,
         threshold: 1,
@@ -116,12 +113,11 @@ export class PipelineAlarms extends Construct {
     this.alarms = [
       alarm(
         'ExecutionsFailed',
-        'An ingest execution failed. After fixing the cause, wait for the next scheduled run or start a new execution: it reads everything the failed one would. Do not redrive (the execution would restart at its RunFailed state).',
+        'An ingest execution failed. After fixing the cause, wait for the next scheduled run or start a new execution: it reads everything the failed one would. Do not redrive (the execution would restart at its RunFailed state). Failed Glue job runs (raw append, curate, maintenance) are reported here only.',
         failed,
       ),
       alarm('ExecutionsTimedOut', 'An ingest execution timed out.', timedOut),
       alarm('ExecutionsAborted', 'An ingest execution was stopped.', aborted),
-      alarm('GlueJobFailed', 'A Glue job run failed, timed out or errored.', glueFailed),
       alarm(
         'FunctionErrors',
         'A pipeline function returned an error (retries may have recovered it).',
@@ -129,8 +125,8 @@ export class PipelineAlarms extends Construct {
       ),
       alarm(
         'DataStale',
-        `No ingest execution has succeeded for ${props.freshnessHours} hours: the lakehouse is stale.`,
-        succeededHourly,
+        `No ingest run has committed for ${props.freshnessHours} hours: the lakehouse is stale (executions that found another run holding the lease do not count).`,
+        runsCommitted,
         {
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: props.freshnessHours,
@@ -160,6 +156,7 @@ export class PipelineAlarms extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Ingest executions',
         left: [succeededHourly.with({ period: Duration.minutes(5), label: 'succeeded' }), failed, timedOut],
+        right: [runsCommitted],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
@@ -168,8 +165,8 @@ export class PipelineAlarms extends Construct {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Function errors and Glue failures',
-        left: [functionErrors, glueFailed],
+        title: 'Function errors',
+        left: [functionErrors],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
@@ -198,6 +195,22 @@ export class PipelineAlarms extends Construct {
         width: 12,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24 }),
+    );
+  }
+
+  /** Lets `service` publish to the topic on behalf of `sourceArn` (a pattern) in this account only. */
+  private allowPublishing(sid: string, service: string, sourceArn: string): void {
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': sourceArn },
+        },
+      }),
     );
   }
 }

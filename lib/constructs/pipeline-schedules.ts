@@ -1,5 +1,4 @@
 import { TimeZone } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -8,9 +7,6 @@ import { Construct } from 'constructs';
 
 export interface PipelineSchedulesProps {
   readonly stateMachine: sfn.IStateMachine;
-  /** Name of the maintenance Glue job. */
-  readonly maintenanceJobName: string;
-  readonly maintenanceJobArn: string;
   /** EventBridge Scheduler expression, e.g. `rate(1 hour)`. */
   readonly ingestExpression: string;
   readonly maintenanceExpression: string;
@@ -21,9 +17,10 @@ export interface PipelineSchedulesProps {
 }
 
 /**
- * EventBridge Scheduler schedules: one starts the ingest state machine with
- * `{}` (incremental, every collection), the other the maintenance Glue job.
- * Each has its own role that may do exactly that one thing.
+ * EventBridge Scheduler schedules, both starting the ingest state machine:
+ * with `{}` (an incremental run of every collection) and with
+ * `{"maintenance": true}` (the maintenance Glue job under the run lease, so
+ * it never runs while an ingest run commits). Each has its own role.
  */
 export class PipelineSchedules extends Construct {
   readonly ingest: scheduler.Schedule;
@@ -53,15 +50,11 @@ export class PipelineSchedules extends Construct {
       ...key,
     });
     this.maintenance = new scheduler.Schedule(this, 'Maintenance', {
-      description: 'Starts the ledgerlake Iceberg maintenance Glue job',
+      description:
+        'Starts ledgerlake Iceberg maintenance (under the run lease) through the ingest state machine',
       schedule: scheduler.ScheduleExpression.expression(props.maintenanceExpression, timeZone),
-      target: new targets.Universal({
-        service: 'glue',
-        action: 'startJobRun',
-        input: scheduler.ScheduleTargetInput.fromObject({ JobName: props.maintenanceJobName }),
-        policyStatements: [
-          new iam.PolicyStatement({ actions: ['glue:StartJobRun'], resources: [props.maintenanceJobArn] }),
-        ],
+      target: new targets.StepFunctionsStartExecution(props.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({ maintenance: true }),
         retryAttempts: 2,
       }),
       ...key,

@@ -18,6 +18,8 @@ export interface WarehouseProps {
 /** Prefixes of the warehouse bucket; the Glue scripts, functions and policies use the same ones. */
 export const WAREHOUSE_PREFIXES = {
   staging: (app: string) => `staging/${app}/`,
+  /** Run bookkeeping under staging (plans, chunk lists, job reports): lambdas/shared/staging-layout.ts `runPrefix`. */
+  runs: (app: string) => `staging/${app}/_runs/`,
   raw: (app: string) => `raw/${app}/`,
   curated: (app: string) => `curated/${app}/`,
   glueTemp: (app: string) => `glue-temp/${app}/`,

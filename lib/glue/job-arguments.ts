@@ -27,13 +27,35 @@ export const JOB_ARGUMENT = {
   catalog: 'catalog',
   /**
    * The instant snapshot ages are measured from when expiring, ISO 8601;
-   * empty means now (maintenance only). Orphan removal always uses the
-   * current time: Iceberg refuses a cutoff less than 24 hours before it.
+   * optional, not passed (or empty) means now (maintenance only). Orphan
+   * removal always uses the current time: Iceberg refuses a cutoff less than
+   * 24 hours before it.
    */
   expireAsOf: 'expire_as_of',
 } as const;
 
 export type JobArgumentName = (typeof JOB_ARGUMENT)[keyof typeof JOB_ARGUMENT];
+
+// Same rule as lambdas/shared/staging-layout.ts assertRunId: run ids become paths and commit tags.
+const RUN_ID_PATTERN = '[A-Za-z0-9_.:-]{1,80}';
+// One or more dot-separated identifiers: a Glue database, or a Hadoop catalog's nested namespace.
+const NAMESPACE_PATTERN = '[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*';
+const IDENTIFIER_PATTERN = '[A-Za-z_][A-Za-z0-9_]*';
+// Placed inside a quoted SQL string (LOCATION '...'): no quote, backslash or space.
+const LOCATION_ROOT_PATTERN = "[^'\\\\\\s]*";
+
+/**
+ * What the jobs require of an argument's value before they touch anything:
+ * a regular expression (Python `re` syntax) the whole value must match.
+ * Values spliced into SQL text all have one.
+ */
+export const JOB_ARGUMENT_PATTERN: Readonly<Partial<Record<JobArgumentName, string>>> = {
+  [JOB_ARGUMENT.runId]: RUN_ID_PATTERN,
+  [JOB_ARGUMENT.rawNamespace]: NAMESPACE_PATTERN,
+  [JOB_ARGUMENT.curatedNamespace]: NAMESPACE_PATTERN,
+  [JOB_ARGUMENT.tableLocationRoot]: LOCATION_ROOT_PATTERN,
+  [JOB_ARGUMENT.catalog]: IDENTIFIER_PATTERN,
+};
 
 /** The Spark catalog the Glue jobs register Iceberg as; also Spark's default catalog. */
 export const GLUE_ICEBERG_CATALOG = 'glue_catalog';
@@ -54,6 +76,12 @@ export interface GlueJobArguments {
   readonly required: readonly JobArgumentName[];
   /** Arguments with a default; pass them to change it. An empty default means "not set". */
   readonly defaults: Readonly<Partial<Record<JobArgumentName, string>>>;
+  /**
+   * Arguments with no default that a start may pass. Glue's job definition
+   * gets no default for them: Glue's getResolvedOptions cannot take a name
+   * that was not passed, so the jobs read these from the command line.
+   */
+  readonly optional: readonly JobArgumentName[];
 }
 
 /** What each generated script accepts, with the defaults baked into it from the model. */
@@ -69,21 +97,19 @@ export function glueJobArguments(model: TableModel): Readonly<Record<GlueJobName
       script: 'raw_append.py',
       required: [JOB_ARGUMENT.runId, JOB_ARGUMENT.stagingRoot],
       defaults: { [JOB_ARGUMENT.collections]: collections.join(','), ...raw, ...location },
+      optional: [],
     },
     curate: {
       script: 'curate.py',
       required: [JOB_ARGUMENT.runId, JOB_ARGUMENT.stagingRoot],
       defaults: { ...raw, ...curated, ...location },
+      optional: [],
     },
     maintenance: {
       script: 'maintenance.py',
       required: [],
-      defaults: {
-        ...raw,
-        ...curated,
-        [JOB_ARGUMENT.catalog]: GLUE_ICEBERG_CATALOG,
-        [JOB_ARGUMENT.expireAsOf]: '',
-      },
+      defaults: { ...raw, ...curated, [JOB_ARGUMENT.catalog]: GLUE_ICEBERG_CATALOG },
+      optional: [JOB_ARGUMENT.expireAsOf],
     },
   };
 }

@@ -34,11 +34,11 @@ function pyString(value: string): string {
   const block =
     value.includes('\n') &&
     !value.includes('"""') &&
-    !value.includes('\\') &&
     !value.endsWith('"') &&
     /^[\n\t\x20-\x7e]*$/.test(value);
   // `"""\` + newline: the backslash joins the lines, so the text starts on the next line.
-  if (block) return `"""\\\n${value}"""`;
+  // Backslashes are doubled, so the SQL's own escapes (\' in a Spark string) reach Spark as written.
+  if (block) return `"""\\\n${value.replaceAll('\\', '\\\\')}"""`;
   // A JSON string is a valid Python string literal.
   return JSON.stringify(value);
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { GLUE_PACKAGE_ROOT } from '../glue/package.ts';
 import { venvPython } from './python.ts';
 
 // Spark with the Iceberg runtime, as Glue 4.0 runs it (Spark 3.3, Iceberg 1.0.0): tests use
@@ -11,6 +12,8 @@ import { venvPython } from './python.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const RUNNER = join(repoRoot, 'python', 'spark_runner.py');
+/** The Glue jobs' package, importable in every session as Glue's --extra-py-files makes it there. */
+const GLUE_PACKAGE_PATH = join(repoRoot, GLUE_PACKAGE_ROOT);
 const ICEBERG_JAR = join(repoRoot, '.cache', 'jars', 'iceberg-spark-runtime-3.3_2.12-1.0.0.jar');
 /** Filled by scripts/setup-spark.sh from scripts/aws-sdk/pom.xml and tools/aws-client-factory/. */
 const AWS_JAR_DIR = join(repoRoot, '.cache', 'jars', 'aws');
@@ -65,7 +68,7 @@ export function icebergAwsJars(): string[] {
  *
  * The script sees `spark`, `args`, `warehouse`, `rows(df_or_sql)`, `emit(value)` and
  * `run_job(path, argv)` (runs a job script such as a generated Glue script in the session);
- * see python/spark_runner.py for what they do and how values become JSON
+ * the Glue jobs' package (glue/src) is importable. See python/spark_runner.py for what they do and how values become JSON
  * (decimals as strings with their scale, timestamps as ISO 8601 in UTC).
  */
 export async function runSpark<T>(script: string, options: SparkOptions): Promise<T> {
@@ -80,7 +83,8 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
     // '--' lets script arguments start with a dash.
     const conf = Object.entries(options.conf ?? {}).flatMap(([key, value]) => ['--conf', `${key}=${value}`]);
     const jars = [ICEBERG_JAR, ...(options.jars ?? [])].flatMap((jar) => ['--jar', jar]);
-    const args = [RUNNER, '--warehouse', options.warehouse, ...jars, ...conf, '--', scriptFile];
+    const path = ['--python-path', GLUE_PACKAGE_PATH];
+    const args = [RUNNER, '--warehouse', options.warehouse, ...jars, ...conf, ...path, '--', scriptFile];
     const env = { ...process.env, ...options.env };
     const { code, stdout, stderr } = await runProcess(
       python,

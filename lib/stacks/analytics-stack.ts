@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { LedgerlakeConfig } from '../config/index.ts';
 import { AnalystPolicy } from '../constructs/analyst-policy.ts';
 import type { GlueDatabase } from '../constructs/glue-database.ts';
+import { LAKE_FORMATION_PERMISSIONS, LakeFormationGrants } from '../constructs/lake-formation-grants.ts';
 import { QueryWorkgroup } from '../constructs/query-workgroup.ts';
 import { buildTableModel } from '../model/index.ts';
 
@@ -17,7 +18,10 @@ export interface AnalyticsStackProps extends StackProps {
   readonly curatedDatabase: GlueDatabase;
 }
 
-/** How people query the lakehouse: the Athena workgroup, named queries and the analyst policy. */
+/**
+ * How people query the lakehouse: the Athena workgroup, named queries, the
+ * analyst policy and, with `aws.lakeFormation`, the analysts' Lake Formation grants.
+ */
 export class AnalyticsStack extends Stack {
   readonly workgroup: QueryWorkgroup;
   readonly analystPolicy: AnalystPolicy;
@@ -41,5 +45,17 @@ export class AnalyticsStack extends Stack {
       rawDatabase: props.rawDatabase,
       workGroupName: this.workgroup.workGroupName,
     });
+    const { enabled, analystPrincipals } = config.aws.lakeFormation;
+    if (enabled && analystPrincipals.length > 0) {
+      const lakeFormation = new LakeFormationGrants(this, 'LakeFormation');
+      for (const arn of analystPrincipals) {
+        lakeFormation.grant(
+          LakeFormationGrants.principalId(arn),
+          arn,
+          props.curatedDatabase,
+          LAKE_FORMATION_PERMISSIONS.analyst,
+        );
+      }
+    }
   }
 }

@@ -11,6 +11,7 @@ import { GlueDatabase } from '../constructs/glue-database.ts';
 import { WAREHOUSE_PREFIXES, Warehouse } from '../constructs/warehouse.ts';
 import { buildTableModel } from '../model/index.ts';
 import { removalPolicyOf } from './removal.ts';
+import { alarmNamePrefix } from './resource-names.ts';
 
 export interface DataStackProps extends StackProps {
   readonly config: LedgerlakeConfig;
@@ -45,6 +46,8 @@ export class DataStack extends Stack {
     this.key = new DataKey(this, 'DataKey', {
       aliasName: `alias/ledgerlake/${config.app}/${config.aws.stage}`,
       removalPolicy,
+      // The pipeline stack's alarms publish to a topic encrypted with the key.
+      alarmNamePrefix: alarmNamePrefix(config),
     }).key;
     this.warehouse = new Warehouse(this, 'Warehouse', { key: this.key, app: config.app, removalPolicy });
     this.sharedBuckets = {

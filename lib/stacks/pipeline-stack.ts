@@ -10,11 +10,14 @@ import type { LedgerlakeConfig } from '../config/index.ts';
 import type { GlueDatabase } from '../constructs/glue-database.ts';
 import { GlueJobs } from '../constructs/glue-jobs.ts';
 import { IngestStateMachine } from '../constructs/ingest-state-machine.ts';
+import { LAKE_FORMATION_PERMISSIONS, LakeFormationGrants } from '../constructs/lake-formation-grants.ts';
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { PipelineFunctions } from '../constructs/pipeline-functions.ts';
 import { PipelineSchedules } from '../constructs/pipeline-schedules.ts';
+import { WAREHOUSE_PREFIXES } from '../constructs/warehouse.ts';
 import { buildTableModel } from '../model/index.ts';
 import { removalPolicyOf } from './removal.ts';
+import { alarmNamePrefix, resourcePrefix } from './resource-names.ts';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: LedgerlakeConfig;
@@ -44,7 +47,7 @@ export class PipelineStack extends Stack {
     const aws = config.aws;
     const logRetention = aws.logRetentionDays as logs.RetentionDays;
     const logRemovalPolicy = removalPolicyOf(aws);
-    const resourcePrefix = `${config.app.replaceAll('_', '-')}-${aws.stage}`;
+    const prefix = resourcePrefix(config);
     const functionTimeout = Duration.seconds(aws.functions.timeoutSeconds);
     const glueTimeout = Duration.minutes(aws.glue.timeoutMinutes);
 
@@ -63,7 +66,7 @@ export class PipelineStack extends Stack {
     this.glueJobs = new GlueJobs(this, 'GlueJobs', {
       app: config.app,
       model: buildTableModel(config),
-      resourcePrefix,
+      resourcePrefix: prefix,
       bucket: props.bucket,
       key: props.key,
       rawDatabase: props.rawDatabase,
@@ -72,6 +75,17 @@ export class PipelineStack extends Stack {
       numberOfWorkers: aws.glue.numberOfWorkers,
       timeout: glueTimeout,
     });
+    if (aws.lakeFormation.enabled) {
+      const lakeFormation = new LakeFormationGrants(this, 'LakeFormation');
+      for (const database of [props.rawDatabase, props.curatedDatabase]) {
+        lakeFormation.grant(
+          'GlueJobs',
+          this.glueJobs.role.roleArn,
+          database,
+          LAKE_FORMATION_PERMISSIONS.pipeline,
+        );
+      }
+    }
     this.stateMachine = new IngestStateMachine(this, 'Ingest', {
       validateFunction: this.functions.validate,
       planFunction: this.functions.plan,
@@ -79,7 +93,9 @@ export class PipelineStack extends Stack {
       commitFunction: this.functions.commit,
       rawAppendJob: this.glueJobs.rawAppend,
       curateJob: this.glueJobs.curate,
+      maintenanceJob: this.glueJobs.maintenance,
       bucket: props.bucket,
+      runFilesPrefix: WAREHOUSE_PREFIXES.runs(config.app),
       key: props.key,
       mapMaxConcurrency: aws.mapMaxConcurrency,
       functionTimeout,
@@ -89,8 +105,6 @@ export class PipelineStack extends Stack {
     }).stateMachine;
     this.schedules = new PipelineSchedules(this, 'Schedules', {
       stateMachine: this.stateMachine,
-      maintenanceJobName: this.glueJobs.jobName(this.glueJobs.maintenance),
-      maintenanceJobArn: this.glueJobs.jobArn(this.glueJobs.maintenance),
       ingestExpression: config.schedules.ingest,
       maintenanceExpression: config.schedules.maintenance,
       timeZone: config.schedules.timezone,
@@ -100,12 +114,10 @@ export class PipelineStack extends Stack {
       app: config.app,
       stateMachine: this.stateMachine,
       functions: this.functions.all,
-      glueJobNames: [this.glueJobs.rawAppend, this.glueJobs.curate, this.glueJobs.maintenance].map((job) =>
-        this.glueJobs.jobName(job),
-      ),
       key: props.key,
+      alarmNamePrefix: alarmNamePrefix(config),
       freshnessHours: aws.alarms.freshnessHours,
-      dashboardName: `${resourcePrefix}-pipeline`,
+      dashboardName: `${prefix}-pipeline`,
       ...(aws.alarms.email === undefined ? {} : { email: aws.alarms.email }),
     });
   }

@@ -204,7 +204,7 @@ describe('npm run local: the whole pipeline twice, full then incremental after m
   });
 });
 
-describe('npm run local --run-id: replaying a committed run, redriving a superseded one', () => {
+describe('npm run local --resume: replaying a committed run, resuming a superseded one', () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ledgerlake-replay-'));
@@ -216,13 +216,13 @@ describe('npm run local --run-id: replaying a committed run, redriving a superse
   it('a committed run id succeeds as a no-op and says so; the tables stay as they were', async () => {
     const first = await local(dir, '--fresh', '--scale', '200');
     const second = await local(dir, '--scale', '200', '--mutate', '10');
-    const replay = await local(dir, '--scale', '200', '--run-id', first.runId);
+    const replay = await local(dir, '--scale', '200', '--resume', first.runId);
     assert.equal(replay.status, 'ALREADY_COMMITTED');
     assert.deepEqual(replay.collections, {});
     assert.deepEqual(replay.tables, second.tables);
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--run-id', first.runId],
+      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--resume', first.runId],
       { cwd: repoRoot, env: { ...process.env, MONGO_URI: '' } },
     );
     assert.match(stdout, new RegExp(`run ${first.runId} was committed before; nothing done`));
@@ -247,7 +247,7 @@ describe('npm run local --run-id: replaying a committed run, redriving a superse
     const later = await local(dir, '--scale', '200');
     const refused = await run(
       process.execPath,
-      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--run-id', failed.runId],
+      ['--import', 'tsx', 'bin/local.ts', '--dir', dir, '--scale', '200', '--resume', failed.runId],
       { cwd: repoRoot, env: { ...process.env, MONGO_URI: '' } },
     ).then(
       () => assert.fail('a superseded run should fail'),
@@ -255,7 +255,7 @@ describe('npm run local --run-id: replaying a committed run, redriving a superse
     );
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`run ${failed.runId} was superseded by run ${later.runId}`));
-    assert.match(refused.stderr, /nothing to redrive: start a new run, or wait for the next scheduled one/);
-    assert.doesNotMatch(refused.stderr, /run it again with|--run-id/);
+    assert.match(refused.stderr, /nothing to resume: start a new run, or wait for the next scheduled one/);
+    assert.doesNotMatch(refused.stderr, /run it again with|--resume/);
   });
 });

@@ -343,6 +343,8 @@ for (const server of servers) {
         collections: ['journal_entries'],
         mode: 'configured',
         backfill: null,
+        resume: null,
+        maintenance: false,
         ...overrides,
       });
       const run = async (runId: string, runRequest: RunRequest) => {

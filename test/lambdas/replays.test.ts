@@ -8,6 +8,7 @@ import type { CurateReport, RawAppendReport } from '../../lambdas/shared/job-rep
 import { logger } from '../../lambdas/shared/logger.ts';
 import type { RunPlan } from '../../lambdas/shared/pipeline-context.ts';
 import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
+import type { RunRequest } from '../../lambdas/validate/run-request.ts';
 import { type RunningMongoServer, startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { createFixture, type Fixture } from './pipeline-fixture.ts';
 
@@ -20,6 +21,14 @@ const JOURNAL_ONLY = {
   ],
 };
 const BASE_MS = Date.parse('2025-06-01T00:00:00Z');
+/** The request ValidateInput makes of `{"resume": runId}`. */
+const resume = (runId: string): RunRequest => ({
+  collections: [],
+  mode: 'configured',
+  backfill: null,
+  resume: runId,
+  maintenance: false,
+});
 
 function planned(result: PlanResult): Extract<PlanResult, { status: 'PLANNED' }> {
   assert.equal(result.status, 'PLANNED', `expected a plan, got ${JSON.stringify(result)}`);
@@ -38,14 +47,14 @@ function superseded(runId: string, by: string) {
     assert.ok(error instanceof Error);
     assert.equal(error.name, 'RunSuperseded');
     assert.match(error.message, new RegExp(`run ${runId} was superseded by run ${by}`));
-    assert.match(error.message, /read again by the runs after it, so there is nothing to redrive/);
+    assert.match(error.message, /read again by the runs after it, so there is nothing to resume/);
     assert.match(error.message, /start a new run, or wait for the next scheduled one/);
     assert.doesNotMatch(error.message, /rerun|run it again|--run-id/i);
     return true;
   };
 }
 
-describe('replays and redrives: Plan and Commit against moto and the embedded server', () => {
+describe('replays and resumes: Plan and Commit against moto and the embedded server', () => {
   let server: RunningMongoServer;
   const fixtures: Fixture[] = [];
   const fixture = async () => {
@@ -93,11 +102,25 @@ describe('replays and redrives: Plan and Commit against moto and the embedded se
     await assert.rejects(commitRun({ runId: 'run-1' }, f.context), superseded('run-1', 'run-2'));
     assert.deepEqual(await f.context.runState.readWatermark('journal_entries'), { bound: null, runId: null });
 
-    const redriven = planned(await planRun({ runId: 'run-2' }, f.context));
-    assert.equal(redriven.resumed, true, 'the latest planned run is redriven with its own plan');
-    assert.deepEqual(redriven.chunks, second.chunks);
+    const resumed = planned(await planRun({ runId: 'run-2', request: resume('run-2') }, f.context));
+    assert.equal(resumed.resumed, true, 'the latest planned run is resumed with its own plan');
+    assert.deepEqual(resumed.chunks, second.chunks);
     const summary = await commitRun({ runId: 'run-2' }, f.context);
     assert.equal(summary.collections[0]?.documentsRead, 31, 'run-2 read everything run-1 would have');
+  });
+
+  it('resuming a run that was never planned fails with RunNotFound, without taking the lease', async () => {
+    const { f } = await fixture();
+    await assert.rejects(
+      planRun({ runId: 'run-9', request: resume('run-9') }, f.context),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.equal(error.name, 'RunNotFound');
+        assert.match(error.message, /run run-9 was never planned here, so there is nothing to resume/);
+        return true;
+      },
+    );
+    assert.deepEqual(await f.context.runState.acquireLease('run-10', new Date(), 60), { acquired: true });
   });
 
   it('Plan writes curateSince: the ingest time of the last committed run, absent before the first', async () => {

@@ -99,9 +99,14 @@ export class Scenario {
     return scenario;
   }
 
-  /** A normal run (a new run id unless given); records its outcome and plan time. */
-  async run(extra: Partial<LocalRunOptions> = {}): Promise<LocalRunSummary> {
-    const runId = extra.runId ?? this.newRunId();
+  /**
+   * A normal run, or with `resume` a new execution resuming that earlier run (a replay);
+   * records a new run's outcome and plan time.
+   */
+  async run(extra: Partial<LocalRunOptions> & { readonly resume?: string } = {}): Promise<LocalRunSummary> {
+    const { resume, ...options } = extra;
+    const executionName = this.newRunId();
+    const runId = resume ?? executionName;
     try {
       const summary = await runLocalPipeline({
         dir: this.dir,
@@ -110,21 +115,21 @@ export class Scenario {
         config: this.config,
         engine: this.engine,
         retryDelayMs: 0,
-        ...extra,
-        runId,
+        ...options,
+        executionName,
+        ...(resume === undefined ? {} : { input: { resume } }),
       });
       // A replay of a committed run answers ALREADY_COMMITTED; a held lease is never expected here.
       const done =
-        summary.status === 'SUCCEEDED' ||
-        (extra.runId !== undefined && summary.status === 'ALREADY_COMMITTED');
+        summary.status === 'SUCCEEDED' || (resume !== undefined && summary.status === 'ALREADY_COMMITTED');
       if (!done) throw new Error(`run ${runId} ended ${summary.status}`);
-      if (extra.runId === undefined) {
+      if (resume === undefined) {
         this.runs.push({ runId, outcome: 'committed' });
         this.plannedAt = await this.planTime(runId, summary);
       }
       return summary;
     } catch (error) {
-      if (extra.runId === undefined) this.runs.push({ runId, outcome: 'failed' });
+      if (resume === undefined) this.runs.push({ runId, outcome: 'failed' });
       throw error;
     }
   }
@@ -228,7 +233,7 @@ export class Scenario {
       mongoUri: this.mongoUri,
       config: this.config,
       engine,
-      runId: this.newRunId(),
+      executionName: this.newRunId(),
     });
     return diffTables(
       await readCuratedTables(clean, this.config),

@@ -35,7 +35,7 @@ interface Exit {
   readonly stderr: string;
 }
 
-/** `npm run local -- --json --dir <dir> --run-id <runId>` against MONGO_URI, as a child process. */
+/** `npm run local -- --json --dir <dir> --name <runId>` against MONGO_URI, as a child process. */
 function startLocal(
   dir: string,
   runId: string,
@@ -43,7 +43,7 @@ function startLocal(
 ): { child: ChildProcess; exit: Promise<Exit> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'bin/local.ts', '--json', '--dir', dir, '--run-id', runId],
+    ['--import', 'tsx', 'bin/local.ts', '--json', '--dir', dir, '--name', runId],
     { cwd: repoRoot, env: { ...process.env, MONGO_URI: mongoUri }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -67,7 +67,7 @@ async function runLocal(dir: string, runId: string, mongoUri: string): Promise<v
   const result = await exit;
   if (result.code !== 0) {
     assert.fail(
-      `npm run local --run-id ${runId} exited with ${result.code ?? result.signal}:\n${result.stderr}${result.stdout}`,
+      `npm run local --name ${runId} exited with ${result.code ?? result.signal}:\n${result.stderr}${result.stdout}`,
     );
   }
 }

@@ -141,7 +141,7 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
         const tables = await scenario.tables();
         const snapshots = await scenario.snapshots();
         const expected = expect(runId);
-        const outcome = await scenario.run({ runId }).then(
+        const outcome = await scenario.run({ resume: runId }).then(
           () => undefined,
           (error: unknown) => error as Error,
         );

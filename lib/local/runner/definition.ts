@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { LedgerlakeConfig } from '../../config/index.ts';
 import { type AslDefinition, type AslState, ingestDefinition } from '../../stacks/ingest-definition.ts';
 import { addLedgerlakeStacks, createLedgerlakeApp } from '../../stacks/ledgerlake-app.ts';
+import { LONGEST_LOCAL_TIMEOUT_SECONDS } from './service-limits.ts';
 
 /**
  * The ingest state machine exactly as `cdk synth` produces it for `config`:
@@ -26,7 +27,8 @@ export const SERVICE_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
  * aws-local-stepfunctions times out a Task without `TimeoutSeconds` after 60
  * seconds, where Step Functions waits. A Glue `.sync` task without one ends
  * when the job run's own `Timeout` (minutes) ends it, so that becomes its
- * state timeout; any other Task gets the service default.
+ * state timeout; any other Task gets the service default (both at most
+ * LONGEST_LOCAL_TIMEOUT_SECONDS).
  */
 export function withServiceTimeouts(definition: AslDefinition): AslDefinition {
   const states = Object.fromEntries(
@@ -49,13 +51,11 @@ function withTimeout(state: AslState): AslState {
   }
   const jobTimeoutMinutes = (out.Parameters as { Timeout?: unknown } | undefined)?.Timeout;
   const glueSync = String(out.Resource).startsWith('arn:aws:states:::glue:startJobRun.sync');
-  return {
-    ...out,
-    TimeoutSeconds:
-      glueSync && typeof jobTimeoutMinutes === 'number'
-        ? jobTimeoutMinutes * 60
-        : SERVICE_DEFAULT_TASK_TIMEOUT_SECONDS,
-  };
+  const seconds =
+    glueSync && typeof jobTimeoutMinutes === 'number'
+      ? jobTimeoutMinutes * 60
+      : SERVICE_DEFAULT_TASK_TIMEOUT_SECONDS;
+  return { ...out, TimeoutSeconds: Math.min(seconds, LONGEST_LOCAL_TIMEOUT_SECONDS) };
 }
 
 const synthesized = new Map<string, AslDefinition>();

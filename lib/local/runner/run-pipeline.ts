@@ -1,25 +1,29 @@
 import './node22-polyfills.ts';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import { MongoClient } from 'mongodb';
 import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
 import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
 import { extractTask } from '../../../lambdas/extract/handler.ts';
 import { planRun } from '../../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
+import { assertRunId } from '../../../lambdas/shared/staging-layout.ts';
 import { validateRun } from '../../../lambdas/validate/handler.ts';
 import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
 import { INGEST_STATES } from '../../constructs/ingest-state-machine.ts';
 import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
 import { buildTableModel } from '../../model/index.ts';
+import type { AslDefinition } from '../../stacks/ingest-definition.ts';
 import { curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import { FsRunStateStore } from '../fs-run-state.ts';
 import { FsCatalog } from '../iceberg/catalog.ts';
 import { ingestDefinitionFor } from './definition.ts';
 import { openEmbeddedSource } from './embedded-source.ts';
+import { LocalExecutions } from './executions.ts';
+import { LocalStateMachine } from './local-state-machine.ts';
 import { type MutationCounts, mutateSource } from './mutate.ts';
 import { sparkJobRunner } from './spark-jobs.ts';
 
@@ -45,13 +49,28 @@ export interface LocalRunOptions {
   /** Wraps the local task handlers, e.g. to inject faults in tests. @default - none */
   readonly wrapTask?: (stateName: string, handler: TaskHandler) => TaskHandler;
   /**
-   * Run id (the execution name). Give a failed run's id to run it again as a
-   * redrive would: same plan, staged files overwritten, raw append skipped where done.
-   * @default - a new id from the clock
+   * The execution's name, which is the run id unless the input resumes an
+   * earlier run (`{"resume": runId}`: same plan, staged files overwritten,
+   * raw append skipped where done). As on Step Functions, a name starts one
+   * execution ever: reusing one fails with ExecutionAlreadyExists.
+   * @default - a new name from the clock
    */
-  readonly runId?: string;
-  /** Run the maintenance job after a successful run (what the daily schedule does on AWS). @default false */
+  readonly executionName?: string;
+  /**
+   * Redrive this failed execution as Step Functions does: restart it at the
+   * top-level state it failed in, with that state's input. The ingest state
+   * machine's failures end in RunFailed, so a redrive fails again; resume the
+   * run in a new execution instead. `input` and `mutate` do not apply.
+   * @default - a new execution
+   */
+  readonly redrive?: string;
+  /**
+   * After a successful run, start a second execution with `{"maintenance": true}` (what the daily
+   * schedule starts on AWS): the maintenance job runs under the run lease. @default false
+   */
   readonly maintain?: boolean;
+  /** Wait states wait this many seconds instead of the definition's (tests). @default - the definition's */
+  readonly waitSeconds?: number;
   /** @default resolveConfig() */
   readonly config?: LedgerlakeConfig;
   /**
@@ -175,46 +194,37 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       stagingRoot: warehouse,
       ...faultPoint,
     };
-    const glue = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
-    // Milliseconds included: two runs in the same second must not share a run id (it would resume the first).
-    const runId = options.runId ?? `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    const jobs = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
+    let maintenance: unknown;
+    // The Maintain state discards the job's result, as on AWS; the runner keeps it for the summary.
+    const glue: GlueJobRunner = { ...jobs, maintain: async () => (maintenance = await jobs.maintain()) };
+    const executions = new LocalExecutions(join(options.dir, 'state', 'executions'));
+    const start = await startExecution(executions, options);
+    const runId = runIdFor(start.name, start.input);
     const handlers = taskHandlers(config, context, glue, options);
     const synthStarted = performance.now();
     const { definition, cached } = ingestDefinitionFor(config);
-    const machine = new StateMachine(definition as StateMachineDefinition);
     options.onEvent?.({
       type: 'note',
       message: `${cached ? 'state machine synthesized earlier in this process' : `state machine synthesized from the CDK app in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`}; run ${runId}`,
     });
-    const execution = machine.run((options.input ?? {}) as never, {
-      overrides: {
-        taskResourceLocalHandlers: handlers as never,
-        ...(options.retryDelayMs === undefined
-          ? {}
-          : {
-              retryIntervalOverrides: Object.fromEntries(
-                Object.keys(handlers).map((s) => [s, options.retryDelayMs as number]),
-              ),
-            }),
-      },
-      context: { Execution: { Name: runId } },
-    });
-    const events = forwardEvents(execution.eventLogs, options.onEvent);
-    let output: { plan?: { status?: string }; summary?: RunSummary };
-    try {
-      output = (await execution.result) as typeof output;
-    } catch (error) {
-      throw failure(error, runId);
-    } finally {
-      await events;
-    }
+    const local: LocalExecution = { definition, store: context.store, handlers, executions, options };
+    const output = (await execute(local, start, runId)) as {
+      plan?: { status?: string };
+      summary?: RunSummary;
+    };
     const run = output.summary;
     const status =
       output.plan?.status === 'ALREADY_RUNNING' || output.plan?.status === 'ALREADY_COMMITTED'
         ? output.plan.status
         : 'SUCCEEDED';
-    const maintenance =
-      options.maintain === true && status === 'SUCCEEDED' ? await glue.maintain() : undefined;
+    if (options.maintain === true && status === 'SUCCEEDED') {
+      // What the maintenance schedule starts: the same state machine, under the run lease.
+      const name = `${start.name}-maintenance`;
+      const input = { maintenance: true };
+      await executions.start(name, input, new Date());
+      await execute(local, { name, input }, name);
+    }
     return {
       runId,
       mode,
@@ -237,6 +247,67 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     connection.closeSync();
     await client.close();
     await source?.close();
+  }
+}
+
+/** What every local execution of the synthesized definition shares. */
+interface LocalExecution {
+  readonly definition: AslDefinition;
+  readonly store: PipelineContext['store'];
+  readonly handlers: Record<string, TaskHandler>;
+  readonly executions: LocalExecutions;
+  readonly options: LocalRunOptions;
+}
+
+/**
+ * Runs one execution (from `start.at` for a redrive) and records how it
+ * ended: a failure keeps the top-level state it stopped in and that state's
+ * input, where a redrive restarts.
+ */
+async function execute(
+  local: LocalExecution,
+  start: { readonly name: string; readonly input: unknown; readonly at?: string },
+  runId: string,
+): Promise<unknown> {
+  const { options, handlers } = local;
+  // The service's payload quota and its Map states (ItemReader, ResultWriter) on top of the interpreter.
+  const machine = new LocalStateMachine(
+    local.definition,
+    { store: local.store },
+    start.at === undefined ? {} : { startAt: start.at },
+  );
+  const execution = machine.run(start.input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      ...(options.retryDelayMs === undefined
+        ? {}
+        : {
+            retryIntervalOverrides: Object.fromEntries(
+              Object.keys(handlers).map((s) => [s, options.retryDelayMs as number]),
+            ),
+          }),
+      ...(options.waitSeconds === undefined
+        ? {}
+        : { waitTimeOverrides: { [INGEST_STATES.waitForLease]: options.waitSeconds * 1000 } }),
+    },
+    context: { Execution: { Name: start.name } },
+  });
+  const events = forwardEvents(execution.eventLogs, options.onEvent);
+  try {
+    const output = await execution.result;
+    await events;
+    await local.executions.stop(start.name, new Date());
+    return output;
+  } catch (error) {
+    const failed = failure(error, runId);
+    const { state, input } = await events;
+    await local.executions.stop(start.name, new Date(), {
+      state: state ?? start.at ?? local.definition.StartAt,
+      input: state === undefined ? start.input : input,
+      error: error instanceof ExecutionError ? error.message : String(error),
+      cause: failed.message,
+    });
+    throw failed;
   }
 }
 
@@ -301,6 +372,8 @@ function taskHandlers(
     [S.curate]: async (input) => glue.curate(runIdOf(input)),
     [S.commit]: async (input) => commitTask(input as CommitEvent, context),
     [S.releaseLease]: async (input) => commitTask(input as CommitEvent, context),
+    [S.maintain]: async () => glue.maintain(),
+    [S.releaseAfterMaintenance]: async (input) => commitTask(input as CommitEvent, context),
   };
   return Object.fromEntries(
     Object.entries(handlers).map(([state, handler]) => [
@@ -315,19 +388,28 @@ function jsonSafe(handler: TaskHandler): TaskHandler {
   return async (input) => JSON.parse(JSON.stringify((await handler(input)) ?? null));
 }
 
+/**
+ * Passes the execution's events on; returns the last top-level state
+ * entered and its input, which is where a failed execution stopped.
+ */
 async function forwardEvents(
   logs: AsyncGenerator<{
     type: string;
-    state?: { name: string };
+    state?: { name: string; input?: unknown };
     index?: number;
     retry?: { attempt: number };
     Error?: string;
     Cause?: unknown;
   }>,
   onEvent: LocalRunOptions['onEvent'],
-): Promise<void> {
+): Promise<{ state?: string; input?: unknown }> {
+  let last: { state?: string; input?: unknown } = {};
   for await (const event of logs) {
-    if (onEvent === undefined || event.state === undefined) continue;
+    if (event.state === undefined) continue;
+    if (event.type === 'StateEntered' && event.index === undefined) {
+      last = { state: event.state.name, input: event.state.input };
+    }
+    if (onEvent === undefined) continue;
     const state = event.state.name;
     const index = event.index === undefined ? {} : { index: event.index };
     if (event.type === 'StateEntered') onEvent({ type: 'state-entered', state, ...index });
@@ -337,6 +419,7 @@ async function forwardEvents(
     else if (event.type === 'StateFailed')
       onEvent({ type: 'state-failed', state, error: String(event.Error), cause: String(event.Cause) });
   }
+  return last;
 }
 
 /** Whether any collection has a committed watermark in this state folder. */
@@ -347,7 +430,34 @@ async function hasCommittedRun(config: LedgerlakeConfig, runState: FsRunStateSto
   return false;
 }
 
-/** A failed execution, with its run id for a rerun (`--run-id`). */
+/** The new execution to start, or the failed one to redrive: its name, input and first state. */
+async function startExecution(
+  executions: LocalExecutions,
+  options: LocalRunOptions,
+): Promise<{ name: string; input: unknown; at?: string }> {
+  const now = new Date();
+  if (options.redrive !== undefined) {
+    const record = await executions.redrivable(options.redrive, now);
+    await executions.redriving(record);
+    return { name: record.name, input: record.failure.input, at: record.failure.state };
+  }
+  // Milliseconds included: two runs in the same second must not share a name.
+  const name = assertRunId(options.executionName ?? `local-${now.toISOString().replace(/[-:.]/g, '')}`);
+  const input = options.input ?? {};
+  await executions.start(name, input, now);
+  return { name, input };
+}
+
+/** The run an execution works on: the one its input resumes, else its own name (as ValidateInput decides). */
+function runIdFor(name: string, input: unknown): string {
+  const resume = (input as { resume?: unknown; runId?: unknown } | null)?.resume;
+  if (typeof resume === 'string') return resume;
+  // A redriven state's input carries the validated run id.
+  const validated = (input as { runId?: unknown } | null)?.runId;
+  return typeof validated === 'string' ? validated : name;
+}
+
+/** A failed execution, with its run id for a resume (`--resume`). */
 export class LocalRunFailed extends Error {
   constructor(
     readonly runId: string,

@@ -79,4 +79,19 @@ describe('run metrics in Embedded Metric Format', () => {
     assert.equal(emf.length, 1);
     assert.equal(emf[0]?.RunReconciled, 0);
   });
+
+  it('counts every committed run once by app, reconciled or not: what the freshness alarm sums', () => {
+    for (const reconciled of [true, false]) {
+      const emf = printed(() => publishRunMetrics(summary({ reconciled })));
+      const runs = emf.filter((e) => RUN_METRICS.runsCommitted in e);
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0]?.RunsCommitted, 1);
+      assert.deepEqual(runs[0]?._aws.CloudWatchMetrics[0]?.Dimensions, [['app']]);
+      assert.ok(
+        runs[0]?._aws.CloudWatchMetrics[0]?.Metrics.some(
+          (m) => m.Name === 'RunsCommitted' && m.Unit === 'Count',
+        ),
+      );
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateRun } from '../../../lambdas/validate/handler.ts';
 import { InvalidRunRequest, parseRunRequest } from '../../../lambdas/validate/run-request.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
 
@@ -19,7 +20,13 @@ function refusal(input: unknown): string {
 
 describe('state machine input', () => {
   it('{} runs every collection incrementally', () => {
-    assert.deepEqual(parseRunRequest({}, config), { collections: ALL, mode: 'configured', backfill: null });
+    assert.deepEqual(parseRunRequest({}, config), {
+      collections: ALL,
+      mode: 'configured',
+      backfill: null,
+      resume: null,
+      maintenance: false,
+    });
   });
 
   it('a collection list runs those collections, in configured order', () => {
@@ -35,6 +42,8 @@ describe('state machine input', () => {
       collections: ['journal_entries'],
       mode: 'full',
       backfill: null,
+      resume: null,
+      maintenance: false,
     });
   });
 
@@ -48,11 +57,43 @@ describe('state machine input', () => {
     );
   });
 
+  it('resume names an earlier run and stands alone', () => {
+    assert.deepEqual(parseRunRequest({ resume: 'ingest-2024-06-01T0200' }, config), {
+      collections: [],
+      mode: 'configured',
+      backfill: null,
+      resume: 'ingest-2024-06-01T0200',
+      maintenance: false,
+    });
+    assert.equal(
+      refusal({ resume: 'run 1' }),
+      'input.resume must be the run id of an earlier run (1-80 characters of A-Z a-z 0-9 _ . : -), got "run 1"',
+    );
+    assert.equal(
+      refusal({ resume: 'r1', mode: 'full' }),
+      "input.resume cannot be combined with 'mode': the resumed run's own plan decides what it reads",
+    );
+  });
+
+  it('maintenance stands alone and must be true', () => {
+    assert.equal(parseRunRequest({ maintenance: true }, config).maintenance, true);
+    assert.equal(refusal({ maintenance: 'yes' }), 'input.maintenance must be true when given, got "yes"');
+    assert.equal(
+      refusal({ maintenance: true, collections: ['accounts'] }),
+      "input.maintenance cannot be combined with 'collections': it reads no source",
+    );
+  });
+
+  it('the run id is the execution name, or the run a resume names', () => {
+    assert.equal(validateRun({ input: {}, runId: 'exec-2' }, config).runId, 'exec-2');
+    assert.equal(validateRun({ input: { resume: 'exec-1' }, runId: 'exec-2' }, config).runId, 'exec-1');
+  });
+
   it('refuses with a message naming the field, the value and what is allowed', () => {
     assert.equal(refusal([]), 'input must be a JSON object such as {} or {"mode": "full"}, got []');
     assert.equal(
       refusal({ Comment: 'Insert your JSON here' }),
-      "input has unknown field 'Comment' (allowed: collections, mode, backfill)",
+      "input has unknown field 'Comment' (allowed: collections, mode, backfill, resume, maintenance)",
     );
     assert.equal(
       refusal({ collections: ['ledger'] }),

@@ -164,6 +164,41 @@ describe('configuration', () => {
     );
   });
 
+  it('leaves Lake Formation off by default and turns it on with enabled: true', () => {
+    assert.deepEqual(resolveConfig().aws.lakeFormation, { enabled: false, analystPrincipals: [] });
+    const analysts = 'arn:aws:iam::123456789012:role/finance-analysts';
+    assert.deepEqual(
+      resolveConfig({ aws: { lakeFormation: { enabled: true, analystPrincipals: [analysts] } } }).aws
+        .lakeFormation,
+      { enabled: true, analystPrincipals: [analysts] },
+    );
+    assert.deepEqual(resolveConfig({ aws: { lakeFormation: { enabled: true } } }).aws.lakeFormation, {
+      enabled: true,
+      analystPrincipals: [],
+    });
+  });
+
+  it('refuses a Lake Formation setting that is not what it looks like', () => {
+    assert.deepEqual(problemsOf({ aws: { lakeFormation: true } }), [
+      'config.aws.lakeFormation must be an object, got true',
+    ]);
+    assert.deepEqual(problemsOf({ aws: { lakeFormation: { enabled: 'yes', admins: [] } } }), [
+      'config.aws.lakeFormation.enabled must be a boolean, got "yes"',
+      "config.aws.lakeFormation: unknown field 'admins'",
+    ]);
+    const role = 'arn:aws:iam::123456789012:role/analysts';
+    assert.deepEqual(
+      problemsOf({ aws: { lakeFormation: { enabled: true, analystPrincipals: ['analysts', role, role] } } }),
+      [
+        `config.aws.lakeFormation.analystPrincipals[0] must be an IAM role or user ARN like 'arn:aws:iam::123456789012:role/analysts', got "analysts"`,
+        `config.aws.lakeFormation.analystPrincipals[2] is listed twice, got "${role}"`,
+      ],
+    );
+    assert.deepEqual(problemsOf({ aws: { lakeFormation: { analystPrincipals: [role] } } }), [
+      `config.aws.lakeFormation.analystPrincipals take effect only with enabled: true, got ["${role}"]`,
+    ]);
+  });
+
   it('takes the stage from CDK context over a config file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'config-'));
     try {

@@ -11,10 +11,13 @@ import {
   glueConfArgument,
   glueIcebergSparkConf,
   glueJobArguments,
+  JOB_ARGUMENT,
+  JOB_ARGUMENT_PATTERN,
 } from '../../../lib/glue/job-arguments.ts';
+import { GLUE_PACKAGE_ROOT } from '../../../lib/glue/package.ts';
 import { createTableTemplate, sparkType } from '../../../lib/glue/spark-ddl.ts';
 import { buildTableModel, t } from '../../../lib/model/index.ts';
-import { venvPython } from '../../support/venv-python.ts';
+import { runPythonJson, venvPython } from '../../support/venv-python.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 const config = resolveConfig();
@@ -46,19 +49,86 @@ for path in json.loads(sys.argv[1]):
     }
   });
 
-  it('declare exactly the job arguments of the contract, with the model databases as namespace defaults', () => {
+  it('hold only data and an entry point: no function or class of their own', () => {
+    for (const [name, source] of scripts) {
+      assert.doesNotMatch(source, /^\s*(def|class) /m, name);
+    }
+  });
+
+  it('declare exactly the job arguments of the contract, and call run() with every one', async () => {
     const jobs = glueJobArguments(model);
+    const loaded = await loadScripts();
     for (const job of Object.values(jobs)) {
-      const source = scripts.get(job.script) ?? assert.fail(job.script);
-      const declared = /^ARGUMENTS = \{\n([\s\S]*?)\n\}/m.exec(source)?.[1] ?? '';
-      const names = [...declared.matchAll(/^ {4}"([a-z_]+)": /gm)].map((m) => m[1]);
-      assert.deepEqual(names.sort(), [...job.required, ...Object.keys(job.defaults)].sort(), job.script);
+      const script = loaded[job.script] ?? assert.fail(job.script);
+      assert.deepEqual(script.arguments.required, job.required, job.script);
+      assert.deepEqual(script.arguments.defaults, job.defaults, job.script);
+      assert.deepEqual(script.arguments.optional, job.optional, job.script);
+      const names = [...job.required, ...Object.keys(job.defaults), ...job.optional];
+      assert.deepEqual(
+        Object.keys(script.arguments.patterns),
+        names.filter((n) => n in JOB_ARGUMENT_PATTERN),
+      );
+      // The call passes each argument once, under the name of a keyword parameter of run().
+      assert.deepEqual(script.passed.map((p) => p.argument).sort(), [...names].sort(), job.script);
+      for (const { keyword } of script.passed) assert.ok(script.accepted.includes(keyword), keyword);
+      for (const keyword of script.needed) {
+        assert.ok(
+          script.passed.some((p) => p.keyword === keyword),
+          `${job.script} passes ${keyword}`,
+        );
+      }
     }
     assert.equal(jobs.raw_append.defaults.raw_namespace, 'fq_app_raw');
     assert.equal(jobs.curate.defaults.curated_namespace, 'fq_app_curated');
     assert.equal(jobs.maintenance.defaults.catalog, GLUE_ICEBERG_CATALOG);
   });
+
+  it('give maintenance an optional --expire_as_of with no default (Glue cannot pass an empty one)', () => {
+    const { maintenance } = glueJobArguments(model);
+    assert.deepEqual(maintenance.optional, [JOB_ARGUMENT.expireAsOf]);
+    assert.ok(!(JOB_ARGUMENT.expireAsOf in maintenance.defaults));
+  });
 });
+
+interface LoadedScript {
+  readonly arguments: {
+    readonly required: string[];
+    readonly defaults: Record<string, string>;
+    readonly optional: string[];
+    readonly patterns: Record<string, string>;
+  };
+  /** The keywords of the run() call and the argument each takes (`args["name"]`). */
+  readonly passed: { keyword: string; argument: string }[];
+  /** run()'s keyword-only parameters, and those without a default. */
+  readonly accepted: string[];
+  readonly needed: string[];
+}
+
+/**
+ * Imports each checked-in script as a module (not as __main__, so no job runs):
+ * its MODEL must build against the package's Model; then reads its run() call.
+ */
+async function loadScripts(): Promise<Record<string, LoadedScript>> {
+  const code = `
+import ast, inspect, json, runpy, sys
+sys.path.insert(0, sys.argv[1])
+result = {}
+for path in json.loads(sys.argv[2]):
+    module = runpy.run_path(path, run_name="generated")
+    run = sys.modules[type(module["MODEL"]).__module__].run
+    call = next(n for n in ast.walk(ast.parse(open(path).read())) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "run")
+    keyword_only = [p for p in inspect.signature(run).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    result[path.rsplit("/", 1)[-1]] = {
+        "arguments": module["ARGUMENTS"],
+        "passed": [{"keyword": k.arg, "argument": k.value.slice.value} for k in call.keywords],
+        "accepted": [p.name for p in keyword_only],
+        "needed": [p.name for p in keyword_only if p.default is p.empty],
+    }
+print(json.dumps(result))
+`;
+  const paths = [...scripts.keys()].map((name) => join(repoRoot, 'glue-scripts', name));
+  return runPythonJson(code, [join(repoRoot, GLUE_PACKAGE_ROOT), JSON.stringify(paths)]);
+}
 
 describe('Spark DDL from the model', () => {
   it('renders the raw journal entries table with nested lines, exact decimals, day partitions and required columns', () => {

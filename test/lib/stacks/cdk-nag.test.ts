@@ -24,6 +24,7 @@ describe('cdk-nag AwsSolutions', () => {
         vpcId: 'vpc-0123456789abcdef0',
         subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
       },
+      lakeFormation: { enabled: true, analystPrincipals: ['arn:aws:iam::123456789012:role/analysts'] },
     },
   });
 
@@ -31,7 +32,7 @@ describe('cdk-nag AwsSolutions', () => {
     it(`finds nothing unacknowledged in the ${name} stack`, () => {
       assert.deepEqual(findings(defaults.stacks[name]), []);
     });
-    it(`finds nothing unacknowledged in the ${name} stack with VPC, email, import and destroy`, () => {
+    it(`finds nothing unacknowledged in the ${name} stack with VPC, email, import, destroy and Lake Formation`, () => {
       assert.deepEqual(findings(custom.stacks[name]), []);
     });
   }

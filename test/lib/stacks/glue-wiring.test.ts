@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type App, Stack } from 'aws-cdk-lib';
@@ -7,6 +7,7 @@ import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import { INGEST_STATES } from '../../../lib/constructs/ingest-state-machine.ts';
 import { glueJobArguments, JOB_ARGUMENT } from '../../../lib/glue/job-arguments.ts';
+import { GLUE_PACKAGE, GLUE_PACKAGE_ROOT } from '../../../lib/glue/package.ts';
 import { buildTableModel } from '../../../lib/model/index.ts';
 import { ingestDefinition } from '../../../lib/stacks/ingest-definition.ts';
 import { synthesize } from './stacks-fixture.ts';
@@ -14,6 +15,7 @@ import { synthesize } from './stacks-fixture.ts';
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 /** Glue's own arguments, not the scripts'. */
 const GLUE_ARGUMENTS = new Set([
+  '--extra-py-files',
   '--datalake-formats',
   '--conf',
   '--enable-metrics',
@@ -58,6 +60,31 @@ describe('Glue job wiring: each job runs its generated script with the arguments
       }
     });
   }
+
+  it("every job gets the jobs' Python package (glue/src) through --extra-py-files, without caches", () => {
+    const modules = (dir: string) =>
+      readdirSync(join(dir, GLUE_PACKAGE), { recursive: true, encoding: 'utf8' }).sort();
+    for (const [name, job] of Object.entries(jobs)) {
+      const defaults = Stack.of(job).resolve(job.defaultArguments) as Record<string, unknown>;
+      const location = JSON.stringify(defaults['--extra-py-files']);
+      const asset = scriptAssets.find((a) => JSON.stringify(stack.resolve(a.s3ObjectUrl)) === location);
+      assert.ok(asset?.isZipArchive, `${name}: --extra-py-files is a zip asset`);
+      const staged = join((stack.node.root as App).outdir, asset.assetPath);
+      assert.deepEqual(readdirSync(staged), [GLUE_PACKAGE], name);
+      const shipped = modules(staged);
+      assert.ok(shipped.includes('maintenance.py') && !shipped.some((f) => f.includes('__pycache__')), name);
+      const source = modules(join(repoRoot, GLUE_PACKAGE_ROOT)).filter((f) => !f.includes('__pycache__'));
+      assert.deepEqual(shipped, source, name);
+    }
+  });
+
+  it('no job has an empty default argument (Glue passes none; optional arguments have no default)', () => {
+    for (const [name, job] of Object.entries(jobs)) {
+      const defaults = Stack.of(job).resolve(job.defaultArguments) as Record<string, unknown>;
+      for (const [arg, value] of Object.entries(defaults)) assert.notEqual(value, '', `${name} ${arg}`);
+      assert.ok(!(`--${JOB_ARGUMENT.expireAsOf}` in defaults), name);
+    }
+  });
 
   it('the state machine starts the raw append and curate jobs with the run id, synchronously', () => {
     const definition = ingestDefinition(pipeline.toJSON() as Parameters<typeof ingestDefinition>[0]);

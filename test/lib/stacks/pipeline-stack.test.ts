@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { RUN_METRICS } from '../../../lambdas/commit/run-metrics.ts';
 import { ENV } from '../../../lambdas/shared/context-from-env.ts';
 import { INGEST_STATES, TRANSIENT_LAMBDA_ERRORS } from '../../../lib/constructs/ingest-state-machine.ts';
 import { type AslState, ingestDefinition } from '../../../lib/stacks/ingest-definition.ts';
@@ -15,14 +16,14 @@ describe('pipeline stack', () => {
     return found;
   };
 
-  it('creates four functions, three Glue jobs, the state machine, two schedules and seven alarms', () => {
+  it('creates four functions, three Glue jobs, the state machine, two schedules and six alarms', () => {
     const counts = resourceCounts(pipeline);
     assert.equal(counts['AWS::Lambda::Function'], 4);
     assert.equal(counts['AWS::Glue::Job'], 3);
     assert.equal(counts['AWS::Glue::SecurityConfiguration'], 1);
     assert.equal(counts['AWS::StepFunctions::StateMachine'], 1);
     assert.equal(counts['AWS::Scheduler::Schedule'], 2);
-    assert.equal(counts['AWS::CloudWatch::Alarm'], 7);
+    assert.equal(counts['AWS::CloudWatch::Alarm'], 6);
     assert.equal(counts['AWS::CloudWatch::Dashboard'], 1);
     assert.equal(counts['AWS::SNS::Topic'], 1);
   });
@@ -138,6 +139,14 @@ describe('pipeline stack', () => {
     assert.equal(state(INGEST_STATES.plan).Next, INGEST_STATES.alreadyRunning);
     const already = state(INGEST_STATES.alreadyRunning) as unknown as { Choices: unknown[]; Default: string };
     assert.deepEqual(already.Choices, [
+      {
+        And: [
+          { Variable: '$.plan.status', StringEquals: 'ALREADY_RUNNING' },
+          { Variable: '$.request.maintenance', BooleanEquals: true },
+        ],
+        Next: INGEST_STATES.waitForLease,
+      },
+      { Variable: '$.plan.status', StringEquals: 'MAINTENANCE', Next: INGEST_STATES.maintain },
       { Variable: '$.plan.status', StringEquals: 'ALREADY_RUNNING', Next: INGEST_STATES.anotherRunActive },
       { Variable: '$.plan.status', StringEquals: 'ALREADY_COMMITTED', Next: 'RunAlreadyCommitted' },
     ]);
@@ -183,7 +192,7 @@ describe('pipeline stack', () => {
       }
     };
     collect(definition.States);
-    assert.equal(tasks.length, 6, 'validate, plan, two extracts, commit, release');
+    assert.equal(tasks.length, 7, 'validate, plan, two extracts, commit, release, release after maintenance');
     for (const task of tasks) {
       const retry = (task.Retry as Array<Record<string, unknown>>)[0];
       assert.deepEqual(retry?.ErrorEquals, TRANSIENT_LAMBDA_ERRORS);
@@ -221,7 +230,7 @@ describe('pipeline stack', () => {
     });
   });
 
-  it('schedules ingestion with {} and maintenance of the Glue job, each with its own role', () => {
+  it('schedules ingestion with {} and maintenance with {"maintenance": true}, both through the state machine, with a role that may only start it', () => {
     const schedules = Object.values(pipeline.findResources('AWS::Scheduler::Schedule')).map(
       (s) => s.Properties,
     );
@@ -229,18 +238,47 @@ describe('pipeline stack', () => {
     const maintenance = schedules.find((s) => s.ScheduleExpression === 'cron(0 3 * * ? *)');
     assert.equal(ingest?.Target.Input, '{}');
     assert.equal(ingest?.ScheduleExpressionTimezone, 'UTC');
-    assert.ok(JSON.stringify(ingest?.Target.Arn).includes('IngestStateMachine'));
-    assert.match(JSON.stringify(maintenance?.Target.Arn), /:scheduler:::aws-sdk:glue:startJobRun/);
-    assert.match(JSON.stringify(maintenance?.Target.Input), /JobName/);
-    assert.notDeepEqual(ingest?.Target.RoleArn, maintenance?.Target.RoleArn);
-    pipeline.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Action: 'glue:StartJobRun', Effect: 'Allow' })]),
-      },
-    });
+    assert.equal(maintenance?.Target.Input, '{"maintenance":true}');
+    for (const schedule of [ingest, maintenance]) {
+      assert.ok(JSON.stringify(schedule?.Target.Arn).includes('IngestStateMachine'));
+    }
+    assert.deepEqual(ingest?.Target.RoleArn, maintenance?.Target.RoleArn, 'one role per target');
+    assert.ok(ingest && maintenance);
+    const roleId = (ingest.Target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values(pipeline.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    assert.deepEqual(
+      statements.map((s) => s.Action),
+      ['states:StartExecution', 'kms:Decrypt'],
+      'start the state machine; decrypt the schedules, which the data key encrypts',
+    );
+    assert.ok(JSON.stringify(statements[0].Resource).includes('IngestStateMachine'));
+    assert.ok(JSON.stringify(statements[1].Resource).includes('DataKey'));
+    assert.doesNotMatch(
+      JSON.stringify(schedules),
+      /glue:startJobRun/i,
+      'no schedule starts a Glue job outside the lease',
+    );
   });
 
-  it('alarms on failures, Glue job failures, function errors and stale data to an encrypted TLS-only topic', () => {
+  it('maintenance takes the lease through Plan, waits while a run holds it, and gives it back', () => {
+    const choice = state(INGEST_STATES.alreadyRunning) as unknown as { Choices: { Next: string }[] };
+    assert.equal(choice.Choices[0]?.Next, INGEST_STATES.waitForLease);
+    assert.deepEqual(state(INGEST_STATES.waitForLease), {
+      Type: 'Wait',
+      Seconds: 300,
+      Next: INGEST_STATES.plan,
+    });
+    assert.equal(choice.Choices[1]?.Next, INGEST_STATES.maintain);
+    const maintain = state(INGEST_STATES.maintain);
+    assert.equal(maintain.Resource, 'arn:aws:states:::glue:startJobRun.sync');
+    assert.equal(maintain.Next, INGEST_STATES.releaseAfterMaintenance);
+    assert.equal((maintain.Catch as { Next: string }[])[0]?.Next, INGEST_STATES.releaseLease);
+    assert.equal(state(INGEST_STATES.releaseAfterMaintenance).Next, INGEST_STATES.maintained);
+  });
+
+  it('alarms on failures, function errors and stale data to an encrypted TLS-only topic', () => {
     pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     pipeline.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
@@ -252,7 +290,7 @@ describe('pipeline stack', () => {
     const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).map((a) =>
       JSON.stringify(a),
     );
-    for (const metric of ['"ExecutionsFailed"', '"ExecutionsTimedOut"', '"TriggeredRules"', '"Errors"']) {
+    for (const metric of ['"ExecutionsFailed"', '"ExecutionsTimedOut"', '"Errors"', '"RunsCommitted"']) {
       const alarm = alarms.find((a) => a.includes(metric));
       assert.ok(alarm, `no alarm on ${metric}`);
       assert.ok(
@@ -260,16 +298,69 @@ describe('pipeline stack', () => {
         `alarm on ${metric} does not notify the topic`,
       );
     }
-    pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ExecutionsSucceeded',
-      ComparisonOperator: 'LessThanThreshold',
-      EvaluationPeriods: config.aws.alarms.freshnessHours,
-      TreatMissingData: 'breaching',
-    });
-    pipeline.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.glue'], detail: { state: ['FAILED', 'TIMEOUT', 'ERROR'] } },
-    });
     pipeline.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('calls the lakehouse stale when no run has committed, whatever executions succeeded without committing', () => {
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm'));
+    assert.ok(
+      !alarms.some((a) => JSON.stringify(a).includes('"ExecutionsSucceeded"')),
+      'an execution that found the lease taken (AnotherRunHoldsTheLease) succeeds without committing',
+    );
+    const stale = alarms.find((a) => JSON.stringify(a).includes('"RunsCommitted"'));
+    assert.ok(stale, 'no alarm on RunsCommitted');
+    const stat = stale.Properties.Metrics[0].MetricStat;
+    assert.deepEqual(
+      {
+        namespace: stat.Metric.Namespace,
+        dimensions: stat.Metric.Dimensions,
+        stat: stat.Stat,
+        period: stat.Period,
+        threshold: stale.Properties.Threshold,
+        comparison: stale.Properties.ComparisonOperator,
+        periods: stale.Properties.EvaluationPeriods,
+        missing: stale.Properties.TreatMissingData,
+      },
+      {
+        namespace: RUN_METRICS.namespace,
+        dimensions: [{ Name: RUN_METRICS.appDimension, Value: 'fq_app' }],
+        stat: 'Sum',
+        period: 3600,
+        threshold: 1,
+        comparison: 'LessThanThreshold',
+        periods: config.aws.alarms.freshnessHours,
+        missing: 'breaching',
+      },
+    );
+  });
+
+  it('notifies once per failed Glue job run: the execution fails and only the failed-executions alarm reports it', () => {
+    const jobs = Object.keys(pipeline.findResources('AWS::Glue::Job'));
+    assert.equal(jobs.length, 3);
+    for (const job of jobs) {
+      const tasks = Object.values(definition.States).filter(
+        (s) => s.Type === 'Task' && (s.Parameters as { JobName?: unknown } | undefined)?.JobName === job,
+      );
+      assert.equal(tasks.length, 1, `${job} is run by one task of the state machine`);
+      assert.equal(
+        tasks[0]?.Resource,
+        'arn:aws:states:::glue:startJobRun.sync',
+        'the task fails with the job run',
+      );
+      // Caught into the lease release, which ends in RunFailed: an ExecutionsFailed data point.
+      assert.deepEqual(tasks[0]?.Catch, [
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: INGEST_STATES.releaseLease },
+      ]);
+    }
+    const alarms = pipeline.findResources('AWS::CloudWatch::Alarm');
+    const failedAlarm = Object.values(alarms).find((a) => JSON.stringify(a).includes('"ExecutionsFailed"'));
+    assert.match(JSON.stringify(failedAlarm?.Properties.AlarmActions), /"Ref":"AlarmsTopic/);
+    // No second path for the same failure: no Glue state-change rule, no alarm on one.
+    const glueRules = Object.values(pipeline.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('aws.glue'),
+    );
+    assert.deepEqual(glueRules, []);
+    assert.doesNotMatch(JSON.stringify(alarms), /TriggeredRules|AWS\/Glue|glue\.driver/);
   });
 
   it('alarms when the last run reports open unbalanced entries, on the metric Commit publishes', () => {
@@ -330,16 +421,38 @@ describe('pipeline stack', () => {
     const { pipeline: custom } = synthesize({
       aws: { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'] } },
     });
-    const roles = custom.toJSON().Resources as Record<
+    const resources = custom.toJSON().Resources as Record<
       string,
-      { Type: string; Properties: Record<string, unknown> }
+      { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }
     >;
-    const functions = Object.values(roles).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const eniActions = [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+    ];
+    const functions = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     assert.ok(functions.length >= 4);
     for (const fn of functions) {
       const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-      const policies = JSON.stringify(roles[roleId]?.Properties.ManagedPolicyArns ?? []);
-      assert.match(policies, /service-role\/AWSLambdaVPCAccessExecutionRole/, roleId);
+      // Either the AWS managed policy on the role, or an inline policy with the ENI actions that the
+      // function waits for: CreateFunction checks the permissions when it is called.
+      const managed = JSON.stringify(resources[roleId]?.Properties.ManagedPolicyArns ?? []);
+      const inline = Object.entries(resources).filter(
+        ([id, r]) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          JSON.stringify(r.Properties.Roles).includes(roleId) &&
+          fn.DependsOn?.includes(id),
+      );
+      const inlineActions = inline.flatMap(([, r]) =>
+        (r.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap(
+          (st) => [st.Action].flat(),
+        ),
+      );
+      assert.ok(
+        (/service-role\/AWSLambdaVPCAccessExecutionRole/.test(managed) && fn.DependsOn?.includes(roleId)) ||
+          eniActions.every((action) => inlineActions.includes(action)),
+        `${roleId} cannot create the function's ENIs`,
+      );
     }
     const { pipeline: plain } = synthesize({});
     for (const [id, resource] of Object.entries(

@@ -91,7 +91,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
   });
 
-  it('a failing Glue task is caught: the lease is released, the watermark stays, and a rerun of that run id appends nothing twice', async () => {
+  it('a failing Glue task is caught: the lease is released, the watermark stays; the name is spent, a redrive fails again at RunFailed, and a resume appends nothing twice', async () => {
     const state = new FsRunStateStore(join(dir, 'state'));
     const before = await state.readWatermark('journal_entries');
     const failed = await runLocalPipeline({
@@ -108,8 +108,36 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.ok(failed instanceof LocalRunFailed);
     assert.match(failed.message, /failed: .*injected GlueJobFailed/s);
     assert.deepEqual(await state.readWatermark('journal_entries'), before, 'no commit, no watermark move');
-    const rerun = await runLocalPipeline({ dir, scale: 500, config, runId: failed.runId });
+
+    // As on Step Functions: an execution name starts one execution ever.
+    await assert.rejects(runLocalPipeline({ dir, scale: 500, config, executionName: failed.runId }), {
+      name: 'ExecutionAlreadyExists',
+    });
+    // A redrive restarts at the state that failed: the failure path's RunFailed, so it fails again.
+    const entered: string[] = [];
+    const redriven = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      redrive: failed.runId,
+      onEvent: (e) => {
+        if (e.type === 'state-entered') entered.push(e.state);
+      },
+    }).then(
+      () => assert.fail('a redrive of the failed run should fail again'),
+      (error: unknown) => error as Error,
+    );
+    assert.deepEqual(entered, [INGEST_STATES.runFailed]);
+    assert.match(redriven.message, /injected GlueJobFailed/);
+    assert.deepEqual(await state.readWatermark('journal_entries'), before);
+    await assert.rejects(runLocalPipeline({ dir, scale: 500, config, redrive: 'local-never-ran' }), {
+      name: 'ExecutionNotRedrivable',
+    });
+
+    // The documented resume: a new execution whose input names the failed run.
+    const rerun = await runLocalPipeline({ dir, scale: 500, config, input: { resume: failed.runId } });
     assert.equal(rerun.status, 'SUCCEEDED', 'the lease was released on the failure path');
+    assert.equal(rerun.runId, failed.runId);
     assert.equal(
       rerun.collections.journal_entries?.read,
       22,
@@ -152,6 +180,58 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.files, raw?.dataFiles);
     assert.equal(summary.tables['fq_app_raw.journal_entries']?.rows, 522);
+  });
+
+  it('maintenance ({"maintenance": true}) waits for the run lease, holds it while the job runs, then gives it back', async () => {
+    const state = new FsRunStateStore(join(dir, 'state'));
+    await state.acquireLease('ingest-in-flight', new Date(), 60);
+    const entered: string[] = [];
+    let heldDuringJob: unknown;
+    const summary = await runLocalPipeline({
+      dir,
+      scale: 500,
+      config,
+      executionName: 'maintenance-1',
+      input: { maintenance: true },
+      waitSeconds: 0,
+      onEvent: (e) => {
+        if (e.type !== 'state-entered') return;
+        entered.push(e.state);
+        // The ingest run ends after maintenance asked twice.
+        if (entered.filter((s) => s === INGEST_STATES.waitForLease).length === 2) {
+          void state.releaseLease('ingest-in-flight');
+        }
+      },
+      wrapTask: (name, handler) =>
+        name === INGEST_STATES.maintain
+          ? async (input) => {
+              heldDuringJob = await state.acquireLease('ingest-probe', new Date(), 60);
+              return handler(input);
+            }
+          : handler,
+    });
+    assert.equal(summary.status, 'SUCCEEDED');
+    assert.ok(Array.isArray(summary.maintenance), 'the maintenance job ran');
+    assert.deepEqual(entered.slice(0, 5), [
+      INGEST_STATES.validate,
+      INGEST_STATES.plan,
+      INGEST_STATES.alreadyRunning,
+      INGEST_STATES.waitForLease,
+      INGEST_STATES.plan,
+    ]);
+    assert.deepEqual(entered.slice(-4), [
+      INGEST_STATES.alreadyRunning,
+      INGEST_STATES.maintain,
+      INGEST_STATES.releaseAfterMaintenance,
+      INGEST_STATES.maintained,
+    ]);
+    assert.deepEqual(
+      heldDuringJob,
+      { acquired: false, heldBy: 'maintenance-1', since: (heldDuringJob as { since: string }).since },
+      'an ingest run planned during maintenance finds the lease held (ALREADY_RUNNING)',
+    );
+    assert.deepEqual(await state.acquireLease('after-maintenance', new Date(), 60), { acquired: true });
+    await state.releaseLease('after-maintenance');
   });
 
   it('passes the fault point to the functions and to the engine’s jobs', async () => {
@@ -225,10 +305,14 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
 
   it('replaying a committed run id does nothing; a run id superseded by a later run is refused without a rerun suggestion', async () => {
     const committed = await runLocalPipeline({ dir, scale: 500, config, mutate: 5 });
-    const replay = await runLocalPipeline({ dir, scale: 500, config, runId: committed.runId });
+    const replay = await runLocalPipeline({ dir, scale: 500, config, input: { resume: committed.runId } });
     assert.equal(replay.status, 'ALREADY_COMMITTED');
     assert.deepEqual(replay.collections, {});
     assert.deepEqual(replay.tables, committed.tables, 'nothing written');
+    await assert.rejects(runLocalPipeline({ dir, scale: 500, config, redrive: committed.runId }), {
+      name: 'ExecutionNotRedrivable',
+      message: new RegExp(`Execution '${committed.runId}' is SUCCEEDED`),
+    });
 
     const failed = await runLocalPipeline({
       dir,
@@ -243,7 +327,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     );
     const later = await runLocalPipeline({ dir, scale: 500, config });
     assert.equal(later.status, 'SUCCEEDED');
-    const refused = await runLocalPipeline({ dir, scale: 500, config, runId: failed.runId }).then(
+    const refused = await runLocalPipeline({ dir, scale: 500, config, input: { resume: failed.runId } }).then(
       () => assert.fail('a superseded run should be refused'),
       (error: unknown) => error as Error,
     );
@@ -251,7 +335,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.ok(!(refused instanceof LocalRunFailed), 'not a failure to rerun');
     assert.equal(refused.name, 'RunSuperseded');
     assert.match(refused.message, new RegExp(`run ${failed.runId} was superseded by run ${later.runId}`));
-    assert.match(refused.message, /nothing to redrive: start a new run, or wait for the next scheduled one/);
+    assert.match(refused.message, /nothing to resume: start a new run, or wait for the next scheduled one/);
   });
 
   it('extracts from MONGO_URI when given (any MongoDB), and refuses --mutate there', async () => {

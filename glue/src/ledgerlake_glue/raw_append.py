@@ -1,0 +1,197 @@
+"""Raw append: the staged Parquet of one run appended to each raw Iceberg table.
+
+The run id goes into the snapshot summary. When the run listed a
+collection's keys, the same snapshot adds a tombstone (_op 'delete') for each
+document gone from the source. A table that already has a snapshot tagged
+with the run id is skipped, so a rerun appends nothing twice; a collection
+with nothing to append gets no snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.functions import col, lit
+
+from ledgerlake_glue.common import ensure_table, instant, log, read_json, write_json
+
+JOB = "raw_append"
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the table model decides for the raw append (glue-scripts/raw_append.py)."""
+
+    # Source collection -> its raw table: name, location, write_order, create (see common.ensure_table).
+    tables: Mapping[str, Mapping[str, Any]]
+    # str.format templates under the staging root: run_data ({collection}, {run_id}), keys_manifest
+    # ({collection}, {run_id}) and report ({run_id}).
+    staging: Mapping[str, str]
+    # Snapshot summary keys: run_id (the run that committed) and deletes (tombstones it added).
+    summary_keys: Mapping[str, str]
+    # Column -> value of a tombstone beyond _id, ingest_ts and _run_id (the op and the document).
+    tombstone: Mapping[str, str]
+    # Delete reconciliation (lib/curate/deletes.ts): latest_raw_keys, per _id its latest version, this
+    # run's rows included; deleted_keys ({run_ingest_ts}), the _ids to tombstone; unread_source_keys,
+    # how many listed _ids have no raw row at all.
+    sql: Mapping[str, str]
+
+
+def run(
+    spark: SparkSession,
+    model: Model,
+    *,
+    run_id: str,
+    staging_root: str,
+    collections: str,
+    raw_namespace: str,
+    table_location_root: str,
+) -> dict[str, Any]:
+    """Appends the run to each of the comma-separated collections' raw tables and writes the report."""
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {raw_namespace}")
+    staging_root = staging_root.rstrip("/")
+    appended = {}
+    for collection in requested_collections(model, collections):
+        spec = model.tables[collection]
+        table = f"{raw_namespace}.{spec['name']}"
+        ensure_table(spark, JOB, table, spec, table_location_root)
+        staged = staging_root + "/" + model.staging["run_data"].format(collection=collection, run_id=run_id)
+        keys = key_listing(spark, model, staging_root, collection, run_id)
+        appended[collection] = append_run(spark, model, table, staged, keys, run_id)
+    report = {"runId": run_id, "collections": appended}
+    write_json(spark, staging_root + "/" + model.staging["report"].format(run_id=run_id), report)
+    return report
+
+
+def requested_collections(model: Model, text: str) -> list[str]:
+    collections = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in collections if name not in model.tables]
+    if unknown:
+        raise ValueError(f"unknown collections {unknown}; configured: {sorted(model.tables)}")
+    return collections
+
+
+def append_run(
+    spark: SparkSession,
+    model: Model,
+    table: str,
+    staged: str,
+    keys: Mapping[str, Any] | None,
+    run_id: str,
+) -> dict[str, Any]:
+    deletes_key = model.summary_keys["deletes"]
+    existing = run_snapshot(spark, model, table, run_id)
+    if existing is not None:
+        log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
+        deletes = int(existing.get(deletes_key, "0"))
+        return report("already-appended", int(existing.get("added-records", "0")) - deletes, deletes, keys, 0)
+    target = spark.table(table)
+    files = staged_files(spark, staged)
+    rows = None
+    if files:
+        rows = spark.read.parquet(*files).select([col(f.name).cast(f.dataType) for f in target.schema])
+    deletes, unread = 0, 0
+    if keys is not None:
+        tombstones, unread = deleted_documents(spark, model, table, target, rows, keys, run_id)
+        deletes = tombstones.count()
+        if deletes > 0:
+            rows = tombstones if rows is None else rows.unionByName(tombstones)
+    if rows is None or (not files and deletes == 0):
+        log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
+        return report("nothing-staged", 0, 0, keys, unread)
+    with_table_schema(spark, rows, target).writeTo(table).option(
+        "snapshot-property." + model.summary_keys["run_id"], run_id
+    ).option("snapshot-property." + deletes_key, str(deletes)).append()
+    appended = run_snapshot(spark, model, table, run_id) or {}
+    log(JOB, "appended", table=table, run_id=run_id, files=len(files), deletes=deletes)
+    return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread)
+
+
+def report(
+    status: str, rows: int, deletes: int, keys: Mapping[str, Any] | None, unread: int
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "rows": rows,
+        "deletes": deletes,
+        "keysListed": keys is not None,
+        "sourceKeysNotInRaw": unread,
+    }
+
+
+def run_snapshot(spark: SparkSession, model: Model, table: str, run_id: str) -> dict[str, str] | None:
+    """The summary of the table's snapshot tagged with the run id, or None."""
+    tagged = col("summary")[model.summary_keys["run_id"]] == run_id
+    found = spark.table(table + ".snapshots").where(tagged).select("summary").limit(1).collect()
+    return dict(found[0]["summary"]) if found else None
+
+
+def key_listing(
+    spark: SparkSession, model: Model, staging_root: str, collection: str, run_id: str
+) -> dict[str, Any] | None:
+    """The run's complete key listing of a collection (its manifest is written last), or None."""
+    manifest_path = model.staging["keys_manifest"].format(collection=collection, run_id=run_id)
+    manifest = read_json(spark, staging_root + "/" + manifest_path)
+    if manifest is None:
+        return None
+    return {
+        "files": [staging_root + "/" + f["key"] for f in manifest["files"]],
+        "ingest_ts": manifest["ingestTs"],
+    }
+
+
+def deleted_documents(
+    spark: SparkSession,
+    model: Model,
+    table: str,
+    target: DataFrame,
+    rows: DataFrame | None,
+    keys: Mapping[str, Any],
+    run_id: str,
+) -> tuple[DataFrame, int]:
+    """Tombstones for the documents the listing no longer has, and how many listed keys were never read."""
+    id_type = target.schema["_id"].dataType
+    listed = spark.read.parquet(*keys["files"]) if keys["files"] else spark.createDataFrame([], "_id string")
+    listed.select(col("_id").cast(id_type)).createOrReplaceTempView("listed_keys")
+    spark.table(table).createOrReplaceTempView("raw_versions")
+    staged = rows if rows is not None else spark.table(table).limit(0)
+    staged.createOrReplaceTempView("staged_versions")
+    spark.sql(model.sql["latest_raw_keys"]).localCheckpoint().createOrReplaceTempView("latest_raw_keys")
+    unread = spark.sql(model.sql["unread_source_keys"]).first()["unread"]
+    ingest_ts = instant(keys["ingest_ts"])
+    run_ingest_ts = ingest_ts.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    deleted = spark.sql(model.sql["deleted_keys"].format(run_ingest_ts=run_ingest_ts))
+    values = {
+        "_id": col("_id"),
+        "ingest_ts": lit(ingest_ts),
+        "_run_id": lit(run_id),
+        **{column: lit(value) for column, value in model.tombstone.items()},
+    }
+    tombstones = deleted.select(
+        [
+            (values[f.name] if f.name in values else lit(None)).cast(f.dataType).alias(f.name)
+            for f in target.schema
+        ]
+    )
+    return tombstones.localCheckpoint(), unread
+
+
+def staged_files(spark: SparkSession, folder: str) -> list[str]:
+    """The run's Parquet files; none when the folder does not exist (Spark's reader would fail)."""
+    jvm = spark.sparkContext._jvm
+    pattern = jvm.org.apache.hadoop.fs.Path(folder + "*.parquet")
+    filesystem = pattern.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    statuses = filesystem.globStatus(pattern)
+    return sorted(status.getPath().toString() for status in statuses or [])
+
+
+def with_table_schema(spark: SparkSession, rows: DataFrame, target: DataFrame) -> DataFrame:
+    """The rows typed with the table's schema, required flags included. Spark 3.3
+    refuses to write a column it reads as nullable (every Parquet column) into a
+    required one; extraction fills every required column, so the flags hold."""
+    session = spark._jsparkSession
+    return DataFrame(session.createDataFrame(rows._jdf.rdd(), target._jdf.schema()), spark)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from ledgerlake_glue import raw_append
+
+STAGED = (
+    "_id string, account_id string, account_name string, account_type string, is_active boolean, "
+    "updated_at timestamp, ingest_ts timestamp, _run_id string, _doc_ejson string, "
+    "_mapping_errors string, _op string"
+)
+RUN_1_AT = datetime.datetime(2025, 6, 1, 12)
+
+
+def stage_accounts(spark, model, root, run_id, ids):
+    """Staged Parquet of the run, shaped as extraction writes it (every column nullable)."""
+    rows = [
+        (i, "A" + i, "Account " + i, "Asset", True, RUN_1_AT, RUN_1_AT, run_id, "{}", None, "upsert")
+        for i in ids
+    ]
+    folder = root / model.staging["run_data"].format(collection="accounts", run_id=run_id)
+    spark.createDataFrame(rows, STAGED).coalesce(1).write.parquet(str(folder))
+
+
+def list_keys(spark, model, root, run_id, ids, ingest_ts):
+    """The run's complete key listing of accounts: Parquet of _ids, then the manifest naming it."""
+    keys = f"staging/keys/{run_id}"
+    spark.createDataFrame([(i,) for i in ids], "_id string").coalesce(1).write.parquet(str(root / keys))
+    files = [{"key": f"{keys}/{p.name}"} for p in (root / keys).glob("*.parquet")]
+    manifest = root / model.staging["keys_manifest"].format(collection="accounts", run_id=run_id)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"files": files, "ingestTs": ingest_ts}))
+
+
+@pytest.fixture
+def model(generated):
+    return generated["raw_append"]["MODEL"]
+
+
+def test_requested_collections_trims_and_refuses_unknown_ones(model):
+    assert raw_append.requested_collections(model, " accounts, ,close_tasks ") == ["accounts", "close_tasks"]
+    with pytest.raises(ValueError, match=r"unknown collections \['ledger'\]"):
+        raw_append.requested_collections(model, "accounts,ledger")
+
+
+def test_staged_files_are_none_for_a_folder_that_does_not_exist(spark, tmp_path):
+    assert raw_append.staged_files(spark, str(tmp_path / "nothing") + "/") == []
+
+
+def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
+    spark, model, namespace, tmp_path, summaries
+):
+    def run(run_id):
+        return raw_append.run(
+            spark,
+            model,
+            run_id=run_id,
+            staging_root=str(tmp_path) + "/",
+            collections="accounts",
+            raw_namespace=namespace,
+            table_location_root="",
+        )["collections"]["accounts"]
+
+    stage_accounts(spark, model, tmp_path, "run-1", ["a1", "a2"])
+    assert run("run-1") == {
+        "status": "appended",
+        "rows": 2,
+        "deletes": 0,
+        "keysListed": False,
+        "sourceKeysNotInRaw": 0,
+    }
+    assert run("run-1")["status"] == "already-appended"
+    assert run("run-0")["status"] == "nothing-staged"
+
+    list_keys(spark, model, tmp_path, "run-2", ["a1", "a3"], "2025-06-02T00:00:00.000Z")
+    assert run("run-2") == {
+        "status": "appended",
+        "rows": 0,
+        "deletes": 1,
+        "keysListed": True,
+        "sourceKeysNotInRaw": 1,
+    }
+    assert run("run-2") == {
+        "status": "already-appended",
+        "rows": 0,
+        "deletes": 1,
+        "keysListed": True,
+        "sourceKeysNotInRaw": 0,
+    }
+    table = f"{namespace}.accounts"
+    tombstone = spark.sql(f"SELECT * FROM {table} WHERE _op = 'delete'").collect()
+    assert [(r["_id"], r["_run_id"], r["_doc_ejson"], r["ingest_ts"]) for r in tombstone] == [
+        ("a2", "run-2", "{}", datetime.datetime(2025, 6, 2))
+    ]
+    assert [(s["ledgerlake.run-id"], s["ledgerlake.deletes"]) for s in summaries(table)] == [
+        ("run-1", "0"),
+        ("run-2", "1"),
+    ]
+    report = json.loads((tmp_path / model.staging["report"].format(run_id="run-2")).read_text())
+    assert report["collections"]["accounts"]["status"] == "already-appended"
+
+
+def test_with_table_schema_keeps_the_tables_required_columns(spark, namespace):
+    spark.sql(f"CREATE TABLE {namespace}.strict (id string NOT NULL, note string) USING iceberg")
+    target = spark.table(f"{namespace}.strict")
+    rows = spark.createDataFrame([("a", None)], "id string, note string")
+    typed = raw_append.with_table_schema(spark, rows, target)
+    assert [(f.name, f.nullable) for f in typed.schema] == [("id", False), ("note", True)]
+    typed.writeTo(f"{namespace}.strict").append()
+    assert spark.table(f"{namespace}.strict").count() == 1
