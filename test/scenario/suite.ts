@@ -178,7 +178,7 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
 
     if (options.rounds > 0)
       step(
-        `${options.rounds} rounds of random history, each followed by a run, give the books of the source`,
+        `${options.rounds} round${options.rounds === 1 ? '' : 's'} of random history, each followed by a run, give the books of the source`,
         async (t) => {
           for (let round = 1; round <= options.rounds; round++) {
             recent.push(...(await history.round(options.operationsPerRound)));
