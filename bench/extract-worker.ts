@@ -17,6 +17,7 @@ import { planRun } from '../lambdas/plan/plan-run.ts';
 import type { PipelineContext } from '../lambdas/shared/pipeline-context.ts';
 import { encodeBound, keySort } from '../lambdas/shared/range-key.ts';
 import { resolveConfig } from '../lib/config/index.ts';
+import { PLAN_STATUS } from '../lib/contracts/index.ts';
 import { FsObjectStore } from '../lib/local/fs-object-store.ts';
 import { FsRunStateStore } from '../lib/local/fs-run-state.ts';
 import { buildTableModel } from '../lib/model/index.ts';
@@ -86,7 +87,7 @@ if (mode === 'cursor') {
   };
   if (mode === 'plan') {
     const plan = await planRun({ runId: 'bench' }, context);
-    extra = { chunks: plan.status === 'PLANNED' ? plan.chunkCount : 0 };
+    extra = { chunks: plan.status === PLAN_STATUS.planned ? plan.chunkCount : 0 };
     read = docs;
   } else if (mode === 'keys') {
     // The whole collection, as delete detection lists it every run.

@@ -8,6 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { logger } from '../lambdas/shared/logger.ts';
+import { PLAN_STATUS } from '../lib/contracts/index.ts';
 import { describeRun, progressPrinter } from '../lib/local/runner/progress.ts';
 import { type GlueEngine, LocalRunFailed, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
 
@@ -109,7 +110,7 @@ try {
   } else {
     console.log(describeRun(summary, values.dir));
   }
-  if (summary.status === 'ALREADY_RUNNING') process.exitCode = 1;
+  if (summary.status === PLAN_STATUS.alreadyRunning) process.exitCode = 1;
 } catch (error) {
   console.error(`npm run local: ${(error as Error).message}`);
   // A superseded run (LocalRunRefused) has nothing to redo: suggesting a resume could not help.

@@ -19,7 +19,7 @@ from ledgerlake_glue import curate
 from ledgerlake_glue.common import job_arguments
 
 # The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
-# (None unless passed), and the pattern each value must match.
+# (None unless passed), and the pattern each value must match (lib/contracts/glue-job.ts).
 ARGUMENTS = {
     "required": [
         "run_id",
@@ -32,7 +32,7 @@ ARGUMENTS = {
     },
     "optional": [],
     "patterns": {
-        "run_id": "[A-Za-z0-9_.:-]{1,80}",
+        "run_id": "[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}",
         "raw_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
         "curated_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
         "table_location_root": "[^'\\\\\\s]*",
@@ -258,7 +258,7 @@ COMMENT 'One row per source document and data-quality issue that is currently tr
         "changed": "changed_{c}",
         "before": "before_{c}",
     },
-    # str.format templates under --staging_root (lambdas/shared/staging-layout.ts)
+    # str.format templates under --staging_root (lib/contracts/staging-layout.ts)
     staging={
         "plan": "staging/fq_app/_runs/run={run_id}/plan.json",
         "report": "staging/fq_app/_runs/run={run_id}/curate.json",

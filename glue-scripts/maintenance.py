@@ -19,7 +19,7 @@ from ledgerlake_glue import maintenance
 from ledgerlake_glue.common import job_arguments
 
 # The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
-# (None unless passed), and the pattern each value must match.
+# (None unless passed), and the pattern each value must match (lib/contracts/glue-job.ts).
 ARGUMENTS = {
     "required": [],
     "defaults": {

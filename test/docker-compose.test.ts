@@ -13,9 +13,9 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ENV } from '../lambdas/shared/context-from-env.ts';
 import { DEFAULT_CONFIG } from '../lib/config/index.ts';
-import { type GlueJobName, glueJobArguments, JOB_ARGUMENT } from '../lib/glue/job-arguments.ts';
+import { ENV, type GlueJobName, JOB_ARGUMENT } from '../lib/contracts/index.ts';
+import { glueJobArguments } from '../lib/glue/job-arguments.ts';
 import { buildTableModel } from '../lib/model/index.ts';
 
 // docker-compose.local.yml cannot be started on the build machine (no Docker

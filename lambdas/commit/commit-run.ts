@@ -1,3 +1,4 @@
+import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
 import type { CurateReport, RawAppendCollectionReport, RawAppendReport } from '../shared/job-reports.ts';
 import { logger } from '../shared/logger.ts';
 import type {
@@ -9,7 +10,6 @@ import type {
   RunPlan,
 } from '../shared/pipeline-context.ts';
 import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
-import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 export interface CollectionSummary extends IrregularWatermarks {
   readonly collection: string;

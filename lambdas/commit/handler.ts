@@ -1,3 +1,4 @@
+import { COMMIT_ACTION, type CommitAction } from '../../lib/contracts/index.ts';
 import { contextFromEnv } from '../shared/context-from-env.ts';
 import { logger } from '../shared/logger.ts';
 import type { PipelineContext } from '../shared/pipeline-context.ts';
@@ -7,7 +8,7 @@ import { publishRunMetrics } from './run-metrics.ts';
 
 export interface CommitEvent {
   readonly runId: string;
-  readonly action?: 'commit' | 'release';
+  readonly action?: CommitAction;
 }
 
 /** Commits a run, or (`action: 'release'`, the failure path) gives its lease back; the local runner calls this too. */
@@ -15,7 +16,7 @@ export function commitTask(
   event: CommitEvent,
   context: PipelineContext,
 ): Promise<RunSummary | ReleaseResult> {
-  if (event.action === 'release') return releaseRun(event, context);
+  if (event.action === COMMIT_ACTION.release) return releaseRun(event, context);
   return commitRun(event, context);
 }
 
@@ -23,6 +24,6 @@ export function commitTask(
 export const handler = async (event: CommitEvent): Promise<RunSummary | ReleaseResult> => {
   logger.appendKeys({ runId: event.runId });
   const result = await commitTask(event, contextFromEnv());
-  if (event.action !== 'release') publishRunMetrics(result as RunSummary);
+  if (event.action !== COMMIT_ACTION.release) publishRunMetrics(result as RunSummary);
   return result;
 };

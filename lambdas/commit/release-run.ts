@@ -1,7 +1,7 @@
+import { assertRunId } from '../../lib/contracts/index.ts';
 import { logger } from '../shared/logger.ts';
 import type { PipelineContext } from '../shared/pipeline-context.ts';
 import { releaseOwnLease } from '../shared/run-state.ts';
-import { assertRunId } from '../shared/staging-layout.ts';
 
 export interface ReleaseResult {
   readonly runId: string;

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
 import { DOC_EJSON_COLUMN } from '../../lib/model/index.ts';
 import { chunkFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
@@ -12,7 +13,6 @@ import {
 } from '../shared/pipeline-context.ts';
 import { keySort, supportedTypeAliases } from '../shared/range-key.ts';
 import { RowMapper } from '../shared/row-mapper.ts';
-import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 /**
  * Extracts one range or irregular chunk: reads its documents with a cursor

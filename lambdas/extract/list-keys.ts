@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
 import { RAW_ID, type Table } from '../../lib/model/index.ts';
 import type { KeysManifest } from '../shared/job-reports.ts';
 import { logger } from '../shared/logger.ts';
@@ -6,7 +7,6 @@ import { deleteAllBut } from '../shared/object-store.ts';
 import { ParquetStager } from '../shared/parquet-stager.ts';
 import { type ChunkSpec, collectionConfig, type PipelineContext } from '../shared/pipeline-context.ts';
 import { idText } from '../shared/row-mapper.ts';
-import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 
 /** Keys are small: larger files and row groups than documents, still bounded in memory. */
 const KEYS_FILE_ROWS = 5_000_000;

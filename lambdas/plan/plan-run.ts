@@ -1,5 +1,6 @@
 import type { Collection, Document } from 'mongodb';
 import type { CollectionConfig } from '../../lib/config/index.ts';
+import { assertRunId, PLAN_STATUS, stagingLayout } from '../../lib/contracts/index.ts';
 import { keyRangeFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
 import type {
@@ -22,7 +23,6 @@ import {
   supportedTypeAliases,
 } from '../shared/range-key.ts';
 import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
-import { assertRunId, stagingLayout } from '../shared/staging-layout.ts';
 import {
   futureCutoff,
   irregularWatermarkFilter,
@@ -36,7 +36,7 @@ export const INLINE_CHUNKS_MAX_BYTES = 200_000;
 
 export type PlanResult =
   | {
-      readonly status: 'PLANNED';
+      readonly status: typeof PLAN_STATUS.planned;
       readonly runId: string;
       readonly chunkCount: number;
       /** S3 key of the full chunk list (always written). */
@@ -48,19 +48,19 @@ export type PlanResult =
       readonly collections: readonly CollectionPlan[];
     }
   | {
-      readonly status: 'ALREADY_RUNNING';
+      readonly status: typeof PLAN_STATUS.alreadyRunning;
       readonly runId: string;
       readonly heldBy: string;
       readonly since: string;
     }
   | {
       /** `request.maintenance`: the lease is taken for the maintenance job; nothing is planned. */
-      readonly status: 'MAINTENANCE';
+      readonly status: typeof PLAN_STATUS.maintenance;
       readonly runId: string;
     }
   | {
       /** The run committed before (a replay): nothing to do, and the lease was not taken. */
-      readonly status: 'ALREADY_COMMITTED';
+      readonly status: typeof PLAN_STATUS.alreadyCommitted;
       readonly runId: string;
     };
 
@@ -104,7 +104,7 @@ export async function planRun(
     logger.info('run was committed before; nothing to do', { runId });
     // Not taken: only given back if a commit of this run stopped before releasing it.
     await releaseOwnLease(context.runState, runId);
-    return { status: 'ALREADY_COMMITTED', runId };
+    return { status: PLAN_STATUS.alreadyCommitted, runId };
   }
   if (
     input.request?.resume != null &&
@@ -116,7 +116,7 @@ export async function planRun(
   const lease = await context.runState.acquireLease(runId, now, context.config.extraction.leaseMinutes);
   if (!lease.acquired) {
     logger.warn('another run holds the lease', { runId, heldBy: lease.heldBy, since: lease.since });
-    return { status: 'ALREADY_RUNNING', runId, heldBy: lease.heldBy, since: lease.since };
+    return { status: PLAN_STATUS.alreadyRunning, runId, heldBy: lease.heldBy, since: lease.since };
   }
   const chunksKey = stagingLayout.chunkList(app, runId);
   const existing = await context.store.getJson<RunPlan>(stagingLayout.plan(app, runId));
@@ -188,10 +188,10 @@ async function takeMaintenanceLease(runId: string, context: PipelineContext): Pr
   const lease = await context.runState.acquireLease(runId, now, minutes);
   if (!lease.acquired) {
     logger.info('maintenance waits: a run holds the lease', { runId, heldBy: lease.heldBy });
-    return { status: 'ALREADY_RUNNING', runId, heldBy: lease.heldBy, since: lease.since };
+    return { status: PLAN_STATUS.alreadyRunning, runId, heldBy: lease.heldBy, since: lease.since };
   }
   logger.info('lease taken for maintenance', { runId, leaseMinutes: minutes });
-  return { status: 'MAINTENANCE', runId };
+  return { status: PLAN_STATUS.maintenance, runId };
 }
 
 export function planResult(
@@ -203,7 +203,7 @@ export function planResult(
 ): PlanResult {
   const inline = JSON.stringify(chunks).length <= INLINE_CHUNKS_MAX_BYTES;
   return {
-    status: 'PLANNED',
+    status: PLAN_STATUS.planned,
     runId,
     chunkCount: chunks.length,
     chunksKey,

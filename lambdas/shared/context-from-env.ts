@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { validateConfig } from '../../lib/config/index.ts';
+import { ENV } from '../../lib/contracts/index.ts';
 import { buildTableModel } from '../../lib/model/index.ts';
 import { requireEnv } from './env.ts';
 import { sharedMongoClient } from './mongo.ts';
@@ -10,20 +11,9 @@ import type { PipelineContext } from './pipeline-context.ts';
 import { DynamoRunStateStore } from './run-state.ts';
 import { mongoUriFromSecret } from './secrets.ts';
 
-/**
- * Environment variables the functions read once per container. They carry
- * names and the (non-secret) pipeline configuration; the MongoDB URI is read
- * from Secrets Manager when first needed.
- */
-export const ENV = {
-  config: 'LEDGERLAKE_CONFIG',
-  bucket: 'WAREHOUSE_BUCKET',
-  runStateTable: 'RUN_STATE_TABLE',
-  mongoSecretId: 'MONGO_SECRET_ID',
-} as const;
-
 let cached: PipelineContext | undefined;
 
+/** The pipeline context from the environment lib/constructs/pipeline-functions.ts sets (ENV), made once per container. */
 export function contextFromEnv(): PipelineContext {
   if (cached !== undefined) return cached;
   let raw: unknown;

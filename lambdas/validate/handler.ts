@@ -1,7 +1,6 @@
 import { type LedgerlakeConfig, validateConfig } from '../../lib/config/index.ts';
-import { ENV } from '../shared/context-from-env.ts';
+import { assertRunId, ENV } from '../../lib/contracts/index.ts';
 import { requireEnv } from '../shared/env.ts';
-import { assertRunId } from '../shared/staging-layout.ts';
 import { parseRunRequest, type RunRequest } from './run-request.ts';
 
 export interface ValidatedRun {

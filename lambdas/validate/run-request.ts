@@ -1,5 +1,5 @@
 import type { LedgerlakeConfig } from '../../lib/config/index.ts';
-import { assertRunId } from '../shared/staging-layout.ts';
+import { assertRunId, RUN_ID_RULE } from '../../lib/contracts/index.ts';
 
 /** What one execution of the ingest state machine is asked to do, after validation. */
 export interface RunRequest {
@@ -88,7 +88,7 @@ function parseResume(fields: Record<string, unknown>): RunRequest {
     resume = assertRunId(fields.resume);
   } catch {
     return fail(
-      `input.resume must be the run id of an earlier run (1-80 characters of A-Z a-z 0-9 _ . : -), got ${show(fields.resume)}`,
+      `input.resume must be the run id of an earlier run (${RUN_ID_RULE}), got ${show(fields.resume)}`,
     );
   }
   return { collections: [], mode: 'configured', backfill: null, resume, maintenance: false };

@@ -3,9 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { WAREHOUSE_PREFIXES } from '../contracts/index.ts';
 import type { GlueDatabase } from './glue-database.ts';
 import { acknowledge, nagText } from './nag.ts';
-import { WAREHOUSE_PREFIXES } from './warehouse.ts';
 
 export interface AnalystPolicyProps {
   readonly app: string;

@@ -6,23 +6,14 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import {
-  type GlueJobName,
-  glueConfArgument,
-  glueIcebergSparkConf,
-  glueJobArguments,
-  JOB_ARGUMENT,
-} from '../glue/job-arguments.ts';
+import { GLUE_SCRIPTS_DIR, type GlueJobName, JOB_ARGUMENT, WAREHOUSE_PREFIXES } from '../contracts/index.ts';
+import { glueConfArgument, glueIcebergSparkConf, glueJobArguments } from '../glue/job-arguments.ts';
 import { GLUE_PACKAGE_ROOT } from '../glue/package.ts';
 import type { TableModel } from '../model/index.ts';
 import type { GlueDatabase } from './glue-database.ts';
 import { acknowledge, BUCKET_GRANT_ACTIONS, nagText } from './nag.ts';
-import { WAREHOUSE_PREFIXES } from './warehouse.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-
-/** Folder of the generated Glue entry points (`npm run gen`); each job's script is uploaded as an asset. */
-export const GLUE_SCRIPTS_DIR = 'glue-scripts';
 
 export interface GlueJobsProps {
   readonly app: string;
@@ -70,7 +61,7 @@ export class GlueJobs extends Construct {
     );
     props.bucket.grantRead(role, staging);
     // The raw append and curate jobs report what they did next to the run's plan, where Commit reads it.
-    const jobReports = `${prefixes.staging(props.app)}_runs/*`;
+    const jobReports = `${prefixes.runs(props.app)}*`;
     props.bucket.grantPut(role, jobReports);
     // Read-write includes delete: maintenance removes expired snapshots' files and orphans.
     for (const prefix of writable) props.bucket.grantReadWrite(role, prefix);

@@ -8,7 +8,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { JOB_ARGUMENT } from '../glue/job-arguments.ts';
+import { COMMIT_ACTION, INGEST_PATHS, INGEST_STATES, JOB_ARGUMENT, PLAN_STATUS } from '../contracts/index.ts';
 import { acknowledge, nagRef, nagText } from './nag.ts';
 
 export interface IngestStateMachineProps {
@@ -36,30 +36,6 @@ export interface IngestStateMachineProps {
   /** @default RemovalPolicy.RETAIN - execution logs are kept for audit */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
-
-/** State names, stable so local runners can override tasks by name and operators can find them. */
-export const INGEST_STATES = {
-  validate: 'ValidateInput',
-  inputRejected: 'InputRejected',
-  plan: 'Plan',
-  alreadyRunning: 'AlreadyRunning?',
-  anotherRunActive: 'AnotherRunHoldsTheLease',
-  alreadyCommitted: 'RunAlreadyCommitted',
-  waitForLease: 'WaitForLease',
-  maintain: 'Maintain',
-  releaseAfterMaintenance: 'ReleaseAfterMaintenance',
-  maintained: 'Maintained',
-  chunksInline: 'ChunksInline?',
-  extractInline: 'ExtractChunks',
-  extractChunk: 'ExtractChunk',
-  extractFromList: 'ExtractChunksFromList',
-  extractListedChunk: 'ExtractListedChunk',
-  rawAppend: 'RawAppend',
-  curate: 'Curate',
-  commit: 'Commit',
-  releaseLease: 'ReleaseLease',
-  runFailed: 'RunFailed',
-} as const;
 
 /** Errors of the Lambda service itself (not of the function's code), worth retrying with backoff. */
 export const TRANSIENT_LAMBDA_ERRORS = [
@@ -97,6 +73,7 @@ export class IngestStateMachine extends Construct {
       throw new Error(`mapMaxConcurrency must be a positive integer, got ${props.mapMaxConcurrency}`);
     }
     const S = INGEST_STATES;
+    const P = INGEST_PATHS;
     // A little above the function's own timeout, so the function reports first.
     const lambdaTimeout = sfn.Timeout.duration(props.functionTimeout.plus(Duration.seconds(30)));
     /**
@@ -142,7 +119,7 @@ export class IngestStateMachine extends Construct {
         ...(withRunId
           ? {
               arguments: sfn.TaskInput.fromObject({
-                [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt('$.runId'),
+                [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt(P.runId),
               }),
             }
           : {}),
@@ -167,7 +144,7 @@ export class IngestStateMachine extends Construct {
     const releaseLease = invoke(
       S.releaseLease,
       props.commitFunction,
-      { runId: sfn.JsonPath.stringAt('$.runId'), action: 'release' },
+      { runId: sfn.JsonPath.stringAt(P.runId), action: COMMIT_ACTION.release },
       '$.release',
     );
     // Failing to release must not hide the run's own error: the lease then simply expires.
@@ -194,14 +171,14 @@ export class IngestStateMachine extends Construct {
     const plan = invoke(
       S.plan,
       props.planFunction,
-      { runId: sfn.JsonPath.stringAt('$.runId'), request: sfn.JsonPath.objectAt('$.request') },
-      '$.plan',
+      { runId: sfn.JsonPath.stringAt(P.runId), request: sfn.JsonPath.objectAt(P.request) },
+      P.plan,
     );
     plan.addCatch(releaseLease, onError);
 
     const extractInline = new sfn.Map(this, S.extractInline, {
       stateName: S.extractInline,
-      itemsPath: '$.plan.chunks',
+      itemsPath: P.planChunks,
       maxConcurrency: props.mapMaxConcurrency,
       resultPath: sfn.JsonPath.DISCARD,
     }).itemProcessor(invoke(S.extractChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
@@ -212,7 +189,7 @@ export class IngestStateMachine extends Construct {
       stateName: S.extractFromList,
       itemReader: new RunFileJsonItemReader({
         bucket: props.bucket,
-        key: sfn.JsonPath.stringAt('$.plan.chunksKey'),
+        key: sfn.JsonPath.stringAt(P.planChunksKey),
         runFilesPrefix: props.runFilesPrefix,
       }),
       maxConcurrency: props.mapMaxConcurrency,
@@ -231,8 +208,8 @@ export class IngestStateMachine extends Construct {
     const commit = invoke(
       S.commit,
       props.commitFunction,
-      { runId: sfn.JsonPath.stringAt('$.runId') },
-      '$.summary',
+      { runId: sfn.JsonPath.stringAt(P.runId) },
+      P.summary,
     );
     commit.addCatch(releaseLease, onError);
     const afterExtract = rawAppend.next(curate).next(commit);
@@ -242,7 +219,7 @@ export class IngestStateMachine extends Construct {
     const releaseAfterMaintenance = invoke(
       S.releaseAfterMaintenance,
       props.commitFunction,
-      { runId: sfn.JsonPath.stringAt('$.runId'), action: 'release' },
+      { runId: sfn.JsonPath.stringAt(P.runId), action: COMMIT_ACTION.release },
       '$.release',
     );
     const maintained = new sfn.Succeed(this, S.maintained, { stateName: S.maintained });
@@ -254,8 +231,8 @@ export class IngestStateMachine extends Construct {
       new sfn.Choice(this, S.alreadyRunning, { stateName: S.alreadyRunning })
         .when(
           sfn.Condition.and(
-            sfn.Condition.stringEquals('$.plan.status', 'ALREADY_RUNNING'),
-            sfn.Condition.booleanEquals('$.request.maintenance', true),
+            sfn.Condition.stringEquals(P.planStatus, PLAN_STATUS.alreadyRunning),
+            sfn.Condition.booleanEquals(P.requestMaintenance, true),
           ),
           // Bounded: an ingest run gives the lease back when it ends, or its lease expires.
           new sfn.Wait(this, S.waitForLease, {
@@ -263,16 +240,16 @@ export class IngestStateMachine extends Construct {
             time: sfn.WaitTime.duration(MAINTENANCE_LEASE_WAIT),
           }).next(plan),
         )
-        .when(sfn.Condition.stringEquals('$.plan.status', 'MAINTENANCE'), maintain)
+        .when(sfn.Condition.stringEquals(P.planStatus, PLAN_STATUS.maintenance), maintain)
         .when(
-          sfn.Condition.stringEquals('$.plan.status', 'ALREADY_RUNNING'),
+          sfn.Condition.stringEquals(P.planStatus, PLAN_STATUS.alreadyRunning),
           new sfn.Succeed(this, S.anotherRunActive, {
             stateName: S.anotherRunActive,
             comment: 'Another execution holds the run lease; this one exits without doing anything.',
           }),
         )
         .when(
-          sfn.Condition.stringEquals('$.plan.status', 'ALREADY_COMMITTED'),
+          sfn.Condition.stringEquals(P.planStatus, PLAN_STATUS.alreadyCommitted),
           new sfn.Succeed(this, S.alreadyCommitted, {
             stateName: S.alreadyCommitted,
             comment: 'This run id committed before (a replay or a redrive of a finished run): nothing to do.',
@@ -280,7 +257,7 @@ export class IngestStateMachine extends Construct {
         )
         .otherwise(
           new sfn.Choice(this, S.chunksInline, { stateName: S.chunksInline })
-            .when(sfn.Condition.isPresent('$.plan.chunks'), extractInline)
+            .when(sfn.Condition.isPresent(P.planChunks), extractInline)
             .otherwise(extractFromList)
             .afterwards()
             .next(afterExtract),

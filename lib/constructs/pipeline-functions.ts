@@ -9,8 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/shared/context-from-env.ts';
 import type { LedgerlakeConfig } from '../config/index.ts';
+import { ENV, WAREHOUSE_PREFIXES } from '../contracts/index.ts';
 import {
   ESM_REQUIRE_BANNER,
   LAMBDA_EXTERNAL_MODULES,
@@ -19,7 +19,6 @@ import {
   lambdaEntry,
 } from '../lambda-bundles.ts';
 import { acknowledge, BUCKET_GRANT_ACTIONS, NAG_REASONS, nagText } from './nag.ts';
-import { WAREHOUSE_PREFIXES } from './warehouse.ts';
 
 export interface PipelineFunctionsProps {
   /** The validated configuration; the functions receive it as JSON in LEDGERLAKE_CONFIG. */

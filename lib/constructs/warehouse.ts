@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { WAREHOUSE_ROOTS } from '../contracts/index.ts';
 
 export interface WarehouseProps {
   readonly key: kms.IKey;
@@ -14,16 +15,6 @@ export interface WarehouseProps {
   /** Days after which Athena query results are deleted. @default 30 */
   readonly queryResultsExpirationDays?: number;
 }
-
-/** Prefixes of the warehouse bucket; the Glue scripts, functions and policies use the same ones. */
-export const WAREHOUSE_PREFIXES = {
-  staging: (app: string) => `staging/${app}/`,
-  /** Run bookkeeping under staging (plans, chunk lists, job reports): lambdas/shared/staging-layout.ts `runPrefix`. */
-  runs: (app: string) => `staging/${app}/_runs/`,
-  raw: (app: string) => `raw/${app}/`,
-  curated: (app: string) => `curated/${app}/`,
-  glueTemp: (app: string) => `glue-temp/${app}/`,
-} as const;
 
 /**
  * Where the lakehouse lives: the warehouse bucket (staging, raw, curated),
@@ -78,11 +69,11 @@ export class Warehouse extends Construct {
       lifecycleRules: [
         {
           id: 'expire-staging',
-          prefix: 'staging/',
+          prefix: WAREHOUSE_ROOTS.staging,
           expiration: Duration.days(stagingDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
-        { id: 'expire-glue-temp', prefix: 'glue-temp/', expiration: Duration.days(7) },
+        { id: 'expire-glue-temp', prefix: WAREHOUSE_ROOTS.glueTemp, expiration: Duration.days(7) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(3) },
       ],
     });

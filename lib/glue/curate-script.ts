@@ -1,5 +1,10 @@
-import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
 import type { LedgerlakeConfig } from '../config/index.ts';
+import {
+  CURATE_TABLE_SUMMARY_KEY,
+  JOB_ARGUMENT,
+  RUN_ID_SUMMARY_KEY,
+  stagingLayout,
+} from '../contracts/index.ts';
 import { spark } from '../curate/dialect.ts';
 import {
   beforeRelation,
@@ -14,12 +19,7 @@ import {
 } from '../curate/statements.ts';
 import type { TableModel } from '../model/index.ts';
 import { entryPointScript } from './entry-point.ts';
-import {
-  CURATE_TABLE_SUMMARY_KEY,
-  type GlueJobArguments,
-  JOB_ARGUMENT,
-  RUN_ID_SUMMARY_KEY,
-} from './job-arguments.ts';
+import type { GlueJobArguments } from './job-arguments.ts';
 import { formatSafe } from './spark-ddl.ts';
 import { tableSpec } from './table-specs.ts';
 
@@ -62,7 +62,7 @@ changes gets no snapshot.`,
       },
       {
         name: 'staging',
-        comment: `str.format templates under --${A.stagingRoot} (lambdas/shared/staging-layout.ts)`,
+        comment: `str.format templates under --${A.stagingRoot} (lib/contracts/staging-layout.ts)`,
         value: {
           plan: stagingLayout.plan(model.app, '{run_id}'),
           report: stagingLayout.jobReport(model.app, '{run_id}', 'curate'),

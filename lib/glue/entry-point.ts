@@ -1,9 +1,5 @@
-import {
-  type GlueJobArguments,
-  type GlueJobName,
-  JOB_ARGUMENT_PATTERN,
-  type JobArgumentName,
-} from './job-arguments.ts';
+import { type GlueJobName, JOB_ARGUMENT_PATTERN, type JobArgumentName } from '../contracts/index.ts';
+import type { GlueJobArguments } from './job-arguments.ts';
 import { GLUE_PACKAGE, GLUE_PACKAGE_ROOT } from './package.ts';
 import { header, type PyValue, py } from './python.ts';
 
@@ -64,7 +60,7 @@ from ${GLUE_PACKAGE} import ${module}
 from ${GLUE_PACKAGE}.common import job_arguments
 
 # The job's arguments (lib/glue/job-arguments.ts): required ones, ones with a default, optional ones
-# (None unless passed), and the pattern each value must match.
+# (None unless passed), and the pattern each value must match (lib/contracts/glue-job.ts).
 ARGUMENTS = ${py(scriptArguments(entry.args))}
 
 MODEL = ${module}.Model(

@@ -1,7 +1,8 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
+import { JOB_ARGUMENT } from '../contracts/index.ts';
 import type { TableModel } from '../model/index.ts';
 import { entryPointScript } from './entry-point.ts';
-import { type GlueJobArguments, JOB_ARGUMENT } from './job-arguments.ts';
+import type { GlueJobArguments } from './job-arguments.ts';
 import { namespaceRole } from './table-specs.ts';
 
 const A = JOB_ARGUMENT;

@@ -1,14 +1,9 @@
-import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
+import { DELETES_SUMMARY_KEY, JOB_ARGUMENT, RUN_ID_SUMMARY_KEY, stagingLayout } from '../contracts/index.ts';
 import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../curate/deletes.ts';
 import { spark } from '../curate/dialect.ts';
 import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type TableModel } from '../model/index.ts';
 import { entryPointScript } from './entry-point.ts';
-import {
-  DELETES_SUMMARY_KEY,
-  type GlueJobArguments,
-  JOB_ARGUMENT,
-  RUN_ID_SUMMARY_KEY,
-} from './job-arguments.ts';
+import type { GlueJobArguments } from './job-arguments.ts';
 import { formatSafe } from './spark-ddl.ts';
 import { tableSpec } from './table-specs.ts';
 
@@ -32,7 +27,7 @@ appends nothing twice.`,
       },
       {
         name: 'staging',
-        comment: `str.format templates under --${A.stagingRoot} (lambdas/shared/staging-layout.ts)`,
+        comment: `str.format templates under --${A.stagingRoot} (lib/contracts/staging-layout.ts)`,
         value: {
           run_data: stagingLayout.runDataPrefix(model.app, '{collection}', '{run_id}'),
           keys_manifest: stagingLayout.keysManifest(model.app, '{run_id}', '{collection}'),

@@ -1,4 +1,5 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
+import { WAREHOUSE_PREFIXES } from '../contracts/index.ts';
 import { assignFieldIds } from './field-ids.ts';
 import type { Field, PartitionField, Table, TableSpec } from './table.ts';
 import { CURATED_TABLES } from './tables/curated.ts';
@@ -73,13 +74,14 @@ export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table 
     );
   }
   const { fields, lastColumnId } = assignFieldIds(spec.columns);
-  const zone = spec.layer === 'raw' ? 'raw' : 'curated';
+  // Under the warehouse prefix the Glue jobs' grants and the Glue databases cover.
+  const zone = spec.layer === 'raw' ? WAREHOUSE_PREFIXES.raw : WAREHOUSE_PREFIXES.curated;
   return {
     name: spec.name,
     layer: spec.layer,
     doc: spec.doc,
     database: spec.layer === 'raw' ? databases.raw : databases.curated,
-    location: `${zone}/${config.app}/${spec.name}`,
+    location: `${zone(config.app)}${spec.name}`,
     fields,
     lastColumnId,
     partitionFields: spec.partitionBy.map((p, i) => ({

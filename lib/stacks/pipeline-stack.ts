@@ -14,7 +14,7 @@ import { LAKE_FORMATION_PERMISSIONS, LakeFormationGrants } from '../constructs/l
 import { PipelineAlarms } from '../constructs/pipeline-alarms.ts';
 import { PipelineFunctions } from '../constructs/pipeline-functions.ts';
 import { PipelineSchedules } from '../constructs/pipeline-schedules.ts';
-import { WAREHOUSE_PREFIXES } from '../constructs/warehouse.ts';
+import { WAREHOUSE_PREFIXES } from '../contracts/index.ts';
 import { buildTableModel } from '../model/index.ts';
 import { removalPolicyOf } from './removal.ts';
 import { alarmNamePrefix, resourcePrefix } from './resource-names.ts';

@@ -11,7 +11,7 @@ import { BSON, type Document } from 'mongodb';
 import { toUnscaled } from '../../lambdas/shared/decimal.ts';
 import { logger } from '../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../lib/config/index.ts';
-import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
+import { INGEST_STATES } from '../../lib/contracts/index.ts';
 import { FsCatalog } from '../../lib/local/iceberg/catalog.ts';
 import { IcebergTable } from '../../lib/local/iceberg/table-ops.ts';
 import { readBsonDocuments } from '../../lib/local/runner/embedded-source.ts';

@@ -8,7 +8,7 @@ import type { KeysManifest } from '../../lambdas/shared/job-reports.ts';
 import { logger } from '../../lambdas/shared/logger.ts';
 import { decodeBound, encodeBound } from '../../lambdas/shared/range-key.ts';
 import { idText } from '../../lambdas/shared/row-mapper.ts';
-import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
+import { stagingLayout } from '../../lib/contracts/index.ts';
 import { startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { ferretdbUri } from '../support/services.ts';
 import { createFixture, type Fixture } from './pipeline-fixture.ts';

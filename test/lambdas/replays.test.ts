@@ -7,8 +7,8 @@ import { type PlanResult, planRun } from '../../lambdas/plan/plan-run.ts';
 import type { CurateReport, RawAppendReport } from '../../lambdas/shared/job-reports.ts';
 import { logger } from '../../lambdas/shared/logger.ts';
 import type { RunPlan } from '../../lambdas/shared/pipeline-context.ts';
-import { stagingLayout } from '../../lambdas/shared/staging-layout.ts';
 import type { RunRequest } from '../../lambdas/validate/run-request.ts';
+import { stagingLayout } from '../../lib/contracts/index.ts';
 import { type RunningMongoServer, startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { createFixture, type Fixture } from './pipeline-fixture.ts';
 

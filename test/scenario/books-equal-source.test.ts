@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
+import { INGEST_STATES } from '../../lib/contracts/index.ts';
 import { startMongoServer } from '../../lib/local/mongo-server/index.ts';
 import { seedDatabase } from '../../lib/local/sample-data/index.ts';
 import { ferretdbUri } from '../support/services.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { type LedgerlakeConfig, resolveConfig } from '../../lib/config/index.ts';
-import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
+import { INGEST_STATES } from '../../lib/contracts/index.ts';
 import {
   type GlueEngine,
   type LocalRunOptions,

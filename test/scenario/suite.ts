@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Db } from 'mongodb';
 import { logger } from '../../lambdas/shared/logger.ts';
-import { INGEST_STATES } from '../../lib/constructs/ingest-state-machine.ts';
+import { INGEST_STATES } from '../../lib/contracts/index.ts';
 import type { GlueEngine } from '../../lib/local/runner/run-pipeline.ts';
 import { Prng } from '../../lib/local/sample-data/prng.ts';
 import { type AppliedOperation, History, type MoneyKind, unsupportedOperations } from './histories.ts';

@@ -1,6 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LedgerlakeConfig } from '../../config/index.ts';
-import { RUN_ID_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table, TableModel } from '../../model/index.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import type { FsCatalog } from '../iceberg/catalog.ts';
@@ -29,9 +28,6 @@ export async function openTable(context: EngineContext, table: Table): Promise<I
   await evolveSchema(context.catalog, loaded, table);
   return new IcebergTable(context.catalog, loaded.location);
 }
-
-/** The summary property that ties a snapshot to the pipeline run that wrote it (the Glue jobs write the same). */
-export const RUN_ID_PROPERTY = RUN_ID_SUMMARY_KEY;
 
 /**
  * The staging root as the object store the functions use locally, so the jobs read plans and key

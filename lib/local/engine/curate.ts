@@ -1,6 +1,11 @@
 import type { CurateReport, CurateTableReport } from '../../../lambdas/shared/job-reports.ts';
 import type { RunPlan } from '../../../lambdas/shared/pipeline-context.ts';
-import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
+import {
+  assertRunId,
+  CURATE_TABLE_SUMMARY_KEY,
+  RUN_ID_SUMMARY_KEY,
+  stagingLayout,
+} from '../../contracts/index.ts';
 import { duckdb } from '../../curate/dialect.ts';
 import {
   beforeRelation,
@@ -12,14 +17,13 @@ import {
   rawRelation,
   watermarkColumns,
 } from '../../curate/statements.ts';
-import { CURATE_TABLE_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
 import type { ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY, stagingStore } from './context.ts';
+import { type EngineContext, openTable, stagingStore } from './context.ts';
 
 export interface CurateResult {
   readonly table: string;
@@ -143,7 +147,7 @@ async function mergeChanges(
     operation: affected.length === 0 ? 'append' : 'overwrite',
     added: written,
     removed: affected,
-    properties: { [RUN_ID_PROPERTY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
+    properties: { [RUN_ID_SUMMARY_KEY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
   });
   await refreshView(context, table.name, iceberg);
   return {

@@ -5,17 +5,21 @@ import type {
   RawAppendCollectionReport,
   RawAppendReport,
 } from '../../../lambdas/shared/job-reports.ts';
-import { assertRunId, stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
+import {
+  assertRunId,
+  DELETES_SUMMARY_KEY,
+  RUN_ID_SUMMARY_KEY,
+  stagingLayout,
+} from '../../contracts/index.ts';
 import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../../curate/deletes.ts';
 import { duckdb } from '../../curate/dialect.ts';
-import { DELETES_SUMMARY_KEY } from '../../glue/job-arguments.ts';
 import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type Table } from '../../model/index.ts';
 import { describeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
 import { createTableSql } from '../iceberg/duckdb-types.ts';
 import type { DataFile } from '../iceberg/manifests.ts';
 import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import type { IcebergTable } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, RUN_ID_PROPERTY, stagingStore } from './context.ts';
+import { type EngineContext, openTable, stagingStore } from './context.ts';
 
 export interface RawAppendResult extends RawAppendCollectionReport {
   readonly collection: string;
@@ -75,7 +79,7 @@ async function appendCollection(
   const base = { collection, table: `${table.database}.${table.name}` };
   const iceberg = await openTable(context, table);
   const existing = (await iceberg.load()).metadata.snapshots.find(
-    (s) => s.summary[RUN_ID_PROPERTY] === runId,
+    (s) => s.summary[RUN_ID_SUMMARY_KEY] === runId,
   );
   const keys = await keyListing(context, collection, runId);
   if (existing !== undefined) {
@@ -113,10 +117,10 @@ async function appendCollection(
   const committed = await iceberg.commit({
     operation: 'append',
     added: files,
-    properties: { [RUN_ID_PROPERTY]: runId, [DELETES_SUMMARY_KEY]: String(reconciled.deletes) },
+    properties: { [RUN_ID_SUMMARY_KEY]: runId, [DELETES_SUMMARY_KEY]: String(reconciled.deletes) },
     // A concurrent rerun of the same run may have won the race: then this one appends nothing.
     precondition: (latest) => {
-      if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_PROPERTY] === runId)) {
+      if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_SUMMARY_KEY] === runId)) {
         throw new Error(`run ${runId} was appended to ${table.name} by a concurrent job`);
       }
     },

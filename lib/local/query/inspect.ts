@@ -1,4 +1,4 @@
-import { RUN_ID_PROPERTY } from '../engine/context.ts';
+import { RUN_ID_SUMMARY_KEY } from '../../contracts/index.ts';
 import type { Warehouse } from './warehouse.ts';
 
 export interface TableListing {
@@ -40,7 +40,7 @@ export async function listSnapshots(warehouse: Warehouse, name: string): Promise
     snapshotId: s.snapshotId,
     committedAt: s.committedAt.toISOString(),
     operation: s.operation,
-    runId: s.summary[RUN_ID_PROPERTY] ?? null,
+    runId: s.summary[RUN_ID_SUMMARY_KEY] ?? null,
     addedRecords: count(s.summary['added-records']),
     totalRecords: count(s.summary['total-records']),
     current: s.current,

@@ -1,3 +1,4 @@
+import { PLAN_STATUS } from '../../contracts/index.ts';
 import type { TableMaintenance } from '../engine/index.ts';
 import type { LocalRunSummary, RunEvent } from './run-pipeline.ts';
 
@@ -47,10 +48,10 @@ export function progressPrinter(write: (line: string) => void): (event: RunEvent
 
 /** The run summary as a person reads it. */
 export function describeRun(summary: LocalRunSummary, dir: string): string {
-  if (summary.status === 'ALREADY_RUNNING') {
+  if (summary.status === PLAN_STATUS.alreadyRunning) {
     return `run ${summary.runId}: another local run holds the lease; nothing done`;
   }
-  if (summary.status === 'ALREADY_COMMITTED') {
+  if (summary.status === PLAN_STATUS.alreadyCommitted) {
     return `run ${summary.runId} was committed before; nothing done (replaying a committed run changes nothing)`;
   }
   const lines = [

@@ -6,14 +6,12 @@ import { MongoClient } from 'mongodb';
 import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
 import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
 import { extractTask } from '../../../lambdas/extract/handler.ts';
-import { planRun } from '../../../lambdas/plan/plan-run.ts';
+import { type PlanResult, planRun } from '../../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
-import { assertRunId } from '../../../lambdas/shared/staging-layout.ts';
 import { validateRun } from '../../../lambdas/validate/handler.ts';
 import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
-import { INGEST_STATES } from '../../constructs/ingest-state-machine.ts';
-import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
+import { assertRunId, INGEST_STATES, JOB_ARGUMENT, PLAN_STATUS } from '../../contracts/index.ts';
 import { buildTableModel } from '../../model/index.ts';
 import type { AslDefinition } from '../../stacks/ingest-definition.ts';
 import { curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
@@ -109,7 +107,7 @@ export interface LocalRunSummary {
   /** `full` for the first run into an empty state folder, then `incremental`. */
   readonly mode: 'full' | 'incremental';
   /** `ALREADY_COMMITTED`: the run id (`--run-id`) committed before; nothing was done. */
-  readonly status: 'SUCCEEDED' | 'ALREADY_RUNNING' | 'ALREADY_COMMITTED';
+  readonly status: 'SUCCEEDED' | typeof PLAN_STATUS.alreadyRunning | typeof PLAN_STATUS.alreadyCommitted;
   readonly engine: GlueEngine;
   readonly seconds: number;
   /**
@@ -210,12 +208,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     });
     const local: LocalExecution = { definition, store: context.store, handlers, executions, options };
     const output = (await execute(local, start, runId)) as {
-      plan?: { status?: string };
+      plan?: Pick<PlanResult, 'status'>;
       summary?: RunSummary;
     };
     const run = output.summary;
     const status =
-      output.plan?.status === 'ALREADY_RUNNING' || output.plan?.status === 'ALREADY_COMMITTED'
+      output.plan?.status === PLAN_STATUS.alreadyRunning ||
+      output.plan?.status === PLAN_STATUS.alreadyCommitted
         ? output.plan.status
         : 'SUCCEEDED';
     if (options.maintain === true && status === 'SUCCEEDED') {

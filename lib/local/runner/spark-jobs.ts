@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { LedgerlakeConfig } from '../../config/index.ts';
-import { JOB_ARGUMENT } from '../../glue/job-arguments.ts';
+import { GLUE_SCRIPTS_DIR, JOB_ARGUMENT } from '../../contracts/index.ts';
+import { glueJobArguments } from '../../glue/job-arguments.ts';
 import { buildTableModel, type Table } from '../../model/index.ts';
 import { runSpark } from '../spark.ts';
 import type { GlueJobRunner } from './run-pipeline.ts';
 
-const GLUE_SCRIPTS = join(import.meta.dirname, '..', '..', '..', 'glue-scripts');
+const GLUE_SCRIPTS = join(import.meta.dirname, '..', '..', '..', GLUE_SCRIPTS_DIR);
 
 /** Runs a generated Glue script in the session spark_runner builds, then reports back. */
 const DRIVER = `
@@ -22,6 +23,7 @@ emit({"ok": True})
  */
 export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): GlueJobRunner {
   const model = buildTableModel(config);
+  const scripts = glueJobArguments(model);
   const namespaceOf = (table: Table) => table.location.split('/').slice(0, -1).join('.');
   const raw = namespaceOf(model.rawTableFor(config.collections[0]?.name as string));
   const curated = namespaceOf(model.table('journal_entries_silver'));
@@ -33,7 +35,7 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
     });
   return {
     rawAppend: (runId) =>
-      run('raw_append.py', [
+      run(scripts.raw_append.script, [
         `--${JOB_ARGUMENT.runId}`,
         runId,
         `--${JOB_ARGUMENT.stagingRoot}`,
@@ -44,7 +46,7 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
         config.collections.map((c) => c.name).join(','),
       ]),
     curate: (runId) =>
-      run('curate.py', [
+      run(scripts.curate.script, [
         `--${JOB_ARGUMENT.runId}`,
         runId,
         `--${JOB_ARGUMENT.stagingRoot}`,
@@ -55,7 +57,7 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
         curated,
       ]),
     maintain: () =>
-      run('maintenance.py', [
+      run(scripts.maintenance.script, [
         `--${JOB_ARGUMENT.rawNamespace}`,
         raw,
         `--${JOB_ARGUMENT.curatedNamespace}`,

@@ -67,7 +67,7 @@ describe('state machine input', () => {
     });
     assert.equal(
       refusal({ resume: 'run 1' }),
-      'input.resume must be the run id of an earlier run (1-80 characters of A-Z a-z 0-9 _ . : -), got "run 1"',
+      'input.resume must be the run id of an earlier run (1-80 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit), got "run 1"',
     );
     assert.equal(
       refusal({ resume: 'r1', mode: 'full' }),

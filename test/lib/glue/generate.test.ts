@@ -5,15 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { resolveConfig } from '../../../lib/config/index.ts';
+import { GLUE_ICEBERG_CATALOG, JOB_ARGUMENT, JOB_ARGUMENT_PATTERN } from '../../../lib/contracts/index.ts';
 import { generateGlueScripts } from '../../../lib/glue/generate.ts';
-import {
-  GLUE_ICEBERG_CATALOG,
-  glueConfArgument,
-  glueIcebergSparkConf,
-  glueJobArguments,
-  JOB_ARGUMENT,
-  JOB_ARGUMENT_PATTERN,
-} from '../../../lib/glue/job-arguments.ts';
+import { glueConfArgument, glueIcebergSparkConf, glueJobArguments } from '../../../lib/glue/job-arguments.ts';
 import { GLUE_PACKAGE_ROOT } from '../../../lib/glue/package.ts';
 import { createTableTemplate, sparkType } from '../../../lib/glue/spark-ddl.ts';
 import { buildTableModel, t } from '../../../lib/model/index.ts';

@@ -4,7 +4,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import type { KeysManifest } from '../../../lambdas/shared/job-reports.ts';
 import { idText } from '../../../lambdas/shared/row-mapper.ts';
-import { stagingLayout } from '../../../lambdas/shared/staging-layout.ts';
+import { stagingLayout } from '../../../lib/contracts/index.ts';
 import { FsObjectStore } from '../../../lib/local/fs-object-store.ts';
 import type { Table } from '../../../lib/model/index.ts';
 import { BRIEF, model, stageDocuments } from '../curate/brief-fixture.ts';

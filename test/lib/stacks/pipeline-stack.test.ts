@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RUN_METRICS } from '../../../lambdas/commit/run-metrics.ts';
-import { ENV } from '../../../lambdas/shared/context-from-env.ts';
-import { INGEST_STATES, TRANSIENT_LAMBDA_ERRORS } from '../../../lib/constructs/ingest-state-machine.ts';
+import { TRANSIENT_LAMBDA_ERRORS } from '../../../lib/constructs/ingest-state-machine.ts';
+import { ENV, INGEST_STATES } from '../../../lib/contracts/index.ts';
 import { type AslState, ingestDefinition } from '../../../lib/stacks/ingest-definition.ts';
 import { resourceCounts, synthesize } from './stacks-fixture.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
-import { stagingLayout } from '../../../../lambdas/shared/staging-layout.ts';
+import { stagingLayout } from '../../../../lib/contracts/index.ts';
 import {
   curate,
   type EngineContext,

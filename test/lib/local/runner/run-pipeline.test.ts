@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { logger } from '../../../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../../../lib/config/index.ts';
-import { INGEST_STATES } from '../../../../lib/constructs/ingest-state-machine.ts';
+import { INGEST_STATES } from '../../../../lib/contracts/index.ts';
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
