@@ -5,10 +5,12 @@
  * and keeps everything under one folder (default .ledgerlake/), so a second
  * run is incremental.
  */
+
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { logger } from '../lambdas/shared/logger.ts';
 import { PLAN_STATUS } from '../lib/contracts/index.ts';
+import { staleGeneratedFilesWarning } from '../lib/generate.ts';
 import { describeRun, progressPrinter } from '../lib/local/runner/progress.ts';
 import { type GlueEngine, LocalRunFailed, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
 
@@ -85,6 +87,8 @@ if (
   fail('--redrive restarts a failed execution as it was: --resume, --name and --mutate do not apply');
 }
 
+const stale = staleGeneratedFilesWarning();
+if (stale !== undefined) console.error(`npm run local: warning: ${stale}`);
 if (values.fresh) await rm(values.dir, { recursive: true, force: true });
 // The summary is the output; the functions' structured logs only with --verbose.
 if (!values.verbose) logger.setLogLevel('WARN');

@@ -1,8 +1,17 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
 import { WAREHOUSE_PREFIXES } from '../contracts/index.ts';
-import { assignFieldIds } from './field-ids.ts';
+import { declaredTables, MODEL_DEFINITION, type ModelDefinition } from './definition.ts';
+import {
+  assignFieldIds,
+  flattenFields,
+  historySchema,
+  nextSchemaHistory,
+  type SchemaChange,
+  type SchemaHistory,
+  schemaChanges,
+  type TableHistory,
+} from './schema-history.ts';
 import type { Field, PartitionField, Table, TableSpec } from './table.ts';
-import { CURATED_TABLES } from './tables/curated.ts';
 import { rawTableSpec } from './tables/raw.ts';
 
 /**
@@ -33,18 +42,52 @@ export interface TableModel {
   table(name: string): Table;
   /** The raw table loaded from `collection`. */
   rawTableFor(collection: string): Table;
+  /** The definition the tables were built from. */
+  readonly definition: ModelDefinition;
+  /**
+   * What the model changes against its schema history, per table: new fields,
+   * widened types, fields made optional. Not empty means `npm run gen` has not
+   * recorded them (and the Glue scripts are likely stale too).
+   */
+  readonly unrecorded: readonly UnrecordedChange[];
 }
 
-/** Builds every table of the pipeline from the validated configuration. */
-export function buildTableModel(config: LedgerlakeConfig): TableModel {
+/** A change of the model its schema history does not record yet. */
+export interface UnrecordedChange {
+  readonly table: string;
+  readonly change: SchemaChange | { readonly kind: 'new-table' };
+}
+
+/**
+ * Builds every table of the pipeline from the validated configuration. A
+ * model that changes a table in a way no table can follow in place (see
+ * schemaChanges) throws SchemaChangeRefused here, before anything runs or deploys.
+ */
+export function buildTableModel(
+  config: LedgerlakeConfig,
+  definition: ModelDefinition = MODEL_DEFINITION,
+): TableModel {
   const databases = databaseNames(config);
-  const specs = [...config.collections.map((c) => rawTableSpec(c.name)), ...CURATED_TABLES];
-  const tables = specs.map((spec) => tableFromSpec(spec, config));
+  const specs = [
+    ...config.collections.map((c) => rawTableSpec(c.name, definition.sourceFields)),
+    ...definition.curatedTables,
+  ];
+  const tables = specs.map((spec) => tableFromSpec(spec, config, definition.history.tables[spec.name]));
   const byName = new Map(tables.map((table) => [table.name, table]));
+  const unrecorded = tables.flatMap((table): UnrecordedChange[] => {
+    const history = definition.history.tables[table.name];
+    if (history === undefined) return [{ table: table.name, change: { kind: 'new-table' } }];
+    return schemaChanges(table.name, historySchema(history), flattenFields(table.fields)).map((change) => ({
+      table: table.name,
+      change,
+    }));
+  });
   return {
     app: config.app,
     databases,
     tables,
+    definition,
+    unrecorded,
     table(name) {
       const table = byName.get(name);
       if (table === undefined) {
@@ -64,8 +107,12 @@ export function buildTableModel(config: LedgerlakeConfig): TableModel {
   };
 }
 
-/** Resolves one declared table: field ids, database, location, properties and retention. */
-export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table {
+/**
+ * Resolves one declared table: field ids (kept from `history`, the table's
+ * schema history, new ones after its last id), database, location,
+ * properties and retention.
+ */
+export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig, history?: TableHistory): Table {
   const databases = databaseNames(config);
   const required = spec.columns.filter((c) => c.required).map((c) => c.name);
   if (spec.layer !== 'raw' && required.length > 0) {
@@ -73,7 +120,7 @@ export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table 
       `table ${spec.name} declares required columns (${required.join(', ')}); ${spec.layer} tables are maintained with MERGE INTO, which Iceberg 1.0.0 on Glue 4.0 cannot do on required columns: make them optional`,
     );
   }
-  const { fields, lastColumnId } = assignFieldIds(spec.columns);
+  const { fields, lastColumnId } = assignFieldIds(spec.columns, history);
   // Under the warehouse prefix the Glue jobs' grants and the Glue databases cover.
   const zone = spec.layer === 'raw' ? WAREHOUSE_PREFIXES.raw : WAREHOUSE_PREFIXES.curated;
   return {
@@ -99,6 +146,33 @@ export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig): Table 
     retention: config.retention[spec.layer],
     ...(spec.sourceCollection === undefined ? {} : { sourceCollection: spec.sourceCollection }),
   };
+}
+
+/**
+ * The schema history after the definition's tables, configured or not (what
+ * `npm run gen` writes to lib/model/schema-history.json): every field path
+ * ever declared, with its id and latest type.
+ */
+export function recordedSchemaHistory(
+  config: LedgerlakeConfig,
+  definition: ModelDefinition = MODEL_DEFINITION,
+): SchemaHistory {
+  const tables = declaredTables(definition).map((spec) =>
+    tableFromSpec(spec, config, definition.history.tables[spec.name]),
+  );
+  return nextSchemaHistory(definition.history, tables);
+}
+
+/** The schema history as checked in: one line per field, so a model change reads as a few added lines. */
+export function schemaHistoryText(history: SchemaHistory): string {
+  const tables = Object.entries(history.tables).map(([name, table]) => {
+    const fields = Object.entries(table.fields).map(
+      ([path, f]) =>
+        `        ${JSON.stringify(path)}: { "id": ${f.id}, "type": ${JSON.stringify(f.type)}, "required": ${f.required} }`,
+    );
+    return `    ${JSON.stringify(name)}: {\n      "lastColumnId": ${table.lastColumnId},\n      "fields": {\n${fields.join(',\n')}\n      }\n    }`;
+  });
+  return `{\n  "tables": {\n${tables.join(',\n')}\n  }\n}\n`;
 }
 
 function databaseNames(config: LedgerlakeConfig) {

@@ -1,6 +1,7 @@
-import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { LedgerlakeConfig } from '../config/index.ts';
+import { REPO_ROOT, staleGeneratedFilesWarning } from '../generate.ts';
 import { AnalyticsStack } from './analytics-stack.ts';
 import { DataStack } from './data-stack.ts';
 import { PipelineStack } from './pipeline-stack.ts';
@@ -34,7 +35,14 @@ export function stackNames(config: LedgerlakeConfig) {
  * environment-agnostic: synthesis needs no AWS account or credentials, and
  * `cdk deploy` targets the account and region of the caller's credentials.
  */
-export function addLedgerlakeStacks(app: App, config: LedgerlakeConfig): LedgerlakeStacks {
+export function addLedgerlakeStacks(
+  app: App,
+  config: LedgerlakeConfig,
+  options: {
+    /** Where the checked-in generated files (Glue scripts, schema history) are checked for staleness. @default the repository */
+    readonly generatedRoot?: string;
+  } = {},
+): LedgerlakeStacks {
   const names = stackNames(config);
   const data = new DataStack(app, names.data, {
     config,
@@ -67,6 +75,9 @@ export function addLedgerlakeStacks(app: App, config: LedgerlakeConfig): Ledgerl
     Tags.of(stack).add('app', config.app);
     Tags.of(stack).add('stage', config.aws.stage);
   }
+  // The Glue jobs deploy the checked-in scripts: say so when the model has moved on without them.
+  const stale = staleGeneratedFilesWarning(options.generatedRoot ?? REPO_ROOT);
+  if (stale !== undefined) Annotations.of(pipeline).addWarningV2('ledgerlake:generated-files-stale', stale);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { data, pipeline, analytics };
 }

@@ -81,11 +81,14 @@ export const SOURCE_FIELDS: Readonly<Record<string, readonly ColumnSpec[]>> = {
   ],
 };
 
-export function rawTableSpec(collection: string): TableSpec {
-  const fields = SOURCE_FIELDS[collection];
+export function rawTableSpec(
+  collection: string,
+  sourceFields: Readonly<Record<string, readonly ColumnSpec[]>> = SOURCE_FIELDS,
+): TableSpec {
+  const fields = sourceFields[collection];
   if (fields === undefined) {
     throw new Error(
-      `collection '${collection}' has no source fields declared in lib/model/tables/raw.ts (declared: ${Object.keys(SOURCE_FIELDS).join(', ')})`,
+      `collection '${collection}' has no source fields declared in lib/model/tables/raw.ts (declared: ${Object.keys(sourceFields).join(', ')})`,
     );
   }
   return {

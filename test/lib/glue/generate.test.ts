@@ -1,16 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import { GLUE_ICEBERG_CATALOG, JOB_ARGUMENT, JOB_ARGUMENT_PATTERN } from '../../../lib/contracts/index.ts';
+import {
+  generatedFiles,
+  SCHEMA_HISTORY_FILE,
+  staleGeneratedFiles,
+  staleGeneratedFilesWarning,
+} from '../../../lib/generate.ts';
 import { generateGlueScripts } from '../../../lib/glue/generate.ts';
 import { glueConfArgument, glueIcebergSparkConf, glueJobArguments } from '../../../lib/glue/job-arguments.ts';
 import { GLUE_PACKAGE_ROOT } from '../../../lib/glue/package.ts';
 import { createTableTemplate, sparkType } from '../../../lib/glue/spark-ddl.ts';
 import { buildTableModel, t } from '../../../lib/model/index.ts';
+import { addLedgerlakeStacks, createLedgerlakeApp } from '../../../lib/stacks/ledgerlake-app.ts';
 import { runPythonJson, venvPython } from '../../support/venv-python.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -19,10 +28,39 @@ const model = buildTableModel(config);
 const scripts = generateGlueScripts(config);
 
 describe('generated Glue scripts', () => {
-  it('are checked in exactly as the generator produces them now (run `npm run gen` after a change)', async () => {
-    for (const [name, source] of scripts) {
-      const checkedIn = await readFile(join(repoRoot, 'glue-scripts', name), 'utf8');
-      assert.ok(checkedIn === source, `glue-scripts/${name} is stale: run \`npm run gen\``);
+  it('are checked in exactly as the generator produces them now, with the schema history (run `npm run gen` after a change)', () => {
+    assert.deepEqual(staleGeneratedFiles(repoRoot), [], 'stale: run `npm run gen`');
+    assert.equal(staleGeneratedFilesWarning(repoRoot), undefined);
+  });
+
+  it('stale generated files are named in a warning by cdk synth and npm run local', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ledgerlake-gen-'));
+    try {
+      for (const [path, text] of generatedFiles(config)) {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), path.endsWith('curate.py') ? `${text}# edited\n` : text);
+      }
+      await rm(join(root, SCHEMA_HISTORY_FILE));
+      assert.deepEqual(staleGeneratedFiles(root), ['glue-scripts/curate.py', SCHEMA_HISTORY_FILE]);
+      const warning = staleGeneratedFilesWarning(root);
+      assert.match(
+        warning ?? '',
+        /glue-scripts\/curate\.py, lib\/model\/schema-history\.json are stale.*npm run gen/,
+      );
+      const app = createLedgerlakeApp();
+      const stacks = addLedgerlakeStacks(app, config, { generatedRoot: root });
+      const warnings = Annotations.fromStack(stacks.pipeline).findWarning(
+        '*',
+        Match.stringLikeRegexp('are stale'),
+      );
+      assert.equal(warnings.length, 1, 'cdk synth warns once');
+      const fresh = addLedgerlakeStacks(createLedgerlakeApp(), config);
+      assert.deepEqual(
+        Annotations.fromStack(fresh.pipeline).findWarning('*', Match.stringLikeRegexp('stale')),
+        [],
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 
