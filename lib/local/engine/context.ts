@@ -3,7 +3,7 @@ import type { LedgerlakeConfig } from '../../config/index.ts';
 import type { Table, TableModel } from '../../model/index.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import type { FsCatalog } from '../iceberg/catalog.ts';
-import { evolveSchema } from '../iceberg/schema-evolution.ts';
+import { checkSchema, evolveSchema } from '../iceberg/schema-evolution.ts';
 import { IcebergTable } from '../iceberg/table-ops.ts';
 
 /** What the local engine's jobs (the Glue jobs' local twins) work with. */
@@ -22,11 +22,37 @@ export interface EngineContext {
   readonly faultPoint?: (point: string) => void | Promise<void>;
 }
 
-/** The table of `model`, created from the model on first use and evolved when the model gained columns. */
+/** The table of `model`, created from the model on first use and evolved when the model changed it. */
 export async function openTable(context: EngineContext, table: Table): Promise<IcebergTable> {
-  const loaded = await context.catalog.createIfAbsent(table);
-  await evolveSchema(context.catalog, loaded, table);
-  return new IcebergTable(context.catalog, loaded.location);
+  return (await openTables(context, [table]))[0]?.iceberg as IcebergTable;
+}
+
+/** An Iceberg table a job writes, with the model's table as it is stored: the Iceberg table's own field ids. */
+export interface OpenedTable {
+  readonly iceberg: IcebergTable;
+  readonly table: Table;
+}
+
+/**
+ * Opens the tables a job writes: first checks every existing one against the
+ * model (a refused change throws before any table is created or changed),
+ * then creates the missing ones and evolves the rest.
+ */
+export async function openTables(context: EngineContext, tables: readonly Table[]): Promise<OpenedTable[]> {
+  const existing = await Promise.all(tables.map((t) => context.catalog.load(context.catalog.locationOf(t))));
+  tables.forEach((table, i) => {
+    const loaded = existing[i];
+    if (loaded !== undefined) checkSchema(loaded, table);
+  });
+  const opened: OpenedTable[] = [];
+  for (const table of tables) {
+    const evolved = await evolveSchema(context.catalog, await context.catalog.createIfAbsent(table), table);
+    opened.push({
+      iceberg: new IcebergTable(context.catalog, evolved.loaded.location),
+      table: evolved.table,
+    });
+  }
+  return opened;
 }
 
 /**

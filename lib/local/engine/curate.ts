@@ -23,7 +23,7 @@ import { writePartitionedFiles } from '../iceberg/data-files.ts';
 import type { ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, stagingStore } from './context.ts';
+import { type EngineContext, type OpenedTable, openTable, openTables, stagingStore } from './context.ts';
 
 export interface CurateResult {
   readonly table: string;
@@ -78,12 +78,15 @@ export async function curate(
       `CREATE OR REPLACE TEMP VIEW ${beforeRelation(collection)} AS SELECT * FROM ${rawRelation(collection)} WHERE NOT (${changed})`,
     );
   }
-  const tables = new Map<string, { table: Table; iceberg: IcebergTable }>();
-  for (const name of CURATED) {
-    const table = model.table(name);
-    const iceberg = await openTable(context, table);
-    tables.set(name, { table, iceberg });
-    await refreshView(context, name, iceberg);
+  const tables = new Map<string, OpenedTable>();
+  const opened = await openTables(
+    context,
+    CURATED.map((name) => model.table(name)),
+  );
+  for (const [i, name] of CURATED.entries()) {
+    const target = opened[i] as OpenedTable;
+    tables.set(name, target);
+    await refreshView(context, name, target.iceberg);
   }
   const relations = curateRelations(current, scratch);
   const steps = curateSteps(duckdb, relations, watermarkColumns(config, model));
@@ -91,7 +94,7 @@ export async function curate(
   for (const step of steps) {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${step.name} AS ${step.sql}`);
     if (step.kind === 'relation') continue;
-    const target = tables.get(step.table) as { table: Table; iceberg: IcebergTable };
+    const target = tables.get(step.table) as OpenedTable;
     results.push(await mergeChanges(context, runId, target, step.name, step.merge));
     await context.faultPoint?.(`curate:after-commit:${step.table}`);
   }

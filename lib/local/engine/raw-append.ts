@@ -14,12 +14,13 @@ import {
 import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../../curate/deletes.ts';
 import { duckdb } from '../../curate/dialect.ts';
 import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type Table } from '../../model/index.ts';
-import { describeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
+import { describeDataFile, writeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
 import { createTableSql } from '../iceberg/duckdb-types.ts';
 import type { DataFile } from '../iceberg/manifests.ts';
 import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
+import { sameFieldIds } from '../iceberg/schema-evolution.ts';
 import type { IcebergTable } from '../iceberg/table-ops.ts';
-import { type EngineContext, openTable, stagingStore } from './context.ts';
+import { type EngineContext, type OpenedTable, openTables, stagingStore } from './context.ts';
 
 export interface RawAppendResult extends RawAppendCollectionReport {
   readonly collection: string;
@@ -44,9 +45,11 @@ export async function rawAppend(
 ): Promise<RawAppendResult[]> {
   const runId = assertRunId(input.runId);
   const collections = input.collections ?? context.config.collections.map((c) => c.name);
+  const tables = collections.map((collection) => context.model.rawTableFor(collection));
+  const opened = await openTables(context, tables);
   const results: RawAppendResult[] = [];
-  for (const collection of collections) {
-    results.push(await appendCollection(runId, context.model.rawTableFor(collection), context));
+  for (const [i, table] of tables.entries()) {
+    results.push(await appendCollection(runId, table, opened[i] as OpenedTable, context));
   }
   const report: RawAppendReport = {
     runId,
@@ -72,12 +75,14 @@ export async function rawAppend(
 
 async function appendCollection(
   runId: string,
-  table: Table,
+  model: Table,
+  { iceberg, table }: OpenedTable,
   context: EngineContext,
 ): Promise<RawAppendResult> {
   const collection = table.sourceCollection as string;
   const base = { collection, table: `${table.database}.${table.name}` };
-  const iceberg = await openTable(context, table);
+  // Staged files carry the model's field ids; a table that numbers its fields otherwise gets rewritten copies.
+  const stagedFitsTable = sameFieldIds(model, table);
   const existing = (await iceberg.load()).metadata.snapshots.find(
     (s) => s.summary[RUN_ID_SUMMARY_KEY] === runId,
   );
@@ -101,8 +106,19 @@ async function appendCollection(
     const described = await describeDataFile(context.connection, table, source);
     const target = iceberg.dataFilePath(partitionPath(table, described.partition));
     await mkdir(dirname(target), { recursive: true });
-    await copyFile(source, target);
-    files.push({ ...described, path: target });
+    if (stagedFitsTable) {
+      await copyFile(source, target);
+      files.push({ ...described, path: target });
+    } else {
+      files.push(
+        await writeDataFile(
+          context.connection,
+          table,
+          `SELECT * FROM read_parquet(${quoteString(source)}, hive_partitioning = false)`,
+          target,
+        ),
+      );
+    }
   }
   const reconciled =
     keys === undefined
