@@ -4,7 +4,7 @@ import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import { ParquetStager } from '../../../lambdas/shared/parquet-stager.ts';
 import { RowMapper } from '../../../lambdas/shared/row-mapper.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
-import { buildTableModel } from '../../../lib/model/index.ts';
+import { buildTableModel, type TableModel } from '../../../lib/model/index.ts';
 
 export const model = buildTableModel(resolveConfig());
 export const INGEST = 1_758_646_012_534_674n; // 2025-09-23 16:46:52.534674 UTC, as in the brief
@@ -66,8 +66,9 @@ export async function stageDocuments(
   runId: string,
   dir: string,
   ingestTsMicros: bigint = INGEST,
+  tables: TableModel = model,
 ): Promise<void> {
-  const table = model.rawTableFor(collection);
+  const table = tables.rawTableFor(collection);
   const mapper = new RowMapper(table);
   const stager = new ParquetStager({
     table,

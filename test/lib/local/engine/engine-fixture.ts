@@ -6,15 +6,23 @@ import { resolveConfig } from '../../../../lib/config/index.ts';
 import { stagingLayout } from '../../../../lib/contracts/index.ts';
 import type { EngineContext } from '../../../../lib/local/engine/index.ts';
 import { FsCatalog } from '../../../../lib/local/iceberg/catalog.ts';
+import type { ModelDefinition } from '../../../../lib/model/definition.ts';
 import { buildTableModel } from '../../../../lib/model/index.ts';
 import { INGEST, stageDocuments } from '../../curate/brief-fixture.ts';
 
-/** An engine over a fresh warehouse in `dir`, staging under `stagingRoot` (`dir/store` by default). */
-export async function engineIn(dir: string, stagingRoot = join(dir, 'store')): Promise<EngineContext> {
+/**
+ * An engine over a fresh warehouse in `dir`, staging under `stagingRoot`
+ * (`dir/store` by default), with the checked-in model or `definition`'s.
+ */
+export async function engineIn(
+  dir: string,
+  stagingRoot = join(dir, 'store'),
+  definition?: ModelDefinition,
+): Promise<EngineContext> {
   const config = resolveConfig();
   return {
     config,
-    model: buildTableModel(config),
+    model: buildTableModel(config, definition),
     catalog: new FsCatalog(join(dir, 'warehouse')),
     connection: await (await DuckDBInstance.create(':memory:')).connect(),
     stagingRoot,
@@ -32,7 +40,15 @@ export async function stageRun(
     const key = stagingLayout.dataFile(context.config.app, collection, runId, 0, 0);
     const file = join(context.stagingRoot, key);
     await mkdir(join(file, '..'), { recursive: true });
-    await stageDocuments(collection, docs, file, runId, join(context.stagingRoot, '..'), ingestTsMicros);
+    await stageDocuments(
+      collection,
+      docs,
+      file,
+      runId,
+      join(context.stagingRoot, '..'),
+      ingestTsMicros,
+      context.model,
+    );
   }
 }
 
