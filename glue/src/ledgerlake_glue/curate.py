@@ -17,7 +17,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.functions import col, lit
 
-from ledgerlake_glue.common import ensure_table, instant, log, read_json, with_commit_properties, write_json
+from ledgerlake_glue.common import instant, log, read_json, with_commit_properties, write_json
+from ledgerlake_glue.schema import prepare_tables
 
 JOB = "curate"
 
@@ -26,7 +27,8 @@ JOB = "curate"
 class Model:
     """What the table model decides for curation (glue-scripts/curate.py)."""
 
-    # The raw and the curated tables: name, location, write_order, create (see common.ensure_table).
+    # The raw and the curated tables: name, location, write_order, create and fields (see
+    # common.ensure_table, schema.prepare_tables).
     raw_tables: Sequence[Mapping[str, Any]]
     curated_tables: Sequence[Mapping[str, Any]]
     # Raw collection -> raw table name.
@@ -60,10 +62,21 @@ def run(
     """Curates the run's changes into every curated table and writes the report."""
     namespaces = {"raw_namespace": raw_namespace, "curated_namespace": curated_namespace}
     staging_root = staging_root.rstrip("/")
-    for namespace, tables in ((raw_namespace, model.raw_tables), (curated_namespace, model.curated_tables)):
+    for namespace in (raw_namespace, curated_namespace):
         spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespace}")
-        for spec in tables:
-            ensure_table(spark, JOB, f"{namespace}.{spec['name']}", spec, table_location_root)
+    prepare_tables(
+        spark,
+        JOB,
+        {
+            f"{namespace}.{spec['name']}": spec
+            for namespace, specs in (
+                (raw_namespace, model.raw_tables),
+                (curated_namespace, model.curated_tables),
+            )
+            for spec in specs
+        },
+        table_location_root,
+    )
     plan = read_json(spark, staging_root + "/" + model.staging["plan"].format(run_id=run_id)) or {}
     register_raw_views(spark, model, raw_namespace, plan.get("curateSince"))
     tables = {}

@@ -17,7 +17,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.functions import col, lit
 
-from ledgerlake_glue.common import ensure_table, instant, log, read_json, write_json
+from ledgerlake_glue.common import instant, log, read_json, write_json
+from ledgerlake_glue.schema import prepare_tables
 
 JOB = "raw_append"
 
@@ -26,7 +27,8 @@ JOB = "raw_append"
 class Model:
     """What the table model decides for the raw append (glue-scripts/raw_append.py)."""
 
-    # Source collection -> its raw table: name, location, write_order, create (see common.ensure_table).
+    # Source collection -> its raw table: name, location, write_order, create and fields (see
+    # common.ensure_table, schema.prepare_tables).
     tables: Mapping[str, Mapping[str, Any]]
     # str.format templates under the staging root: run_data ({collection}, {run_id}), keys_manifest
     # ({collection}, {run_id}) and report ({run_id}).
@@ -54,11 +56,12 @@ def run(
     """Appends the run to each of the comma-separated collections' raw tables and writes the report."""
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {raw_namespace}")
     staging_root = staging_root.rstrip("/")
+    requested = requested_collections(model, collections)
+    tables = {f"{raw_namespace}.{model.tables[c]['name']}": model.tables[c] for c in requested}
+    prepare_tables(spark, JOB, tables, table_location_root)
     appended = {}
-    for collection in requested_collections(model, collections):
-        spec = model.tables[collection]
-        table = f"{raw_namespace}.{spec['name']}"
-        ensure_table(spark, JOB, table, spec, table_location_root)
+    for collection in requested:
+        table = f"{raw_namespace}.{model.tables[collection]['name']}"
         staged = staging_root + "/" + model.staging["run_data"].format(collection=collection, run_id=run_id)
         keys = key_listing(spark, model, staging_root, collection, run_id)
         appended[collection] = append_run(spark, model, table, staged, keys, run_id)
