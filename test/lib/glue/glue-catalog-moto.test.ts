@@ -28,6 +28,9 @@ interface SparkResult {
   rowsAfterMaintenance: Record<string, number>;
   glueBeforeMaintenance: Record<string, GlueTable>;
   glueAfterMaintenance: Record<string, GlueTable>;
+  columnsBefore: { name: string; type: string }[];
+  columnsAfter: { name: string; type: string }[];
+  periods: Row[];
 }
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -103,6 +106,22 @@ result["glueBeforeMaintenance"] = glue_tables()
 run_job(opts["scripts"]["maintenance"], ["--raw_namespace", raw_ns, "--curated_namespace", curated_ns, "--catalog", opts["catalog"], "--expire_as_of", opts["expireAsOf"]])
 result["rowsAfterMaintenance"] = counts()
 result["glueAfterMaintenance"] = glue_tables()
+
+# The model gains a column: the job's schema evolution alters the table, and Glue (what Athena reads) follows.
+import runpy
+from ledgerlake_glue.schema import prepare_tables
+def glue_columns(table):
+    ns, name = table.split(".")
+    columns = glue.get_table(DatabaseName=ns, Name=name)["Table"]["StorageDescriptor"]["Columns"]
+    return [{"name": c["Name"], "type": c["Type"]} for c in columns]
+tasks = f"{curated_ns}.close_tasks_silver"
+spec = next(t for t in runpy.run_path(opts["scripts"]["curate"], run_name="generated")["MODEL"].curated_tables if t["name"] == "close_tasks_silver")
+grown = {**spec, "fields": spec["fields"] + [{"path": "period", "type": "string", "required": False, "ddl": "string", "comment": "Fiscal period", "after": "due_date"}]}
+result["columnsBefore"] = glue_columns(tasks)
+prepare_tables(spark, "test", {tasks: grown}, root)
+result["columnsAfter"] = glue_columns(tasks)
+spark.sql(f"INSERT INTO {tasks} VALUES ('x', 'T9', NULL, NULL, NULL, NULL, '2025-06', NULL)")
+result["periods"] = rows(f"SELECT task_id, period FROM {tasks} ORDER BY task_id")
 emit(result)
 `;
 
@@ -207,5 +226,25 @@ describe('generated Glue scripts on the Glue catalog and S3 (moto)', { timeout: 
         result.glueBeforeMaintenance[t]?.parameters.metadata_location,
     );
     assert.ok(moved.length > 0, 'no table got a new metadata location in Glue');
+  });
+
+  it('a column the model gains reaches the Glue table Athena reads: the commit updates its StorageDescriptor columns', () => {
+    const names = (columns: { name: string }[]) => columns.map((c) => c.name);
+    assert.ok(!names(result.columnsBefore).includes('period'));
+    const after = names(result.columnsAfter);
+    assert.deepEqual(after, [
+      ...names(result.columnsBefore).slice(0, 6),
+      'period',
+      ...names(result.columnsBefore).slice(6),
+    ]);
+    assert.deepEqual(result.columnsAfter[6], { name: 'period', type: 'string' });
+    assert.deepEqual(
+      result.periods.map((r) => [r.task_id, r.period]),
+      [
+        ['T1', null],
+        ['T2', null],
+        ['T9', '2025-06'],
+      ],
+    );
   });
 });
