@@ -1,6 +1,5 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
-import type { TableModel } from '../model/index.ts';
-import type { TableSpec } from '../model/table.ts';
+import type { Table, TableModel } from '../model/index.ts';
 import {
   CLOSE_TASKS_SILVER,
   DATA_QUALITY_ISSUES,
@@ -9,6 +8,7 @@ import {
 } from '../model/tables/curated.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
+  type Copied,
   changedAccountIds,
   changesTo,
   closeTasksSilver,
@@ -111,7 +111,29 @@ const R = {
   facts: 'journal_entry_facts',
 } as const;
 
-const columnsOf = (spec: TableSpec) => spec.columns.map((c) => c.name);
+const columnsOf = (table: Table) => table.fields.map((f) => f.name);
+
+/**
+ * The columns of a silver table that copy raw values (ColumnSpec.from),
+ * checked against the raw table they come from: `line.<field>` must be a
+ * field of its lines, any other `from` one of its columns.
+ */
+export function copiedColumns(silver: Table, raw: Table): Copied[] {
+  const lines = raw.fields.find((f) => f.name === 'lines')?.type;
+  const lineFields =
+    lines?.kind === 'list' && lines.element.kind === 'struct' ? lines.element.fields.map((f) => f.name) : [];
+  return silver.fields.flatMap((f) => {
+    if (f.from === undefined) return [];
+    const known = f.from.startsWith('line.')
+      ? lineFields.includes(f.from.slice('line.'.length))
+      : raw.fields.some((r) => r.name === f.from);
+    if (!known)
+      throw new Error(
+        `table ${silver.name}: column '${f.name}' copies '${f.from}', which raw ${raw.name} does not have (columns: ${raw.fields.map((r) => r.name).join(', ')}${lineFields.length > 0 ? `; line fields: ${lineFields.join(', ')}` : ''})`,
+      );
+    return [{ name: f.name, from: f.from }];
+  });
+}
 
 /**
  * The steps of one curate run, in order. Curated rows are recomputed from the
@@ -124,14 +146,17 @@ export function curateSteps(
   d: SqlDialect,
   r: CurateRelations,
   watermark: WatermarkColumns,
+  model: TableModel,
 ): readonly CurateStep[] {
+  const journalSilver = model.table(JOURNAL_ENTRIES_SILVER.name);
+  const tasksSilver = model.table(CLOSE_TASKS_SILVER.name);
   const id = d.ident('_id');
   const touchedEntry = `t.${id} IN (SELECT ${id} FROM ${R.touchedEntries})`;
   const touchedTask = `t.${id} IN (SELECT ${id} FROM ${r.changedCloseTasks})`;
   const touchedAccount = `t.${id} IN (SELECT ${id} FROM ${r.changedAccounts})`;
-  const silverColumns = columnsOf(JOURNAL_ENTRIES_SILVER).map(d.ident).join(', ');
+  const silverColumns = columnsOf(journalSilver).map(d.ident).join(', ');
   // The desired rows are computed once: the changes read them twice (new or different rows, rows to delete).
-  const merge = (spec: TableSpec, read: string, desired: string, touched: string): CurateStep[] => {
+  const merge = (spec: Table, read: string, desired: string, touched: string): CurateStep[] => {
     const name = `changes_${spec.name}`;
     const desiredName = `desired_${spec.name}`;
     const columns = columnsOf(spec);
@@ -204,19 +229,33 @@ export function curateSteps(
     },
     { kind: 'relation', name: R.latestTasks, sql: latestVersions(d, r.rawCloseTasks, r.changedCloseTasks) },
     { kind: 'relation', name: R.latestAccounts, sql: latestVersions(d, r.rawAccounts, r.changedAccounts) },
-    { kind: 'relation', name: R.lines, sql: journalLines(d, R.latestEntries, R.accounts) },
+    {
+      kind: 'relation',
+      name: R.lines,
+      sql: journalLines(
+        d,
+        R.latestEntries,
+        R.accounts,
+        copiedColumns(journalSilver, model.rawTableFor('journal_entries')),
+      ),
+    },
     { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
-    ...merge(CLOSE_TASKS_SILVER, r.closeTasksSilver, closeTasksSilver(d, R.latestTasks), touchedTask),
     ...merge(
-      JOURNAL_ENTRIES_SILVER,
-      r.journalEntriesSilver,
-      `SELECT ${silverColumns} FROM ${R.lines}`,
+      tasksSilver,
+      r.closeTasksSilver,
+      closeTasksSilver(d, R.latestTasks, copiedColumns(tasksSilver, model.rawTableFor('close_tasks'))),
+      touchedTask,
+    ),
+    ...merge(journalSilver, r.journalEntriesSilver, `SELECT ${silverColumns} FROM ${R.lines}`, touchedEntry),
+    ...merge(
+      model.table(JOURNAL_ENTRIES_GOLD.name),
+      r.journalEntriesGold,
+      journalEntriesGold(d, R.facts),
       touchedEntry,
     ),
-    ...merge(JOURNAL_ENTRIES_GOLD, r.journalEntriesGold, journalEntriesGold(d, R.facts), touchedEntry),
     // Last: duplicate entry ids are counted over gold as the run left it.
     ...merge(
-      DATA_QUALITY_ISSUES,
+      model.table(DATA_QUALITY_ISSUES.name),
       r.dataQualityIssues,
       issues,
       `(t.source_collection = 'journal_entries' AND ${touchedEntry})

@@ -101,23 +101,42 @@ WHERE e.entry_id IN (
 )`;
 }
 
+/** A silver column that copies a raw value (ColumnSpec.from): `line.<field>` or a raw column. */
+export interface Copied {
+  readonly name: string;
+  readonly from: string;
+}
+
+const LINE_PREFIX = 'line.';
+
 /**
  * One row per line of each live, clean entry in `latest`, joined to the chart:
- * silver's columns plus `account_known`.
+ * silver's columns plus `account_known`, and the `copied` raw values.
  */
-export function journalLines(d: SqlDialect, latest: string, accounts: string): string {
+export function journalLines(
+  d: SqlDialect,
+  latest: string,
+  accounts: string,
+  copied: readonly Copied[] = [],
+): string {
   const id = d.ident('_id');
+  const entryColumns = copied.filter((c) => !c.from.startsWith(LINE_PREFIX)).map((c) => d.ident(c.from));
   const exploded = d.explode(
     `(SELECT * FROM ${latest} WHERE ${liveClean(d)}) clean`,
-    `${id}, entry_id, date, description, ingest_ts`,
+    [id, 'entry_id', 'date', 'description', 'ingest_ts', ...entryColumns].join(', '),
     'lines',
     'line',
     'line_no',
   );
+  const copies = copied.map((c) =>
+    c.from.startsWith(LINE_PREFIX)
+      ? `,\n  e.line.${d.ident(c.from.slice(LINE_PREFIX.length))} AS ${d.ident(c.name)}`
+      : `,\n  e.${d.ident(c.from)} AS ${d.ident(c.name)}`,
+  );
   return `SELECT e.${id}, e.entry_id, e.date AS entry_date, e.description,
   e.line.account_id AS account_id, a.account_name, a.account_type,
   e.line.debit AS debit, e.line.credit AS credit, e.ingest_ts, CAST(e.line_no AS INT) AS line_no,
-  a.account_id IS NOT NULL AS account_known
+  a.account_id IS NOT NULL AS account_known${copies.join('')}
 FROM (${exploded}) e
 LEFT JOIN ${accounts} a ON a.account_id = e.line.account_id`;
 }
@@ -154,8 +173,9 @@ FROM ${facts}`;
 }
 
 /** close_tasks_silver's rows for the live, clean tasks in `latest`. */
-export function closeTasksSilver(d: SqlDialect, latest: string): string {
-  return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts
+export function closeTasksSilver(d: SqlDialect, latest: string, copied: readonly Copied[] = []): string {
+  const copies = copied.map((c) => `, ${d.ident(c.from)} AS ${d.ident(c.name)}`).join('');
+  return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts${copies}
 FROM ${latest} WHERE ${liveClean(d)}`;
 }
 

@@ -35,7 +35,7 @@ export function sparkCurateRelations(model: TableModel): CurateRelations {
 
 /** glue-scripts/curate.py: the documents touched since the last committed run, recomputed into silver and gold. */
 export function curateScript(model: TableModel, config: LedgerlakeConfig, args: GlueJobArguments): string {
-  const steps = curateSteps(spark, sparkCurateRelations(model), watermarkColumns(config, model)).map(
+  const steps = curateSteps(spark, sparkCurateRelations(model), watermarkColumns(config, model), model).map(
     (s): Record<string, string> =>
       s.kind === 'relation'
         ? { kind: s.kind, name: s.name, sql: formatSafe(s.sql) }

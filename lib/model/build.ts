@@ -120,6 +120,12 @@ export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig, history
       `table ${spec.name} declares required columns (${required.join(', ')}); ${spec.layer} tables are maintained with MERGE INTO, which Iceberg 1.0.0 on Glue 4.0 cannot do on required columns: make them optional`,
     );
   }
+  const copies = spec.columns.filter((c) => c.from !== undefined).map((c) => c.name);
+  if (spec.layer !== 'silver' && copies.length > 0) {
+    throw new Error(
+      `table ${spec.name} declares columns copied from raw (${copies.join(', ')}); only silver tables copy raw values: compute ${spec.layer} columns in lib/curate`,
+    );
+  }
   const { fields, lastColumnId } = assignFieldIds(spec.columns, history);
   // Under the warehouse prefix the Glue jobs' grants and the Glue databases cover.
   const zone = spec.layer === 'raw' ? WAREHOUSE_PREFIXES.raw : WAREHOUSE_PREFIXES.curated;

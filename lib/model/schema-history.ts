@@ -73,6 +73,7 @@ export function assignFieldIds(
       doc: spec.doc,
       type: assignType(spec.type, `${prefix}${spec.name}.`),
       ...(spec.sourceField === undefined ? {} : { sourceField: spec.sourceField }),
+      ...(spec.from === undefined ? {} : { from: spec.from }),
     }));
   };
 

@@ -48,6 +48,8 @@ export interface Field {
   readonly required: boolean;
   readonly doc: string;
   readonly sourceField?: string;
+  /** The raw value a silver column copies (see ColumnSpec.from). */
+  readonly from?: string;
 }
 
 export interface PartitionField {

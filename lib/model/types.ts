@@ -46,6 +46,13 @@ export interface ColumnSpec {
   readonly doc: string;
   /** Field name in the MongoDB document, when it differs from `name` (raw layer only). */
   readonly sourceField?: string;
+  /**
+   * Silver layer only: the raw value this column copies, so a field added to
+   * a raw table reaches silver by declaring it: `line.<field>` (a field of
+   * the journal line) or `<column>` (a column of the raw table the silver
+   * table is built from). Columns without it are computed by lib/curate.
+   */
+  readonly from?: string;
 }
 
 const primitive = (name: PrimitiveTypeName): PrimitiveType => ({ kind: 'primitive', name });
@@ -81,6 +88,7 @@ export const t = {
 interface ColumnOptions {
   readonly required?: boolean;
   readonly sourceField?: string;
+  readonly from?: string;
 }
 
 /** Declares a column; optional unless `required: true`. */
@@ -96,5 +104,6 @@ export function column(
     doc,
     required: options.required ?? false,
     ...(options.sourceField === undefined ? {} : { sourceField: options.sourceField }),
+    ...(options.from === undefined ? {} : { from: options.from }),
   };
 }

@@ -89,7 +89,7 @@ export async function curate(
     await refreshView(context, name, target.iceberg);
   }
   const relations = curateRelations(current, scratch);
-  const steps = curateSteps(duckdb, relations, watermarkColumns(config, model));
+  const steps = curateSteps(duckdb, relations, watermarkColumns(config, model), model);
   const results: CurateResult[] = [];
   for (const step of steps) {
     await connection.run(`CREATE OR REPLACE TEMP TABLE ${step.name} AS ${step.sql}`);

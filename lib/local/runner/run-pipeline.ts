@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import './node22-polyfills.ts';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -12,6 +13,8 @@ import { validateRun } from '../../../lambdas/validate/handler.ts';
 import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
 import { assertRunId, INGEST_STATES, JOB_ARGUMENT, PLAN_STATUS } from '../../contracts/index.ts';
+import { generateGlueScripts } from '../../glue/generate.ts';
+import type { ModelDefinition } from '../../model/definition.ts';
 import { buildTableModel } from '../../model/index.ts';
 import type { AslDefinition } from '../../stacks/ingest-definition.ts';
 import { curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
@@ -71,6 +74,12 @@ export interface LocalRunOptions {
   readonly waitSeconds?: number;
   /** @default resolveConfig() */
   readonly config?: LedgerlakeConfig;
+  /**
+   * The table model's definition, for tests that change the model on an
+   * existing warehouse; with the Spark engine its Glue scripts are generated
+   * into `<dir>/state/glue-scripts/`. @default the checked-in model and scripts
+   */
+  readonly definition?: ModelDefinition;
   /**
    * Called at named points inside the functions and jobs (`commit:after-watermark:<collection>`,
    * `raw-append:before-commit:<collection>`, ...), so tests can fail or kill a run exactly there.
@@ -140,7 +149,7 @@ export interface LocalRunSummary {
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunSummary> {
   const started = performance.now();
   const config = options.config ?? resolveConfig();
-  const model = buildTableModel(config);
+  const model = buildTableModel(config, options.definition);
   const warehouse = join(options.dir, 'warehouse');
   const runState = new FsRunStateStore(join(options.dir, 'state'));
   const mode = (await hasCommittedRun(config, runState)) ? 'incremental' : 'full';
@@ -192,7 +201,10 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       stagingRoot: warehouse,
       ...faultPoint,
     };
-    const jobs = engineName === 'spark' ? sparkJobRunner(warehouse, config) : engineJobRunner(engine);
+    const jobs =
+      engineName === 'spark'
+        ? sparkJobRunner(warehouse, config, await scriptsFor(options))
+        : engineJobRunner(engine);
     let maintenance: unknown;
     // The Maintain state discards the job's result, as on AWS; the runner keeps it for the summary.
     const glue: GlueJobRunner = { ...jobs, maintain: async () => (maintenance = await jobs.maintain()) };
@@ -493,4 +505,14 @@ function failure(error: unknown, runId: string): Error {
     runId,
     `local run ${runId} failed: ${error.message}${cause === error.message ? '' : `\n${String(cause)}`}`,
   );
+}
+
+/** Where the Spark engine finds the Glue scripts: the checked-in ones, or the definition's, generated. */
+async function scriptsFor(options: LocalRunOptions): Promise<string | undefined> {
+  if (options.definition === undefined) return undefined;
+  const folder = join(options.dir, 'state', 'glue-scripts');
+  await mkdir(folder, { recursive: true });
+  for (const [name, source] of generateGlueScripts(options.config ?? resolveConfig(), options.definition))
+    await writeFile(join(folder, name), source);
+  return folder;
 }

@@ -21,7 +21,12 @@ emit({"ok": True})
  * namespaces are the tables' folders (`raw.fq_app`), which gives the same
  * layout the local engine and Glue use.
  */
-export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): GlueJobRunner {
+export function sparkJobRunner(
+  warehouse: string,
+  config: LedgerlakeConfig,
+  /** Where the scripts are. @default the checked-in glue-scripts/ */
+  scriptsDir: string = GLUE_SCRIPTS,
+): GlueJobRunner {
   const model = buildTableModel(config);
   const scripts = glueJobArguments(model);
   const namespaceOf = (table: Table) => table.location.split('/').slice(0, -1).join('.');
@@ -30,7 +35,7 @@ export function sparkJobRunner(warehouse: string, config: LedgerlakeConfig): Glu
   const run = (script: string, args: readonly string[]) =>
     runSpark<{ ok: boolean }>(DRIVER, {
       warehouse,
-      args: [join(GLUE_SCRIPTS, script), ...args],
+      args: [join(scriptsDir, script), ...args],
       conf: { 'spark.sql.defaultCatalog': 'local' },
     });
   return {

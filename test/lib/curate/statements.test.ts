@@ -20,7 +20,7 @@ const watermarks = watermarkColumns(resolveConfig(), model);
 
 describe('curate steps', () => {
   it('merges silver, then gold, then the data-quality issues (which count duplicates over the merged gold)', () => {
-    const merges = curateSteps(duckdb, relations, watermarks).flatMap((s) =>
+    const merges = curateSteps(duckdb, relations, watermarks, model).flatMap((s) =>
       s.kind === 'merge' ? [s.table] : [],
     );
     assert.deepEqual(merges, [
@@ -32,7 +32,7 @@ describe('curate steps', () => {
   });
 
   it('computes every relation before the MERGE that reads it, and MERGEs from the materialized changes', () => {
-    const steps = curateSteps(duckdb, relations, watermarks);
+    const steps = curateSteps(duckdb, relations, watermarks, model);
     const made = new Set<string>();
     for (const step of steps) {
       for (const other of steps) {
@@ -51,8 +51,8 @@ describe('curate steps', () => {
   });
 
   it('renders the same steps for Spark, quoted with backticks', () => {
-    const duck = curateSteps(duckdb, relations, watermarks);
-    const sparkSteps = curateSteps(spark, relations, watermarks);
+    const duck = curateSteps(duckdb, relations, watermarks, model);
+    const sparkSteps = curateSteps(spark, relations, watermarks, model);
     assert.deepEqual(
       sparkSteps.map((s) => [s.kind, s.name]),
       duck.map((s) => [s.kind, s.name]),
