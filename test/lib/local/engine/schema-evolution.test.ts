@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ObjectId } from 'mongodb';
 import { resolveConfig } from '../../../../lib/config/index.ts';
 import { curate, type EngineContext, openTable, rawAppend } from '../../../../lib/local/engine/index.ts';
 import { currentSchema } from '../../../../lib/local/iceberg/table-ops.ts';
@@ -158,5 +159,51 @@ describe('changing the model on an existing warehouse: the local engine follows 
       return true;
     });
     assert.equal(await metadataFiles(), before, 'no table changed');
+  });
+});
+
+describe('a table that numbers its fields otherwise than the model (made by another engine or model)', () => {
+  let dir: string;
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('is written with its own field ids: staged files are rewritten, and every value reads back under its name', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'schema-ids-'));
+    // The next model numbered as a new table (no history), as Spark's CREATE TABLE would number it.
+    const fresh = await engineIn(dir, undefined, { ...NEXT, history: { tables: {} } });
+    await stageRun(fresh, 'run-1', { accounts: [], journal_entries: [JE2001], close_tasks: [] });
+    await rawAppend({ runId: 'run-1' }, fresh);
+    const next = { ...(await engineIn(dir, undefined, NEXT)), connection: fresh.connection };
+    const ids = (context: EngineContext) => flattenFields(context.model.table('journal_entries').fields);
+    assert.notEqual(
+      ids(fresh).get('currency')?.id,
+      ids(next).get('currency')?.id,
+      'the two numberings differ',
+    );
+    await stageRun(
+      next,
+      'run-2',
+      {
+        accounts: [],
+        journal_entries: [
+          NO_KEY,
+          { ...JE2001, _id: new ObjectId('68ca9aca193e5d257e046f32'), entry_id: 'JE2002' },
+        ],
+        close_tasks: [],
+      },
+      INGEST_2,
+    );
+    await rawAppend({ runId: 'run-2' }, next);
+    const table = await openTable(next, next.model.table('journal_entries'));
+    const stored = flattenSchemaJson(currentSchema((await table.load()).metadata));
+    assert.equal(stored.get('currency')?.id, ids(fresh).get('currency')?.id, 'the table keeps its own ids');
+    const rows = await query(
+      next,
+      `SELECT entry_id, currency, list_transform(lines, l -> l.memo) AS memos FROM ${await table.scanSql()} ORDER BY _run_id, entry_id NULLS LAST`,
+    );
+    assert.deepEqual(rows, [
+      { entry_id: 'JE2001', currency: 'EUR', memos: ['June', null] },
+      { entry_id: 'JE2002', currency: 'EUR', memos: ['June', null] },
+      { entry_id: null, currency: null, memos: [] },
+    ]);
   });
 });
