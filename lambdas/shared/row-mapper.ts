@@ -236,6 +236,15 @@ function convertPrimitive(value: unknown, name: string): unknown {
       const n = integerValue(value);
       return n !== undefined && n >= -(2n ** 63n) && n < 2n ** 63n ? n : new Mismatch('a 64-bit integer');
     }
+    case 'float': {
+      // A float column holds what a 32-bit float can: the nearest float, or a mismatch beyond its range.
+      const n = type === 'Double' || type === 'Int32' ? Number((value as { value: number }).value) : value;
+      if (typeof n !== 'number') return new Mismatch('a number');
+      const f = Math.fround(n);
+      return Number.isFinite(f) || !Number.isFinite(n)
+        ? f
+        : new Mismatch('a number within the range of a 32-bit float');
+    }
     case 'double': {
       if (type === 'Double' || type === 'Int32') return Number((value as { value: number }).value);
       if (type === 'number') return value;

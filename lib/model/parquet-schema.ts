@@ -68,6 +68,8 @@ function primitiveElement(name: Extract<FieldType, { kind: 'primitive' }>['name'
       return { type: 'INT32' };
     case 'long':
       return { type: 'INT64' };
+    case 'float':
+      return { type: 'FLOAT' };
     case 'double':
       return { type: 'DOUBLE' };
     case 'date':

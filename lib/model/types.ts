@@ -7,6 +7,7 @@ export type PrimitiveTypeName =
   | 'boolean'
   | 'int'
   | 'long'
+  | 'float'
   | 'double'
   | 'date'
   | 'timestamp'
@@ -62,6 +63,7 @@ export const t = {
   boolean: () => primitive('boolean'),
   int: () => primitive('int'),
   long: () => primitive('long'),
+  float: () => primitive('float'),
   double: () => primitive('double'),
   date: () => primitive('date'),
   timestamp: () => primitive('timestamp'),

@@ -1,5 +1,5 @@
 import { icebergRead } from 'icebird';
-import { Decimal128, type Document, Int32, Long, ObjectId } from 'mongodb';
+import { Decimal128, type Document, Double, Int32, Long, ObjectId } from 'mongodb';
 import { resolveConfig } from '../../lib/config/index.ts';
 import { recordedSchemaHistory } from '../../lib/model/build.ts';
 import { MODEL_DEFINITION, type ModelDefinition } from '../../lib/model/definition.ts';
@@ -18,12 +18,13 @@ const money = (text: string) => Decimal128.fromString(text);
 export const HOUR = 3_600_000_000n;
 export const INGEST_2 = INGEST + HOUR;
 
-/** The previous model: the checked-in one with a required entry_id, an int revision and a decimal(10, 2) quantity per line. */
+/** The previous model: the checked-in one with a required entry_id, an int revision, a float rate and a decimal(10, 2) quantity per line. */
 const PREVIOUS_JOURNAL: ColumnSpec[] = [
   column('entry_id', t.string(), 'Business key', { required: true }),
   column('date', t.date(), 'Accounting date'),
   column('description', t.string(), 'Narrative'),
   column('revision', t.int(), 'Edit counter of the source application'),
+  column('rate', t.float(), 'Exchange rate to the reporting currency'),
   column(
     'lines',
     t.list(
@@ -41,7 +42,7 @@ const PREVIOUS_JOURNAL: ColumnSpec[] = [
 
 /**
  * The next model: every supported change at once. entry_id made optional,
- * revision widened to long, quantity to decimal(12, 2), a top-level currency
+ * revision widened to long, rate to double, quantity to decimal(12, 2), a top-level currency
  * between date and description, a memo inside each line between account_id
  * and debit, and a period for close tasks.
  */
@@ -51,6 +52,7 @@ export const NEXT_JOURNAL: ColumnSpec[] = [
   column('currency', t.string(), 'ISO 4217 code of the entry'),
   column('description', t.string(), 'Narrative'),
   column('revision', t.long(), 'Edit counter of the source application'),
+  column('rate', t.double(), 'Exchange rate to the reporting currency'),
   column(
     'lines',
     t.list(
@@ -111,6 +113,7 @@ export const RUN_1 = {
     {
       ...JE1001,
       revision: new Int32(1),
+      rate: new Double(1.25),
       lines: [
         { account_id: new Int32(1000), debit: money('500'), credit: money('0'), quantity: money('2.5') },
         { account_id: new Int32(2000), debit: money('0'), credit: money('500') },
@@ -125,6 +128,7 @@ export const JE2001 = {
   currency: 'EUR',
   description: 'Accrual',
   revision: Long.fromString('1099511627776'),
+  rate: new Double(0.1),
   lines: [
     {
       account_id: new Int32(1000),

@@ -27,6 +27,11 @@ export function serializeBound(type: Primitive, value: unknown): Buffer {
     case 'timestamp':
     case 'timestamptz':
       return int64(bigintField(value, 'micros'));
+    case 'float': {
+      const buffer = Buffer.alloc(4);
+      buffer.writeFloatLE(Number(value));
+      return buffer;
+    }
     case 'double': {
       const buffer = Buffer.alloc(8);
       buffer.writeDoubleLE(Number(value));

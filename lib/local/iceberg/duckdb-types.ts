@@ -5,6 +5,7 @@ const PRIMITIVES = {
   boolean: 'BOOLEAN',
   int: 'INTEGER',
   long: 'BIGINT',
+  float: 'FLOAT',
   double: 'DOUBLE',
   date: 'DATE',
   timestamp: 'TIMESTAMP',

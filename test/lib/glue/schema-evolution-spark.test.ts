@@ -31,6 +31,7 @@ interface SparkResult {
   journalThen: Row[];
   silver: Row[];
   taskColumns: string[];
+  rates: (number | null)[];
   refusal: string;
   versionBeforeRefusal: string;
   versionAfterRefusal: string;
@@ -57,6 +58,7 @@ result = {
     "journal": rows(select + journal + " ORDER BY _id"),
     "journalThen": rows(f"SELECT entry_id FROM {journal} VERSION AS OF {first}"),
     "silver": rows(f"SELECT entry_id, CAST(debit AS STRING) AS debit FROM {curated_ns}.journal_entries_silver ORDER BY entry_id, line_no"),
+    "rates": [r["rate"] for r in rows(f"SELECT rate FROM {journal} ORDER BY _id")],
     "taskColumns": [f.name for f in spark.table(f"{raw_ns}.close_tasks").schema.fields],
 }
 hint = lambda: open(opts["versionHint"]).read()
@@ -134,6 +136,12 @@ describe('changing the model on an existing warehouse: the generated Glue script
     for (const path of ['currency', 'lines.element.memo'])
       assert.ok((after.get(path)?.id ?? 0) > last, `${path} gets a new id`);
     assert.equal(after.get('revision')?.type, 'long');
+    assert.equal(after.get('rate')?.type, 'double');
+    assert.deepEqual(
+      result.rates,
+      [1.25, 0.1, null],
+      'a float widened to double: old values kept, doubles taken',
+    );
     assert.equal(after.get('lines.element.quantity')?.type, 'decimal(12, 2)');
     assert.equal(after.get('entry_id')?.required, false);
     assert.deepEqual(

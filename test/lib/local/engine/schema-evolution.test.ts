@@ -64,6 +64,7 @@ describe('changing the model on an existing warehouse: the local engine follows 
     for (const path of ['currency', 'lines.element.memo'])
       assert.ok((after.get(path)?.id ?? 0) > last, `${path} gets a new id`);
     assert.equal(after.get('revision')?.type, 'long');
+    assert.equal(after.get('rate')?.type, 'double');
     assert.equal(after.get('lines.element.quantity')?.type, 'decimal(12, 2)');
     assert.equal(after.get('entry_id')?.required, false);
     const names = currentSchema(metadata).fields.map((f) => f.name);
@@ -109,6 +110,17 @@ describe('changing the model on an existing warehouse: the local engine follows 
       },
       { entry_id: null, currency: null, revision: null, memos: [], quantities: [], clean: true },
     ]);
+  });
+
+  it("a float widened to double keeps the old rows' values and takes doubles", async () => {
+    const rows = await query(
+      next,
+      `SELECT entry_id, rate FROM ${await (await journal()).scanSql()} ORDER BY _id`,
+    );
+    assert.deepEqual(
+      rows.map((r) => r.rate),
+      [1.25, 0.1, null],
+    );
   });
 
   it('time travel to the snapshot before the change reads the rows as they were', async () => {
