@@ -87,8 +87,6 @@ if (
   fail('--redrive restarts a failed execution as it was: --resume, --name and --mutate do not apply');
 }
 
-const stale = staleGeneratedFilesWarning();
-if (stale !== undefined) console.error(`npm run local: warning: ${stale}`);
 if (values.fresh) await rm(values.dir, { recursive: true, force: true });
 // The summary is the output; the functions' structured logs only with --verbose.
 if (!values.verbose) logger.setLogLevel('WARN');
@@ -96,6 +94,9 @@ const progress =
   process.stderr.isTTY && !values.json ? progressPrinter((line) => console.error(line)) : undefined;
 
 try {
+  // Builds the model from its definition first: a refused model change fails here, before anything runs.
+  const stale = staleGeneratedFilesWarning();
+  if (stale !== undefined) console.error(`npm run local: warning: ${stale}`);
   const summary = await runLocalPipeline({
     dir: values.dir,
     scale,
