@@ -147,6 +147,30 @@ export const NO_KEY = {
   lines: [],
 };
 
+/**
+ * The evolved raw journal_entries by _id as both engines' tests select it: entry_id, currency,
+ * revision and quantities as text, the lines' memos, and whether the row is clean.
+ */
+export const EVOLVED_JOURNAL_ROWS = [
+  {
+    entry_id: 'JE1001',
+    currency: null,
+    revision: '1',
+    memos: [null, null],
+    quantities: ['2.50', null],
+    clean: true,
+  },
+  {
+    entry_id: 'JE2001',
+    currency: 'EUR',
+    revision: '1099511627776',
+    memos: ['June', null],
+    quantities: ['1234567890.12', null],
+    clean: true,
+  },
+  { entry_id: null, currency: null, revision: null, memos: [], quantities: [], clean: true },
+];
+
 /** What pyiceberg and icebird read from the evolved raw journal_entries table at `location`, by _id. */
 export async function readByOtherReaders(location: string) {
   const pyiceberg = await runPythonJson<{

@@ -219,5 +219,4 @@ def prepare_tables(
         for statement in alter_statements(table, spec, changes[table]):
             spark.sql(statement)
         if changes[table]:
-            spark.sql(f"REFRESH TABLE {table}")
             log(job, "schema evolved", table=table, changes=[c.as_dict() for c in changes[table]])

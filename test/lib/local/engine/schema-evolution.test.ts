@@ -14,6 +14,7 @@ import {
   SchemaChangeRefused,
 } from '../../../../lib/model/schema-history.ts';
 import {
+  EVOLVED_JOURNAL_ROWS,
   HOUR,
   INGEST_2,
   JE2001,
@@ -91,25 +92,7 @@ describe('changing the model on an existing warehouse: the local engine follows 
          _mapping_errors IS NULL AS clean
        FROM ${await (await journal()).scanSql()} ORDER BY _id`,
     );
-    assert.deepEqual(rows, [
-      {
-        entry_id: 'JE1001',
-        currency: null,
-        revision: '1',
-        memos: [null, null],
-        quantities: ['2.50', null],
-        clean: true,
-      },
-      {
-        entry_id: 'JE2001',
-        currency: 'EUR',
-        revision: '1099511627776',
-        memos: ['June', null],
-        quantities: ['1234567890.12', null],
-        clean: true,
-      },
-      { entry_id: null, currency: null, revision: null, memos: [], quantities: [], clean: true },
-    ]);
+    assert.deepEqual(rows, EVOLVED_JOURNAL_ROWS);
   });
 
   it("a float widened to double keeps the old rows' values and takes doubles", async () => {
