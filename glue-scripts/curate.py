@@ -448,6 +448,90 @@ COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extrac
     ],
     curated_tables=[
         {
+            "name": "accounts_silver",
+            "location": "curated/fq_app/accounts_silver",
+            "write_order": "`account_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `account_id` string COMMENT 'Account code from the chart of accounts',
+  `_id` string COMMENT 'Source document _id of the account',
+  `account_name` string COMMENT 'Account name',
+  `account_type` string COMMENT 'Asset, Liability, Equity, Revenue or Expense',
+  `is_active` boolean COMMENT 'Whether the account accepts postings',
+  `normal_side` string COMMENT '\\'debit\\' for Asset and Expense accounts, \\'credit\\' for Liability, Equity and Revenue; null for any other type',
+  `ingest_ts` timestamp COMMENT 'Ingest time of the raw row'
+)
+USING iceberg
+COMMENT 'The chart of accounts now: one row per account_id, from the latest version of its account document (the smaller _id when two share an account_id)'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+            "fields": [
+                {
+                    "path": "account_id",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Account code from the chart of accounts",
+                    "after": None,
+                },
+                {
+                    "path": "_id",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Source document _id of the account",
+                    "after": "account_id",
+                },
+                {
+                    "path": "account_name",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Account name",
+                    "after": "_id",
+                },
+                {
+                    "path": "account_type",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Asset, Liability, Equity, Revenue or Expense",
+                    "after": "account_name",
+                },
+                {
+                    "path": "is_active",
+                    "type": "boolean",
+                    "required": False,
+                    "ddl": "boolean",
+                    "comment": "Whether the account accepts postings",
+                    "after": "account_type",
+                },
+                {
+                    "path": "normal_side",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "'debit' for Asset and Expense accounts, 'credit' for Liability, Equity and Revenue; null for any other type",
+                    "after": "is_active",
+                },
+                {
+                    "path": "ingest_ts",
+                    "type": "timestamptz",
+                    "required": False,
+                    "ddl": "timestamp",
+                    "comment": "Ingest time of the raw row",
+                    "after": "normal_side",
+                },
+            ],
+        },
+        {
             "name": "journal_entries_silver",
             "location": "curated/fq_app/journal_entries_silver",
             "write_order": "`entry_date` ASC, `entry_id` ASC",
@@ -849,8 +933,8 @@ COMMENT 'One row per source document and data-quality issue that is currently tr
             "kind": "relation",
             "name": "current_accounts",
             "sql": """\
-SELECT account_id, account_name, account_type FROM (
-  SELECT account_id, account_name, account_type,
+SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts FROM (
+  SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts,
     row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
   FROM (SELECT * FROM (
   SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
@@ -863,8 +947,8 @@ SELECT account_id, account_name, account_type FROM (
             "kind": "relation",
             "name": "committed_accounts",
             "sql": """\
-SELECT account_id, account_name, account_type FROM (
-  SELECT account_id, account_name, account_type,
+SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts FROM (
+  SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts,
     row_number() OVER (PARTITION BY account_id ORDER BY `_id`) AS account_rank
   FROM (SELECT * FROM (
   SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
@@ -957,6 +1041,36 @@ LEFT JOIN (
     sum(CASE WHEN debit < 0 OR credit < 0 THEN 1 ELSE 0 END) AS negative_lines
   FROM journal_lines GROUP BY `_id`
 ) l ON l.`_id` = e.`_id`""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_accounts_silver",
+            "sql": """\
+SELECT account_id, `_id`, account_name, account_type, is_active,
+  CASE account_type WHEN 'Asset' THEN 'debit' WHEN 'Expense' THEN 'debit' WHEN 'Liability' THEN 'credit' WHEN 'Equity' THEN 'credit' WHEN 'Revenue' THEN 'credit' END AS normal_side, ingest_ts
+FROM current_accounts""",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_accounts_silver",
+            "table": "accounts_silver",
+            "sql": """\
+SELECT n.`account_id`, n.`_id`, n.`account_name`, n.`account_type`, n.`is_active`, n.`normal_side`, n.`ingest_ts`, false AS `_delete`
+FROM desired_accounts_silver n
+LEFT JOIN {curated_namespace}.accounts_silver t ON t.`account_id` = n.`account_id`
+WHERE t.`account_id` IS NULL OR NOT (t.`_id` <=> n.`_id`) OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`is_active` <=> n.`is_active`) OR NOT (t.`normal_side` <=> n.`normal_side`)
+UNION ALL
+SELECT t.`account_id`, t.`_id`, t.`account_name`, t.`account_type`, t.`is_active`, t.`normal_side`, t.`ingest_ts`, true AS `_delete`
+FROM {curated_namespace}.accounts_silver t
+LEFT JOIN desired_accounts_silver n ON t.`account_id` = n.`account_id`
+WHERE (true) AND n.`account_id` IS NULL""",
+            "merge": """\
+MERGE INTO {curated_namespace}.accounts_silver AS t
+USING (SELECT * FROM changes_accounts_silver) AS s
+ON t.`account_id` = s.`account_id`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `account_id` = s.`account_id`, `_id` = s.`_id`, `account_name` = s.`account_name`, `account_type` = s.`account_type`, `is_active` = s.`is_active`, `normal_side` = s.`normal_side`, `ingest_ts` = s.`ingest_ts`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`account_id`, `_id`, `account_name`, `account_type`, `is_active`, `normal_side`, `ingest_ts`) VALUES (s.`account_id`, s.`_id`, s.`account_name`, s.`account_type`, s.`is_active`, s.`normal_side`, s.`ingest_ts`)""",
         },
         {
             "kind": "relation",

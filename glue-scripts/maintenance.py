@@ -59,6 +59,12 @@ MODEL = maintenance.Model(
         },
         {
             "layer": "curated",
+            "name": "accounts_silver",
+            "retain_last": 3,
+            "max_snapshot_age_days": 30,
+        },
+        {
+            "layer": "curated",
             "name": "journal_entries_silver",
             "retain_last": 3,
             "max_snapshot_age_days": 30,

@@ -1,6 +1,7 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
 import type { Table, TableModel } from '../model/index.ts';
 import {
+  ACCOUNTS_SILVER,
   CLOSE_TASKS_SILVER,
   DATA_QUALITY_ISSUES,
   JOURNAL_ENTRIES_GOLD,
@@ -8,6 +9,7 @@ import {
 } from '../model/tables/curated.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
+  accountsSilver,
   type Copied,
   changedAccountIds,
   changesTo,
@@ -35,6 +37,7 @@ export interface CurateRelations {
   /** Raw account rows ingested up to the last committed run: the chart the curated tables were last known to follow. */
   readonly accountsBefore: string;
   /** The curated tables as they are now (read). */
+  readonly accountsSilver: string;
   readonly journalEntriesSilver: string;
   readonly closeTasksSilver: string;
   readonly journalEntriesGold: string;
@@ -68,6 +71,7 @@ export function curateRelations(
     rawCloseTasks: rawRelation('close_tasks'),
     rawAccounts: rawRelation('accounts'),
     accountsBefore: beforeRelation('accounts'),
+    accountsSilver: curated('accounts_silver'),
     journalEntriesSilver: curated('journal_entries_silver'),
     closeTasksSilver: curated('close_tasks_silver'),
     journalEntriesGold: curated('journal_entries_gold'),
@@ -240,6 +244,8 @@ export function curateSteps(
       ),
     },
     { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
+    // The chart is small: recomputed whole every run, and only rows that differ are MERGEd.
+    ...merge(model.table(ACCOUNTS_SILVER.name), r.accountsSilver, accountsSilver(d, R.accounts), 'true'),
     ...merge(
       tasksSilver,
       r.closeTasksSilver,

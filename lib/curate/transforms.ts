@@ -1,3 +1,4 @@
+import { NORMAL_SIDE } from '../model/tables/curated.ts';
 import { RAW_OP } from '../model/tables/raw.ts';
 import { DATA_QUALITY_CODES as DQ, NAMING_A_CALENDAR_DATE } from './data-quality.ts';
 import type { SqlDialect } from './dialect.ts';
@@ -47,12 +48,23 @@ export function liveClean(d: SqlDialect): string {
  * account_id, the smaller `_id` wins.
  */
 export function currentAccounts(d: SqlDialect, rawAccounts: string): string {
-  return `SELECT account_id, account_name, account_type FROM (
-  SELECT account_id, account_name, account_type,
+  const id = d.ident('_id');
+  return `SELECT account_id, ${id}, account_name, account_type, is_active, ingest_ts FROM (
+  SELECT account_id, ${id}, account_name, account_type, is_active, ingest_ts,
     row_number() OVER (PARTITION BY account_id ORDER BY ${d.ident('_id')}) AS account_rank
   FROM (${latestVersions(d, rawAccounts, null)}) l
   WHERE ${liveClean(d)} AND account_id IS NOT NULL
 ) ranked WHERE account_rank = 1`;
+}
+
+/** accounts_silver: the chart `accounts` (currentAccounts) with each account's normal balance side. */
+export function accountsSilver(d: SqlDialect, accounts: string): string {
+  const sides = Object.entries(NORMAL_SIDE)
+    .map(([type, side]) => `WHEN '${type}' THEN '${side}'`)
+    .join(' ');
+  return `SELECT account_id, ${d.ident('_id')}, account_name, account_type, is_active,
+  CASE account_type ${sides} END AS normal_side, ingest_ts
+FROM ${accounts}`;
 }
 
 /**

@@ -224,6 +224,25 @@ const dq = (source_collection: string, _id: string, code: string, business_key: 
 });
 
 const EXPECTED: CuratedTables = {
+  // Account 1000's copy loses to the smaller _id; the unmappable account 3000 is not in the chart.
+  accounts_silver: [
+    {
+      account_id: '1000',
+      _id: hex(1),
+      account_name: 'Cash',
+      account_type: 'Asset',
+      is_active: true,
+      normal_side: 'debit',
+    },
+    {
+      account_id: '2000',
+      _id: hex(3),
+      account_name: 'Accounts Payable',
+      account_type: 'Liability',
+      is_active: true,
+      normal_side: 'credit',
+    },
+  ],
   journal_entries_silver: [
     silverLine(je1, 1, CASH, '500.0000', '0.0000'),
     silverLine(je1, 2, AP, '0.0000', '500.0000'),

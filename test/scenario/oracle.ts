@@ -17,6 +17,7 @@ export type Cell = string | number | boolean | null;
 export type Row = Readonly<Record<string, Cell>>;
 
 export const CURATED_TABLE_NAMES = [
+  'accounts_silver',
   'journal_entries_silver',
   'close_tasks_silver',
   'journal_entries_gold',
@@ -27,6 +28,7 @@ export type CuratedTables = Readonly<Record<CuratedTableName, readonly Row[]>>;
 
 /** The columns compared (ingest times and data-quality details are not: each run stamps its own). */
 export const COMPARED_COLUMNS: Readonly<Record<CuratedTableName, readonly string[]>> = {
+  accounts_silver: ['account_id', '_id', 'account_name', 'account_type', 'is_active', 'normal_side'],
   journal_entries_silver: [
     '_id',
     'line_no',
@@ -53,6 +55,7 @@ export const COMPARED_COLUMNS: Readonly<Record<CuratedTableName, readonly string
 };
 
 export const TABLE_KEYS: Readonly<Record<CuratedTableName, readonly string[]>> = {
+  accounts_silver: ['account_id'],
   journal_entries_silver: ['_id', 'line_no'],
   close_tasks_silver: ['_id'],
   journal_entries_gold: ['_id'],
@@ -173,6 +176,19 @@ export function expectedTables(
     }));
 
   return {
+    accounts_silver: [...chart].map(([accountId, account]) => ({
+      account_id: accountId,
+      _id: account.id,
+      account_name: account.name,
+      account_type: account.type,
+      is_active: account.active,
+      normal_side:
+        account.type === 'Asset' || account.type === 'Expense'
+          ? 'debit'
+          : account.type === 'Liability' || account.type === 'Equity' || account.type === 'Revenue'
+            ? 'credit'
+            : null,
+    })),
     journal_entries_silver: silver,
     close_tasks_silver: closeTasks,
     journal_entries_gold: gold,
@@ -187,9 +203,11 @@ function isDate(value: unknown): value is Date {
   return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
-/** account_id → name and type, from mappable account documents; the smaller `_id` text wins a shared id. */
-function chartOfAccounts(accounts: readonly Mapped[]): Map<string, { name: Cell; type: Cell }> {
-  const chart = new Map<string, { id: string; name: Cell; type: Cell }>();
+/** account_id → the account, from mappable account documents; the smaller `_id` text wins a shared id. */
+function chartOfAccounts(
+  accounts: readonly Mapped[],
+): Map<string, { id: string; name: Cell; type: Cell; active: boolean | null }> {
+  const chart = new Map<string, { id: string; name: Cell; type: Cell; active: boolean | null }>();
   for (const account of accounts) {
     if (!account.mappable) continue;
     const accountId = text(account.row.account_id);
@@ -200,9 +218,10 @@ function chartOfAccounts(accounts: readonly Mapped[]): Map<string, { name: Cell;
       id: account.id,
       name: text(account.row.account_name),
       type: text(account.row.account_type),
+      active: (account.row.is_active ?? null) as boolean | null,
     });
   }
-  return new Map([...chart].map(([id, { name, type }]) => [id, { name, type }]));
+  return chart;
 }
 
 function linesOf(entry: Mapped): Line[] {

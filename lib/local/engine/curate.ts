@@ -39,13 +39,6 @@ export interface CurateResult {
   readonly snapshotId?: string;
 }
 
-const CURATED = [
-  'journal_entries_silver',
-  'close_tasks_silver',
-  'journal_entries_gold',
-  'data_quality_issues',
-];
-
 /** DuckDB names of what the steps read: views over the tables' live files, refreshed after each commit. */
 const current = (table: string) => `current_${table}`;
 const scratch = (table: string) => `scratch_${table}`;
@@ -78,12 +71,13 @@ export async function curate(
       `CREATE OR REPLACE TEMP VIEW ${beforeRelation(collection)} AS SELECT * FROM ${rawRelation(collection)} WHERE NOT (${changed})`,
     );
   }
+  const curated = model.tables.filter((t) => t.layer !== 'raw').map((t) => t.name);
   const tables = new Map<string, OpenedTable>();
   const opened = await openTables(
     context,
-    CURATED.map((name) => model.table(name)),
+    curated.map((name) => model.table(name)),
   );
-  for (const [i, name] of CURATED.entries()) {
+  for (const [i, name] of curated.entries()) {
     const target = opened[i] as OpenedTable;
     tables.set(name, target);
     await refreshView(context, name, target.iceberg);

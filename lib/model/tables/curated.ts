@@ -95,7 +95,39 @@ export const DATA_QUALITY_ISSUES: TableSpec = {
   keyColumns: ['source_collection', '_id', 'code'],
 };
 
+/** Normal balance side of each account type: the side on which a balance is positive. */
+export const NORMAL_SIDE: Readonly<Record<string, 'debit' | 'credit'>> = {
+  Asset: 'debit',
+  Expense: 'debit',
+  Liability: 'credit',
+  Equity: 'credit',
+  Revenue: 'credit',
+};
+
+export const ACCOUNTS_SILVER: TableSpec = {
+  name: 'accounts_silver',
+  layer: 'silver',
+  doc: 'The chart of accounts now: one row per account_id, from the latest version of its account document (the smaller _id when two share an account_id)',
+  columns: [
+    column('account_id', t.string(), 'Account code from the chart of accounts'),
+    column('_id', t.string(), 'Source document _id of the account'),
+    column('account_name', t.string(), 'Account name'),
+    column('account_type', t.string(), 'Asset, Liability, Equity, Revenue or Expense'),
+    column('is_active', t.boolean(), 'Whether the account accepts postings'),
+    column(
+      'normal_side',
+      t.string(),
+      "'debit' for Asset and Expense accounts, 'credit' for Liability, Equity and Revenue; null for any other type",
+    ),
+    column('ingest_ts', t.timestamptz(), 'Ingest time of the raw row'),
+  ],
+  partitionBy: [],
+  sortBy: [{ column: 'account_id', direction: 'asc' }],
+  keyColumns: ['account_id'],
+};
+
 export const CURATED_TABLES: readonly TableSpec[] = [
+  ACCOUNTS_SILVER,
   JOURNAL_ENTRIES_SILVER,
   CLOSE_TASKS_SILVER,
   JOURNAL_ENTRIES_GOLD,

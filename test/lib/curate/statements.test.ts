@@ -24,6 +24,7 @@ describe('curate steps', () => {
       s.kind === 'merge' ? [s.table] : [],
     );
     assert.deepEqual(merges, [
+      'accounts_silver',
       'close_tasks_silver',
       'journal_entries_silver',
       'journal_entries_gold',

@@ -24,6 +24,7 @@ describe('table model', () => {
         'fq_app_raw.accounts (raw)',
         'fq_app_raw.journal_entries (raw)',
         'fq_app_raw.close_tasks (raw)',
+        'fq_app_curated.accounts_silver (silver)',
         'fq_app_curated.journal_entries_silver (silver)',
         'fq_app_curated.close_tasks_silver (silver)',
         'fq_app_curated.journal_entries_gold (gold)',

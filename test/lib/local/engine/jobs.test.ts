@@ -75,6 +75,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(
       results.map((r) => [r.table, r.status, r.upserted]),
       [
+        ['fq_app_curated.accounts_silver', 'merged', 2],
         ['fq_app_curated.close_tasks_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_gold', 'merged', 1],
@@ -116,6 +117,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
       inserted.map((r) => [r.status, r.filesRewritten]),
       [
         ['unchanged', 0],
+        ['unchanged', 0],
         ['merged', 0],
         ['merged', 0],
         ['unchanged', 0],
@@ -144,6 +146,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(
       updated.map((r) => [r.status, r.filesRewritten]),
       [
+        ['unchanged', 0],
         ['unchanged', 0],
         ['merged', 1],
         ['merged', 1],
@@ -188,6 +191,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(
       results.map((r) => [r.table, r.status]),
       [
+        ['fq_app_curated.accounts_silver', 'merged'],
         ['fq_app_curated.close_tasks_silver', 'unchanged'],
         ['fq_app_curated.journal_entries_silver', 'merged'],
         ['fq_app_curated.journal_entries_gold', 'unchanged'],
@@ -198,7 +202,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     const again = await curate({ runId: 'run-4' }, engine);
     assert.deepEqual(
       again.map((r) => r.status),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
       'the rename is not seen again by later runs',
     );
     assert.deepEqual(
@@ -259,6 +263,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(
       curated.map((r) => [r.table.split('.')[1], r.deleted]),
       [
+        ['accounts_silver', 0],
         ['close_tasks_silver', 0],
         ['journal_entries_silver', 2],
         ['journal_entries_gold', 1],
