@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { type LedgerlakeConfig, resolveConfig } from './config/index.ts';
 import { GLUE_SCRIPTS_DIR } from './contracts/index.ts';
 import { generateGlueScripts } from './glue/generate.ts';
-import { recordedSchemaHistory, schemaHistoryText } from './model/build.ts';
+import { buildTableModel, recordedSchemaHistory, schemaHistoryText } from './model/build.ts';
 import type { ModelDefinition } from './model/definition.ts';
 
 /** The repository root: where the checked-in generated files are. */
@@ -59,5 +59,9 @@ export function staleGeneratedFiles(root: string = REPO_ROOT): string[] {
 export function staleGeneratedFilesWarning(root: string = REPO_ROOT): string | undefined {
   const stale = staleGeneratedFiles(root);
   if (stale.length === 0) return undefined;
-  return `${stale.join(', ')} ${stale.length === 1 ? 'is' : 'are'} stale for the table model: run \`npm run gen\` (deployed Glue jobs would run the old scripts)`;
+  // What the history does not record yet, so the warning says which model change is pending.
+  const pending = buildTableModel(resolveConfig()).unrecorded.map(({ table, change }) =>
+    change.kind === 'new-table' ? `new table ${table}` : `${table}: ${change.kind} ${change.path}`,
+  );
+  return `${stale.join(', ')} ${stale.length === 1 ? 'is' : 'are'} stale for the table model${pending.length === 0 ? '' : ` (${pending.join('; ')})`}: run \`npm run gen\` (deployed Glue jobs would run the old scripts)`;
 }
