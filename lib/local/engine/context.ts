@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LedgerlakeConfig } from '../../config/index.ts';
 import type { Table, TableModel } from '../../model/index.ts';
+import { SchemaChangeRefused } from '../../model/schema-history.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import type { FsCatalog } from '../iceberg/catalog.ts';
 import { checkSchema, evolveSchema } from '../iceberg/schema-evolution.ts';
@@ -40,10 +41,18 @@ export interface OpenedTable {
  */
 export async function openTables(context: EngineContext, tables: readonly Table[]): Promise<OpenedTable[]> {
   const existing = await Promise.all(tables.map((t) => context.catalog.load(context.catalog.locationOf(t))));
-  tables.forEach((table, i) => {
+  const refused = tables.flatMap((table, i) => {
     const loaded = existing[i];
-    if (loaded !== undefined) checkSchema(loaded, table);
+    if (loaded === undefined) return [];
+    try {
+      checkSchema(loaded, table);
+      return [];
+    } catch (error) {
+      if (error instanceof SchemaChangeRefused) return error.reasons;
+      throw error;
+    }
   });
+  if (refused.length > 0) throw new SchemaChangeRefused(refused);
   const opened: OpenedTable[] = [];
   for (const table of tables) {
     const evolved = await evolveSchema(context.catalog, await context.catalog.createIfAbsent(table), table);
