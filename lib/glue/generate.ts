@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LedgerlakeConfig } from '../config/index.ts';
 import type { ModelDefinition } from '../model/definition.ts';
 import { buildTableModel } from '../model/index.ts';
@@ -18,4 +20,19 @@ export function generateGlueScripts(
     [jobs.curate.script, curateScript(model, config, jobs.curate)],
     [jobs.maintenance.script, maintenanceScript(model, config, jobs.maintenance)],
   ]);
+}
+
+/** Writes the scripts of `definition`'s model into `dir` (for a model other than the checked-in one); file name → path. */
+export async function writeGlueScripts(
+  config: LedgerlakeConfig,
+  dir: string,
+  definition?: ModelDefinition,
+): Promise<ReadonlyMap<string, string>> {
+  await mkdir(dir, { recursive: true });
+  const paths = new Map<string, string>();
+  for (const [name, source] of generateGlueScripts(config, definition)) {
+    await writeFile(join(dir, name), source);
+    paths.set(name, join(dir, name));
+  }
+  return paths;
 }

@@ -14,7 +14,7 @@ import { type RunningMongoServer, startMongoServer } from '../../lib/local/mongo
 import { runLocalPipeline } from '../../lib/local/runner/run-pipeline.ts';
 import { seedDatabase } from '../../lib/local/sample-data/index.ts';
 import { MODEL_DEFINITION, type ModelDefinition } from '../../lib/model/definition.ts';
-import { AMOUNT, buildTableModel, column, SOURCE_FIELDS, t } from '../../lib/model/index.ts';
+import { buildTableModel, column, SOURCE_FIELDS, t } from '../../lib/model/index.ts';
 import { JOURNAL_ENTRIES_SILVER } from '../../lib/model/tables/curated.ts';
 
 // The README's worked example of changing the model, run end to end: documents carry `currency`
@@ -34,20 +34,15 @@ const WITH_CURRENCY: ModelDefinition = {
     ...SOURCE_FIELDS,
     journal_entries: (SOURCE_FIELDS.journal_entries ?? []).flatMap((c) => {
       if (c.name === 'description') return [c, column('currency', t.string(), 'ISO 4217 code of the entry')];
-      if (c.name !== 'lines') return [c];
+      if (c.name !== 'lines' || c.type.kind !== 'list' || c.type.element.kind !== 'struct') return [c];
+      const line = c.type.element;
       return [
-        column(
-          'lines',
-          t.list(
-            t.struct([
-              column('account_id', t.string(), 'Account code the line posts to'),
-              column('debit', AMOUNT, 'Debit amount'),
-              column('credit', AMOUNT, 'Credit amount'),
-              column('currency', t.string(), 'ISO 4217 code of the line'),
-            ]),
+        {
+          ...c,
+          type: t.list(
+            t.struct([...line.fields, column('currency', t.string(), 'ISO 4217 code of the line')]),
           ),
-          'Journal lines',
-        ),
+        },
       ];
     }),
   },

@@ -54,8 +54,9 @@ export async function openTables(context: EngineContext, tables: readonly Table[
   });
   if (refused.length > 0) throw new SchemaChangeRefused(refused);
   const opened: OpenedTable[] = [];
-  for (const table of tables) {
-    const evolved = await evolveSchema(context.catalog, await context.catalog.createIfAbsent(table), table);
+  for (const [i, table] of tables.entries()) {
+    const loaded = existing[i] ?? (await context.catalog.createIfAbsent(table));
+    const evolved = await evolveSchema(context.catalog, loaded, table);
     opened.push({
       iceberg: new IcebergTable(context.catalog, evolved.loaded.location),
       table: evolved.table,

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import './node22-polyfills.ts';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -13,7 +12,7 @@ import { validateRun } from '../../../lambdas/validate/handler.ts';
 import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
 import { assertRunId, INGEST_STATES, JOB_ARGUMENT, PLAN_STATUS } from '../../contracts/index.ts';
-import { generateGlueScripts } from '../../glue/generate.ts';
+import { writeGlueScripts } from '../../glue/generate.ts';
 import type { ModelDefinition } from '../../model/definition.ts';
 import { buildTableModel } from '../../model/index.ts';
 import type { AslDefinition } from '../../stacks/ingest-definition.ts';
@@ -511,8 +510,6 @@ function failure(error: unknown, runId: string): Error {
 async function scriptsFor(options: LocalRunOptions): Promise<string | undefined> {
   if (options.definition === undefined) return undefined;
   const folder = join(options.dir, 'state', 'glue-scripts');
-  await mkdir(folder, { recursive: true });
-  for (const [name, source] of generateGlueScripts(options.config ?? resolveConfig(), options.definition))
-    await writeFile(join(folder, name), source);
+  await writeGlueScripts(options.config ?? resolveConfig(), folder, options.definition);
   return folder;
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateGlueScripts } from '../../../lib/glue/generate.ts';
+import { writeGlueScripts } from '../../../lib/glue/generate.ts';
 import type { ModelDefinition } from '../../../lib/model/definition.ts';
 import { buildTableModel } from '../../../lib/model/index.ts';
 import { flattenFields, flattenSchemaJson, type SchemaJsonLike } from '../../../lib/model/schema-history.ts';
@@ -80,14 +80,8 @@ describe('changing the model on an existing warehouse: the generated Glue script
   const versionHint = () => readFile(join(journalLocation(), 'metadata', 'version-hint.text'), 'utf8');
 
   const scriptsOf = async (name: string, definition: ModelDefinition) => {
-    const folder = join(dir, `scripts-${name}`);
-    await mkdir(folder, { recursive: true });
-    const paths: Record<string, string> = {};
-    for (const [file, source] of generateGlueScripts(config, definition)) {
-      await writeFile(join(folder, file), source);
-      paths[file.replace(/\.py$/, '')] = join(folder, file);
-    }
-    return paths;
+    const written = await writeGlueScripts(config, join(dir, `scripts-${name}`), definition);
+    return Object.fromEntries([...written].map(([file, path]) => [file.replace(/\.py$/, ''), path]));
   };
 
   before(async () => {
