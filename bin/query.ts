@@ -2,10 +2,18 @@
  * `npm run query -- "SELECT …"`: DuckDB SQL over the local Iceberg tables
  * that `npm run local` wrote, by name, with Athena's and Spark's time travel.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { queryCommand, snapshotsCommand, tablesCommand } from '../lib/local/query/index.ts';
+import {
+  namedQueriesCommand,
+  namedQueryCommand,
+  queryCommand,
+  snapshotsCommand,
+  tablesCommand,
+} from '../lib/local/query/index.ts';
 
 const USAGE = `usage: npm run query -- [options] "<SQL>"      (SQL "-" reads it from stdin)
+       npm run query -- [options] --named [<id>] [--period YYYY-MM]
        npm run query -- [options] --tables
        npm run query -- [options] --snapshots <table>
 
@@ -20,7 +28,12 @@ and the bare table name. Time travel, as in Athena and Spark:
 
 options:
   --dir DIR            state directory of \`npm run local\` (default .ledgerlake); tables in DIR/warehouse
+  --named [ID]         run the accountant's named query ID (the Athena named queries: trial-balance,
+                       income-statement, balance-sheet, ...); --named alone lists them
+  --period YYYY-MM     the month a named query reports on (default: the ledger's latest month)
   --json               rows as a JSON array: decimals as exact strings, BIGINTs as exact numbers
+  --csv                rows as CSV for spreadsheets: a header row, decimals exactly as stored
+  --out FILE           write the rows to FILE instead of the terminal
   --tables             list the tables: rows, data files, snapshots, current snapshot id
   --snapshots TABLE    list a table's snapshots: id, committed at, operation, run id, records
   --max-rows N         text output: print at most N rows, count the rest (default 1000)
@@ -34,6 +47,10 @@ async function main(): Promise<number> {
     options: {
       dir: { type: 'string', default: '.ledgerlake' },
       json: { type: 'boolean', default: false },
+      csv: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      named: { type: 'boolean', default: false },
+      period: { type: 'string' },
       tables: { type: 'boolean', default: false },
       snapshots: { type: 'string' },
       'max-rows': { type: 'string', default: '1000' },
@@ -41,29 +58,59 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    await write(`${USAGE}\n`);
+    await writer(process.stdout)(`${USAGE}\n`);
     return 0;
   }
   const maxRows = Number(values['max-rows']);
   if (!Number.isInteger(maxRows) || maxRows < 0)
     throw new Error(`--max-rows must be a non-negative integer, got ${values['max-rows']}`);
-  const options = { dir: values.dir, json: values.json, text: { maxRows, maxCellWidth: 80 } };
-  if (values.tables) return tablesCommand(options, write).then(() => 0);
-  if (values.snapshots !== undefined) return snapshotsCommand(values.snapshots, options, write).then(() => 0);
-  const sql = positionals.length === 1 && positionals[0] === '-' ? await readStdin() : positionals.join(' ');
-  if (sql.trim() === '') {
-    process.stderr.write(`no SQL given\n${USAGE}\n`);
-    return 2;
+  if (values.json && values.csv)
+    throw new Error('--json and --csv cannot be combined: choose one output format');
+  if (values.period !== undefined && !values.named)
+    throw new Error('--period goes with --named <id>: plain SQL names its months itself');
+  const format = values.json ? 'json' : values.csv ? 'csv' : 'text';
+  const options = { dir: values.dir, format, text: { maxRows, maxCellWidth: 80 } } as const;
+  const out = values.out === undefined ? process.stdout : await openOut(values.out);
+  const write = writer(out);
+  try {
+    if (values.named && positionals.length === 0) await namedQueriesCommand(options, write);
+    else if (values.named) {
+      if (positionals.length > 1)
+        throw new Error(`--named takes one query id, got ${positionals.length}: ${positionals.join(' ')}`);
+      await namedQueryCommand(positionals[0] as string, values.period, options, write);
+    } else if (values.tables) await tablesCommand(options, write);
+    else if (values.snapshots !== undefined) await snapshotsCommand(values.snapshots, options, write);
+    else {
+      const sql =
+        positionals.length === 1 && positionals[0] === '-' ? await readStdin() : positionals.join(' ');
+      if (sql.trim() === '') {
+        process.stderr.write(`no SQL given\n${USAGE}\n`);
+        return 2;
+      }
+      await queryCommand(sql, options, write);
+    }
+  } finally {
+    if (out !== process.stdout) await new Promise((resolve) => (out as WriteStream).end(resolve));
   }
-  await queryCommand(sql, options, write);
   return 0;
 }
 
-function write(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
+/** The file --out names, created or truncated; fails before any query runs if it cannot be written. */
+async function openOut(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new Error(`--out ${path}: ${error.message}`)));
   });
+  return stream;
+}
+
+function writer(out: NodeJS.WritableStream): (text: string) => Promise<void> {
+  return (text) =>
+    new Promise((resolve) => {
+      if (out.write(text)) resolve();
+      else out.once('drain', resolve);
+    });
 }
 
 async function readStdin(): Promise<string> {

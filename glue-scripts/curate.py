@@ -207,6 +207,7 @@ CREATE TABLE IF NOT EXISTS {table} (
   `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
   `due_date` date COMMENT 'When the task is due',
   `updated_at` timestamp COMMENT 'Last change in the source application',
+  `period` string COMMENT 'Month the task closes, \\'YYYY-MM\\' (optional: derived from due_date when absent)',
   `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
   `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
   `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
@@ -283,12 +284,20 @@ COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per ext
                     "after": "due_date",
                 },
                 {
+                    "path": "period",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Month the task closes, 'YYYY-MM' (optional: derived from due_date when absent)",
+                    "after": "updated_at",
+                },
+                {
                     "path": "ingest_ts",
                     "type": "timestamptz",
                     "required": True,
                     "ddl": "timestamp",
                     "comment": "When the extraction run read the document (UTC)",
-                    "after": "updated_at",
+                    "after": "period",
                 },
                 {
                     "path": "_run_id",
@@ -664,7 +673,8 @@ CREATE TABLE IF NOT EXISTS {table} (
   `assigned_to` string COMMENT 'Owner of the task',
   `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
   `due_date` date COMMENT 'When the task is due',
-  `ingest_ts` timestamp COMMENT 'Ingest time of the raw row'
+  `ingest_ts` timestamp COMMENT 'Ingest time of the raw row',
+  `period` date COMMENT 'First day of the month the task closes: the source\\'s \\'YYYY-MM\\' period, or else the month before the due date\\'s (close work is due after the month ends)'
 )
 USING iceberg
 PARTITIONED BY (years(`due_date`))
@@ -734,6 +744,14 @@ COMMENT 'Month-end close tasks, latest version of each task'
                     "ddl": "timestamp",
                     "comment": "Ingest time of the raw row",
                     "after": "due_date",
+                },
+                {
+                    "path": "period",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "First day of the month the task closes: the source's 'YYYY-MM' period, or else the month before the due date's (close work is due after the month ends)",
+                    "after": "ingest_ts",
                 },
             ],
         },
@@ -818,6 +836,369 @@ COMMENT 'Debit and credit totals per journal entry: one row per live source docu
                     "ddl": "int",
                     "comment": "Number of lines of the entry",
                     "after": "is_balanced",
+                },
+            ],
+        },
+        {
+            "name": "trial_balance_gold",
+            "location": "curated/fq_app/trial_balance_gold",
+            "write_order": "`period` ASC, `account_id` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `period` date COMMENT 'First day of the month',
+  `account_id` string COMMENT 'Account code the lines post to',
+  `account_name` string COMMENT 'Account name from the chart of accounts (null for an unknown account)',
+  `account_type` string COMMENT 'Account type from the chart of accounts (null for an unknown account)',
+  `normal_side` string COMMENT '\\'debit\\' or \\'credit\\': the side on which the balances are positive (null, and signed as debit, for an unknown account or type)',
+  `opening_balance` decimal(28,4) COMMENT 'Balance at the start of the month: the closing balance of the month before',
+  `period_debit` decimal(28,4) COMMENT 'Sum of the debits of the month',
+  `period_credit` decimal(28,4) COMMENT 'Sum of the credits of the month',
+  `closing_balance` decimal(28,4) COMMENT 'Balance at the end of the month, signed by the normal side'
+)
+USING iceberg
+COMMENT 'One row per account and month, from the account\\'s first posting to the ledger\\'s latest month (months without activity included); balances signed by the account\\'s normal side'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+            "fields": [
+                {
+                    "path": "period",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "First day of the month",
+                    "after": None,
+                },
+                {
+                    "path": "account_id",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Account code the lines post to",
+                    "after": "period",
+                },
+                {
+                    "path": "account_name",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Account name from the chart of accounts (null for an unknown account)",
+                    "after": "account_id",
+                },
+                {
+                    "path": "account_type",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "Account type from the chart of accounts (null for an unknown account)",
+                    "after": "account_name",
+                },
+                {
+                    "path": "normal_side",
+                    "type": "string",
+                    "required": False,
+                    "ddl": "string",
+                    "comment": "'debit' or 'credit': the side on which the balances are positive (null, and signed as debit, for an unknown account or type)",
+                    "after": "account_type",
+                },
+                {
+                    "path": "opening_balance",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Balance at the start of the month: the closing balance of the month before",
+                    "after": "normal_side",
+                },
+                {
+                    "path": "period_debit",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Sum of the debits of the month",
+                    "after": "opening_balance",
+                },
+                {
+                    "path": "period_credit",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Sum of the credits of the month",
+                    "after": "period_debit",
+                },
+                {
+                    "path": "closing_balance",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Balance at the end of the month, signed by the normal side",
+                    "after": "period_credit",
+                },
+            ],
+        },
+        {
+            "name": "income_statement_gold",
+            "location": "curated/fq_app/income_statement_gold",
+            "write_order": "`period` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `period` date COMMENT 'First day of the month',
+  `revenue` decimal(28,4) COMMENT 'Credits less debits of the month on Revenue accounts',
+  `expenses` decimal(28,4) COMMENT 'Debits less credits of the month on Expense accounts',
+  `net_income` decimal(28,4) COMMENT 'revenue - expenses',
+  `ytd_net_income` decimal(28,4) COMMENT 'Net income from January of the same year to this month'
+)
+USING iceberg
+COMMENT 'Revenue, expenses and net income per month of the ledger (the fiscal year is the calendar year)'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+            "fields": [
+                {
+                    "path": "period",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "First day of the month",
+                    "after": None,
+                },
+                {
+                    "path": "revenue",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Credits less debits of the month on Revenue accounts",
+                    "after": "period",
+                },
+                {
+                    "path": "expenses",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Debits less credits of the month on Expense accounts",
+                    "after": "revenue",
+                },
+                {
+                    "path": "net_income",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "revenue - expenses",
+                    "after": "expenses",
+                },
+                {
+                    "path": "ytd_net_income",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Net income from January of the same year to this month",
+                    "after": "net_income",
+                },
+            ],
+        },
+        {
+            "name": "balance_sheet_gold",
+            "location": "curated/fq_app/balance_sheet_gold",
+            "write_order": "`period` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `period` date COMMENT 'First day of the month; the balances are those at its end',
+  `total_assets` decimal(28,4) COMMENT 'Closing balances of Asset accounts',
+  `total_liabilities` decimal(28,4) COMMENT 'Closing balances of Liability accounts',
+  `total_equity` decimal(28,4) COMMENT 'Closing balances of Equity accounts',
+  `prior_years_earnings` decimal(28,4) COMMENT 'Revenue less expenses of earlier years still on Revenue and Expense accounts (no closing entry moved them to equity)',
+  `current_year_earnings` decimal(28,4) COMMENT 'Net income from January of the same year to this month',
+  `total_liabilities_and_equity` decimal(28,4) COMMENT 'total_liabilities + total_equity + prior_years_earnings + current_year_earnings',
+  `out_of_balance` decimal(28,4) COMMENT 'total_assets - total_liabilities_and_equity: zero when every entry balances'
+)
+USING iceberg
+COMMENT 'Totals at each month end: assets = liabilities + equity + earnings not yet closed to equity; out_of_balance shows what unbalanced entries and accounts of no known type leave over'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+            "fields": [
+                {
+                    "path": "period",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "First day of the month; the balances are those at its end",
+                    "after": None,
+                },
+                {
+                    "path": "total_assets",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Closing balances of Asset accounts",
+                    "after": "period",
+                },
+                {
+                    "path": "total_liabilities",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Closing balances of Liability accounts",
+                    "after": "total_assets",
+                },
+                {
+                    "path": "total_equity",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Closing balances of Equity accounts",
+                    "after": "total_liabilities",
+                },
+                {
+                    "path": "prior_years_earnings",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Revenue less expenses of earlier years still on Revenue and Expense accounts (no closing entry moved them to equity)",
+                    "after": "total_equity",
+                },
+                {
+                    "path": "current_year_earnings",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "Net income from January of the same year to this month",
+                    "after": "prior_years_earnings",
+                },
+                {
+                    "path": "total_liabilities_and_equity",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "total_liabilities + total_equity + prior_years_earnings + current_year_earnings",
+                    "after": "current_year_earnings",
+                },
+                {
+                    "path": "out_of_balance",
+                    "type": "decimal(28, 4)",
+                    "required": False,
+                    "ddl": "decimal(28,4)",
+                    "comment": "total_assets - total_liabilities_and_equity: zero when every entry balances",
+                    "after": "total_liabilities_and_equity",
+                },
+            ],
+        },
+        {
+            "name": "close_progress_gold",
+            "location": "curated/fq_app/close_progress_gold",
+            "write_order": "`period` ASC",
+            "create": """\
+CREATE TABLE IF NOT EXISTS {table} (
+  `period` date COMMENT 'First day of the month being closed',
+  `tasks` int COMMENT 'Close tasks of the period',
+  `not_started` int COMMENT 'Tasks with status \\'Not Started\\'',
+  `in_progress` int COMMENT 'Tasks with status \\'In Progress\\'',
+  `complete` int COMMENT 'Tasks with status \\'Complete\\'',
+  `blocked` int COMMENT 'Tasks with status \\'Blocked\\'',
+  `overdue` int COMMENT 'Tasks not \\'Complete\\' whose due date is before as_of',
+  `percent_complete` decimal(5,2) COMMENT '100 * complete / tasks, rounded half up to 2 places',
+  `as_of` date COMMENT 'UTC date of the run that counted overdue; a row is rewritten only when a count changes'
+)
+USING iceberg
+COMMENT 'Month-end close progress per period, from close_tasks_silver'
+{location}TBLPROPERTIES (
+  'format-version' = '2',
+  'write.format.default' = 'parquet',
+  'write.parquet.compression-codec' = 'snappy',
+  'write.target-file-size-bytes' = '536870912',
+  'write.metadata.previous-versions-max' = '5',
+  'write.metadata.delete-after-commit.enabled' = 'true',
+  'read.split.target-size' = '134217728'
+)""",
+            "fields": [
+                {
+                    "path": "period",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "First day of the month being closed",
+                    "after": None,
+                },
+                {
+                    "path": "tasks",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Close tasks of the period",
+                    "after": "period",
+                },
+                {
+                    "path": "not_started",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Tasks with status 'Not Started'",
+                    "after": "tasks",
+                },
+                {
+                    "path": "in_progress",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Tasks with status 'In Progress'",
+                    "after": "not_started",
+                },
+                {
+                    "path": "complete",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Tasks with status 'Complete'",
+                    "after": "in_progress",
+                },
+                {
+                    "path": "blocked",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Tasks with status 'Blocked'",
+                    "after": "complete",
+                },
+                {
+                    "path": "overdue",
+                    "type": "int",
+                    "required": False,
+                    "ddl": "int",
+                    "comment": "Tasks not 'Complete' whose due date is before as_of",
+                    "after": "blocked",
+                },
+                {
+                    "path": "percent_complete",
+                    "type": "decimal(5, 2)",
+                    "required": False,
+                    "ddl": "decimal(5,2)",
+                    "comment": "100 * complete / tasks, rounded half up to 2 places",
+                    "after": "overdue",
+                },
+                {
+                    "path": "as_of",
+                    "type": "date",
+                    "required": False,
+                    "ddl": "date",
+                    "comment": "UTC date of the run that counted overdue; a row is rewritten only when a count changes",
+                    "after": "percent_complete",
                 },
             ],
         },
@@ -915,6 +1296,7 @@ COMMENT 'One row per source document and data-quality issue that is currently tr
         "raw": "raw_{c}",
         "changed": "changed_{c}",
         "before": "before_{c}",
+        "clock": "run_clock",
     },
     # str.format templates under --staging_root (lib/contracts/staging-layout.ts)
     staging={
@@ -1044,11 +1426,16 @@ LEFT JOIN (
         },
         {
             "kind": "relation",
-            "name": "desired_accounts_silver",
+            "name": "chart_of_accounts",
             "sql": """\
 SELECT account_id, `_id`, account_name, account_type, is_active,
   CASE account_type WHEN 'Asset' THEN 'debit' WHEN 'Expense' THEN 'debit' WHEN 'Liability' THEN 'credit' WHEN 'Equity' THEN 'credit' WHEN 'Revenue' THEN 'credit' END AS normal_side, ingest_ts
 FROM current_accounts""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_accounts_silver",
+            "sql": "SELECT * FROM chart_of_accounts",
         },
         {
             "kind": "merge",
@@ -1076,7 +1463,8 @@ WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`account_id`, `_id`, `account_
             "kind": "relation",
             "name": "desired_close_tasks_silver",
             "sql": """\
-SELECT `_id`, task_id, name, assigned_to, status, due_date, ingest_ts
+SELECT `_id`, task_id, name, assigned_to, status, due_date, CASE WHEN (period RLIKE '^(?:[0-9]{{4}}-(0[1-9]|1[0-2]))$') THEN CAST(concat(period, '-01') AS DATE)
+    ELSE add_months(trunc(due_date, 'MM'), -1) END AS period, ingest_ts
 FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
         },
         {
@@ -1084,12 +1472,12 @@ FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
             "name": "changes_close_tasks_silver",
             "table": "close_tasks_silver",
             "sql": """\
-SELECT n.`_id`, n.`task_id`, n.`name`, n.`assigned_to`, n.`status`, n.`due_date`, n.`ingest_ts`, false AS `_delete`
+SELECT n.`_id`, n.`task_id`, n.`name`, n.`assigned_to`, n.`status`, n.`due_date`, n.`ingest_ts`, n.`period`, false AS `_delete`
 FROM desired_close_tasks_silver n
 LEFT JOIN {curated_namespace}.close_tasks_silver t ON t.`_id` = n.`_id`
-WHERE t.`_id` IS NULL OR NOT (t.`task_id` <=> n.`task_id`) OR NOT (t.`name` <=> n.`name`) OR NOT (t.`assigned_to` <=> n.`assigned_to`) OR NOT (t.`status` <=> n.`status`) OR NOT (t.`due_date` <=> n.`due_date`)
+WHERE t.`_id` IS NULL OR NOT (t.`task_id` <=> n.`task_id`) OR NOT (t.`name` <=> n.`name`) OR NOT (t.`assigned_to` <=> n.`assigned_to`) OR NOT (t.`status` <=> n.`status`) OR NOT (t.`due_date` <=> n.`due_date`) OR NOT (t.`period` <=> n.`period`)
 UNION ALL
-SELECT t.`_id`, t.`task_id`, t.`name`, t.`assigned_to`, t.`status`, t.`due_date`, t.`ingest_ts`, true AS `_delete`
+SELECT t.`_id`, t.`task_id`, t.`name`, t.`assigned_to`, t.`status`, t.`due_date`, t.`ingest_ts`, t.`period`, true AS `_delete`
 FROM {curated_namespace}.close_tasks_silver t
 LEFT JOIN desired_close_tasks_silver n ON t.`_id` = n.`_id`
 WHERE (t.`_id` IN (SELECT `_id` FROM changed_close_tasks)) AND n.`_id` IS NULL""",
@@ -1098,8 +1486,8 @@ MERGE INTO {curated_namespace}.close_tasks_silver AS t
 USING (SELECT * FROM changes_close_tasks_silver) AS s
 ON t.`_id` = s.`_id`
 WHEN MATCHED AND s.`_delete` THEN DELETE
-WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `task_id` = s.`task_id`, `name` = s.`name`, `assigned_to` = s.`assigned_to`, `status` = s.`status`, `due_date` = s.`due_date`, `ingest_ts` = s.`ingest_ts`
-WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `ingest_ts`) VALUES (s.`_id`, s.`task_id`, s.`name`, s.`assigned_to`, s.`status`, s.`due_date`, s.`ingest_ts`)""",
+WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `task_id` = s.`task_id`, `name` = s.`name`, `assigned_to` = s.`assigned_to`, `status` = s.`status`, `due_date` = s.`due_date`, `ingest_ts` = s.`ingest_ts`, `period` = s.`period`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `ingest_ts`, `period`) VALUES (s.`_id`, s.`task_id`, s.`name`, s.`assigned_to`, s.`status`, s.`due_date`, s.`ingest_ts`, s.`period`)""",
         },
         {
             "kind": "relation",
@@ -1157,6 +1545,203 @@ ON t.`_id` = s.`_id`
 WHEN MATCHED AND s.`_delete` THEN DELETE
 WHEN MATCHED THEN UPDATE SET `_id` = s.`_id`, `entry_id` = s.`entry_id`, `entry_date` = s.`entry_date`, `total_credit` = s.`total_credit`, `total_debit` = s.`total_debit`, `is_balanced` = s.`is_balanced`, `line_count` = s.`line_count`
 WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `entry_id`, `entry_date`, `total_credit`, `total_debit`, `is_balanced`, `line_count`) VALUES (s.`_id`, s.`entry_id`, s.`entry_date`, s.`total_credit`, s.`total_debit`, s.`is_balanced`, s.`line_count`)""",
+        },
+        {
+            "kind": "relation",
+            "name": "ledger_span",
+            "sql": """\
+SELECT (SELECT trunc(max(entry_date), 'MM') FROM {curated_namespace}.journal_entries_silver) AS new_last,
+  (SELECT max(period) FROM {curated_namespace}.trial_balance_gold) AS old_last""",
+        },
+        {
+            "kind": "relation",
+            "name": "touched_balances",
+            "sql": """\
+SELECT account_id, min(from_period) AS from_period FROM (
+  SELECT line.account_id AS account_id, trunc(date, 'MM') AS from_period FROM (SELECT date, line, line_no_0 + 1 AS line_no FROM (SELECT `_id`, date, lines FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM touched_journal_entries)) v LATERAL VIEW posexplode(lines) exploded AS line_no_0, line) posted
+  UNION ALL
+  SELECT account_id, DATE '0001-01-01' AS from_period FROM changed_account_ids
+  UNION ALL
+  SELECT a.account_id, CASE WHEN s.old_last IS NULL OR s.new_last IS NULL THEN DATE '0001-01-01'
+    ELSE add_months(least(s.old_last, s.new_last), 1) END AS from_period
+  FROM (SELECT account_id FROM {curated_namespace}.journal_entries_silver UNION SELECT account_id FROM {curated_namespace}.trial_balance_gold) a
+  CROSS JOIN ledger_span s
+  WHERE NOT (s.old_last <=> s.new_last)
+) touched WHERE account_id IS NOT NULL AND from_period IS NOT NULL
+GROUP BY account_id""",
+        },
+        {
+            "kind": "relation",
+            "name": "balance_activity",
+            "sql": """\
+SELECT account_id, trunc(entry_date, 'MM') AS period,
+  CAST(sum(coalesce(debit, 0)) AS DECIMAL(28, 4)) AS period_debit,
+  CAST(sum(coalesce(credit, 0)) AS DECIMAL(28, 4)) AS period_credit
+FROM {curated_namespace}.journal_entries_silver
+WHERE account_id IN (SELECT account_id FROM touched_balances) AND entry_date IS NOT NULL
+GROUP BY account_id, trunc(entry_date, 'MM')""",
+        },
+        {
+            "kind": "relation",
+            "name": "balance_months",
+            "sql": """\
+SELECT account_id, period FROM (SELECT * FROM (SELECT a.account_id, min(a.period) AS first_period, s.new_last AS last_period
+  FROM balance_activity a CROSS JOIN ledger_span s GROUP BY a.account_id, s.new_last) spans WHERE first_period <= last_period) each_source LATERAL VIEW explode(sequence(first_period, last_period, INTERVAL 1 MONTH)) each_month AS period""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_trial_balance_gold",
+            "sql": """\
+SELECT b.period, b.account_id, b.account_name, b.account_type, b.normal_side,
+  CAST(b.closing_balance - b.movement AS DECIMAL(28, 4)) AS opening_balance,
+  b.period_debit, b.period_credit, b.closing_balance
+FROM (
+  SELECT signed.*, CAST(sum(movement) OVER (PARTITION BY account_id ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DECIMAL(28, 4)) AS closing_balance
+  FROM (
+    SELECT f.period, f.account_id, c.account_name, c.account_type, c.normal_side, f.period_debit, f.period_credit,
+      CASE WHEN c.normal_side = 'credit' THEN f.period_credit - f.period_debit
+        ELSE f.period_debit - f.period_credit END AS movement
+    FROM (
+      SELECT m.account_id, m.period,
+        coalesce(x.period_debit, 0) AS period_debit, coalesce(x.period_credit, 0) AS period_credit
+      FROM balance_months m LEFT JOIN balance_activity x ON x.account_id = m.account_id AND x.period = m.period
+    ) f
+    LEFT JOIN chart_of_accounts c ON c.account_id = f.account_id
+  ) signed
+) b
+JOIN touched_balances t ON t.account_id = b.account_id AND b.period >= t.from_period""",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_trial_balance_gold",
+            "table": "trial_balance_gold",
+            "sql": """\
+SELECT n.`period`, n.`account_id`, n.`account_name`, n.`account_type`, n.`normal_side`, n.`opening_balance`, n.`period_debit`, n.`period_credit`, n.`closing_balance`, false AS `_delete`
+FROM desired_trial_balance_gold n
+LEFT JOIN {curated_namespace}.trial_balance_gold t ON t.`account_id` = n.`account_id` AND t.`period` = n.`period`
+WHERE t.`account_id` IS NULL OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`normal_side` <=> n.`normal_side`) OR NOT (t.`opening_balance` <=> n.`opening_balance`) OR NOT (t.`period_debit` <=> n.`period_debit`) OR NOT (t.`period_credit` <=> n.`period_credit`) OR NOT (t.`closing_balance` <=> n.`closing_balance`)
+UNION ALL
+SELECT t.`period`, t.`account_id`, t.`account_name`, t.`account_type`, t.`normal_side`, t.`opening_balance`, t.`period_debit`, t.`period_credit`, t.`closing_balance`, true AS `_delete`
+FROM {curated_namespace}.trial_balance_gold t
+LEFT JOIN desired_trial_balance_gold n ON t.`account_id` = n.`account_id` AND t.`period` = n.`period`
+WHERE (EXISTS (SELECT 1 FROM touched_balances b WHERE b.account_id = t.account_id AND t.period >= b.from_period)) AND n.`account_id` IS NULL""",
+            "merge": """\
+MERGE INTO {curated_namespace}.trial_balance_gold AS t
+USING (SELECT * FROM changes_trial_balance_gold) AS s
+ON t.`account_id` = s.`account_id` AND t.`period` = s.`period`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `period` = s.`period`, `account_id` = s.`account_id`, `account_name` = s.`account_name`, `account_type` = s.`account_type`, `normal_side` = s.`normal_side`, `opening_balance` = s.`opening_balance`, `period_debit` = s.`period_debit`, `period_credit` = s.`period_credit`, `closing_balance` = s.`closing_balance`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`period`, `account_id`, `account_name`, `account_type`, `normal_side`, `opening_balance`, `period_debit`, `period_credit`, `closing_balance`) VALUES (s.`period`, s.`account_id`, s.`account_name`, s.`account_type`, s.`normal_side`, s.`opening_balance`, s.`period_debit`, s.`period_credit`, s.`closing_balance`)""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_income_statement_gold",
+            "sql": """\
+SELECT period, revenue, expenses, CAST(revenue - expenses AS DECIMAL(28, 4)) AS net_income,
+  CAST(sum(revenue - expenses) OVER (PARTITION BY trunc(period, 'YEAR') ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS DECIMAL(28, 4)) AS ytd_net_income
+FROM (
+  SELECT period,
+    CAST(sum(CASE WHEN account_type = 'Revenue' THEN period_credit - period_debit ELSE 0 END) AS DECIMAL(28, 4)) AS revenue,
+    CAST(sum(CASE WHEN account_type = 'Expense' THEN period_debit - period_credit ELSE 0 END) AS DECIMAL(28, 4)) AS expenses
+  FROM {curated_namespace}.trial_balance_gold GROUP BY period
+) months""",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_income_statement_gold",
+            "table": "income_statement_gold",
+            "sql": """\
+SELECT n.`period`, n.`revenue`, n.`expenses`, n.`net_income`, n.`ytd_net_income`, false AS `_delete`
+FROM desired_income_statement_gold n
+LEFT JOIN {curated_namespace}.income_statement_gold t ON t.`period` = n.`period`
+WHERE t.`period` IS NULL OR NOT (t.`revenue` <=> n.`revenue`) OR NOT (t.`expenses` <=> n.`expenses`) OR NOT (t.`net_income` <=> n.`net_income`) OR NOT (t.`ytd_net_income` <=> n.`ytd_net_income`)
+UNION ALL
+SELECT t.`period`, t.`revenue`, t.`expenses`, t.`net_income`, t.`ytd_net_income`, true AS `_delete`
+FROM {curated_namespace}.income_statement_gold t
+LEFT JOIN desired_income_statement_gold n ON t.`period` = n.`period`
+WHERE (true) AND n.`period` IS NULL""",
+            "merge": """\
+MERGE INTO {curated_namespace}.income_statement_gold AS t
+USING (SELECT * FROM changes_income_statement_gold) AS s
+ON t.`period` = s.`period`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `period` = s.`period`, `revenue` = s.`revenue`, `expenses` = s.`expenses`, `net_income` = s.`net_income`, `ytd_net_income` = s.`ytd_net_income`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`period`, `revenue`, `expenses`, `net_income`, `ytd_net_income`) VALUES (s.`period`, s.`revenue`, s.`expenses`, s.`net_income`, s.`ytd_net_income`)""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_balance_sheet_gold",
+            "sql": """\
+SELECT b.period, b.total_assets, b.total_liabilities, b.total_equity,
+  CAST(b.earnings - i.ytd_net_income AS DECIMAL(28, 4)) AS prior_years_earnings,
+  i.ytd_net_income AS current_year_earnings,
+  CAST(b.total_liabilities + b.total_equity + b.earnings AS DECIMAL(28, 4)) AS total_liabilities_and_equity,
+  CAST(b.total_assets - b.total_liabilities - b.total_equity - b.earnings AS DECIMAL(28, 4)) AS out_of_balance
+FROM (
+  SELECT period, CAST(sum(CASE WHEN account_type = 'Asset' THEN closing_balance ELSE 0 END) AS DECIMAL(28, 4)) AS total_assets, CAST(sum(CASE WHEN account_type = 'Liability' THEN closing_balance ELSE 0 END) AS DECIMAL(28, 4)) AS total_liabilities, CAST(sum(CASE WHEN account_type = 'Equity' THEN closing_balance ELSE 0 END) AS DECIMAL(28, 4)) AS total_equity,
+    CAST(sum(CASE WHEN account_type = 'Revenue' THEN closing_balance WHEN account_type = 'Expense' THEN -closing_balance ELSE 0 END) AS DECIMAL(28, 4)) AS earnings
+  FROM {curated_namespace}.trial_balance_gold GROUP BY period
+) b JOIN desired_income_statement_gold i ON i.period = b.period""",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_balance_sheet_gold",
+            "table": "balance_sheet_gold",
+            "sql": """\
+SELECT n.`period`, n.`total_assets`, n.`total_liabilities`, n.`total_equity`, n.`prior_years_earnings`, n.`current_year_earnings`, n.`total_liabilities_and_equity`, n.`out_of_balance`, false AS `_delete`
+FROM desired_balance_sheet_gold n
+LEFT JOIN {curated_namespace}.balance_sheet_gold t ON t.`period` = n.`period`
+WHERE t.`period` IS NULL OR NOT (t.`total_assets` <=> n.`total_assets`) OR NOT (t.`total_liabilities` <=> n.`total_liabilities`) OR NOT (t.`total_equity` <=> n.`total_equity`) OR NOT (t.`prior_years_earnings` <=> n.`prior_years_earnings`) OR NOT (t.`current_year_earnings` <=> n.`current_year_earnings`) OR NOT (t.`total_liabilities_and_equity` <=> n.`total_liabilities_and_equity`) OR NOT (t.`out_of_balance` <=> n.`out_of_balance`)
+UNION ALL
+SELECT t.`period`, t.`total_assets`, t.`total_liabilities`, t.`total_equity`, t.`prior_years_earnings`, t.`current_year_earnings`, t.`total_liabilities_and_equity`, t.`out_of_balance`, true AS `_delete`
+FROM {curated_namespace}.balance_sheet_gold t
+LEFT JOIN desired_balance_sheet_gold n ON t.`period` = n.`period`
+WHERE (true) AND n.`period` IS NULL""",
+            "merge": """\
+MERGE INTO {curated_namespace}.balance_sheet_gold AS t
+USING (SELECT * FROM changes_balance_sheet_gold) AS s
+ON t.`period` = s.`period`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `period` = s.`period`, `total_assets` = s.`total_assets`, `total_liabilities` = s.`total_liabilities`, `total_equity` = s.`total_equity`, `prior_years_earnings` = s.`prior_years_earnings`, `current_year_earnings` = s.`current_year_earnings`, `total_liabilities_and_equity` = s.`total_liabilities_and_equity`, `out_of_balance` = s.`out_of_balance`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`period`, `total_assets`, `total_liabilities`, `total_equity`, `prior_years_earnings`, `current_year_earnings`, `total_liabilities_and_equity`, `out_of_balance`) VALUES (s.`period`, s.`total_assets`, s.`total_liabilities`, s.`total_equity`, s.`prior_years_earnings`, s.`current_year_earnings`, s.`total_liabilities_and_equity`, s.`out_of_balance`)""",
+        },
+        {
+            "kind": "relation",
+            "name": "desired_close_progress_gold",
+            "sql": """\
+SELECT t.period, CAST(count(*) AS INT) AS tasks,
+  CAST(sum(CASE WHEN status = 'Not Started' THEN 1 ELSE 0 END) AS INT) AS not_started,
+  CAST(sum(CASE WHEN status = 'In Progress' THEN 1 ELSE 0 END) AS INT) AS in_progress,
+  CAST(sum(CASE WHEN status = 'Complete' THEN 1 ELSE 0 END) AS INT) AS complete,
+  CAST(sum(CASE WHEN status = 'Blocked' THEN 1 ELSE 0 END) AS INT) AS blocked,
+  CAST(sum(CASE WHEN coalesce(status, '') <> 'Complete' AND t.due_date < c.as_of THEN 1 ELSE 0 END) AS INT) AS overdue,
+  CAST(round(CAST(100 * CAST(sum(CASE WHEN status = 'Complete' THEN 1 ELSE 0 END) AS INT) AS DOUBLE) / count(*), 2) AS DECIMAL(5, 2)) AS percent_complete,
+  c.as_of
+FROM {curated_namespace}.close_tasks_silver t CROSS JOIN (SELECT to_date(planned_at) AS as_of FROM run_clock) c
+WHERE t.period IS NOT NULL
+GROUP BY t.period, c.as_of""",
+        },
+        {
+            "kind": "merge",
+            "name": "changes_close_progress_gold",
+            "table": "close_progress_gold",
+            "sql": """\
+SELECT n.`period`, n.`tasks`, n.`not_started`, n.`in_progress`, n.`complete`, n.`blocked`, n.`overdue`, n.`percent_complete`, n.`as_of`, false AS `_delete`
+FROM desired_close_progress_gold n
+LEFT JOIN {curated_namespace}.close_progress_gold t ON t.`period` = n.`period`
+WHERE t.`period` IS NULL OR NOT (t.`tasks` <=> n.`tasks`) OR NOT (t.`not_started` <=> n.`not_started`) OR NOT (t.`in_progress` <=> n.`in_progress`) OR NOT (t.`complete` <=> n.`complete`) OR NOT (t.`blocked` <=> n.`blocked`) OR NOT (t.`overdue` <=> n.`overdue`) OR NOT (t.`percent_complete` <=> n.`percent_complete`)
+UNION ALL
+SELECT t.`period`, t.`tasks`, t.`not_started`, t.`in_progress`, t.`complete`, t.`blocked`, t.`overdue`, t.`percent_complete`, t.`as_of`, true AS `_delete`
+FROM {curated_namespace}.close_progress_gold t
+LEFT JOIN desired_close_progress_gold n ON t.`period` = n.`period`
+WHERE (true) AND n.`period` IS NULL""",
+            "merge": """\
+MERGE INTO {curated_namespace}.close_progress_gold AS t
+USING (SELECT * FROM changes_close_progress_gold) AS s
+ON t.`period` = s.`period`
+WHEN MATCHED AND s.`_delete` THEN DELETE
+WHEN MATCHED THEN UPDATE SET `period` = s.`period`, `tasks` = s.`tasks`, `not_started` = s.`not_started`, `in_progress` = s.`in_progress`, `complete` = s.`complete`, `blocked` = s.`blocked`, `overdue` = s.`overdue`, `percent_complete` = s.`percent_complete`, `as_of` = s.`as_of`
+WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`period`, `tasks`, `not_started`, `in_progress`, `complete`, `blocked`, `overdue`, `percent_complete`, `as_of`) VALUES (s.`period`, s.`tasks`, s.`not_started`, s.`in_progress`, s.`complete`, s.`blocked`, s.`overdue`, s.`percent_complete`, s.`as_of`)""",
         },
         {
             "kind": "relation",
@@ -1226,6 +1811,10 @@ UNION ALL
 SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'future_watermark' AS code,
   'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
 FROM latest_close_tasks WHERE `_op` = 'upsert' AND updated_at > ingest_ts
+UNION ALL
+SELECT 'close_tasks' AS source_collection, `_id`, task_id AS business_key, 'invalid_period' AS code,
+  concat('period ', period, ' is not YYYY-MM: the period is derived from due_date') AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND period IS NOT NULL AND NOT (period RLIKE '^(?:[0-9]{{4}}-(0[1-9]|1[0-2]))$')
 UNION ALL
 SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'mapping_error' AS code,
   `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts

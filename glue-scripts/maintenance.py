@@ -83,6 +83,30 @@ MODEL = maintenance.Model(
         },
         {
             "layer": "curated",
+            "name": "trial_balance_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+        {
+            "layer": "curated",
+            "name": "income_statement_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+        {
+            "layer": "curated",
+            "name": "balance_sheet_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+        {
+            "layer": "curated",
+            "name": "close_progress_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
+        {
+            "layer": "curated",
             "name": "data_quality_issues",
             "retain_last": 3,
             "max_snapshot_age_days": 90,

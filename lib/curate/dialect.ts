@@ -17,6 +17,21 @@ export interface SqlDialect {
   timestamp(iso: string): string;
   /** Aggregate: the distinct non-null values of a string expression, sorted, joined with ', '. */
   sortedDistinctList(expression: string): string;
+  /** The first day of the month of a DATE expression, as a DATE. */
+  monthStart(date: string): string;
+  /** The first day of the year of a DATE expression, as a DATE. */
+  yearStart(date: string): string;
+  /** A DATE expression moved by a whole number of months (an integer literal or expression). */
+  addMonths(date: string, months: string): string;
+  /** The UTC calendar day of a timestamp-with-time-zone expression, as a DATE. */
+  utcDate(timestamp: string): string;
+  /**
+   * `SELECT <columns>, <alias> FROM <source>` with one row per month from the
+   * DATE `from` to the DATE `to` (both first days of months, inclusive); none when `from` > `to`.
+   */
+  eachMonth(source: string, columns: string, from: string, to: string, alias: string): string;
+  /** True when a string expression matches a regular expression as a whole (no anchors needed). */
+  fullMatch(text: string, pattern: string): string;
   /**
    * Upsert `source` into `target` on `keys`, updating or inserting every
    * listed column. With `deleteFlag`, source rows whose boolean column of that
@@ -81,6 +96,14 @@ export const duckdb: SqlDialect = {
   date: (isoDate) => `DATE '${isoDate}'`,
   timestamp: (iso) => `CAST('${sqlInstant(iso)}' AS TIMESTAMPTZ)`,
   sortedDistinctList: (expression) => `array_to_string(list_sort(list_distinct(list(${expression}))), ', ')`,
+  monthStart: (date) => `CAST(date_trunc('month', ${date}) AS DATE)`,
+  yearStart: (date) => `CAST(date_trunc('year', ${date}) AS DATE)`,
+  addMonths: (date, months) => `CAST(${date} + to_months(${months}) AS DATE)`,
+  // timezone('UTC', …) gives the UTC wall time whatever the session's time zone.
+  utcDate: (timestamp) => `CAST(timezone('UTC', ${timestamp}) AS DATE)`,
+  eachMonth: (source, columns, from, to, alias) =>
+    `SELECT ${columns}, CAST(each_month.m AS DATE) AS ${alias} FROM ${source}, unnest(generate_series(${from}, ${to}, INTERVAL 1 MONTH)) each_month(m)`,
+  fullMatch: (text, pattern) => `regexp_full_match(${text}, '${pattern}')`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(doubleQuote, target, source, keys, columns, deleteFlag),
   ident: doubleQuote,
@@ -97,6 +120,15 @@ export const spark: SqlDialect = {
   // Spark's TIMESTAMP is an instant (shown in the session time zone), as Iceberg's timestamptz.
   timestamp: (iso) => `TIMESTAMP '${sqlInstant(iso)}'`,
   sortedDistinctList: (expression) => `concat_ws(', ', array_sort(collect_set(${expression})))`,
+  monthStart: (date) => `trunc(${date}, 'MM')`,
+  yearStart: (date) => `trunc(${date}, 'YEAR')`,
+  addMonths: (date, months) => `add_months(${date}, ${months})`,
+  // The Glue jobs' session time zone is UTC (ledgerlake_glue.common).
+  utcDate: (timestamp) => `to_date(${timestamp})`,
+  // sequence() fails when from > to with a positive step, so the span is filtered first.
+  eachMonth: (source, columns, from, to, alias) =>
+    `SELECT ${columns}, ${alias} FROM (SELECT * FROM ${source} WHERE ${from} <= ${to}) each_source LATERAL VIEW explode(sequence(${from}, ${to}, INTERVAL 1 MONTH)) each_month AS ${alias}`,
+  fullMatch: (text, pattern) => `(${text} RLIKE '^(?:${pattern})$')`,
   merge: (target, source, keys, columns, deleteFlag) =>
     mergeStatement(backtick, target, source, keys, columns, deleteFlag),
   ident: backtick,

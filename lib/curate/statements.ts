@@ -2,26 +2,40 @@ import type { LedgerlakeConfig } from '../config/index.ts';
 import type { Table, TableModel } from '../model/index.ts';
 import {
   ACCOUNTS_SILVER,
+  BALANCE_SHEET_GOLD,
+  CLOSE_PROGRESS_GOLD,
   CLOSE_TASKS_SILVER,
   DATA_QUALITY_ISSUES,
+  INCOME_STATEMENT_GOLD,
   JOURNAL_ENTRIES_GOLD,
   JOURNAL_ENTRIES_SILVER,
+  TRIAL_BALANCE_GOLD,
 } from '../model/tables/curated.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
   accountsSilver,
+  balanceActivity,
+  balanceMonths,
+  balanceSheet,
   type Copied,
   changedAccountIds,
   changesTo,
+  closeProgress,
+  closeTaskIssues,
   closeTasksSilver,
   currentAccounts,
   documentIssues,
+  incomeStatement,
   journalEntriesGold,
   journalEntryFacts,
   journalEntryIssues,
   journalLines,
   latestVersions,
+  ledgerSpan,
+  touchedBalanceRows,
+  touchedBalances,
   touchedJournalEntries,
+  trialBalance,
 } from './transforms.ts';
 
 /** The relations a curate run reads, as each engine names them. */
@@ -41,13 +55,21 @@ export interface CurateRelations {
   readonly journalEntriesSilver: string;
   readonly closeTasksSilver: string;
   readonly journalEntriesGold: string;
+  readonly trialBalanceGold: string;
+  readonly incomeStatementGold: string;
+  readonly balanceSheetGold: string;
+  readonly closeProgressGold: string;
   readonly dataQualityIssues: string;
+  /** One row, `planned_at`: when the run was planned (the time overdue close tasks are counted at). */
+  readonly runClock: string;
   /** The relation a MERGE writes for a curated table (the table itself on Spark). */
   readonly mergeTarget: (table: string) => string;
 }
 
 /** The raw collections curate reads. */
 export const CURATE_RAW_COLLECTIONS = ['journal_entries', 'close_tasks', 'accounts'] as const;
+/** Temp relation of one row, `planned_at` (TIMESTAMP WITH TIME ZONE), which each engine creates from the run's plan. */
+export const RUN_CLOCK_RELATION = 'run_clock';
 /** Temp relation over a whole raw table, which each engine creates before the steps. */
 export const rawRelation = (collection: string) => `raw_${collection}`;
 /** Temp relation over a raw table's rows ingested since the last committed run. */
@@ -75,7 +97,12 @@ export function curateRelations(
     journalEntriesSilver: curated('journal_entries_silver'),
     closeTasksSilver: curated('close_tasks_silver'),
     journalEntriesGold: curated('journal_entries_gold'),
+    trialBalanceGold: curated('trial_balance_gold'),
+    incomeStatementGold: curated('income_statement_gold'),
+    balanceSheetGold: curated('balance_sheet_gold'),
+    closeProgressGold: curated('close_progress_gold'),
     dataQualityIssues: curated('data_quality_issues'),
+    runClock: RUN_CLOCK_RELATION,
     mergeTarget,
   };
 }
@@ -113,7 +140,15 @@ const R = {
   latestAccounts: 'latest_accounts',
   lines: 'journal_lines',
   facts: 'journal_entry_facts',
+  chart: 'chart_of_accounts',
+  span: 'ledger_span',
+  touchedBalances: 'touched_balances',
+  activity: 'balance_activity',
+  months: 'balance_months',
 } as const;
+
+/** The relation of a table's desired rows of the touched documents, which its merge step computes first. */
+const desiredRelation = (table: string) => `desired_${table}`;
 
 const columnsOf = (table: Table) => table.fields.map((f) => f.name);
 
@@ -160,9 +195,15 @@ export function curateSteps(
   const touchedAccount = `t.${id} IN (SELECT ${id} FROM ${r.changedAccounts})`;
   const silverColumns = columnsOf(journalSilver).map(d.ident).join(', ');
   // The desired rows are computed once: the changes read them twice (new or different rows, rows to delete).
-  const merge = (spec: Table, read: string, desired: string, touched: string): CurateStep[] => {
+  const merge = (
+    spec: Table,
+    read: string,
+    desired: string,
+    touched: string,
+    ignored: readonly string[] = ['ingest_ts'],
+  ): CurateStep[] => {
     const name = `changes_${spec.name}`;
-    const desiredName = `desired_${spec.name}`;
+    const desiredName = desiredRelation(spec.name);
     const columns = columnsOf(spec);
     return [
       { kind: 'relation', name: desiredName, sql: desired },
@@ -172,7 +213,7 @@ export function curateSteps(
         name,
         sql: changesTo(
           d,
-          { table: read, keys: spec.keyColumns, columns, ignored: ['ingest_ts'] },
+          { table: read, keys: spec.keyColumns, columns, ignored },
           desiredName,
           touched,
           DELETE_FLAG,
@@ -203,6 +244,7 @@ export function curateSteps(
       watermark: watermark.close_tasks,
       entryDate: null,
     }),
+    closeTaskIssues(d, R.latestTasks),
     documentIssues(d, {
       collection: 'accounts',
       latest: R.latestAccounts,
@@ -244,8 +286,9 @@ export function curateSteps(
       ),
     },
     { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
+    { kind: 'relation', name: R.chart, sql: accountsSilver(d, R.accounts) },
     // The chart is small: recomputed whole every run, and only rows that differ are MERGEd.
-    ...merge(model.table(ACCOUNTS_SILVER.name), r.accountsSilver, accountsSilver(d, R.accounts), 'true'),
+    ...merge(model.table(ACCOUNTS_SILVER.name), r.accountsSilver, `SELECT * FROM ${R.chart}`, 'true'),
     ...merge(
       tasksSilver,
       r.closeTasksSilver,
@@ -258,6 +301,57 @@ export function curateSteps(
       r.journalEntriesGold,
       journalEntriesGold(d, R.facts),
       touchedEntry,
+    ),
+    // Balances read silver as this run left it.
+    { kind: 'relation', name: R.span, sql: ledgerSpan(d, r.journalEntriesSilver, r.trialBalanceGold) },
+    {
+      kind: 'relation',
+      name: R.touchedBalances,
+      sql: touchedBalances(d, {
+        raw: r.rawJournalEntries,
+        touchedEntries: R.touchedEntries,
+        changedAccounts: R.changedAccountIds,
+        silver: r.journalEntriesSilver,
+        trialBalance: r.trialBalanceGold,
+        span: R.span,
+      }),
+    },
+    {
+      kind: 'relation',
+      name: R.activity,
+      sql: balanceActivity(d, r.journalEntriesSilver, R.touchedBalances),
+    },
+    { kind: 'relation', name: R.months, sql: balanceMonths(d, R.activity, R.span) },
+    ...merge(
+      model.table(TRIAL_BALANCE_GOLD.name),
+      r.trialBalanceGold,
+      trialBalance({
+        months: R.months,
+        activity: R.activity,
+        chart: R.chart,
+        touched: R.touchedBalances,
+      }),
+      touchedBalanceRows(R.touchedBalances),
+    ),
+    // The statements are one row per month: recomputed whole from the trial balance as this run left it.
+    ...merge(
+      model.table(INCOME_STATEMENT_GOLD.name),
+      r.incomeStatementGold,
+      incomeStatement(d, r.trialBalanceGold),
+      'true',
+    ),
+    ...merge(
+      model.table(BALANCE_SHEET_GOLD.name),
+      r.balanceSheetGold,
+      balanceSheet(r.trialBalanceGold, desiredRelation(INCOME_STATEMENT_GOLD.name)),
+      'true',
+    ),
+    ...merge(
+      model.table(CLOSE_PROGRESS_GOLD.name),
+      r.closeProgressGold,
+      closeProgress(d, r.closeTasksSilver, r.runClock),
+      'true',
+      ['as_of'],
     ),
     // Last: duplicate entry ids are counted over gold as the run left it.
     ...merge(

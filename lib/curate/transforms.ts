@@ -184,11 +184,192 @@ export function journalEntriesGold(d: SqlDialect, facts: string): string {
 FROM ${facts}`;
 }
 
+/** A close task's period as the source gives it: 'YYYY-MM'. */
+const PERIOD_PATTERN = '[0-9]{4}-(0[1-9]|1[0-2])';
+
 /** close_tasks_silver's rows for the live, clean tasks in `latest`. */
 export function closeTasksSilver(d: SqlDialect, latest: string, copied: readonly Copied[] = []): string {
   const copies = copied.map((c) => `, ${d.ident(c.from)} AS ${d.ident(c.name)}`).join('');
-  return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ingest_ts${copies}
+  const period = `CASE WHEN ${d.fullMatch('period', PERIOD_PATTERN)} THEN CAST(concat(period, '-01') AS DATE)
+    ELSE ${d.addMonths(d.monthStart('due_date'), '-1')} END`;
+  return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ${period} AS period, ingest_ts${copies}
 FROM ${latest} WHERE ${liveClean(d)}`;
+}
+
+/** The live, clean tasks in `latest` whose source period is present but not 'YYYY-MM'. */
+export function closeTaskIssues(d: SqlDialect, latest: string): string {
+  return `SELECT 'close_tasks' AS source_collection, ${d.ident('_id')}, task_id AS business_key, '${DQ.invalidPeriod}' AS code,
+  concat('period ', period, ' is not YYYY-MM: the period is derived from due_date') AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
+FROM ${latest} WHERE ${liveClean(d)} AND period IS NOT NULL AND NOT ${d.fullMatch('period', PERIOD_PATTERN)}`;
+}
+
+/**
+ * The ledger's latest month now (`new_last`, from silver as this run left
+ * it) and as trial_balance_gold holds it (`old_last`): when they differ,
+ * every account gains or loses months at the end.
+ */
+export function ledgerSpan(d: SqlDialect, silver: string, trialBalance: string): string {
+  return `SELECT (SELECT ${d.monthStart('max(entry_date)')} FROM ${silver}) AS new_last,
+  (SELECT max(period) FROM ${trialBalance}) AS old_last`;
+}
+
+/** A month before any ledger: "every month of the account". */
+const ALL_MONTHS = '0001-01-01';
+
+/**
+ * Per account, the first month whose trial balance rows may change
+ * (`from_period`): the months of every raw version's lines of the touched
+ * journal entries (the old postings as well as the new, whatever a failed run
+ * rewrote), every month of an account the chart changed, and the months the
+ * ledger's span gained or lost.
+ */
+export function touchedBalances(
+  d: SqlDialect,
+  r: {
+    readonly raw: string;
+    readonly touchedEntries: string;
+    readonly changedAccounts: string;
+    readonly silver: string;
+    readonly trialBalance: string;
+    readonly span: string;
+  },
+): string {
+  const id = d.ident('_id');
+  const versions = d.explode(
+    `(SELECT ${id}, date, lines FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.touchedEntries})) v`,
+    'date',
+    'lines',
+    'line',
+    'line_no',
+  );
+  const all = d.date(ALL_MONTHS);
+  return `SELECT account_id, min(from_period) AS from_period FROM (
+  SELECT line.account_id AS account_id, ${d.monthStart('date')} AS from_period FROM (${versions}) posted
+  UNION ALL
+  SELECT account_id, ${all} AS from_period FROM ${r.changedAccounts}
+  UNION ALL
+  SELECT a.account_id, CASE WHEN s.old_last IS NULL OR s.new_last IS NULL THEN ${all}
+    ELSE ${d.addMonths('least(s.old_last, s.new_last)', '1')} END AS from_period
+  FROM (SELECT account_id FROM ${r.silver} UNION SELECT account_id FROM ${r.trialBalance}) a
+  CROSS JOIN ${r.span} s
+  WHERE ${d.distinct('s.old_last', 's.new_last')}
+) touched WHERE account_id IS NOT NULL AND from_period IS NOT NULL
+GROUP BY account_id`;
+}
+
+/** Debits and credits per month of the accounts in `touched`, from silver (lines without a date or an account are not posted). */
+export function balanceActivity(d: SqlDialect, silver: string, touched: string): string {
+  const month = d.monthStart('entry_date');
+  return `SELECT account_id, ${month} AS period,
+  CAST(sum(coalesce(debit, 0)) AS DECIMAL(28, 4)) AS period_debit,
+  CAST(sum(coalesce(credit, 0)) AS DECIMAL(28, 4)) AS period_credit
+FROM ${silver}
+WHERE account_id IN (SELECT account_id FROM ${touched}) AND entry_date IS NOT NULL
+GROUP BY account_id, ${month}`;
+}
+
+/** Every month of each account of `activity`, from its first posting to the ledger's latest month. */
+export function balanceMonths(d: SqlDialect, activity: string, span: string): string {
+  return d.eachMonth(
+    `(SELECT a.account_id, min(a.period) AS first_period, s.new_last AS last_period
+  FROM ${activity} a CROSS JOIN ${span} s GROUP BY a.account_id, s.new_last) spans`,
+    'account_id',
+    'first_period',
+    'last_period',
+    'period',
+  );
+}
+
+/**
+ * trial_balance_gold's rows of the touched accounts from their `from_period`
+ * on: each month's activity signed by the account's normal side (debit when
+ * unknown) and accumulated into closing balances.
+ */
+export function trialBalance(r: {
+  readonly months: string;
+  readonly activity: string;
+  readonly chart: string;
+  readonly touched: string;
+}): string {
+  const closing = `sum(movement) OVER (PARTITION BY account_id ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  return `SELECT b.period, b.account_id, b.account_name, b.account_type, b.normal_side,
+  CAST(b.closing_balance - b.movement AS DECIMAL(28, 4)) AS opening_balance,
+  b.period_debit, b.period_credit, b.closing_balance
+FROM (
+  SELECT signed.*, CAST(${closing} AS DECIMAL(28, 4)) AS closing_balance
+  FROM (
+    SELECT f.period, f.account_id, c.account_name, c.account_type, c.normal_side, f.period_debit, f.period_credit,
+      CASE WHEN c.normal_side = 'credit' THEN f.period_credit - f.period_debit
+        ELSE f.period_debit - f.period_credit END AS movement
+    FROM (
+      SELECT m.account_id, m.period,
+        coalesce(x.period_debit, 0) AS period_debit, coalesce(x.period_credit, 0) AS period_credit
+      FROM ${r.months} m LEFT JOIN ${r.activity} x ON x.account_id = m.account_id AND x.period = m.period
+    ) f
+    LEFT JOIN ${r.chart} c ON c.account_id = f.account_id
+  ) signed
+) b
+JOIN ${r.touched} t ON t.account_id = b.account_id AND b.period >= t.from_period`;
+}
+
+/** The trial balance rows (alias `t`) of the accounts and months in `touched`. */
+export function touchedBalanceRows(touched: string): string {
+  return `EXISTS (SELECT 1 FROM ${touched} b WHERE b.account_id = t.account_id AND t.period >= b.from_period)`;
+}
+
+/** income_statement_gold, whole, from trial_balance_gold. */
+export function incomeStatement(d: SqlDialect, trialBalance: string): string {
+  const amount = (expression: string) => `CAST(${expression} AS DECIMAL(28, 4))`;
+  return `SELECT period, revenue, expenses, ${amount('revenue - expenses')} AS net_income,
+  ${amount(`sum(revenue - expenses) OVER (PARTITION BY ${d.yearStart('period')} ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`)} AS ytd_net_income
+FROM (
+  SELECT period,
+    ${amount(`sum(CASE WHEN account_type = 'Revenue' THEN period_credit - period_debit ELSE 0 END)`)} AS revenue,
+    ${amount(`sum(CASE WHEN account_type = 'Expense' THEN period_debit - period_credit ELSE 0 END)`)} AS expenses
+  FROM ${trialBalance} GROUP BY period
+) months`;
+}
+
+/** balance_sheet_gold, whole, from trial_balance_gold and the income statement. */
+export function balanceSheet(trialBalance: string, incomeStatement: string): string {
+  const amount = (expression: string) => `CAST(${expression} AS DECIMAL(28, 4))`;
+  const total = (type: string) =>
+    amount(`sum(CASE WHEN account_type = '${type}' THEN closing_balance ELSE 0 END)`);
+  return `SELECT b.period, b.total_assets, b.total_liabilities, b.total_equity,
+  ${amount('b.earnings - i.ytd_net_income')} AS prior_years_earnings,
+  i.ytd_net_income AS current_year_earnings,
+  ${amount('b.total_liabilities + b.total_equity + b.earnings')} AS total_liabilities_and_equity,
+  ${amount('b.total_assets - b.total_liabilities - b.total_equity - b.earnings')} AS out_of_balance
+FROM (
+  SELECT period, ${total('Asset')} AS total_assets, ${total('Liability')} AS total_liabilities, ${total('Equity')} AS total_equity,
+    ${amount(`sum(CASE WHEN account_type = 'Revenue' THEN closing_balance WHEN account_type = 'Expense' THEN -closing_balance ELSE 0 END)`)} AS earnings
+  FROM ${trialBalance} GROUP BY period
+) b JOIN ${incomeStatement} i ON i.period = b.period`;
+}
+
+/** Close task statuses close_progress_gold counts. */
+export const CLOSE_TASK_STATUS = {
+  notStarted: 'Not Started',
+  inProgress: 'In Progress',
+  complete: 'Complete',
+  blocked: 'Blocked',
+} as const;
+
+/** close_progress_gold, whole, from close_tasks_silver; overdue as of the UTC day of `clock`'s planned_at. */
+export function closeProgress(d: SqlDialect, tasks: string, clock: string): string {
+  const count = (condition: string) => `CAST(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS INT)`;
+  const status = (value: string) => `status = '${value}'`;
+  return `SELECT t.period, CAST(count(*) AS INT) AS tasks,
+  ${count(status(CLOSE_TASK_STATUS.notStarted))} AS not_started,
+  ${count(status(CLOSE_TASK_STATUS.inProgress))} AS in_progress,
+  ${count(status(CLOSE_TASK_STATUS.complete))} AS complete,
+  ${count(status(CLOSE_TASK_STATUS.blocked))} AS blocked,
+  ${count(`coalesce(status, '') <> '${CLOSE_TASK_STATUS.complete}' AND t.due_date < c.as_of`)} AS overdue,
+  CAST(round(CAST(100 * ${count(status(CLOSE_TASK_STATUS.complete))} AS DOUBLE) / count(*), 2) AS DECIMAL(5, 2)) AS percent_complete,
+  c.as_of
+FROM ${tasks} t CROSS JOIN (SELECT ${d.utcDate('planned_at')} AS as_of FROM ${clock}) c
+WHERE t.period IS NOT NULL
+GROUP BY t.period, c.as_of`;
 }
 
 /** A collection's latest versions and how its documents are named in data_quality_issues. */

@@ -14,6 +14,7 @@ import {
   curateRelations,
   curateSteps,
   DELETE_FLAG,
+  RUN_CLOCK_RELATION,
   rawRelation,
   watermarkColumns,
 } from '../curate/statements.ts';
@@ -58,7 +59,12 @@ changes gets no snapshot.`,
       },
       {
         name: 'relations',
-        value: { raw: rawRelation('{c}'), changed: changedRelation('{c}'), before: beforeRelation('{c}') },
+        value: {
+          raw: rawRelation('{c}'),
+          changed: changedRelation('{c}'),
+          before: beforeRelation('{c}'),
+          clock: RUN_CLOCK_RELATION,
+        },
       },
       {
         name: 'staging',

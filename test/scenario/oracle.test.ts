@@ -180,6 +180,39 @@ const SOURCE: SourceDocuments = {
       due_date: '2025-06-06',
       updatedAt: new Double(1.5),
     },
+    // The source's own period wins over the due date's month before.
+    {
+      _id: oid(0x24),
+      task_id: 'T4',
+      name: 'Accrue payroll',
+      assigned_to: 'Alice',
+      status: 'Not Started',
+      due_date: at('2025-07-04'),
+      period: '2025-06',
+      updatedAt: at('2025-06-05'),
+    },
+    // Not YYYY-MM: the period comes from the due date (2025-07-10 → June), and the task is flagged.
+    {
+      _id: oid(0x25),
+      task_id: 'T5',
+      name: 'Close AP subledger',
+      assigned_to: 'Bob',
+      status: 'Complete',
+      due_date: at('2025-07-10'),
+      period: 'June 2025',
+      updatedAt: at('2025-06-05'),
+    },
+    // Due after the plan time: not overdue.
+    {
+      _id: oid(0x26),
+      task_id: 'T6',
+      name: 'Board pack',
+      assigned_to: 'Carol',
+      status: 'Blocked',
+      due_date: at('2026-02-01'),
+      period: '2025-06',
+      updatedAt: at('2025-06-05'),
+    },
   ]),
 };
 
@@ -215,6 +248,27 @@ const gold = (
   is_balanced: boolean,
   line_count: number,
 ): Row => ({ _id, entry_id, entry_date, total_debit, total_credit, is_balanced, line_count });
+
+const balance = (
+  period: string,
+  account: [string, string | null, string | null, string | null],
+  amounts: [opening: string, debit: string, credit: string, closing: string],
+): Row => ({
+  period,
+  account_id: account[0],
+  account_name: account[1],
+  account_type: account[2],
+  normal_side: account[3],
+  opening_balance: amounts[0],
+  period_debit: amounts[1],
+  period_credit: amounts[2],
+  closing_balance: amounts[3],
+});
+const task = (
+  t: { _id: string; task_id: string; name: string; assigned_to: string; status: string },
+  due_date: string,
+  period: string,
+): Row => ({ ...t, due_date, period });
 
 const dq = (source_collection: string, _id: string, code: string, business_key: string | null): Row => ({
   source_collection,
@@ -256,23 +310,33 @@ const EXPECTED: CuratedTables = {
     silverLine(je10, 1, CASH, '1.0000', '0.0000'),
     silverLine(je10, 2, AP, '0.0000', '1.0000'),
   ],
+  // Due in June without a period of their own: they close May.
   close_tasks_silver: [
-    {
-      _id: hex(0x21),
-      task_id: 'T1',
-      name: 'Reconcile Cash',
-      assigned_to: 'Alice',
-      status: 'Complete',
-      due_date: '2025-06-05',
-    },
-    {
-      _id: hex(0x23),
-      task_id: 'T3',
-      name: 'Review AP',
-      assigned_to: 'Bob',
-      status: 'In Progress',
-      due_date: '2025-06-06',
-    },
+    task(
+      { _id: hex(0x21), task_id: 'T1', name: 'Reconcile Cash', assigned_to: 'Alice', status: 'Complete' },
+      '2025-06-05',
+      '2025-05-01',
+    ),
+    task(
+      { _id: hex(0x23), task_id: 'T3', name: 'Review AP', assigned_to: 'Bob', status: 'In Progress' },
+      '2025-06-06',
+      '2025-05-01',
+    ),
+    task(
+      { _id: hex(0x24), task_id: 'T4', name: 'Accrue payroll', assigned_to: 'Alice', status: 'Not Started' },
+      '2025-07-04',
+      '2025-06-01',
+    ),
+    task(
+      { _id: hex(0x25), task_id: 'T5', name: 'Close AP subledger', assigned_to: 'Bob', status: 'Complete' },
+      '2025-07-10',
+      '2025-06-01',
+    ),
+    task(
+      { _id: hex(0x26), task_id: 'T6', name: 'Board pack', assigned_to: 'Carol', status: 'Blocked' },
+      '2026-02-01',
+      '2025-06-01',
+    ),
   ],
   journal_entries_gold: [
     gold(hex(0x11), 'JE1', '2025-05-31', '500.0000', '500.0000', true, 2),
@@ -283,7 +347,68 @@ const EXPECTED: CuratedTables = {
     gold(hex(0x17), 'JE7', '2025-07-01', '-5.0000', '-5.0000', true, 3),
     gold(hex(0x1a), 'JE10', '2025-07-03', '1.0000', '1.0000', true, 2),
   ],
+  // Worked by hand from the dated silver lines; the ledger's latest month is July (JE10).
+  // Cash 1000: May +500; June +100; July -5 + 1. AP 2000 (credit side): May 500; June 90; July -5 + 1.
+  // 4000 is not in the chart: signed as debit, and it carries its June balance into July without activity.
+  // The line without an account (JE2's split) is in no account's balance.
+  trial_balance_gold: [
+    balance('2025-05-01', [...CASH, 'debit'], ['0.0000', '500.0000', '0.0000', '500.0000']),
+    balance('2025-06-01', [...CASH, 'debit'], ['500.0000', '100.0000', '0.0000', '600.0000']),
+    balance('2025-07-01', [...CASH, 'debit'], ['600.0000', '-4.0000', '0.0000', '596.0000']),
+    balance('2025-05-01', [...AP, 'credit'], ['0.0000', '0.0000', '500.0000', '500.0000']),
+    balance('2025-06-01', [...AP, 'credit'], ['500.0000', '0.0000', '90.0000', '590.0000']),
+    balance('2025-07-01', [...AP, 'credit'], ['590.0000', '0.0000', '-4.0000', '586.0000']),
+    balance('2025-06-01', ['4000', null, null, null], ['0.0000', '10.0000', '0.0000', '10.0000']),
+    balance('2025-07-01', ['4000', null, null, null], ['10.0000', '0.0000', '0.0000', '10.0000']),
+  ],
+  // No Revenue or Expense account: every month earns nothing.
+  income_statement_gold: ['2025-05-01', '2025-06-01', '2025-07-01'].map((period) => ({
+    period,
+    revenue: '0.0000',
+    expenses: '0.0000',
+    net_income: '0.0000',
+    ytd_net_income: '0.0000',
+  })),
+  // JE2 is 10 short on the credit side and 4000 has no type: June and July are out by 10.
+  balance_sheet_gold: [
+    ['2025-05-01', '500.0000', '500.0000', '0.0000'],
+    ['2025-06-01', '600.0000', '590.0000', '10.0000'],
+    ['2025-07-01', '596.0000', '586.0000', '10.0000'],
+  ].map(([period, assets, liabilities, out]) => ({
+    period: period as string,
+    total_assets: assets as string,
+    total_liabilities: liabilities as string,
+    total_equity: '0.0000',
+    prior_years_earnings: '0.0000',
+    current_year_earnings: '0.0000',
+    total_liabilities_and_equity: liabilities as string,
+    out_of_balance: out as string,
+  })),
+  // Overdue at 2026-01-01: T3 (May) and T4 (June); T6 is due after it.
+  close_progress_gold: [
+    {
+      period: '2025-05-01',
+      tasks: 2,
+      not_started: 0,
+      in_progress: 1,
+      complete: 1,
+      blocked: 0,
+      overdue: 1,
+      percent_complete: '50.00',
+    },
+    {
+      period: '2025-06-01',
+      tasks: 3,
+      not_started: 1,
+      in_progress: 0,
+      complete: 1,
+      blocked: 1,
+      overdue: 1,
+      percent_complete: '33.33',
+    },
+  ],
   data_quality_issues: [
+    dq('close_tasks', hex(0x25), 'invalid_period', 'T5'),
     dq('accounts', hex(3), 'future_watermark', '2000'),
     dq('accounts', hex(4), 'mapping_error', '3000'),
     dq('journal_entries', '"je-2"', 'unbalanced_entry', 'JE2'),

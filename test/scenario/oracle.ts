@@ -21,6 +21,10 @@ export const CURATED_TABLE_NAMES = [
   'journal_entries_silver',
   'close_tasks_silver',
   'journal_entries_gold',
+  'trial_balance_gold',
+  'income_statement_gold',
+  'balance_sheet_gold',
+  'close_progress_gold',
   'data_quality_issues',
 ] as const;
 export type CuratedTableName = (typeof CURATED_TABLE_NAMES)[number];
@@ -41,7 +45,7 @@ export const COMPARED_COLUMNS: Readonly<Record<CuratedTableName, readonly string
     'debit',
     'credit',
   ],
-  close_tasks_silver: ['_id', 'task_id', 'name', 'assigned_to', 'status', 'due_date'],
+  close_tasks_silver: ['_id', 'task_id', 'name', 'assigned_to', 'status', 'due_date', 'period'],
   journal_entries_gold: [
     '_id',
     'entry_id',
@@ -51,6 +55,39 @@ export const COMPARED_COLUMNS: Readonly<Record<CuratedTableName, readonly string
     'is_balanced',
     'line_count',
   ],
+  trial_balance_gold: [
+    'period',
+    'account_id',
+    'account_name',
+    'account_type',
+    'normal_side',
+    'opening_balance',
+    'period_debit',
+    'period_credit',
+    'closing_balance',
+  ],
+  income_statement_gold: ['period', 'revenue', 'expenses', 'net_income', 'ytd_net_income'],
+  balance_sheet_gold: [
+    'period',
+    'total_assets',
+    'total_liabilities',
+    'total_equity',
+    'prior_years_earnings',
+    'current_year_earnings',
+    'total_liabilities_and_equity',
+    'out_of_balance',
+  ],
+  // as_of is the day of the run that last changed a count, not of the latest run.
+  close_progress_gold: [
+    'period',
+    'tasks',
+    'not_started',
+    'in_progress',
+    'complete',
+    'blocked',
+    'overdue',
+    'percent_complete',
+  ],
   data_quality_issues: ['source_collection', '_id', 'code', 'business_key'],
 };
 
@@ -59,6 +96,10 @@ export const TABLE_KEYS: Readonly<Record<CuratedTableName, readonly string[]>> =
   journal_entries_silver: ['_id', 'line_no'],
   close_tasks_silver: ['_id'],
   journal_entries_gold: ['_id'],
+  trial_balance_gold: ['account_id', 'period'],
+  income_statement_gold: ['period'],
+  balance_sheet_gold: ['period'],
+  close_progress_gold: ['period'],
   data_quality_issues: ['source_collection', '_id', 'code'],
 };
 
@@ -173,30 +214,205 @@ export function expectedTables(
       assigned_to: text(t.row.assigned_to),
       status: text(t.row.status),
       due_date: dateText(t.row.due_date),
+      period: taskPeriod(text(t.row.period), dateText(t.row.due_date)),
     }));
+  const trialBalance = trialBalanceOf(silver, accountsSilver(chart));
+  const incomeStatement = incomeStatementOf(trialBalance);
 
   return {
-    accounts_silver: [...chart].map(([accountId, account]) => ({
-      account_id: accountId,
-      _id: account.id,
-      account_name: account.name,
-      account_type: account.type,
-      is_active: account.active,
-      normal_side:
-        account.type === 'Asset' || account.type === 'Expense'
-          ? 'debit'
-          : account.type === 'Liability' || account.type === 'Equity' || account.type === 'Revenue'
-            ? 'credit'
-            : null,
-    })),
+    accounts_silver: accountsSilver(chart),
     journal_entries_silver: silver,
     close_tasks_silver: closeTasks,
     journal_entries_gold: gold,
+    trial_balance_gold: trialBalance,
+    income_statement_gold: incomeStatement,
+    balance_sheet_gold: balanceSheetOf(trialBalance, incomeStatement),
+    close_progress_gold: closeProgressOf(closeTasks, plannedAt),
     data_quality_issues: [
       ...ledgerIssues(liveEntries, chart),
+      ...tasks
+        .filter((t) => t.mappable && isInvalidPeriod(t.row.period))
+        .map((t) => issue(t, DQ.invalidPeriod)),
       ...[...accounts, ...entries, ...tasks].flatMap((m) => documentIssues(m, plannedAt)),
     ],
   };
+}
+
+type Chart = ReadonlyMap<string, { id: string; name: Cell; type: Cell; active: boolean | null }>;
+
+function accountsSilver(chart: Chart): Row[] {
+  return [...chart].map(([accountId, account]) => ({
+    account_id: accountId,
+    _id: account.id,
+    account_name: account.name,
+    account_type: account.type,
+    is_active: account.active,
+    normal_side:
+      account.type === 'Asset' || account.type === 'Expense'
+        ? 'debit'
+        : account.type === 'Liability' || account.type === 'Equity' || account.type === 'Revenue'
+          ? 'credit'
+          : null,
+  }));
+}
+
+/** 'YYYY-MM' with a month 01–12. */
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function isInvalidPeriod(period: unknown): boolean {
+  return typeof period === 'string' && !PERIOD.test(period);
+}
+
+/** The source's 'YYYY-MM' as a first day, or else the month before the due date's. */
+function taskPeriod(period: string | null, dueDate: string | null): string | null {
+  if (period !== null && PERIOD.test(period)) return `${period}-01`;
+  return dueDate === null ? null : addMonths(monthOf(dueDate), -1);
+}
+
+/** 'YYYY-MM-DD' → its month's first day. */
+function monthOf(date: string): string {
+  return `${date.slice(0, 7)}-01`;
+}
+
+/** A month's first day moved by whole months. */
+function addMonths(month: string, months: number): string {
+  const index = Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1 + months;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}-01`;
+}
+
+/** Exact text at scale 4 → unscaled bigint. */
+function unscaled(amount: Cell | undefined): bigint {
+  if (amount === undefined) return 0n;
+  if (amount === null) return 0n;
+  const [whole = '0', fraction = ''] = String(amount).replace('-', '').split('.');
+  const value = BigInt(whole) * 10n ** BigInt(SCALE) + BigInt(fraction.padEnd(SCALE, '0') || '0');
+  return String(amount).startsWith('-') ? -value : value;
+}
+
+/**
+ * Per account with a dated line in silver, every month from its first
+ * posting to the ledger's latest month, balances signed by the normal side
+ * (debit when the account is unknown).
+ */
+function trialBalanceOf(silver: readonly Row[], accounts: readonly Row[]): Row[] {
+  const dated = silver.filter((l) => l.entry_date !== null);
+  const last = dated.reduce<string | null>((max, l) => {
+    const month = monthOf(String(l.entry_date));
+    return max === null || month > max ? month : max;
+  }, null);
+  const activity = new Map<string, Map<string, { debit: bigint; credit: bigint }>>();
+  for (const line of dated) {
+    if (line.account_id === null) continue;
+    const months = activity.get(String(line.account_id)) ?? new Map();
+    activity.set(String(line.account_id), months);
+    const month = monthOf(String(line.entry_date));
+    const sums = months.get(month) ?? { debit: 0n, credit: 0n };
+    months.set(month, {
+      debit: sums.debit + unscaled(line.debit),
+      credit: sums.credit + unscaled(line.credit),
+    });
+  }
+  const rows: Row[] = [];
+  for (const [accountId, months] of activity) {
+    const account = accounts.find((a) => a.account_id === accountId);
+    const credit = account?.normal_side === 'credit';
+    let balance = 0n;
+    for (
+      let month = [...months.keys()].sort()[0] as string;
+      month <= (last as string);
+      month = addMonths(month, 1)
+    ) {
+      const sums = months.get(month) ?? { debit: 0n, credit: 0n };
+      const opening = balance;
+      balance += credit ? sums.credit - sums.debit : sums.debit - sums.credit;
+      rows.push({
+        period: month,
+        account_id: accountId,
+        account_name: account?.account_name ?? null,
+        account_type: account?.account_type ?? null,
+        normal_side: account?.normal_side ?? null,
+        opening_balance: decimalText(opening),
+        period_debit: decimalText(sums.debit),
+        period_credit: decimalText(sums.credit),
+        closing_balance: decimalText(balance),
+      });
+    }
+  }
+  return rows;
+}
+
+/** Per month of the trial balance: revenue, expenses, net income and year-to-date net income. */
+function incomeStatementOf(trialBalance: readonly Row[]): Row[] {
+  const months = new Map<string, { revenue: bigint; expenses: bigint }>();
+  for (const row of trialBalance) {
+    const month = months.get(String(row.period)) ?? { revenue: 0n, expenses: 0n };
+    const movement = unscaled(row.period_debit) - unscaled(row.period_credit);
+    if (row.account_type === 'Revenue') month.revenue -= movement;
+    if (row.account_type === 'Expense') month.expenses += movement;
+    months.set(String(row.period), month);
+  }
+  let ytd = 0n;
+  let year = '';
+  return [...months.keys()].sort().map((period) => {
+    const { revenue, expenses } = months.get(period) as { revenue: bigint; expenses: bigint };
+    if (period.slice(0, 4) !== year) [ytd, year] = [0n, period.slice(0, 4)];
+    ytd += revenue - expenses;
+    return {
+      period,
+      revenue: decimalText(revenue),
+      expenses: decimalText(expenses),
+      net_income: decimalText(revenue - expenses),
+      ytd_net_income: decimalText(ytd),
+    };
+  });
+}
+
+/** Per month: closing balances by type, earnings split at the start of the year, and what does not balance. */
+function balanceSheetOf(trialBalance: readonly Row[], incomeStatement: readonly Row[]): Row[] {
+  return incomeStatement.map((month) => {
+    const rows = trialBalance.filter((r) => r.period === month.period);
+    const total = (type: string) =>
+      rows.filter((r) => r.account_type === type).reduce((sum, r) => sum + unscaled(r.closing_balance), 0n);
+    const [assets, liabilities, equity] = [total('Asset'), total('Liability'), total('Equity')];
+    const earnings = total('Revenue') - total('Expense');
+    const current = unscaled(month.ytd_net_income);
+    return {
+      period: month.period ?? null,
+      total_assets: decimalText(assets),
+      total_liabilities: decimalText(liabilities),
+      total_equity: decimalText(equity),
+      prior_years_earnings: decimalText(earnings - current),
+      current_year_earnings: decimalText(current),
+      total_liabilities_and_equity: decimalText(liabilities + equity + earnings),
+      out_of_balance: decimalText(assets - liabilities - equity - earnings),
+    };
+  });
+}
+
+/** Per period of the close tasks: counts by status, overdue at the UTC day of `plannedAt`, percent complete. */
+function closeProgressOf(tasks: readonly Row[], plannedAt: Date): Row[] {
+  const asOf = plannedAt.toISOString().slice(0, 10);
+  const periods = new Map<string, Row[]>();
+  for (const task of tasks) {
+    if (task.period === null) continue;
+    periods.set(String(task.period), [...(periods.get(String(task.period)) ?? []), task]);
+  }
+  return [...periods].map(([period, list]) => {
+    const count = (test: (t: Row) => boolean) => list.filter(test).length;
+    const complete = count((t) => t.status === 'Complete');
+    // Half up at 2 places: 100 * complete / tasks in hundredths, rounded.
+    const hundredths = (BigInt(complete) * 20000n + BigInt(list.length)) / (2n * BigInt(list.length));
+    return {
+      period,
+      tasks: list.length,
+      not_started: count((t) => t.status === 'Not Started'),
+      in_progress: count((t) => t.status === 'In Progress'),
+      complete,
+      blocked: count((t) => t.status === 'Blocked'),
+      overdue: count((t) => t.status !== 'Complete' && t.due_date !== null && String(t.due_date) < asOf),
+      percent_complete: `${hundredths / 100n}.${String(hundredths % 100n).padStart(2, '0')}`,
+    };
+  });
 }
 
 function isDate(value: unknown): value is Date {
@@ -204,9 +420,7 @@ function isDate(value: unknown): value is Date {
 }
 
 /** account_id → the account, from mappable account documents; the smaller `_id` text wins a shared id. */
-function chartOfAccounts(
-  accounts: readonly Mapped[],
-): Map<string, { id: string; name: Cell; type: Cell; active: boolean | null }> {
+function chartOfAccounts(accounts: readonly Mapped[]): Chart {
   const chart = new Map<string, { id: string; name: Cell; type: Cell; active: boolean | null }>();
   for (const account of accounts) {
     if (!account.mappable) continue;

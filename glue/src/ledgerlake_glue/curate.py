@@ -10,6 +10,7 @@ carry the run id and the table in their snapshot summary.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ class Model:
     # Raw collection -> raw table name.
     raw_collections: Mapping[str, str]
     # Temporary view names per collection ({c}): raw (all rows), changed (since the last committed run)
-    # and before (up to it).
+    # and before (up to it); and clock, one row whose planned_at is when the run was planned.
     relations: Mapping[str, str]
     # str.format templates ({run_id}) under the staging root: plan and report.
     staging: Mapping[str, str]
@@ -79,6 +80,7 @@ def run(
     )
     plan = read_json(spark, staging_root + "/" + model.staging["plan"].format(run_id=run_id)) or {}
     register_raw_views(spark, model, raw_namespace, plan.get("curateSince"))
+    register_clock(spark, model, plan.get("plannedAt"))
     tables = {}
     for step in model.steps:
         # Materialized: later steps read what this one saw, not tables a MERGE has changed since.
@@ -106,6 +108,12 @@ def register_raw_views(spark: SparkSession, model: Model, raw_namespace: str, si
         changed.createOrReplaceTempView(model.relations["changed"].format(c=collection))
         before = raw.limit(0) if since is None else raw.where(col("ingest_ts") <= lit(instant(since)))
         before.createOrReplaceTempView(model.relations["before"].format(c=collection))
+
+
+def register_clock(spark: SparkSession, model: Model, planned_at: str | None) -> None:
+    """The run's planned time as a one-row view (now when there is no plan: the job run on its own)."""
+    moment = instant(planned_at) if planned_at else datetime.datetime.now(datetime.timezone.utc)
+    spark.range(1).select(lit(moment).alias("planned_at")).createOrReplaceTempView(model.relations["clock"])
 
 
 def merge_changes(

@@ -14,6 +14,7 @@ import {
   curateRelations,
   curateSteps,
   DELETE_FLAG,
+  RUN_CLOCK_RELATION,
   rawRelation,
   watermarkColumns,
 } from '../../curate/statements.ts';
@@ -57,7 +58,11 @@ export async function curate(
 ): Promise<CurateResult[]> {
   const runId = assertRunId(input.runId);
   const { connection, model, config } = context;
-  const since = await curateSince(context, runId);
+  const plan = await runPlan(context, runId);
+  const since = plan?.curateSince;
+  await connection.run(
+    `CREATE OR REPLACE TEMP VIEW ${RUN_CLOCK_RELATION} AS SELECT ${duckdb.timestamp(plan?.plannedAt ?? new Date().toISOString())} AS planned_at`,
+  );
   for (const collection of CURATE_RAW_COLLECTIONS) {
     const raw = await openTable(context, model.rawTableFor(collection));
     await connection.run(
@@ -128,7 +133,7 @@ async function mergeChanges(
     };
   }
   const schema = currentSchema((await iceberg.load()).metadata);
-  const affected = await affectedFiles(context, await iceberg.liveEntries(), schema, changes);
+  const affected = await affectedFiles(context, table, await iceberg.liveEntries(), schema, changes);
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${relationOver(affected, schema)}`,
   );
@@ -159,13 +164,12 @@ async function mergeChanges(
 }
 
 /**
- * Raw rows ingested after this instant are the run's to curate: the plan's
- * `curateSince` (the last committed run). Without a plan (the job run on its
- * own) or before any commit, all of raw.
+ * The run's plan: raw rows ingested after its `curateSince` (the last
+ * committed run) are the run's to curate, and overdue close tasks are counted
+ * at its `plannedAt`. Without a plan (the job run on its own): all of raw, now.
  */
-async function curateSince(context: EngineContext, runId: string): Promise<string | undefined> {
-  return (await stagingStore(context).getJson<RunPlan>(stagingLayout.plan(context.config.app, runId)))
-    ?.curateSince;
+async function runPlan(context: EngineContext, runId: string): Promise<RunPlan | undefined> {
+  return await stagingStore(context).getJson<RunPlan>(stagingLayout.plan(context.config.app, runId));
 }
 
 async function refreshView(context: EngineContext, name: string, iceberg: IcebergTable): Promise<void> {
@@ -175,35 +179,38 @@ async function refreshView(context: EngineContext, name: string, iceberg: Iceber
 }
 
 /**
- * The live data files holding a row of any document in `changes`: every
- * curated table has `_id`; files are pruned by its bounds, then confirmed by
- * a key-only scan.
+ * The live data files holding a row whose key is in `changes`: files are
+ * pruned by the bounds of the first key column when it is a string, then
+ * confirmed by a key-only scan.
  */
 async function affectedFiles(
   context: EngineContext,
+  table: Table,
   live: readonly ManifestEntry[],
   schema: ReturnType<typeof currentSchema>,
   changes: string,
 ): Promise<string[]> {
-  const id = quoteIdent('_id');
-  const [min, max] = (
-    await context.connection.runAndReadAll(`SELECT min(${id}), max(${id}) FROM ${changes}`)
-  ).getRows()[0] as [string | null, string | null];
-  if (min === null || max === null) return [];
-  const fieldId = schema.fields.find((f) => f.name === '_id')?.id as number;
-  const candidates = live
-    .filter((e) => {
-      const lower = e.dataFile.lowerBounds.get(fieldId);
-      const upper = e.dataFile.upperBounds.get(fieldId);
+  const keys = table.keyColumns.map(quoteIdent);
+  const first = schema.fields.find((f) => f.name === table.keyColumns[0]);
+  let candidates = live.map((e) => e.dataFile);
+  if (first !== undefined && first.type === 'string') {
+    const [min, max] = (
+      await context.connection.runAndReadAll(`SELECT min(${keys[0]}), max(${keys[0]}) FROM ${changes}`)
+    ).getRows()[0] as [string | null, string | null];
+    if (min === null || max === null) return [];
+    candidates = candidates.filter((file) => {
+      const lower = file.lowerBounds.get(first.id);
+      const upper = file.upperBounds.get(first.id);
       if (lower !== undefined && deserializeStringBound(lower) > max) return false;
       if (upper !== undefined && deserializeStringBound(upper) < min) return false;
       return true;
-    })
-    .map((e) => e.dataFile.path);
+    });
+  }
   if (candidates.length === 0) return [];
+  const matches = keys.map((k) => `c.${k} = f.${k}`).join(' AND ');
   const hits = await context.connection.runAndReadAll(
-    `SELECT DISTINCT filename FROM read_parquet([${candidates.map(quoteString).join(', ')}], filename = true)
-     WHERE ${id} IN (SELECT ${id} FROM ${changes})`,
+    `SELECT DISTINCT f.filename FROM read_parquet([${candidates.map((file) => quoteString(file.path)).join(', ')}], filename = true) f
+     WHERE EXISTS (SELECT 1 FROM ${changes} c WHERE ${matches})`,
   );
   return hits.getRows().map((row) => row[0] as string);
 }

@@ -1,3 +1,6 @@
+import { resolveConfig } from '../../config/index.ts';
+import { buildTableModel } from '../../model/index.ts';
+import { accountantQueries, withPeriod } from '../../queries/accountant-queries.ts';
 import { stringifyWithLongs } from '../iceberg/json-long.ts';
 import { listSnapshots, listTables } from './inspect.ts';
 import {
@@ -5,6 +8,7 @@ import {
   listingText,
   type TextOptions,
   type Write,
+  writeCsv,
   writeJson,
   writeText,
 } from './output.ts';
@@ -14,7 +18,8 @@ import { Warehouse } from './warehouse.ts';
 export interface QueryCommandOptions {
   /** The pipeline's state directory; the warehouse is `<dir>/warehouse`. */
   readonly dir: string;
-  readonly json: boolean;
+  /** How rows are written: an aligned table (the default), a JSON array, or CSV. */
+  readonly format?: 'text' | 'json' | 'csv';
   readonly text?: TextOptions;
 }
 
@@ -23,17 +28,50 @@ export async function queryCommand(sql: string, options: QueryCommandOptions, wr
   const session = await QuerySession.open(options.dir);
   try {
     const result = await session.stream(sql);
-    if (options.json) await writeJson(result, write);
+    if (options.format === 'json') await writeJson(result, write);
+    else if (options.format === 'csv') await writeCsv(result, write);
     else await writeText(result, write, options.text ?? DEFAULT_TEXT_OPTIONS);
   } finally {
     session.close();
   }
 }
 
+/**
+ * `--named <id>`: runs one of the accountant's queries (the Athena named
+ * queries) for the month `period` ('YYYY-MM'; the latest when absent).
+ */
+export async function namedQueryCommand(
+  id: string,
+  period: string | undefined,
+  options: QueryCommandOptions,
+  write: Write,
+): Promise<void> {
+  const queries = accountantQueries(buildTableModel(resolveConfig()));
+  const query = queries.find((q) => q.id === id);
+  if (query === undefined)
+    throw new Error(
+      `no named query '${id}'; the named queries are: ${queries.map((q) => q.id).join(', ')} (list them with --named alone)`,
+    );
+  await queryCommand(withPeriod(query, period), options, write);
+}
+
+/** `--named` alone: the accountant's queries, with what each shows. */
+export async function namedQueriesCommand(options: QueryCommandOptions, write: Write): Promise<void> {
+  const queries = accountantQueries(buildTableModel(resolveConfig()));
+  const rows = queries.map((q) => ({
+    id: q.id,
+    'athena name': q.name,
+    period: q.takesPeriod ? '--period YYYY-MM' : '',
+    shows: q.description,
+  }));
+  if (options.format === 'json') await write(`${JSON.stringify(rows, null, 2)}\n`);
+  else await write(`${listingText(rows, ['id', 'athena name', 'period', 'shows'])}\n`);
+}
+
 /** `--tables`: every table with rows, live data files and snapshots. */
 export async function tablesCommand(options: QueryCommandOptions, write: Write): Promise<void> {
   const tables = await listTables(await Warehouse.open(options.dir));
-  if (options.json) {
+  if (options.format === 'json') {
     await write(`${stringifyWithLongs(tables, 2)}\n`);
     return;
   }
@@ -49,7 +87,7 @@ export async function snapshotsCommand(
   write: Write,
 ): Promise<void> {
   const snapshots = await listSnapshots(await Warehouse.open(options.dir), table);
-  if (options.json) {
+  if (options.format === 'json') {
     await write(`${stringifyWithLongs(snapshots, 2)}\n`);
     return;
   }

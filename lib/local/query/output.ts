@@ -1,6 +1,6 @@
 import type { DuckDBResult } from '@duckdb/node-api';
 import { stringifyWithLongs } from '../iceberg/json-long.ts';
-import { cellText, exactJsonConverter, isNumericType } from './values.ts';
+import { cellText, type ExactJson, exactJsonConverter, isNumericType } from './values.ts';
 
 /** Where output goes: stdout in the CLI, a buffer in tests. Resolves when the text may be followed by more. */
 export type Write = (text: string) => Promise<void>;
@@ -62,6 +62,25 @@ export async function writeJson(result: DuckDBResult, write: Write): Promise<voi
     first = false;
   }
   await write(first ? ']\n' : '\n]\n');
+}
+
+/**
+ * A result as CSV (RFC 4180) for spreadsheets, streamed: a header row,
+ * decimals exactly as stored (500.0000, never 500 or 5e2), dates as
+ * YYYY-MM-DD, an empty field for null; fields holding a comma, quote or line
+ * break are quoted.
+ */
+export async function writeCsv(result: DuckDBResult, write: Write): Promise<void> {
+  const field = (value: ExactJson): string => {
+    if (value === null) return '';
+    const text = typeof value === 'object' ? stringifyWithLongs(value) : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  await write(`${result.columnNames().map(field).join(',')}\r\n`);
+  for await (const rows of result.yieldConvertedRows(exactJsonConverter)) {
+    if (rows.length === 0) continue;
+    await write(rows.map((row) => `${row.map(field).join(',')}\r\n`).join(''));
+  }
 }
 
 /** Rows of plain values (listings) as an aligned table. */

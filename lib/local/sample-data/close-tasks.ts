@@ -17,6 +17,8 @@ export type CloseTaskDocument = {
   assigned_to: string;
   status: CloseTaskStatus;
   due_date: Date;
+  /** The month closed, 'YYYY-MM', on the tasks the application files under a period (else derived from due_date). */
+  period?: string;
   updatedAt: Date;
 };
 
@@ -25,11 +27,14 @@ interface ChecklistItem {
   readonly owner: string;
   /** Day of the month after the closed period on which the task is due. */
   readonly dueDay: number;
+  /** Whether the application files the task under its period ('YYYY-MM'). */
+  readonly filedUnderPeriod?: boolean;
 }
 
 /**
- * A month-end close checklist, repeated for each month from May 2025 on.
- * Its first two items are the brief's T1 and T2.
+ * A month-end close checklist, repeated for each month of the entries'
+ * range. The brief's T1 and T2 (the May 2025 close) take the first two
+ * slots of the first month.
  */
 const CHECKLIST: readonly ChecklistItem[] = [
   { name: 'Reconcile Cash', owner: 'Alice', dueDay: 5 },
@@ -42,8 +47,8 @@ const CHECKLIST: readonly ChecklistItem[] = [
   { name: 'Reconcile Payroll', owner: 'Bob', dueDay: 9 },
   { name: 'Review Prepaid Expenses', owner: 'Carol', dueDay: 9 },
   { name: 'Recognize Deferred Revenue', owner: 'Erin', dueDay: 10 },
-  { name: 'Prepare Trial Balance', owner: 'Frank', dueDay: 12 },
-  { name: 'Review Financial Statements', owner: 'Frank', dueDay: 14 },
+  { name: 'Prepare Trial Balance', owner: 'Frank', dueDay: 12, filedUnderPeriod: true },
+  { name: 'Review Financial Statements', owner: 'Frank', dueDay: 14, filedUnderPeriod: true },
 ];
 const TEAM = ['Alice', 'Bob', 'Carol', 'David', 'Erin', 'Frank'];
 const STATUSES: readonly { readonly status: CloseTaskStatus; readonly weight: number }[] = [
@@ -74,11 +79,12 @@ const BRIEF_TASKS = [
 /** Generated ids start one second after the brief's (2025-09-17T11:27:49Z). */
 const TASKS_START_MS = (0x68ca9b35 + 1) * 1000;
 const TASKS_STREAM = 3;
-const FIRST_CLOSED_MONTH = dayNumber('2025-05-01');
+/** Closes at least this many months before the last month of the data are (almost all) complete. */
+const SETTLED_MONTHS = 2;
 /** Months of closes before the calendar starts again: keeps due dates valid Dates at any count. */
 const MAX_CLOSE_CYCLES = 12 * 10_000;
 
-/** Close tasks T1, T2, …: the checklist for May 2025, then June 2025, and so on. */
+/** Close tasks T1, T2, …: the checklist for the first month of the entries, then the next, and so on. */
 export function generateCloseTasks(options: SampleDataOptions = {}): Generator<CloseTaskDocument> {
   return closeTasks(resolveSampleDataOptions(options));
 }
@@ -105,14 +111,20 @@ function* closeTasks(options: ResolvedSampleDataOptions): Generator<CloseTaskDoc
     const item = CHECKLIST[n % CHECKLIST.length] ?? CHECKLIST[0];
     if (item === undefined) throw new Error('the close checklist is empty');
     const cycle = Math.floor(n / CHECKLIST.length) % MAX_CLOSE_CYCLES;
-    const closedMonth = firstOfMonth(FIRST_CLOSED_MONTH, cycle);
+    const closedMonth = firstOfMonth(options.startDay, cycle);
+    const settled = closedMonth < firstOfMonth(options.endDay, -SETTLED_MONTHS + 1);
+    const owner = rng.chance(0.85) ? item.owner : rng.pick(TEAM);
+    const status = settled && rng.chance(0.97) ? 'Complete' : rng.weighted(STATUSES, STATUS_WEIGHT).status;
     yield {
       _id,
       task_id: taskId,
       name: item.name,
-      assigned_to: rng.chance(0.85) ? item.owner : rng.pick(TEAM),
-      status: rng.weighted(STATUSES, STATUS_WEIGHT).status,
+      assigned_to: owner,
+      status,
       due_date: utcMidnight(firstOfMonth(closedMonth, 1) + item.dueDay - 1),
+      ...(item.filedUnderPeriod === true
+        ? { period: utcMidnight(closedMonth).toISOString().slice(0, 7) }
+        : {}),
       updatedAt,
     };
   }

@@ -51,6 +51,10 @@ function* journalEntries(options: ResolvedSampleDataOptions): Generator<JournalE
       yield briefEntry(entryId, clock.nextUpdatedAt());
       continue;
     }
+    if (n === 1) {
+      yield openingBalances(entryId, clock.next(), options.startDay);
+      continue;
+    }
     const { _id, updatedAt } = clock.next();
     const template = rng.weighted(ENTRY_TEMPLATES, TOTAL_TEMPLATE_WEIGHT);
     const date = utcMidnight(entryDay(rng, template.day, options.startDay, options.endDay));
@@ -76,6 +80,32 @@ function briefEntry(entryId: string, updatedAt: Date): JournalEntryDocument {
     lines: toLines([
       { accountId: 1000, side: 'debit', cents: 50_000 },
       { accountId: 2000, side: 'credit', cents: 50_000 },
+    ]),
+    updatedAt,
+  };
+}
+
+/**
+ * The company's balances when its books move to this application, dated the
+ * first day of the data: cash, stock and equipment, financed by shares and a loan.
+ */
+function openingBalances(
+  entryId: string,
+  { _id, updatedAt }: { _id: ObjectId; updatedAt: Date },
+  startDay: number,
+): JournalEntryDocument {
+  return {
+    _id,
+    entry_id: entryId,
+    date: utcMidnight(startDay),
+    description: 'Opening balances',
+    lines: toLines([
+      { accountId: 1000, side: 'debit', cents: 40_000_000 },
+      { accountId: 1200, side: 'debit', cents: 15_000_000 },
+      { accountId: 1500, side: 'debit', cents: 20_000_000 },
+      { accountId: 3000, side: 'credit', cents: 40_000_000 },
+      { accountId: 3300, side: 'credit', cents: 10_000_000 },
+      { accountId: 2500, side: 'credit', cents: 25_000_000 },
     ]),
     updatedAt,
   };

@@ -5,7 +5,7 @@ export interface SampleDataOptions {
   readonly seed?: number;
   /** Number of journal entries, the brief's JE1001 included. @default 1000 */
   readonly journalEntries?: number;
-  /** Number of close tasks, the brief's T1 and T2 included. @default 24 */
+  /** Number of close tasks, the brief's T1 and T2 included. @default the twelve-task checklist for each month from startDate to endDate */
   readonly closeTasks?: number;
   /** Share of generated journal entries whose debits and credits deliberately differ. @default 0.02 */
   readonly unbalancedRatio?: number;
@@ -32,7 +32,8 @@ export interface ResolvedSampleDataOptions {
 export const SAMPLE_DATA_DEFAULTS = {
   seed: 42,
   journalEntries: 1000,
-  closeTasks: 24,
+  /** Close tasks per month when closeTasks is not given (lib/local/sample-data/close-tasks.ts). */
+  closeTasksPerMonth: 12,
   unbalancedRatio: 0.02,
   startDate: '2024-01-01',
   endDate: '2025-12-31',
@@ -72,7 +73,10 @@ export function resolveSampleDataOptions(options: SampleDataOptions = {}): Resol
   return {
     seed,
     journalEntries: countOption('journalEntries', options.journalEntries ?? d.journalEntries),
-    closeTasks: countOption('closeTasks', options.closeTasks ?? d.closeTasks),
+    closeTasks: countOption(
+      'closeTasks',
+      options.closeTasks ?? d.closeTasksPerMonth * monthsBetween(startDay, endDay),
+    ),
     unbalancedRatio,
     startDay,
     endDay,
@@ -108,4 +112,13 @@ function dateOption(option: string, value: unknown): number {
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Calendar months from the month of `startDay` to the month of `endDay`, both included. */
+function monthsBetween(startDay: number, endDay: number): number {
+  const month = (day: number) => {
+    const date = new Date(day * 86_400_000);
+    return date.getUTCFullYear() * 12 + date.getUTCMonth();
+  };
+  return month(endDay) - month(startDay) + 1;
 }

@@ -44,6 +44,12 @@ export const CLOSE_TASKS_SILVER: TableSpec = {
     column('status', t.string(), 'Not Started, In Progress, Complete or Blocked'),
     column('due_date', t.date(), 'When the task is due'),
     column('ingest_ts', t.timestamptz(), 'Ingest time of the raw row'),
+    // Not in the brief's sample: the month-end views need it (issue 12).
+    column(
+      'period',
+      t.date(),
+      "First day of the month the task closes: the source's 'YYYY-MM' period, or else the month before the due date's (close work is due after the month ends)",
+    ),
   ],
   partitionBy: [{ column: 'due_date', transform: 'year' }],
   sortBy: [{ column: 'due_date', direction: 'asc' }],
@@ -126,10 +132,116 @@ export const ACCOUNTS_SILVER: TableSpec = {
   keyColumns: ['account_id'],
 };
 
+const balance = (name: string, doc: string) => column(name, AMOUNT_TOTAL, doc);
+
+export const TRIAL_BALANCE_GOLD: TableSpec = {
+  name: 'trial_balance_gold',
+  layer: 'gold',
+  doc: "One row per account and month, from the account's first posting to the ledger's latest month (months without activity included); balances signed by the account's normal side",
+  columns: [
+    column('period', t.date(), 'First day of the month'),
+    column('account_id', t.string(), 'Account code the lines post to'),
+    column(
+      'account_name',
+      t.string(),
+      'Account name from the chart of accounts (null for an unknown account)',
+    ),
+    column(
+      'account_type',
+      t.string(),
+      'Account type from the chart of accounts (null for an unknown account)',
+    ),
+    column(
+      'normal_side',
+      t.string(),
+      "'debit' or 'credit': the side on which the balances are positive (null, and signed as debit, for an unknown account or type)",
+    ),
+    balance('opening_balance', 'Balance at the start of the month: the closing balance of the month before'),
+    balance('period_debit', 'Sum of the debits of the month'),
+    balance('period_credit', 'Sum of the credits of the month'),
+    balance('closing_balance', 'Balance at the end of the month, signed by the normal side'),
+  ],
+  partitionBy: [],
+  sortBy: [
+    { column: 'period', direction: 'asc' },
+    { column: 'account_id', direction: 'asc' },
+  ],
+  keyColumns: ['account_id', 'period'],
+};
+
+export const INCOME_STATEMENT_GOLD: TableSpec = {
+  name: 'income_statement_gold',
+  layer: 'gold',
+  doc: 'Revenue, expenses and net income per month of the ledger (the fiscal year is the calendar year)',
+  columns: [
+    column('period', t.date(), 'First day of the month'),
+    balance('revenue', 'Credits less debits of the month on Revenue accounts'),
+    balance('expenses', 'Debits less credits of the month on Expense accounts'),
+    balance('net_income', 'revenue - expenses'),
+    balance('ytd_net_income', 'Net income from January of the same year to this month'),
+  ],
+  partitionBy: [],
+  sortBy: [{ column: 'period', direction: 'asc' }],
+  keyColumns: ['period'],
+};
+
+export const BALANCE_SHEET_GOLD: TableSpec = {
+  name: 'balance_sheet_gold',
+  layer: 'gold',
+  doc: 'Totals at each month end: assets = liabilities + equity + earnings not yet closed to equity; out_of_balance shows what unbalanced entries and accounts of no known type leave over',
+  columns: [
+    column('period', t.date(), 'First day of the month; the balances are those at its end'),
+    balance('total_assets', 'Closing balances of Asset accounts'),
+    balance('total_liabilities', 'Closing balances of Liability accounts'),
+    balance('total_equity', 'Closing balances of Equity accounts'),
+    balance(
+      'prior_years_earnings',
+      'Revenue less expenses of earlier years still on Revenue and Expense accounts (no closing entry moved them to equity)',
+    ),
+    balance('current_year_earnings', 'Net income from January of the same year to this month'),
+    balance(
+      'total_liabilities_and_equity',
+      'total_liabilities + total_equity + prior_years_earnings + current_year_earnings',
+    ),
+    balance('out_of_balance', 'total_assets - total_liabilities_and_equity: zero when every entry balances'),
+  ],
+  partitionBy: [],
+  sortBy: [{ column: 'period', direction: 'asc' }],
+  keyColumns: ['period'],
+};
+
+export const CLOSE_PROGRESS_GOLD: TableSpec = {
+  name: 'close_progress_gold',
+  layer: 'gold',
+  doc: 'Month-end close progress per period, from close_tasks_silver',
+  columns: [
+    column('period', t.date(), 'First day of the month being closed'),
+    column('tasks', t.int(), 'Close tasks of the period'),
+    column('not_started', t.int(), "Tasks with status 'Not Started'"),
+    column('in_progress', t.int(), "Tasks with status 'In Progress'"),
+    column('complete', t.int(), "Tasks with status 'Complete'"),
+    column('blocked', t.int(), "Tasks with status 'Blocked'"),
+    column('overdue', t.int(), "Tasks not 'Complete' whose due date is before as_of"),
+    column('percent_complete', t.decimal(5, 2), '100 * complete / tasks, rounded half up to 2 places'),
+    column(
+      'as_of',
+      t.date(),
+      'UTC date of the run that counted overdue; a row is rewritten only when a count changes',
+    ),
+  ],
+  partitionBy: [],
+  sortBy: [{ column: 'period', direction: 'asc' }],
+  keyColumns: ['period'],
+};
+
 export const CURATED_TABLES: readonly TableSpec[] = [
   ACCOUNTS_SILVER,
   JOURNAL_ENTRIES_SILVER,
   CLOSE_TASKS_SILVER,
   JOURNAL_ENTRIES_GOLD,
+  TRIAL_BALANCE_GOLD,
+  INCOME_STATEMENT_GOLD,
+  BALANCE_SHEET_GOLD,
+  CLOSE_PROGRESS_GOLD,
   DATA_QUALITY_ISSUES,
 ];

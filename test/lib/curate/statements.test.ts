@@ -19,7 +19,7 @@ const relations = curateRelations(
 const watermarks = watermarkColumns(resolveConfig(), model);
 
 describe('curate steps', () => {
-  it('merges silver, then gold, then the data-quality issues (which count duplicates over the merged gold)', () => {
+  it('merges silver, then gold, the balances and statements read from the merged silver, then the data-quality issues (which count duplicates over the merged gold)', () => {
     const merges = curateSteps(duckdb, relations, watermarks, model).flatMap((s) =>
       s.kind === 'merge' ? [s.table] : [],
     );
@@ -28,6 +28,10 @@ describe('curate steps', () => {
       'close_tasks_silver',
       'journal_entries_silver',
       'journal_entries_gold',
+      'trial_balance_gold',
+      'income_statement_gold',
+      'balance_sheet_gold',
+      'close_progress_gold',
       'data_quality_issues',
     ]);
   });

@@ -28,6 +28,10 @@ describe('table model', () => {
         'fq_app_curated.journal_entries_silver (silver)',
         'fq_app_curated.close_tasks_silver (silver)',
         'fq_app_curated.journal_entries_gold (gold)',
+        'fq_app_curated.trial_balance_gold (gold)',
+        'fq_app_curated.income_statement_gold (gold)',
+        'fq_app_curated.balance_sheet_gold (gold)',
+        'fq_app_curated.close_progress_gold (gold)',
         'fq_app_curated.data_quality_issues (gold)',
       ],
     );
@@ -81,6 +85,7 @@ describe('table model', () => {
       'status',
       'due_date',
       'ingest_ts',
+      'period',
     ]);
     // Gold is keyed by the source document: its _id comes first, then the brief's columns.
     assert.deepEqual(names(model.table('journal_entries_gold')).slice(0, 5), [

@@ -8,10 +8,10 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 describe('analytics stack', () => {
   const { analytics } = synthesize();
 
-  it('creates the workgroup, five named queries and the analyst policy', () => {
+  it('creates the workgroup, the eight named queries and the analyst policy', () => {
     assert.deepEqual(resourceCounts(analytics), {
       'AWS::Athena::WorkGroup': 1,
-      'AWS::Athena::NamedQuery': 5,
+      'AWS::Athena::NamedQuery': 8,
       'AWS::IAM::ManagedPolicy': 1,
     });
   });
@@ -37,9 +37,12 @@ describe('analytics stack', () => {
     );
     const byName = new Map(queries.map((q) => [q.Name as string, q.QueryString as string]));
     assert.match(
-      byName.get('Trial balance by period') ?? '',
-      /FROM "fq_app_curated"\."journal_entries_silver"/,
+      byName.get('Trial balance as of a period') ?? '',
+      /FROM "fq_app_curated"\."trial_balance_gold" b\s+JOIN chosen c ON b\.period = c\.period/,
     );
+    assert.match(byName.get('Income statement') ?? '', /"fq_app_curated"\."income_statement_gold"/);
+    assert.match(byName.get('Balance sheet') ?? '', /"fq_app_curated"\."balance_sheet_gold"/);
+    assert.match(byName.get('Close progress') ?? '', /FROM "fq_app_curated"\."close_progress_gold"/);
     assert.match(
       byName.get('Unbalanced journal entries') ?? '',
       /FROM "fq_app_curated"\."journal_entries_gold"\s+WHERE is_balanced = false/,

@@ -79,6 +79,11 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['fq_app_curated.close_tasks_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_silver', 'merged', 2],
         ['fq_app_curated.journal_entries_gold', 'merged', 1],
+        // May 2025 for accounts 1000 and 2000; one month of statements; the two tasks close May.
+        ['fq_app_curated.trial_balance_gold', 'merged', 2],
+        ['fq_app_curated.income_statement_gold', 'merged', 1],
+        ['fq_app_curated.balance_sheet_gold', 'merged', 1],
+        ['fq_app_curated.close_progress_gold', 'merged', 1],
         // The brief's documents carry no updatedAt: each is listed as missing its watermark.
         ['fq_app_curated.data_quality_issues', 'merged', 5],
       ],
@@ -120,9 +125,14 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['unchanged', 0],
         ['merged', 0],
         ['merged', 0],
+        // December 2024 opens both accounts earlier, so their May balances and May's balance sheet move.
+        ['merged', 1],
+        ['merged', 0],
+        ['merged', 1],
+        ['unchanged', 0],
         ['unchanged', 0],
       ],
-      'a new entry in another year touches no existing file',
+      'a new entry in another year touches no existing silver or gold file; the balances from its month on move',
     );
     await stageRun(
       engine,
@@ -150,6 +160,11 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['unchanged', 0],
         ['merged', 1],
         ['merged', 1],
+        ['merged', 1],
+        // No revenue or expense moved; May's liabilities did.
+        ['unchanged', 0],
+        ['merged', 1],
+        ['unchanged', 0],
         ['merged', 1],
       ],
       'only the 2025 silver file, the gold file and the issues file holding JE1001 are rewritten (it gained an updatedAt and lost its balance)',
@@ -195,6 +210,11 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['fq_app_curated.close_tasks_silver', 'unchanged'],
         ['fq_app_curated.journal_entries_silver', 'merged'],
         ['fq_app_curated.journal_entries_gold', 'unchanged'],
+        // The renamed account's name on its balances; no amount moved.
+        ['fq_app_curated.trial_balance_gold', 'merged'],
+        ['fq_app_curated.income_statement_gold', 'unchanged'],
+        ['fq_app_curated.balance_sheet_gold', 'unchanged'],
+        ['fq_app_curated.close_progress_gold', 'unchanged'],
         // Account 2000 now has an updatedAt.
         ['fq_app_curated.data_quality_issues', 'merged'],
       ],
@@ -202,7 +222,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     const again = await curate({ runId: 'run-4' }, engine);
     assert.deepEqual(
       again.map((r) => r.status),
-      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
+      Array(9).fill('unchanged'),
       'the rename is not seen again by later runs',
     );
     assert.deepEqual(
@@ -267,6 +287,11 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         ['close_tasks_silver', 0],
         ['journal_entries_silver', 2],
         ['journal_entries_gold', 1],
+        // The ledger now ends in December 2024 (JE2001): January to May 2025 go, for both accounts.
+        ['trial_balance_gold', 10],
+        ['income_statement_gold', 5],
+        ['balance_sheet_gold', 5],
+        ['close_progress_gold', 0],
         ['data_quality_issues', 1],
       ],
     );

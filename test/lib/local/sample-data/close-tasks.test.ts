@@ -36,19 +36,32 @@ describe('close tasks', () => {
     );
   });
 
-  it('gives 24 tasks by default: a twelve-task checklist for the May and June 2025 closes', () => {
+  it('gives a twelve-task checklist for the close of each month of the entries by default (288 for 2024-2025)', () => {
     const tasks = [...generateCloseTasks()];
-    assert.equal(tasks.length, 24);
+    assert.equal(tasks.length, 288);
     assert.deepEqual(
       tasks.map((task) => task.task_id),
-      Array.from({ length: 24 }, (_, i) => `T${i + 1}`),
+      Array.from({ length: 288 }, (_, i) => `T${i + 1}`),
     );
     assert.deepEqual(
-      tasks.slice(12).map((task) => task.name),
-      tasks.slice(0, 12).map((task) => task.name),
+      tasks.slice(24, 36).map((task) => task.name),
+      tasks.slice(12, 24).map((task) => task.name),
     );
-    assert.ok(tasks.slice(0, 12).every((task) => task.due_date.toISOString().startsWith('2025-06-')));
-    assert.ok(tasks.slice(12).every((task) => task.due_date.toISOString().startsWith('2025-07-')));
+    // The January 2024 close is due in February 2024; the December 2025 close in January 2026.
+    assert.ok(tasks.slice(2, 12).every((task) => task.due_date.toISOString().startsWith('2024-02-')));
+    assert.ok(tasks.slice(276).every((task) => task.due_date.toISOString().startsWith('2026-01-')));
+    // The tasks filed under their period say so; their period is the month before the due date's.
+    const filed = tasks.filter((task) => task.period !== undefined);
+    assert.equal(filed.length, 48);
+    for (const task of filed) {
+      const due = task.due_date;
+      const before = new Date(Date.UTC(due.getUTCFullYear(), due.getUTCMonth() - 1, 1));
+      assert.equal(task.period, before.toISOString().slice(0, 7));
+    }
+    // Old closes are done; the last two months' are under way.
+    const share = (list: typeof tasks) => list.filter((t) => t.status === 'Complete').length / list.length;
+    assert.ok(share(tasks.slice(2, 264)) > 0.9, `settled closes ${share(tasks.slice(2, 264))} complete`);
+    assert.ok(share(tasks.slice(264)) < 0.8, `open closes ${share(tasks.slice(264))} complete`);
   });
 
   it('uses the contract statuses, team members, midnight due dates and increasing ids', () => {

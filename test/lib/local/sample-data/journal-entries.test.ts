@@ -123,11 +123,42 @@ describe('journal entries', () => {
     assert.ok(tenPercent > 0.09 && tenPercent < 0.11, `unbalanced share ${tenPercent} with 0.1`);
   });
 
-  it('balances every entry when unbalancedRatio is 0 and only the brief row when it is 1', () => {
+  it('balances every entry when unbalancedRatio is 0 and only the brief row and the opening balances when it is 1', () => {
     assert.equal(unbalancedShare(entries(2000, { unbalancedRatio: 0 })), 0);
     const allOff = entries(2000, { unbalancedRatio: 1 });
-    assert.equal(unbalancedShare(allOff.slice(1)), 1);
+    assert.equal(unbalancedShare(allOff.slice(2)), 1);
     assert.equal(totals(allOff[0] as JournalEntryDocument).debit, 50_000n);
+    assert.equal(unbalancedShare(allOff.slice(1, 2)), 0);
+  });
+
+  it('keeps the books of a small company: opening balances first, and at 1,000 and 10,000 entries cash, receivables, stock and owners’ equity stay positive and the company earns', () => {
+    const first = entries(2)[1] as JournalEntryDocument;
+    assert.equal(first.description, 'Opening balances');
+    assert.equal(first.date.toISOString().slice(0, 10), '2024-01-01');
+    for (const count of [1000, 10_000]) {
+      // Debit-positive balance per account, in cents.
+      const balances = new Map<number, bigint>();
+      for (const entry of count === 10_000 ? TEN_THOUSAND : entries(count)) {
+        for (const line of entry.lines) {
+          const cents = (value: { toString(): string }) => BigInt(value.toString().replace('.', ''));
+          const id = line.account_id.value;
+          balances.set(id, (balances.get(id) ?? 0n) + cents(line.debit) - cents(line.credit));
+        }
+      }
+      const of = (id: number) => balances.get(id) ?? 0n;
+      const byType = (low: number, high: number) =>
+        [...balances].filter(([id]) => id >= low && id < high).reduce((sum, [, b]) => sum + b, 0n);
+      for (const [name, id] of [
+        ['cash', 1000],
+        ['receivables', 1100],
+        ['inventory', 1200],
+      ] as const)
+        assert.ok(of(id) > 0n, `${name} ends at ${of(id)} cents after ${count} entries`);
+      // Owners' equity: paid-in capital less dividends, plus earnings.
+      assert.ok(-byType(3000, 8000) > 0n, `owners' equity ends at ${-byType(3000, 8000)} cents`);
+      const earnings = -byType(4000, 8000);
+      assert.ok(earnings > 0n, `earnings are ${earnings} cents after ${count} entries`);
+    }
   });
 
   it('increases _id strictly, every generated id above the brief id', () => {
