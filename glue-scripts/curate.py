@@ -207,7 +207,6 @@ CREATE TABLE IF NOT EXISTS {table} (
   `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
   `due_date` date COMMENT 'When the task is due',
   `updated_at` timestamp COMMENT 'Last change in the source application',
-  `period` string COMMENT 'Month the task closes, \\'YYYY-MM\\' (optional: derived from due_date when absent)',
   `ingest_ts` timestamp NOT NULL COMMENT 'When the extraction run read the document (UTC)',
   `_run_id` string NOT NULL COMMENT 'Pipeline run that appended the row',
   `_doc_ejson` string NOT NULL COMMENT 'The whole source document as canonical Extended JSON',
@@ -284,20 +283,12 @@ COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per ext
                     "after": "due_date",
                 },
                 {
-                    "path": "period",
-                    "type": "string",
-                    "required": False,
-                    "ddl": "string",
-                    "comment": "Month the task closes, 'YYYY-MM' (optional: derived from due_date when absent)",
-                    "after": "updated_at",
-                },
-                {
                     "path": "ingest_ts",
                     "type": "timestamptz",
                     "required": True,
                     "ddl": "timestamp",
                     "comment": "When the extraction run read the document (UTC)",
-                    "after": "period",
+                    "after": "updated_at",
                 },
                 {
                     "path": "_run_id",
@@ -674,7 +665,7 @@ CREATE TABLE IF NOT EXISTS {table} (
   `status` string COMMENT 'Not Started, In Progress, Complete or Blocked',
   `due_date` date COMMENT 'When the task is due',
   `ingest_ts` timestamp COMMENT 'Ingest time of the raw row',
-  `period` date COMMENT 'First day of the month the task closes: the source\\'s \\'YYYY-MM\\' period, or else the month before the due date\\'s (close work is due after the month ends)'
+  `period` date COMMENT 'First day of the month the task closes: the month before the due date\\'s (close work is due after the month ends)'
 )
 USING iceberg
 PARTITIONED BY (years(`due_date`))
@@ -750,7 +741,7 @@ COMMENT 'Month-end close tasks, latest version of each task'
                     "type": "date",
                     "required": False,
                     "ddl": "date",
-                    "comment": "First day of the month the task closes: the source's 'YYYY-MM' period, or else the month before the due date's (close work is due after the month ends)",
+                    "comment": "First day of the month the task closes: the month before the due date's (close work is due after the month ends)",
                     "after": "ingest_ts",
                 },
             ],
@@ -1463,8 +1454,7 @@ WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`account_id`, `_id`, `account_
             "kind": "relation",
             "name": "desired_close_tasks_silver",
             "sql": """\
-SELECT `_id`, task_id, name, assigned_to, status, due_date, CASE WHEN (period RLIKE '^(?:[0-9]{{4}}-(0[1-9]|1[0-2]))$') THEN CAST(concat(period, '-01') AS DATE)
-    ELSE add_months(trunc(due_date, 'MM'), -1) END AS period, ingest_ts
+SELECT `_id`, task_id, name, assigned_to, status, due_date, add_months(trunc(due_date, 'MM'), -1) AS period, ingest_ts
 FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
         },
         {
@@ -1811,10 +1801,6 @@ UNION ALL
 SELECT 'close_tasks' AS source_collection, `_id`, CAST(task_id AS STRING) AS business_key, 'future_watermark' AS code,
   'the watermark field is later than the run that read the document: it is read on every run until then' AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
 FROM latest_close_tasks WHERE `_op` = 'upsert' AND updated_at > ingest_ts
-UNION ALL
-SELECT 'close_tasks' AS source_collection, `_id`, task_id AS business_key, 'invalid_period' AS code,
-  concat('period ', period, ' is not YYYY-MM: the period is derived from due_date') AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
-FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL AND period IS NOT NULL AND NOT (period RLIKE '^(?:[0-9]{{4}}-(0[1-9]|1[0-2]))$')
 UNION ALL
 SELECT 'accounts' AS source_collection, `_id`, CAST(account_id AS STRING) AS business_key, 'mapping_error' AS code,
   `_mapping_errors` AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts

@@ -19,8 +19,6 @@ export const DATA_QUALITY_CODES = {
   lineWithoutAmount: 'line_without_amount',
   /** Journal entry with a negative debit or credit. */
   negativeAmount: 'negative_amount',
-  /** Close task whose period is present but not 'YYYY-MM': close_tasks_silver derives its period from due_date instead. */
-  invalidPeriod: 'invalid_period',
   /** A date field holding a 'YYYY-MM-DD' string that is not a calendar date (the document is quarantined). */
   invalidDate: 'invalid_date',
   /** The document cannot be mapped to its declared columns: it is in raw only (quarantined), not in silver or gold. */

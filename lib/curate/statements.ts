@@ -21,7 +21,6 @@ import {
   changedAccountIds,
   changesTo,
   closeProgress,
-  closeTaskIssues,
   closeTasksSilver,
   currentAccounts,
   documentIssues,
@@ -244,7 +243,6 @@ export function curateSteps(
       watermark: watermark.close_tasks,
       entryDate: null,
     }),
-    closeTaskIssues(d, R.latestTasks),
     documentIssues(d, {
       collection: 'accounts',
       latest: R.latestAccounts,

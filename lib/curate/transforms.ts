@@ -184,23 +184,12 @@ export function journalEntriesGold(d: SqlDialect, facts: string): string {
 FROM ${facts}`;
 }
 
-/** A close task's period as the source gives it: 'YYYY-MM'. */
-const PERIOD_PATTERN = '[0-9]{4}-(0[1-9]|1[0-2])';
-
-/** close_tasks_silver's rows for the live, clean tasks in `latest`. */
+/** close_tasks_silver's rows for the live, clean tasks in `latest`; a task closes the month before its due date's. */
 export function closeTasksSilver(d: SqlDialect, latest: string, copied: readonly Copied[] = []): string {
   const copies = copied.map((c) => `, ${d.ident(c.from)} AS ${d.ident(c.name)}`).join('');
-  const period = `CASE WHEN ${d.fullMatch('period', PERIOD_PATTERN)} THEN CAST(concat(period, '-01') AS DATE)
-    ELSE ${d.addMonths(d.monthStart('due_date'), '-1')} END`;
+  const period = d.addMonths(d.monthStart('due_date'), '-1');
   return `SELECT ${d.ident('_id')}, task_id, name, assigned_to, status, due_date, ${period} AS period, ingest_ts${copies}
 FROM ${latest} WHERE ${liveClean(d)}`;
-}
-
-/** The live, clean tasks in `latest` whose source period is present but not 'YYYY-MM'. */
-export function closeTaskIssues(d: SqlDialect, latest: string): string {
-  return `SELECT 'close_tasks' AS source_collection, ${d.ident('_id')}, task_id AS business_key, '${DQ.invalidPeriod}' AS code,
-  concat('period ', period, ' is not YYYY-MM: the period is derived from due_date') AS detail, CAST(NULL AS DATE) AS entry_date, ingest_ts
-FROM ${latest} WHERE ${liveClean(d)} AND period IS NOT NULL AND NOT ${d.fullMatch('period', PERIOD_PATTERN)}`;
 }
 
 /**

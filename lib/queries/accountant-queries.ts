@@ -48,6 +48,20 @@ export function accountantQueries(model: TableModel): readonly AccountantQuery[]
   const chosen = `chosen AS (
   SELECT coalesce(${PERIOD_PARAMETER}, (SELECT max(period) FROM ${balances})) AS period
 )`;
+  // The balance sheet's lines after the accounts: one of balance_sheet_gold's columns each, in this order.
+  const totals = [
+    ['Equity', 'Prior years earnings', 'prior_years_earnings'],
+    ['Equity', 'Current year earnings', 'current_year_earnings'],
+    ['Total', 'Total assets', 'total_assets'],
+    ['Total', 'Total liabilities and equity', 'total_liabilities_and_equity'],
+    ['Total', 'Out of balance', 'out_of_balance'],
+  ]
+    .map(
+      ([section, label, column], i) => `  UNION ALL
+  SELECT '${section}', NULL, '${label}', s.${column}, ${i + 4}
+  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period`,
+    )
+    .join('\n');
   return [
     {
       id: 'trial-balance',
@@ -114,21 +128,7 @@ SELECT section, account_id, account_name, balance FROM (
   FROM ${balances} b
   JOIN chosen c ON b.period = c.period
   WHERE b.account_type IN ('Asset', 'Liability', 'Equity')
-  UNION ALL
-  SELECT 'Equity', NULL, 'Prior years earnings', s.prior_years_earnings, 4
-  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period
-  UNION ALL
-  SELECT 'Equity', NULL, 'Current year earnings', s.current_year_earnings, 5
-  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period
-  UNION ALL
-  SELECT 'Total', NULL, 'Total assets', s.total_assets, 6
-  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period
-  UNION ALL
-  SELECT 'Total', NULL, 'Total liabilities and equity', s.total_liabilities_and_equity, 7
-  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period
-  UNION ALL
-  SELECT 'Total', NULL, 'Out of balance', s.out_of_balance, 8
-  FROM ${ref('balance_sheet_gold')} s JOIN chosen c ON s.period = c.period
+${totals}
 ) sheet
 ORDER BY part, account_id;`,
     },

@@ -93,7 +93,8 @@ describe('npm run local: the whole pipeline twice, full then incremental after m
     assert.equal(second.mode, 'incremental');
     assert.deepEqual(
       Object.fromEntries(Object.entries(first.collections).map(([name, c]) => [name, c.read])),
-      { accounts: 58, journal_entries: 400, close_tasks: 24 },
+      // The close checklist: twelve tasks for each of the 24 months of entries.
+      { accounts: 58, journal_entries: 400, close_tasks: 288 },
     );
     // 40 corrected entries and 4 new ones; 4 close tasks moved on; accounts are reloaded whole each run.
     assert.deepEqual(
@@ -193,6 +194,49 @@ describe('npm run local: the whole pipeline twice, full then incremental after m
       expected.some((row) => row.endsWith('|false')),
       'the sample has unbalanced entries, found by is_balanced',
     );
+  });
+
+  it('the balance sheet of the sample data: assets = liabilities + equity + earnings at every month end, but for exactly what the unbalanced entries leave over; cash stays positive', async () => {
+    const types = new Map(
+      (await sourceDocuments(dir, 'accounts')).map((a) => [String(a.account_id), String(a.account_type)]),
+    );
+    const known = new Set(['Asset', 'Liability', 'Equity', 'Revenue', 'Expense']);
+    // Per month: debits less credits on accounts of a known type, from the source documents.
+    const imbalance = new Map<string, bigint>();
+    for (const entry of await sourceDocuments(dir, 'journal_entries')) {
+      const month = `${(entry.date as Date).toISOString().slice(0, 7)}-01`;
+      for (const line of entry.lines as Document[]) {
+        if (!known.has(types.get(String(line.account_id)) ?? '')) continue;
+        const d = toUnscaled(String(line.debit), 28, 4);
+        const c = toUnscaled(String(line.credit), 28, 4);
+        if (!d.ok || !c.ok) throw new Error(`bad amount in ${entry.entry_id}`);
+        imbalance.set(month, (imbalance.get(month) ?? 0n) + d.unscaled - c.unscaled);
+      }
+    }
+    const sheet = await rows(
+      'balance_sheet_gold',
+      (r) => `SELECT CAST(period AS VARCHAR) AS period, CAST(total_assets AS VARCHAR) AS assets,
+        CAST(total_liabilities_and_equity AS VARCHAR) AS claims, CAST(out_of_balance AS VARCHAR) AS out
+        FROM ${r} ORDER BY period`,
+    );
+    assert.equal(sheet.length, 24, 'every month of 2024 and 2025');
+    let cumulative = 0n;
+    for (const month of sheet) {
+      cumulative += imbalance.get(String(month.period)) ?? 0n;
+      assert.equal(month.out, scaled(cumulative), `out of balance at the end of ${month.period}`);
+      const unscaledOf = (value: unknown) => {
+        const result = toUnscaled(String(value), 28, 4);
+        if (!result.ok) throw new Error(result.reason);
+        return result.unscaled;
+      };
+      assert.equal(unscaledOf(month.assets), unscaledOf(month.claims) + cumulative, String(month.period));
+    }
+    assert.notEqual(cumulative, 0n, 'the sample has unbalanced entries, and the balance sheet shows them');
+    const cash = await rows(
+      'trial_balance_gold',
+      (r) => `SELECT min(closing_balance) > 0 AS positive FROM ${r} WHERE account_id = '1000'`,
+    );
+    assert.deepEqual(cash, [{ positive: true }]);
   });
 
   it('every table is readable by icebird with the row counts the summary reports', async () => {

@@ -180,7 +180,6 @@ const SOURCE: SourceDocuments = {
       due_date: '2025-06-06',
       updatedAt: new Double(1.5),
     },
-    // The source's own period wins over the due date's month before.
     {
       _id: oid(0x24),
       task_id: 'T4',
@@ -188,10 +187,8 @@ const SOURCE: SourceDocuments = {
       assigned_to: 'Alice',
       status: 'Not Started',
       due_date: at('2025-07-04'),
-      period: '2025-06',
       updatedAt: at('2025-06-05'),
     },
-    // Not YYYY-MM: the period comes from the due date (2025-07-10 → June), and the task is flagged.
     {
       _id: oid(0x25),
       task_id: 'T5',
@@ -199,18 +196,16 @@ const SOURCE: SourceDocuments = {
       assigned_to: 'Bob',
       status: 'Complete',
       due_date: at('2025-07-10'),
-      period: 'June 2025',
       updatedAt: at('2025-06-05'),
     },
-    // Due after the plan time: not overdue.
+    // Closes December 2025, due after the plan time: not overdue.
     {
       _id: oid(0x26),
       task_id: 'T6',
       name: 'Board pack',
       assigned_to: 'Carol',
       status: 'Blocked',
-      due_date: at('2026-02-01'),
-      period: '2025-06',
+      due_date: at('2026-01-20'),
       updatedAt: at('2025-06-05'),
     },
   ]),
@@ -334,8 +329,8 @@ const EXPECTED: CuratedTables = {
     ),
     task(
       { _id: hex(0x26), task_id: 'T6', name: 'Board pack', assigned_to: 'Carol', status: 'Blocked' },
-      '2026-02-01',
-      '2025-06-01',
+      '2026-01-20',
+      '2025-12-01',
     ),
   ],
   journal_entries_gold: [
@@ -384,7 +379,7 @@ const EXPECTED: CuratedTables = {
     total_liabilities_and_equity: liabilities as string,
     out_of_balance: out as string,
   })),
-  // Overdue at 2026-01-01: T3 (May) and T4 (June); T6 is due after it.
+  // Overdue at 2026-01-01: T3 (May) and T4 (June); T6 (December) is due after it.
   close_progress_gold: [
     {
       period: '2025-05-01',
@@ -398,17 +393,26 @@ const EXPECTED: CuratedTables = {
     },
     {
       period: '2025-06-01',
-      tasks: 3,
+      tasks: 2,
       not_started: 1,
       in_progress: 0,
       complete: 1,
-      blocked: 1,
+      blocked: 0,
       overdue: 1,
-      percent_complete: '33.33',
+      percent_complete: '50.00',
+    },
+    {
+      period: '2025-12-01',
+      tasks: 1,
+      not_started: 0,
+      in_progress: 0,
+      complete: 0,
+      blocked: 1,
+      overdue: 0,
+      percent_complete: '0.00',
     },
   ],
   data_quality_issues: [
-    dq('close_tasks', hex(0x25), 'invalid_period', 'T5'),
     dq('accounts', hex(3), 'future_watermark', '2000'),
     dq('accounts', hex(4), 'mapping_error', '3000'),
     dq('journal_entries', '"je-2"', 'unbalanced_entry', 'JE2'),

@@ -214,7 +214,7 @@ export function expectedTables(
       assigned_to: text(t.row.assigned_to),
       status: text(t.row.status),
       due_date: dateText(t.row.due_date),
-      period: taskPeriod(text(t.row.period), dateText(t.row.due_date)),
+      period: taskPeriod(dateText(t.row.due_date)),
     }));
   const trialBalance = trialBalanceOf(silver, accountsSilver(chart));
   const incomeStatement = incomeStatementOf(trialBalance);
@@ -230,9 +230,6 @@ export function expectedTables(
     close_progress_gold: closeProgressOf(closeTasks, plannedAt),
     data_quality_issues: [
       ...ledgerIssues(liveEntries, chart),
-      ...tasks
-        .filter((t) => t.mappable && isInvalidPeriod(t.row.period))
-        .map((t) => issue(t, DQ.invalidPeriod)),
       ...[...accounts, ...entries, ...tasks].flatMap((m) => documentIssues(m, plannedAt)),
     ],
   };
@@ -256,16 +253,8 @@ function accountsSilver(chart: Chart): Row[] {
   }));
 }
 
-/** 'YYYY-MM' with a month 01–12. */
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
-
-function isInvalidPeriod(period: unknown): boolean {
-  return typeof period === 'string' && !PERIOD.test(period);
-}
-
-/** The source's 'YYYY-MM' as a first day, or else the month before the due date's. */
-function taskPeriod(period: string | null, dueDate: string | null): string | null {
-  if (period !== null && PERIOD.test(period)) return `${period}-01`;
+/** The month a close task closes: the month before its due date's. */
+function taskPeriod(dueDate: string | null): string | null {
   return dueDate === null ? null : addMonths(monthOf(dueDate), -1);
 }
 

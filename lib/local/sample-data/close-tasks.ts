@@ -17,8 +17,6 @@ export type CloseTaskDocument = {
   assigned_to: string;
   status: CloseTaskStatus;
   due_date: Date;
-  /** The month closed, 'YYYY-MM', on the tasks the application files under a period (else derived from due_date). */
-  period?: string;
   updatedAt: Date;
 };
 
@@ -27,8 +25,6 @@ interface ChecklistItem {
   readonly owner: string;
   /** Day of the month after the closed period on which the task is due. */
   readonly dueDay: number;
-  /** Whether the application files the task under its period ('YYYY-MM'). */
-  readonly filedUnderPeriod?: boolean;
 }
 
 /**
@@ -47,8 +43,8 @@ const CHECKLIST: readonly ChecklistItem[] = [
   { name: 'Reconcile Payroll', owner: 'Bob', dueDay: 9 },
   { name: 'Review Prepaid Expenses', owner: 'Carol', dueDay: 9 },
   { name: 'Recognize Deferred Revenue', owner: 'Erin', dueDay: 10 },
-  { name: 'Prepare Trial Balance', owner: 'Frank', dueDay: 12, filedUnderPeriod: true },
-  { name: 'Review Financial Statements', owner: 'Frank', dueDay: 14, filedUnderPeriod: true },
+  { name: 'Prepare Trial Balance', owner: 'Frank', dueDay: 12 },
+  { name: 'Review Financial Statements', owner: 'Frank', dueDay: 14 },
 ];
 const TEAM = ['Alice', 'Bob', 'Carol', 'David', 'Erin', 'Frank'];
 const STATUSES: readonly { readonly status: CloseTaskStatus; readonly weight: number }[] = [
@@ -122,9 +118,6 @@ function* closeTasks(options: ResolvedSampleDataOptions): Generator<CloseTaskDoc
       assigned_to: owner,
       status,
       due_date: utcMidnight(firstOfMonth(closedMonth, 1) + item.dueDay - 1),
-      ...(item.filedUnderPeriod === true
-        ? { period: utcMidnight(closedMonth).toISOString().slice(0, 7) }
-        : {}),
       updatedAt,
     };
   }

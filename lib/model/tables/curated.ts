@@ -48,7 +48,7 @@ export const CLOSE_TASKS_SILVER: TableSpec = {
     column(
       'period',
       t.date(),
-      "First day of the month the task closes: the source's 'YYYY-MM' period, or else the month before the due date's (close work is due after the month ends)",
+      "First day of the month the task closes: the month before the due date's (close work is due after the month ends)",
     ),
   ],
   partitionBy: [{ column: 'due_date', transform: 'year' }],

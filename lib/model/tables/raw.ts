@@ -78,11 +78,6 @@ export const SOURCE_FIELDS: Readonly<Record<string, readonly ColumnSpec[]>> = {
     column('updated_at', t.timestamptz(), 'Last change in the source application', {
       sourceField: 'updatedAt',
     }),
-    column(
-      'period',
-      t.string(),
-      "Month the task closes, 'YYYY-MM' (optional: derived from due_date when absent)",
-    ),
   ],
 };
 

@@ -128,6 +128,7 @@ export const BRIEF_EXPECTED = {
       assigned_to: 'Alice',
       status: 'Complete',
       due_date: '2025-06-05',
+      period: '2025-05-01',
     },
     {
       _id: '68ca9b35193e5d257e046f26',
@@ -136,6 +137,7 @@ export const BRIEF_EXPECTED = {
       assigned_to: 'Bob',
       status: 'In Progress',
       due_date: '2025-06-06',
+      period: '2025-05-01',
     },
   ],
   journalEntriesGold: [

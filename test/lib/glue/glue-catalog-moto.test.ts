@@ -30,7 +30,7 @@ interface SparkResult {
   glueAfterMaintenance: Record<string, GlueTable>;
   columnsBefore: { name: string; type: string }[];
   columnsAfter: { name: string; type: string }[];
-  periods: Row[];
+  reviewers: Row[];
 }
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -91,7 +91,7 @@ curate("run-1")
 result = {
     "run1": {
         "journal": rows(f"SELECT _id, entry_id, entry_date, description, account_id, account_name, account_type, debit, credit, line_no FROM {curated_ns}.journal_entries_silver ORDER BY line_no"),
-        "tasks": rows(f"SELECT _id, task_id, name, assigned_to, status, due_date FROM {curated_ns}.close_tasks_silver ORDER BY task_id"),
+        "tasks": rows(f"SELECT _id, task_id, name, assigned_to, status, due_date, period FROM {curated_ns}.close_tasks_silver ORDER BY task_id"),
         "gold": rows(f"SELECT entry_id, entry_date, total_credit, total_debit, is_balanced FROM {curated_ns}.journal_entries_gold"),
     },
     "glueAfterCurate": glue_tables(),
@@ -116,12 +116,12 @@ def glue_columns(table):
     return [{"name": c["Name"], "type": c["Type"]} for c in columns]
 tasks = f"{curated_ns}.close_tasks_silver"
 spec = next(t for t in runpy.run_path(opts["scripts"]["curate"], run_name="generated")["MODEL"].curated_tables if t["name"] == "close_tasks_silver")
-grown = {**spec, "fields": spec["fields"] + [{"path": "period", "type": "string", "required": False, "ddl": "string", "comment": "Fiscal period", "after": "due_date"}]}
+grown = {**spec, "fields": spec["fields"] + [{"path": "reviewer", "type": "string", "required": False, "ddl": "string", "comment": "Who reviews the task", "after": "due_date"}]}
 result["columnsBefore"] = glue_columns(tasks)
 prepare_tables(spark, "test", {tasks: grown}, root)
 result["columnsAfter"] = glue_columns(tasks)
-spark.sql(f"INSERT INTO {tasks} VALUES ('x', 'T9', NULL, NULL, NULL, NULL, '2025-06', NULL)")
-result["periods"] = rows(f"SELECT task_id, period FROM {tasks} ORDER BY task_id")
+spark.sql(f"INSERT INTO {tasks} VALUES ('x', 'T9', NULL, NULL, NULL, NULL, 'Dana', NULL, NULL)")
+result["reviewers"] = rows(f"SELECT task_id, reviewer FROM {tasks} ORDER BY task_id")
 emit(result)
 `;
 
@@ -230,20 +230,20 @@ describe('generated Glue scripts on the Glue catalog and S3 (moto)', { timeout: 
 
   it('a column the model gains reaches the Glue table Athena reads: the commit updates its StorageDescriptor columns', () => {
     const names = (columns: { name: string }[]) => columns.map((c) => c.name);
-    assert.ok(!names(result.columnsBefore).includes('period'));
+    assert.ok(!names(result.columnsBefore).includes('reviewer'));
     const after = names(result.columnsAfter);
     assert.deepEqual(after, [
       ...names(result.columnsBefore).slice(0, 6),
-      'period',
+      'reviewer',
       ...names(result.columnsBefore).slice(6),
     ]);
-    assert.deepEqual(result.columnsAfter[6], { name: 'period', type: 'string' });
+    assert.deepEqual(result.columnsAfter[6], { name: 'reviewer', type: 'string' });
     assert.deepEqual(
-      result.periods.map((r) => [r.task_id, r.period]),
+      result.reviewers.map((r) => [r.task_id, r.reviewer]),
       [
         ['T1', null],
         ['T2', null],
-        ['T9', '2025-06'],
+        ['T9', 'Dana'],
       ],
     );
   });

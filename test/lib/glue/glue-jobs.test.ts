@@ -66,7 +66,7 @@ result = {"afterRun1Twice": snapshots(opts["raw"]), "rawRowsRun1": {t: spark.tab
 curate("run-1")
 result["run1"] = {
     "journal": rows(f"SELECT _id, entry_id, entry_date, description, account_id, account_name, account_type, debit, credit, line_no FROM {curated_ns}.journal_entries_silver ORDER BY line_no"),
-    "tasks": rows(f"SELECT _id, task_id, name, assigned_to, status, due_date FROM {curated_ns}.close_tasks_silver ORDER BY task_id"),
+    "tasks": rows(f"SELECT _id, task_id, name, assigned_to, status, due_date, period FROM {curated_ns}.close_tasks_silver ORDER BY task_id"),
     "gold": rows(f"SELECT entry_id, entry_date, total_credit, total_debit, is_balanced FROM {curated_ns}.journal_entries_gold"),
 }
 curate("run-1")

@@ -98,7 +98,7 @@ emit({
 spark.sql("CREATE TABLE local.spark_made.ledger (id BIGINT, amount DECIMAL(18,4), posted DATE, memo STRING) USING iceberg PARTITIONED BY (days(posted))")
 spark.sql("INSERT INTO local.spark_made.ledger SELECT /*+ COALESCE(1) */ * FROM VALUES (9007199254740993, 12.3400, DATE '2025-05-31', 'a'), (2, -0.0001, DATE '2025-05-31', NULL)")
 spark.sql("DELETE FROM local.spark_made.ledger WHERE id = 2")
-spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257e046f99', 'T9', 'Accruals', 'Dana', 'Not Started', DATE '2025-06-30', TIMESTAMP '2025-09-25 17:45:13.052109')")
+spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257e046f99', 'T9', 'Accruals', 'Dana', 'Not Started', DATE '2025-06-30', TIMESTAMP '2025-09-25 17:45:13.052109', DATE '2025-05-01')")
 `,
       {
         warehouse: join(dir, 'warehouse'),

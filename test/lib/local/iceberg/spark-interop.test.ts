@@ -31,7 +31,7 @@ describe('catalog interoperability with Spark 3.3 + Iceberg 1.0 (Hadoop catalog)
 table = "local.curated.fq_app.close_tasks_silver"
 columns = [[r["col_name"], r["data_type"]] for r in rows(f"DESCRIBE TABLE {table}") if r["col_name"] and not r["col_name"].startswith("#")]
 props = dict((r["key"], r["value"]) for r in rows(f"SHOW TBLPROPERTIES {table}"))
-spark.sql(f"INSERT INTO {table} VALUES ('68ca9b35193e5d257e046f25', 'T1', 'Reconcile Cash', 'Alice', 'Complete', DATE '2025-06-05', TIMESTAMP '2025-09-25 17:45:13.052109')")
+spark.sql(f"INSERT INTO {table} VALUES ('68ca9b35193e5d257e046f25', 'T1', 'Reconcile Cash', 'Alice', 'Complete', DATE '2025-06-05', TIMESTAMP '2025-09-25 17:45:13.052109', DATE '2025-05-01')")
 emit({
   "columns": columns[:7],
   "partitioning": str([r for r in rows(f"DESCRIBE TABLE {table}") if r["col_name"] == "Part 0"]),

@@ -12,7 +12,8 @@ import { engineIn, query } from '../engine/engine-fixture.ts';
 
 const TASK = (id: number, due: string) =>
   `SELECT '${String(id).padStart(24, '0')}' AS _id, 'T${id}' AS task_id, 'Task ${id}' AS name, 'Alice' AS assigned_to,
-    'Complete' AS status, DATE '${due}' AS due_date, TIMESTAMPTZ '2025-09-25 17:45:13.052109+00' AS ingest_ts`;
+    'Complete' AS status, DATE '${due}' AS due_date, TIMESTAMPTZ '2025-09-25 17:45:13.052109+00' AS ingest_ts,
+    CAST(date_trunc('month', DATE '${due}') - INTERVAL 1 MONTH AS DATE) AS period`;
 
 describe('Iceberg table operations', () => {
   let dir: string;
@@ -95,7 +96,7 @@ describe('Iceberg table operations', () => {
     const iceberg = await openTable(engine, grown);
     const { metadata } = await iceberg.load();
     assert.equal(metadata['current-schema-id'], 1);
-    assert.equal(metadata['last-column-id'], 8);
+    assert.equal(metadata['last-column-id'], 9, 'eight columns (period included), then priority');
     const files = await writePartitionedFiles(
       engine.connection,
       grown,

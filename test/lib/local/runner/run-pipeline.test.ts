@@ -81,8 +81,8 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.equal(summary.collections.journal_entries?.read, 500);
     assert.equal(
       events.filter((e) => e.type === 'chunk-done').length,
-      10,
-      '1 accounts + 5 journal + 1 tasks chunks, and a key listing per collection',
+      12,
+      '1 accounts + 5 journal + 3 tasks chunks (a twelve-task close for each of 24 months), and a key listing per collection',
     );
     assert.equal(peak, 2);
     assert.deepEqual(
