@@ -111,6 +111,12 @@ MODEL = maintenance.Model(
             "retain_last": 3,
             "max_snapshot_age_days": 90,
         },
+        {
+            "layer": "curated",
+            "name": "trial_balance_closed_gold",
+            "retain_last": 3,
+            "max_snapshot_age_days": 90,
+        },
     ],
     orphan_file_min_age_days=3,
 )

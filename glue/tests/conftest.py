@@ -37,7 +37,7 @@ def generated() -> dict[str, dict[str, Any]]:
     """The checked-in generated scripts' globals (ARGUMENTS, MODEL), loaded without running a job."""
     return {
         job: runpy.run_path(str(GLUE_SCRIPTS / f"{job}.py"), run_name="generated")
-        for job in ("raw_append", "curate", "maintenance")
+        for job in ("raw_append", "curate", "close_period", "maintenance")
     }
 
 

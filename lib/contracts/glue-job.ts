@@ -1,3 +1,4 @@
+import { CLOSE_PERIOD_PATTERN } from './period-close.ts';
 import { RUN_ID_PATTERN } from './run-id.ts';
 
 /**
@@ -33,6 +34,10 @@ export const JOB_ARGUMENT = {
    * 24 hours before it.
    */
   expireAsOf: 'expire_as_of',
+  /** The month a close_period run closes, `YYYY-MM` (close_period only). */
+  closePeriod: 'close_period',
+  /** `true` to close a month that is closed already, `false` otherwise (close_period only). */
+  reopen: 'reopen',
 } as const;
 
 export type JobArgumentName = (typeof JOB_ARGUMENT)[keyof typeof JOB_ARGUMENT];
@@ -55,10 +60,12 @@ export const JOB_ARGUMENT_PATTERN: Readonly<Partial<Record<JobArgumentName, stri
   [JOB_ARGUMENT.curatedNamespace]: NAMESPACE_PATTERN,
   [JOB_ARGUMENT.tableLocationRoot]: LOCATION_ROOT_PATTERN,
   [JOB_ARGUMENT.catalog]: IDENTIFIER_PATTERN,
+  [JOB_ARGUMENT.closePeriod]: CLOSE_PERIOD_PATTERN,
+  [JOB_ARGUMENT.reopen]: 'true|false',
 };
 
-/** The three jobs: each is a script under GLUE_SCRIPTS_DIR, a module of the ledgerlake_glue package and a CDK Glue job. */
-export type GlueJobName = 'raw_append' | 'curate' | 'maintenance';
+/** The jobs: each is a script under GLUE_SCRIPTS_DIR, a module of the ledgerlake_glue package and a CDK Glue job. */
+export type GlueJobName = 'raw_append' | 'curate' | 'close_period' | 'maintenance';
 
 /**
  * Folder (from the repository root) of the generated Glue entry points:

@@ -25,6 +25,13 @@ export {
   PLAN_STATUS,
   type PlanStatus,
 } from './ingest-states.ts';
+export {
+  assertClosePeriod,
+  CLOSE_PERIOD_PATTERN,
+  CLOSE_TAG_PREFIX,
+  closeTag,
+  PeriodCloseRefused,
+} from './period-close.ts';
 export { assertRunId, RUN_ID_PATTERN, RUN_ID_RULE } from './run-id.ts';
 export { stagingLayout } from './staging-layout.ts';
 export { WAREHOUSE_PREFIXES, WAREHOUSE_ROOTS } from './warehouse-layout.ts';

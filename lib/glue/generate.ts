@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LedgerlakeConfig } from '../config/index.ts';
 import type { ModelDefinition } from '../model/definition.ts';
 import { buildTableModel } from '../model/index.ts';
+import { closePeriodScript } from './close-period-script.ts';
 import { curateScript } from './curate-script.ts';
 import { glueJobArguments } from './job-arguments.ts';
 import { maintenanceScript } from './maintenance-script.ts';
@@ -18,6 +19,7 @@ export function generateGlueScripts(
   return new Map([
     [jobs.raw_append.script, rawAppendScript(model, jobs.raw_append)],
     [jobs.curate.script, curateScript(model, config, jobs.curate)],
+    [jobs.close_period.script, closePeriodScript(model, jobs.close_period)],
     [jobs.maintenance.script, maintenanceScript(model, config, jobs.maintenance)],
   ]);
 }

@@ -48,6 +48,12 @@ export function glueJobArguments(model: TableModel): Readonly<Record<GlueJobName
       defaults: { ...raw, ...curated, ...location },
       optional: [],
     },
+    close_period: {
+      script: 'close_period.py',
+      required: [JOB_ARGUMENT.runId, JOB_ARGUMENT.closePeriod],
+      defaults: { [JOB_ARGUMENT.reopen]: 'false', ...curated, ...location },
+      optional: [],
+    },
     maintenance: {
       script: 'maintenance.py',
       required: [],

@@ -170,6 +170,30 @@ export class IcebergTable {
     return committed;
   }
 
+  /**
+   * Points the tag `name` at `snapshotId` (creating it, or moving it when it
+   * exists), as Iceberg's ManageSnapshots createTag/replaceTag do. Snapshot
+   * expiry and orphan removal keep every snapshot a tag names.
+   */
+  async tag(name: string, snapshotId: bigint): Promise<LoadedTable> {
+    if (name === 'main') throw new Error(`'main' is the table's branch, not a tag name`);
+    const committed = await this.catalog.update(this.location, async (base) => {
+      if (!base.metadata.snapshots.some((s) => s['snapshot-id'] === snapshotId))
+        throw new Error(`cannot tag ${name}: snapshot ${snapshotId} is not in the table`);
+      const existing = base.metadata.refs[name];
+      if (existing !== undefined && existing.type !== 'tag')
+        throw new Error(`cannot tag ${name}: a ${existing.type} has that name`);
+      return {
+        ...base.metadata,
+        'last-updated-ms': Date.now(),
+        refs: { ...base.metadata.refs, [name]: { 'snapshot-id': snapshotId, type: 'tag' } },
+        'metadata-log': nextMetadataLog(base.metadata, base.metadataFile),
+      };
+    });
+    await this.deleteOldMetadata(committed);
+    return committed;
+  }
+
   /** Rewrites all live entries of the current snapshot into one manifest (fewer files to open per scan). */
   async rewriteManifests(): Promise<LoadedTable | undefined> {
     const current = await this.snapshot();

@@ -234,6 +234,44 @@ export const CLOSE_PROGRESS_GOLD: TableSpec = {
   keyColumns: ['period'],
 };
 
+export const TRIAL_BALANCE_CLOSED_GOLD: TableSpec = {
+  name: 'trial_balance_closed_gold',
+  layer: 'gold',
+  doc: 'The trial balance of each closed month as it was closed: appended by every close (and by every close after a reopening), never changed; the snapshots tagged close-YYYY-MM hold the rest of the books as closed',
+  columns: [
+    ...TRIAL_BALANCE_GOLD.columns,
+    column('close_number', t.int(), 'Which close of the month: 1, then 2 after the first reopening, ...'),
+    column(
+      'reopened',
+      t.boolean(),
+      'Whether this close followed a reopening of the month (close_number > 1)',
+    ),
+    column('closed_at', t.timestamptz(), 'When the month was closed'),
+    column('run_id', t.string(), 'The pipeline run that closed the month'),
+    column(
+      'snapshots',
+      t.list(
+        t.struct([
+          column('table_name', t.string(), 'A curated table'),
+          column(
+            'snapshot_id',
+            t.long(),
+            'Its snapshot tagged close-YYYY-MM: FOR VERSION AS OF <snapshot_id>',
+          ),
+        ]),
+      ),
+      'The snapshot of every curated table at the close (Athena time travel takes snapshot ids, not tags)',
+    ),
+  ],
+  partitionBy: [],
+  sortBy: [
+    { column: 'period', direction: 'asc' },
+    { column: 'close_number', direction: 'asc' },
+    { column: 'account_id', direction: 'asc' },
+  ],
+  keyColumns: ['period', 'close_number', 'account_id'],
+};
+
 export const CURATED_TABLES: readonly TableSpec[] = [
   ACCOUNTS_SILVER,
   JOURNAL_ENTRIES_SILVER,
@@ -244,4 +282,5 @@ export const CURATED_TABLES: readonly TableSpec[] = [
   BALANCE_SHEET_GOLD,
   CLOSE_PROGRESS_GOLD,
   DATA_QUALITY_ISSUES,
+  TRIAL_BALANCE_CLOSED_GOLD,
 ];

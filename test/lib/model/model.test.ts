@@ -33,6 +33,7 @@ describe('table model', () => {
         'fq_app_curated.balance_sheet_gold (gold)',
         'fq_app_curated.close_progress_gold (gold)',
         'fq_app_curated.data_quality_issues (gold)',
+        'fq_app_curated.trial_balance_closed_gold (gold)',
       ],
     );
     assert.equal(model.table('journal_entries').location, 'raw/fq_app/journal_entries');
