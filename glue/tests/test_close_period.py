@@ -61,8 +61,9 @@ def cash_closing(spark, table, snapshot_id=None):
 def test_records_the_month_and_tags_every_curated_table_that_exists(spark, model, ledger):
     result = close(spark, model, ledger, "run-1")
     assert (result["status"], result["closeNumber"], result["accounts"]) == ("closed", 1, 1)
-    assert sorted(result["snapshots"]) == ["journal_entries_silver", "trial_balance_gold"]
-    for name, snapshot_id in result["snapshots"].items():
+    snapshots = {s["table"]: s["snapshotId"] for s in result["snapshots"]}
+    assert sorted(snapshots) == ["journal_entries_silver", "trial_balance_gold"]
+    for name, snapshot_id in snapshots.items():
         table = f"{ledger}.{name}"
         assert close_period.tags(spark, table) == {"close-2025-06": int(snapshot_id)}
         assert close_period.current_snapshot_id(spark, table) == int(snapshot_id)
@@ -82,7 +83,8 @@ def test_records_the_month_and_tags_every_curated_table_that_exists(spark, model
 def test_the_tag_keeps_the_month_as_closed_through_changes_and_expiry_and_reopen_moves_it(
     spark, model, ledger
 ):
-    tagged = int(close(spark, model, ledger, "run-1")["snapshots"]["trial_balance_gold"])
+    snapshots = close(spark, model, ledger, "run-1")["snapshots"]
+    tagged = int(next(s["snapshotId"] for s in snapshots if s["table"] == "trial_balance_gold"))
     balance(spark, ledger, "120")
     table = f"{ledger}.trial_balance_gold"
     assert cash_closing(spark, table) == ["120.0000"]

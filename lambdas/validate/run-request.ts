@@ -1,5 +1,5 @@
 import type { LedgerlakeConfig } from '../../lib/config/index.ts';
-import { assertRunId, RUN_ID_RULE } from '../../lib/contracts/index.ts';
+import { assertClosePeriod, assertRunId, RUN_ID_RULE } from '../../lib/contracts/index.ts';
 
 /** What one execution of the ingest state machine is asked to do, after validation. */
 export interface RunRequest {
@@ -21,6 +21,13 @@ export interface RunRequest {
    * schedule starts.
    */
   readonly maintenance: boolean;
+  /**
+   * After the run has curated, close this month (`YYYY-MM`): record its trial balance in
+   * trial_balance_closed_gold and tag every curated table `close-YYYY-MM`. Null: no close.
+   */
+  readonly closePeriod: string | null;
+  /** With closePeriod: close a month that is closed already (the reopening is recorded). */
+  readonly reopen: boolean;
 }
 
 /** The error type Step Functions sees (`Error` of the failed state) when the input is refused. */
@@ -31,7 +38,7 @@ export class InvalidRunRequest extends Error {
   }
 }
 
-const FIELDS = ['collections', 'mode', 'backfill', 'resume', 'maintenance'] as const;
+const FIELDS = ['collections', 'mode', 'backfill', 'resume', 'maintenance', 'closePeriod', 'reopen'] as const;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /**
@@ -40,8 +47,9 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+
  * `{"mode": "full"}` and `{"backfill": {"from": ISO, "to": ISO}}`; `collections`
  * combines with either of the others. `{"resume": runId}` runs an earlier
  * run again and combines with nothing; `{"maintenance": true}` runs the
- * maintenance job under the lease and combines with nothing. Every refusal says what was received
- * and what is allowed.
+ * maintenance job under the lease and combines with nothing. `{"closePeriod": "YYYY-MM"}`
+ * (with `"reopen": true` to close a closed month again) closes the month after the run and
+ * combines with the run's other fields. Every refusal says what was received and what is allowed.
  */
 export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -72,7 +80,25 @@ export function parseRunRequest(input: unknown, config: LedgerlakeConfig): RunRe
       );
     }
   }
-  return { collections, mode, backfill, resume: null, maintenance: false };
+  return { collections, mode, backfill, resume: null, maintenance: false, ...parseClose(fields) };
+}
+
+/** `closePeriod` ('YYYY-MM') and `reopen` (true, only with closePeriod). */
+function parseClose(fields: Record<string, unknown>): Pick<RunRequest, 'closePeriod' | 'reopen'> {
+  if (fields.reopen !== undefined && typeof fields.reopen !== 'boolean')
+    fail(`input.reopen must be true or false, got ${show(fields.reopen)}`);
+  if (fields.closePeriod === undefined) {
+    if (fields.reopen === true)
+      fail(
+        'input.reopen goes with input.closePeriod: name the month to close again, e.g. {"closePeriod": "2025-06", "reopen": true}',
+      );
+    return { closePeriod: null, reopen: false };
+  }
+  try {
+    return { closePeriod: assertClosePeriod(fields.closePeriod), reopen: fields.reopen === true };
+  } catch (error) {
+    return fail(`input.${(error as Error).message}`);
+  }
 }
 
 /** `{"resume": runId}` stands alone: the resumed run's plan fixes collections, mode and window. */
@@ -91,7 +117,15 @@ function parseResume(fields: Record<string, unknown>): RunRequest {
       `input.resume must be the run id of an earlier run (${RUN_ID_RULE}), got ${show(fields.resume)}`,
     );
   }
-  return { collections: [], mode: 'configured', backfill: null, resume, maintenance: false };
+  return {
+    collections: [],
+    mode: 'configured',
+    backfill: null,
+    resume,
+    maintenance: false,
+    closePeriod: null,
+    reopen: false,
+  };
 }
 
 /** `{"maintenance": true}` stands alone: it reads no source. */
@@ -104,7 +138,15 @@ function parseMaintenance(fields: Record<string, unknown>): RunRequest {
       `input.maintenance cannot be combined with ${others.map((k) => `'${k}'`).join(', ')}: it reads no source`,
     );
   }
-  return { collections: [], mode: 'configured', backfill: null, resume: null, maintenance: true };
+  return {
+    collections: [],
+    mode: 'configured',
+    backfill: null,
+    resume: null,
+    maintenance: true,
+    closePeriod: null,
+    reopen: false,
+  };
 }
 
 function parseCollections(value: unknown, configured: readonly string[]): string[] {

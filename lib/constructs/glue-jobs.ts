@@ -40,6 +40,7 @@ export class GlueJobs extends Construct {
   readonly securityConfigurationName: string;
   readonly rawAppend: glue.CfnJob;
   readonly curate: glue.CfnJob;
+  readonly closePeriod: glue.CfnJob;
   readonly maintenance: glue.CfnJob;
 
   constructor(scope: Construct, id: string, props: GlueJobsProps) {
@@ -182,6 +183,10 @@ export class GlueJobs extends Construct {
     });
     this.rawAppend = job('raw_append', 'ledgerlake: staged Parquet → Iceberg raw, tagged with the run id');
     this.curate = job('curate', 'ledgerlake: raw delta → silver (MERGE INTO) → gold');
+    this.closePeriod = job(
+      'close_period',
+      'ledgerlake: record a month’s trial balance as closed and tag every curated table close-YYYY-MM',
+    );
     this.maintenance = job(
       'maintenance',
       'ledgerlake: expire snapshots, remove orphans, compact, rewrite manifests',

@@ -19,6 +19,8 @@ export interface IngestStateMachineProps {
   readonly commitFunction: lambda.IFunction;
   readonly rawAppendJob: glue.CfnJob;
   readonly curateJob: glue.CfnJob;
+  /** Runs after Curate when the input names a month to close (`{"closePeriod": "YYYY-MM"}`). */
+  readonly closePeriodJob: glue.CfnJob;
   /** Runs with input `{"maintenance": true}`, under the run lease. */
   readonly maintenanceJob: glue.CfnJob;
   /** Bucket holding chunk lists too large to pass between states (`chunksKey`). */
@@ -111,7 +113,12 @@ export class IngestStateMachine extends Construct {
       });
       return task;
     };
-    const glueRun = (stateName: string, job: glue.CfnJob, withRunId = true) => {
+    const glueRun = (
+      stateName: string,
+      job: glue.CfnJob,
+      withRunId = true,
+      extraArguments: Record<string, string> = {},
+    ) => {
       const task = new tasks.GlueStartJobRun(this, stateName, {
         stateName,
         glueJobName: job.ref,
@@ -120,6 +127,7 @@ export class IngestStateMachine extends Construct {
           ? {
               arguments: sfn.TaskInput.fromObject({
                 [`--${JOB_ARGUMENT.runId}`]: sfn.JsonPath.stringAt(P.runId),
+                ...extraArguments,
               }),
             }
           : {}),
@@ -212,7 +220,20 @@ export class IngestStateMachine extends Construct {
       P.summary,
     );
     commit.addCatch(releaseLease, onError);
-    const afterExtract = rawAppend.next(curate).next(commit);
+    // Under the run lease, at the snapshots the run's curate just committed; a refused close fails the run.
+    const closePeriod = glueRun(S.closePeriod, props.closePeriodJob, true, {
+      [`--${JOB_ARGUMENT.closePeriod}`]: sfn.JsonPath.stringAt(P.requestClosePeriod),
+      // Glue arguments are strings: the boolean as 'true' or 'false'.
+      [`--${JOB_ARGUMENT.reopen}`]: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(P.requestReopen)),
+    });
+    closePeriod.addCatch(releaseLease, onError);
+    const afterExtract = rawAppend
+      .next(curate)
+      .next(
+        new sfn.Choice(this, S.closePeriodChoice, { stateName: S.closePeriodChoice })
+          .when(sfn.Condition.isString(P.requestClosePeriod), closePeriod.next(commit))
+          .otherwise(commit),
+      );
 
     const maintain = glueRun(S.maintain, props.maintenanceJob, false);
     maintain.addCatch(releaseLease, onError);

@@ -22,6 +22,8 @@ export const INGEST_STATES = {
   extractListedChunk: 'ExtractListedChunk',
   rawAppend: 'RawAppend',
   curate: 'Curate',
+  closePeriodChoice: 'ClosePeriod?',
+  closePeriod: 'ClosePeriod',
   commit: 'Commit',
   releaseLease: 'ReleaseLease',
   runFailed: 'RunFailed',
@@ -55,6 +57,10 @@ export const INGEST_PATHS = {
   request: '$.request',
   /** `{"maintenance": true}` input: the AlreadyRunning? Choice waits for the lease instead of exiting. */
   requestMaintenance: '$.request.maintenance',
+  /** `{"closePeriod": "YYYY-MM"}` input (null otherwise): the ClosePeriod? Choice and the ClosePeriod job read it. */
+  requestClosePeriod: '$.request.closePeriod',
+  /** `{"reopen": true}` with closePeriod: close a month that is closed already. */
+  requestReopen: '$.request.reopen',
   plan: '$.plan',
   /** PLAN_STATUS, read by the AlreadyRunning? Choice. */
   planStatus: '$.plan.status',

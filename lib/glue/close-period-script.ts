@@ -1,4 +1,9 @@
-import { CLOSE_PERIOD_PATTERN, CLOSE_TAG_PREFIX, JOB_ARGUMENT, RUN_ID_SUMMARY_KEY } from '../contracts/index.ts';
+import {
+  CLOSE_PERIOD_PATTERN,
+  CLOSE_TAG_PREFIX,
+  JOB_ARGUMENT,
+  RUN_ID_SUMMARY_KEY,
+} from '../contracts/index.ts';
 import type { TableModel } from '../model/index.ts';
 import { TRIAL_BALANCE_CLOSED_GOLD, TRIAL_BALANCE_GOLD } from '../model/tables/curated.ts';
 import { entryPointScript } from './entry-point.ts';

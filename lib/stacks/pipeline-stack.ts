@@ -93,6 +93,7 @@ export class PipelineStack extends Stack {
       commitFunction: this.functions.commit,
       rawAppendJob: this.glueJobs.rawAppend,
       curateJob: this.glueJobs.curate,
+      closePeriodJob: this.glueJobs.closePeriod,
       maintenanceJob: this.glueJobs.maintenance,
       bucket: props.bucket,
       runFilesPrefix: WAREHOUSE_PREFIXES.runs(config.app),

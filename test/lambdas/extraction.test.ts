@@ -343,6 +343,8 @@ for (const server of servers) {
         collections: ['journal_entries'],
         mode: 'configured',
         backfill: null,
+        closePeriod: null,
+        reopen: false,
         resume: null,
         maintenance: false,
         ...overrides,

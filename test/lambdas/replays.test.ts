@@ -26,6 +26,8 @@ const resume = (runId: string): RunRequest => ({
   collections: [],
   mode: 'configured',
   backfill: null,
+  closePeriod: null,
+  reopen: false,
   resume: runId,
   maintenance: false,
 });

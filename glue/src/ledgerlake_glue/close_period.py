@@ -125,7 +125,7 @@ def run(
         "tag": tag,
         "closeNumber": close_number,
         "status": "already-closed" if mine else "closed",
-        "snapshots": {name: str(snapshot_id) for name, snapshot_id in snapshots},
+        "snapshots": [{"table": name, "snapshotId": str(snapshot_id)} for name, snapshot_id in snapshots],
         "accounts": span["accounts"],
     }
     log(JOB, "closed", run_id=run_id, **result)

@@ -16,8 +16,8 @@ export interface ClosePeriodResult {
   readonly closeNumber: number;
   /** `closed`: this call recorded the close; `already-closed`: this run had recorded it (a retry), tags made sure of. */
   readonly status: 'closed' | 'already-closed';
-  /** The snapshot of every curated table the tag names. */
-  readonly snapshots: readonly { readonly table: string; readonly snapshotId: bigint }[];
+  /** The snapshot of every curated table the tag names (ids as decimal text: task results travel as JSON). */
+  readonly snapshots: readonly { readonly table: string; readonly snapshotId: string }[];
   /** Accounts in the closed trial balance. */
   readonly accounts: number;
 }
@@ -109,7 +109,7 @@ export async function closePeriod(
     tag,
     closeNumber,
     status: mine === undefined ? 'closed' : 'already-closed',
-    snapshots,
+    snapshots: snapshots.map((s) => ({ table: s.table, snapshotId: String(s.snapshotId) })),
     accounts: Number(accounts),
   };
 }

@@ -1,5 +1,5 @@
 import { PLAN_STATUS } from '../../contracts/index.ts';
-import type { TableMaintenance } from '../engine/index.ts';
+import type { ClosePeriodResult, TableMaintenance } from '../engine/index.ts';
 import type { LocalRunSummary, RunEvent } from './run-pipeline.ts';
 
 const number = (n: number) => n.toLocaleString('en-US');
@@ -73,6 +73,12 @@ export function describeRun(summary: LocalRunSummary, dir: string): string {
         `  maintenance ${m.table}: ${m.filesCompacted} files compacted into ${m.filesAfterCompaction}, ${m.expiredSnapshots} snapshots expired, ${m.orphanFilesRemoved} orphans removed`,
       );
     }
+  }
+  const close = summary.close as Partial<ClosePeriodResult> | undefined;
+  if (close?.period !== undefined) {
+    lines.push(
+      `  closed ${close.period} (close ${close.closeNumber}${close.status === 'already-closed' ? ', recorded before by this run' : ''}): ${close.accounts} accounts in trial_balance_closed_gold; ${close.snapshots?.length} tables tagged ${close.tag}`,
+    );
   }
   if (summary.reconciled === false) {
     lines.push('  NOT RECONCILED: documents read differ from what the plan counted (see the run summary)');

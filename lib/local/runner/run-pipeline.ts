@@ -16,7 +16,7 @@ import { writeGlueScripts } from '../../glue/generate.ts';
 import type { ModelDefinition } from '../../model/definition.ts';
 import { buildTableModel } from '../../model/index.ts';
 import type { AslDefinition } from '../../stacks/ingest-definition.ts';
-import { curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
+import { closePeriod, curate, type EngineContext, maintain, openTable, rawAppend } from '../engine/index.ts';
 import { FsObjectStore } from '../fs-object-store.ts';
 import { FsRunStateStore } from '../fs-run-state.ts';
 import { FsCatalog } from '../iceberg/catalog.ts';
@@ -133,6 +133,8 @@ export interface LocalRunSummary {
   readonly mutations?: MutationCounts;
   /** What maintenance did, when it ran (the local engine's per-table report; the Glue script's output on Spark). */
   readonly maintenance?: unknown;
+  /** What the close did, when the input named a month to close (ClosePeriodResult on the local engine; the Glue script's output on Spark). */
+  readonly close?: unknown;
   /** The commit's full run summary (watermarks, quarantine reasons, undeclared fields). */
   readonly run?: RunSummary;
 }
@@ -205,8 +207,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
         ? sparkJobRunner(warehouse, config, await scriptsFor(options))
         : engineJobRunner(engine);
     let maintenance: unknown;
-    // The Maintain state discards the job's result, as on AWS; the runner keeps it for the summary.
-    const glue: GlueJobRunner = { ...jobs, maintain: async () => (maintenance = await jobs.maintain()) };
+    let close: unknown;
+    // The Maintain and ClosePeriod states discard the job's result, as on AWS; the runner keeps it for the summary.
+    const glue: GlueJobRunner = {
+      ...jobs,
+      maintain: async () => (maintenance = await jobs.maintain()),
+      closePeriod: async (...args) => (close = await jobs.closePeriod(...args)),
+    };
     const executions = new LocalExecutions(join(options.dir, 'state', 'executions'));
     const start = await startExecution(executions, options);
     const runId = runIdFor(start.name, start.input);
@@ -251,6 +258,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       tables: await tableCounts(engine),
       ...(mutations === undefined ? {} : { mutations }),
       ...(maintenance === undefined ? {} : { maintenance }),
+      ...(close === undefined ? {} : { close }),
       ...(run === undefined ? {} : { run }),
     };
   } finally {
@@ -340,6 +348,7 @@ export async function tableCounts(engine: EngineContext): Promise<Record<string,
 export interface GlueJobRunner {
   rawAppend(runId: string): Promise<unknown>;
   curate(runId: string): Promise<unknown>;
+  closePeriod(runId: string, period: string, reopen: boolean): Promise<unknown>;
   maintain(): Promise<unknown>;
 }
 
@@ -347,6 +356,7 @@ function engineJobRunner(engine: EngineContext): GlueJobRunner {
   return {
     rawAppend: (runId) => rawAppend({ runId }, engine),
     curate: (runId) => curate({ runId }, engine),
+    closePeriod: (runId, period, reopen) => closePeriod({ runId, period, reopen }, engine),
     maintain: () => maintain(engine),
   };
 }
@@ -358,8 +368,9 @@ function taskHandlers(
   options: LocalRunOptions,
 ): Record<string, TaskHandler> {
   const S = INGEST_STATES;
-  const runIdOf = (input: unknown) =>
-    String((input as { Arguments?: Record<string, unknown> }).Arguments?.[`--${JOB_ARGUMENT.runId}`]);
+  const argument = (input: unknown, name: string) =>
+    String((input as { Arguments?: Record<string, unknown> }).Arguments?.[`--${name}`]);
+  const runIdOf = (input: unknown) => argument(input, JOB_ARGUMENT.runId);
   const extract: TaskHandler = async (input) => {
     const chunk = input as ChunkSpec;
     const startedAt = performance.now();
@@ -380,6 +391,12 @@ function taskHandlers(
     // Glue .sync tasks: the state passes { JobName, Arguments }; the result is discarded, as on AWS.
     [S.rawAppend]: async (input) => glue.rawAppend(runIdOf(input)),
     [S.curate]: async (input) => glue.curate(runIdOf(input)),
+    [S.closePeriod]: async (input) =>
+      glue.closePeriod(
+        runIdOf(input),
+        argument(input, JOB_ARGUMENT.closePeriod),
+        argument(input, JOB_ARGUMENT.reopen) === 'true',
+      ),
     [S.commit]: async (input) => commitTask(input as CommitEvent, context),
     [S.releaseLease]: async (input) => commitTask(input as CommitEvent, context),
     [S.maintain]: async () => glue.maintain(),

@@ -61,6 +61,17 @@ export function sparkJobRunner(
         `--${JOB_ARGUMENT.curatedNamespace}`,
         curated,
       ]),
+    closePeriod: (runId, period, reopen) =>
+      run(scripts.close_period.script, [
+        `--${JOB_ARGUMENT.runId}`,
+        runId,
+        `--${JOB_ARGUMENT.closePeriod}`,
+        period,
+        `--${JOB_ARGUMENT.reopen}`,
+        String(reopen),
+        `--${JOB_ARGUMENT.curatedNamespace}`,
+        curated,
+      ]),
     maintain: () =>
       run(scripts.maintenance.script, [
         `--${JOB_ARGUMENT.rawNamespace}`,

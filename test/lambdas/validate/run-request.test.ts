@@ -26,6 +26,8 @@ describe('state machine input', () => {
       backfill: null,
       resume: null,
       maintenance: false,
+      closePeriod: null,
+      reopen: false,
     });
   });
 
@@ -44,6 +46,8 @@ describe('state machine input', () => {
       backfill: null,
       resume: null,
       maintenance: false,
+      closePeriod: null,
+      reopen: false,
     });
   });
 
@@ -64,6 +68,8 @@ describe('state machine input', () => {
       backfill: null,
       resume: 'ingest-2024-06-01T0200',
       maintenance: false,
+      closePeriod: null,
+      reopen: false,
     });
     assert.equal(
       refusal({ resume: 'run 1' }),
@@ -84,6 +90,33 @@ describe('state machine input', () => {
     );
   });
 
+  it('closePeriod closes a month after the run, reopen closes a closed one again; both are checked', () => {
+    const closing = parseRunRequest({ closePeriod: '2025-06' }, config);
+    assert.deepEqual([closing.closePeriod, closing.reopen, closing.collections], ['2025-06', false, ALL]);
+    const reopening = parseRunRequest({ closePeriod: '2025-06', reopen: true, mode: 'full' }, config);
+    assert.deepEqual([reopening.closePeriod, reopening.reopen, reopening.mode], ['2025-06', true, 'full']);
+    assert.equal(
+      refusal({ closePeriod: '2025-13' }),
+      'input.closePeriod must be a month as YYYY-MM (e.g. "2025-06"), got "2025-13"',
+    );
+    assert.equal(
+      refusal({ closePeriod: 202506 }),
+      'input.closePeriod must be a month as YYYY-MM (e.g. "2025-06"), got 202506',
+    );
+    assert.equal(
+      refusal({ closePeriod: '2025-06', reopen: 'yes' }),
+      'input.reopen must be true or false, got "yes"',
+    );
+    assert.equal(
+      refusal({ reopen: true }),
+      'input.reopen goes with input.closePeriod: name the month to close again, e.g. {"closePeriod": "2025-06", "reopen": true}',
+    );
+    assert.equal(
+      refusal({ maintenance: true, closePeriod: '2025-06' }),
+      "input.maintenance cannot be combined with 'closePeriod': it reads no source",
+    );
+  });
+
   it('the run id is the execution name, or the run a resume names', () => {
     assert.equal(validateRun({ input: {}, runId: 'exec-2' }, config).runId, 'exec-2');
     assert.equal(validateRun({ input: { resume: 'exec-1' }, runId: 'exec-2' }, config).runId, 'exec-1');
@@ -93,7 +126,7 @@ describe('state machine input', () => {
     assert.equal(refusal([]), 'input must be a JSON object such as {} or {"mode": "full"}, got []');
     assert.equal(
       refusal({ Comment: 'Insert your JSON here' }),
-      "input has unknown field 'Comment' (allowed: collections, mode, backfill, resume, maintenance)",
+      "input has unknown field 'Comment' (allowed: collections, mode, backfill, resume, maintenance, closePeriod, reopen)",
     );
     assert.equal(
       refusal({ collections: ['ledger'] }),

@@ -16,10 +16,10 @@ describe('pipeline stack', () => {
     return found;
   };
 
-  it('creates four functions, three Glue jobs, the state machine, two schedules and six alarms', () => {
+  it('creates four functions, four Glue jobs, the state machine, two schedules and six alarms', () => {
     const counts = resourceCounts(pipeline);
     assert.equal(counts['AWS::Lambda::Function'], 4);
-    assert.equal(counts['AWS::Glue::Job'], 3);
+    assert.equal(counts['AWS::Glue::Job'], 4);
     assert.equal(counts['AWS::Glue::SecurityConfiguration'], 1);
     assert.equal(counts['AWS::StepFunctions::StateMachine'], 1);
     assert.equal(counts['AWS::Scheduler::Schedule'], 2);
@@ -57,7 +57,7 @@ describe('pipeline stack', () => {
     });
     const jobs = Object.values(pipeline.findResources('AWS::Glue::Job')).map((j) => j.Properties);
     const scripts = jobs.map((j) => JSON.stringify(j.Command.ScriptLocation));
-    assert.equal(scripts.length, 3);
+    assert.equal(scripts.length, 4);
     for (const job of jobs) {
       assert.equal(job.GlueVersion, '4.0');
       assert.equal(job.WorkerType, 'G.1X');
@@ -76,7 +76,10 @@ describe('pipeline stack', () => {
       ]) {
         assert.ok(conf.includes(expected), `--conf lacks ${expected}`);
       }
-      assert.equal(args['--raw_namespace'], 'fq_app_raw');
+      // Every job but the close (which writes only curated tables) knows the raw namespace.
+      if (args['--close_period'] === undefined && args['--reopen'] === undefined)
+        assert.equal(args['--raw_namespace'], 'fq_app_raw');
+      else assert.equal(args['--curated_namespace'], 'fq_app_curated');
     }
     const rawAppend = jobs.find((j) => j.DefaultArguments['--staging_root'] !== undefined);
     assert.ok(rawAppend, 'the raw append job knows where staging is');
@@ -177,7 +180,20 @@ describe('pipeline stack', () => {
       assert.deepEqual((task.Parameters as { Arguments: unknown }).Arguments, { '--run_id.$': '$.runId' });
     }
     assert.equal(state(INGEST_STATES.rawAppend).Next, INGEST_STATES.curate);
-    assert.equal(state(INGEST_STATES.curate).Next, INGEST_STATES.commit);
+    assert.equal(state(INGEST_STATES.curate).Next, INGEST_STATES.closePeriodChoice);
+    // A month to close: the close job runs between Curate and Commit, under the run lease.
+    assert.deepEqual(state(INGEST_STATES.closePeriodChoice).Choices, [
+      { Variable: '$.request.closePeriod', IsString: true, Next: INGEST_STATES.closePeriod },
+    ]);
+    assert.equal(state(INGEST_STATES.closePeriodChoice).Default, INGEST_STATES.commit);
+    const close = state(INGEST_STATES.closePeriod);
+    assert.equal(close.Resource, 'arn:aws:states:::glue:startJobRun.sync');
+    assert.deepEqual((close.Parameters as { Arguments: unknown }).Arguments, {
+      '--run_id.$': '$.runId',
+      '--close_period.$': '$.request.closePeriod',
+      '--reopen.$': "States.Format('{}', $.request.reopen)",
+    });
+    assert.equal(close.Next, INGEST_STATES.commit);
     assert.equal(state(INGEST_STATES.commit).End, true);
   });
 
@@ -336,7 +352,7 @@ describe('pipeline stack', () => {
 
   it('notifies once per failed Glue job run: the execution fails and only the failed-executions alarm reports it', () => {
     const jobs = Object.keys(pipeline.findResources('AWS::Glue::Job'));
-    assert.equal(jobs.length, 3);
+    assert.equal(jobs.length, 4);
     for (const job of jobs) {
       const tasks = Object.values(definition.States).filter(
         (s) => s.Type === 'Task' && (s.Parameters as { JobName?: unknown } | undefined)?.JobName === job,

@@ -90,8 +90,12 @@ describe('period close on the local engine', () => {
     assert.ok(!tagged.includes('trial_balance_closed_gold'), 'the record of closes is not itself tagged');
     for (const { table, snapshotId } of result.snapshots) {
       const iceberg = await openTable(engine, engine.model.table(table));
-      assert.equal((await refs(table))['close-2025-06']?.['snapshot-id'], snapshotId, table);
-      assert.equal((await iceberg.snapshot())?.['snapshot-id'], snapshotId, `${table}: the current snapshot`);
+      assert.equal(String((await refs(table))['close-2025-06']?.['snapshot-id']), snapshotId, table);
+      assert.equal(
+        String((await iceberg.snapshot())?.['snapshot-id']),
+        snapshotId,
+        `${table}: the current snapshot`,
+      );
     }
     const closed = await openTable(engine, engine.model.table('trial_balance_closed_gold'));
     assert.deepEqual(
