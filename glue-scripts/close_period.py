@@ -26,6 +26,7 @@ ARGUMENTS = {
     ],
     "defaults": {
         "reopen": "false",
+        "raw_namespace": "fq_app_raw",
         "curated_namespace": "fq_app_curated",
         "table_location_root": "",
     },
@@ -34,6 +35,7 @@ ARGUMENTS = {
         "run_id": "[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}",
         "close_period": "[0-9]{4}-(0[1-9]|1[0-2])",
         "reopen": "true|false",
+        "raw_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
         "curated_namespace": "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*",
         "table_location_root": "[^'\\\\\\s]*",
     },
@@ -69,6 +71,7 @@ CREATE TABLE IF NOT EXISTS {table} (
   `close_number` int COMMENT 'Which close of the month: 1, then 2 after the first reopening, ...',
   `reopened` boolean COMMENT 'Whether this close followed a reopening of the month (close_number > 1)',
   `closed_at` timestamp COMMENT 'When the month was closed',
+  `books_as_of` timestamp COMMENT 'The latest ingest time of raw journal entries at the close: a version ingested later was posted after the close',
   `run_id` string COMMENT 'The pipeline run that closed the month',
   `snapshots` array<struct<`table_name`: string COMMENT 'A curated table', `snapshot_id`: bigint COMMENT 'Its snapshot tagged close-YYYY-MM: FOR VERSION AS OF <snapshot_id>'>> COMMENT 'The snapshot of every curated table at the close (Athena time travel takes snapshot ids, not tags)'
 )
@@ -181,12 +184,20 @@ COMMENT 'The trial balance of each closed month as it was closed: appended by ev
                 "after": "reopened",
             },
             {
+                "path": "books_as_of",
+                "type": "timestamptz",
+                "required": False,
+                "ddl": "timestamp",
+                "comment": "The latest ingest time of raw journal entries at the close: a version ingested later was posted after the close",
+                "after": "closed_at",
+            },
+            {
                 "path": "run_id",
                 "type": "string",
                 "required": False,
                 "ddl": "string",
                 "comment": "The pipeline run that closed the month",
-                "after": "closed_at",
+                "after": "books_as_of",
             },
             {
                 "path": "snapshots",
@@ -223,6 +234,7 @@ COMMENT 'The trial balance of each closed month as it was closed: appended by ev
         ],
     },
     trial_balance_table="trial_balance_gold",
+    raw_journal_table="journal_entries",
     tag="close-{period}",
     period_pattern="[0-9]{4}-(0[1-9]|1[0-2])",
     run_id_key="ledgerlake.run-id",
@@ -236,6 +248,7 @@ if __name__ == "__main__":
         run_id=args["run_id"],
         close_period=args["close_period"],
         reopen=args["reopen"],
+        raw_namespace=args["raw_namespace"],
         curated_namespace=args["curated_namespace"],
         table_location_root=args["table_location_root"],
     )

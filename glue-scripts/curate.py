@@ -1295,6 +1295,7 @@ CREATE TABLE IF NOT EXISTS {table} (
   `close_number` int COMMENT 'Which close of the month: 1, then 2 after the first reopening, ...',
   `reopened` boolean COMMENT 'Whether this close followed a reopening of the month (close_number > 1)',
   `closed_at` timestamp COMMENT 'When the month was closed',
+  `books_as_of` timestamp COMMENT 'The latest ingest time of raw journal entries at the close: a version ingested later was posted after the close',
   `run_id` string COMMENT 'The pipeline run that closed the month',
   `snapshots` array<struct<`table_name`: string COMMENT 'A curated table', `snapshot_id`: bigint COMMENT 'Its snapshot tagged close-YYYY-MM: FOR VERSION AS OF <snapshot_id>'>> COMMENT 'The snapshot of every curated table at the close (Athena time travel takes snapshot ids, not tags)'
 )
@@ -1407,12 +1408,20 @@ COMMENT 'The trial balance of each closed month as it was closed: appended by ev
                     "after": "reopened",
                 },
                 {
+                    "path": "books_as_of",
+                    "type": "timestamptz",
+                    "required": False,
+                    "ddl": "timestamp",
+                    "comment": "The latest ingest time of raw journal entries at the close: a version ingested later was posted after the close",
+                    "after": "closed_at",
+                },
+                {
                     "path": "run_id",
                     "type": "string",
                     "required": False,
                     "ddl": "string",
                     "comment": "The pipeline run that closed the month",
-                    "after": "closed_at",
+                    "after": "books_as_of",
                 },
                 {
                     "path": "snapshots",
@@ -1906,6 +1915,14 @@ WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`period`, `tasks`, `not_starte
         },
         {
             "kind": "relation",
+            "name": "posted_after_close_candidates",
+            "sql": """\
+SELECT `_id` FROM touched_journal_entries
+UNION
+SELECT t.`_id` FROM {curated_namespace}.data_quality_issues t WHERE t.source_collection = 'journal_entries' AND t.code = 'posted_after_close'""",
+        },
+        {
+            "kind": "relation",
             "name": "desired_data_quality_issues",
             "sql": """\
 SELECT 'journal_entries' AS source_collection, `_id`, entry_id AS business_key, 'unbalanced_entry' AS code,
@@ -1940,6 +1957,24 @@ JOIN (
   WHERE entry_id IN (SELECT entry_id FROM journal_entry_facts)
   GROUP BY entry_id HAVING count(*) > 1
 ) shared ON shared.entry_id = f.entry_id
+UNION ALL
+SELECT 'journal_entries' AS source_collection, f.`_id`, f.business_key, 'posted_after_close' AS code,
+  concat('dated in closed month ', f.months, ': created, changed or deleted after the close') AS detail,
+  f.entry_date, f.ingest_ts
+FROM (
+  SELECT v.`_id`, max(v.entry_id) AS business_key, max(CASE WHEN c.period IS NOT NULL THEN v.date END) AS entry_date,
+    max(l.last_ingest) AS ingest_ts,
+    concat_ws(', ', array_sort(collect_set(CASE WHEN l.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END))) AS months
+  FROM (SELECT `_id`, entry_id, date FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM posted_after_close_candidates)) v
+  JOIN (
+    SELECT `_id`, max(ingest_ts) AS last_ingest FROM raw_journal_entries
+    WHERE `_id` IN (SELECT `_id` FROM posted_after_close_candidates) GROUP BY `_id`
+  ) l ON l.`_id` = v.`_id`
+  LEFT JOIN (SELECT period, max(books_as_of) AS closed_at FROM {curated_namespace}.trial_balance_closed_gold GROUP BY period) c
+    ON c.period = trunc(v.date, 'MM')
+  GROUP BY v.`_id`
+) f
+WHERE f.months <> ''
 UNION ALL
 SELECT 'journal_entries' AS source_collection, `_id`, CAST(entry_id AS STRING) AS business_key, 'mapping_error' AS code,
   `_mapping_errors` AS detail, date AS entry_date, ingest_ts
@@ -2003,6 +2038,7 @@ SELECT t.`source_collection`, t.`_id`, t.`business_key`, t.`code`, t.`detail`, t
 FROM {curated_namespace}.data_quality_issues t
 LEFT JOIN desired_data_quality_issues n ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
 WHERE ((t.source_collection = 'journal_entries' AND t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
+  OR (t.source_collection = 'journal_entries' AND t.code = 'posted_after_close')
   OR (t.source_collection = 'close_tasks' AND t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
   OR (t.source_collection = 'accounts' AND t.`_id` IN (SELECT `_id` FROM changed_accounts))) AND n.`source_collection` IS NULL""",
             "merge": """\

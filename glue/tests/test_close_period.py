@@ -45,6 +45,7 @@ def close(spark, model, namespace, run_id, period="2025-06", reopen="false"):
         run_id=run_id,
         close_period=period,
         reopen=reopen,
+        raw_namespace="no_such_namespace",
         curated_namespace=namespace,
         table_location_root="",
     )

@@ -19,6 +19,11 @@ export const DATA_QUALITY_CODES = {
   lineWithoutAmount: 'line_without_amount',
   /** Journal entry with a negative debit or credit. */
   negativeAmount: 'negative_amount',
+  /**
+   * Journal entry dated in a closed month (trial_balance_closed_gold) that was created, changed or
+   * deleted after the month's latest close; the detail names the month. Deleted entries are listed too.
+   */
+  postedAfterClose: 'posted_after_close',
   /** A date field holding a 'YYYY-MM-DD' string that is not a calendar date (the document is quarantined). */
   invalidDate: 'invalid_date',
   /** The document cannot be mapped to its declared columns: it is in raw only (quarantined), not in silver or gold. */

@@ -11,6 +11,7 @@ import {
   JOURNAL_ENTRIES_SILVER,
   TRIAL_BALANCE_GOLD,
 } from '../model/tables/curated.ts';
+import { DATA_QUALITY_CODES as DQ } from './data-quality.ts';
 import type { SqlDialect } from './dialect.ts';
 import {
   accountsSilver,
@@ -31,6 +32,7 @@ import {
   journalLines,
   latestVersions,
   ledgerSpan,
+  postedAfterClose,
   touchedBalanceRows,
   touchedBalances,
   touchedJournalEntries,
@@ -59,6 +61,8 @@ export interface CurateRelations {
   readonly balanceSheetGold: string;
   readonly closeProgressGold: string;
   readonly dataQualityIssues: string;
+  /** The closes of months (read only: the close job appends to it). */
+  readonly trialBalanceClosedGold: string;
   /** One row, `planned_at`: when the run was planned (the time overdue close tasks are counted at). */
   readonly runClock: string;
   /** The relation a MERGE writes for a curated table (the table itself on Spark). */
@@ -101,6 +105,7 @@ export function curateRelations(
     balanceSheetGold: curated('balance_sheet_gold'),
     closeProgressGold: curated('close_progress_gold'),
     dataQualityIssues: curated('data_quality_issues'),
+    trialBalanceClosedGold: curated('trial_balance_closed_gold'),
     runClock: RUN_CLOCK_RELATION,
     mergeTarget,
   };
@@ -144,6 +149,7 @@ const R = {
   touchedBalances: 'touched_balances',
   activity: 'balance_activity',
   months: 'balance_months',
+  lateCandidates: 'posted_after_close_candidates',
 } as const;
 
 /** The relation of a table's desired rows of the touched documents, which its merge step computes first. */
@@ -227,8 +233,14 @@ export function curateSteps(
       },
     ];
   };
+  const postedLate = `t.source_collection = 'journal_entries' AND t.code = '${DQ.postedAfterClose}'`;
   const issues = [
     journalEntryIssues(d, R.facts, r.journalEntriesGold),
+    postedAfterClose(d, {
+      raw: r.rawJournalEntries,
+      candidates: R.lateCandidates,
+      closed: r.trialBalanceClosedGold,
+    }),
     documentIssues(d, {
       collection: 'journal_entries',
       latest: R.latestEntries,
@@ -351,12 +363,22 @@ export function curateSteps(
       'true',
       ['as_of'],
     ),
+    // The entries whose posted_after_close row may change: the touched ones, and those listed now
+    // (a month closed again after a reopening may clear them).
+    {
+      kind: 'relation',
+      name: R.lateCandidates,
+      sql: `SELECT ${id} FROM ${R.touchedEntries}
+UNION
+SELECT t.${id} FROM ${r.dataQualityIssues} t WHERE ${postedLate}`,
+    },
     // Last: duplicate entry ids are counted over gold as the run left it.
     ...merge(
       model.table(DATA_QUALITY_ISSUES.name),
       r.dataQualityIssues,
       issues,
       `(t.source_collection = 'journal_entries' AND ${touchedEntry})
+  OR (${postedLate})
   OR (t.source_collection = 'close_tasks' AND ${touchedTask})
   OR (t.source_collection = 'accounts' AND ${touchedAccount})`,
     ),

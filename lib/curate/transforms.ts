@@ -361,6 +361,38 @@ WHERE t.period IS NOT NULL
 GROUP BY t.period, c.as_of`;
 }
 
+/**
+ * posted_after_close: the journal entries of `candidates` (an `_id` relation)
+ * that have a version dated in a closed month and a version ingested after
+ * the books the month's latest close in `closed` (trial_balance_closed_gold)
+ * was made from (`books_as_of`). Every
+ * version counts, so an entry created, changed, moved out of the month or
+ * deleted after the close is listed; the detail names the months.
+ */
+export function postedAfterClose(
+  d: SqlDialect,
+  r: { readonly raw: string; readonly candidates: string; readonly closed: string },
+): string {
+  const id = d.ident('_id');
+  return `SELECT 'journal_entries' AS source_collection, f.${id}, f.business_key, '${DQ.postedAfterClose}' AS code,
+  concat('dated in closed month ', f.months, ': created, changed or deleted after the close') AS detail,
+  f.entry_date, f.ingest_ts
+FROM (
+  SELECT v.${id}, max(v.entry_id) AS business_key, max(CASE WHEN c.period IS NOT NULL THEN v.date END) AS entry_date,
+    max(l.last_ingest) AS ingest_ts,
+    ${d.sortedDistinctList(`CASE WHEN l.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END`)} AS months
+  FROM (SELECT ${id}, entry_id, date FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.candidates})) v
+  JOIN (
+    SELECT ${id}, max(ingest_ts) AS last_ingest FROM ${r.raw}
+    WHERE ${id} IN (SELECT ${id} FROM ${r.candidates}) GROUP BY ${id}
+  ) l ON l.${id} = v.${id}
+  LEFT JOIN (SELECT period, max(books_as_of) AS closed_at FROM ${r.closed} GROUP BY period) c
+    ON c.period = ${d.monthStart('v.date')}
+  GROUP BY v.${id}
+) f
+WHERE f.months <> ''`;
+}
+
 /** A collection's latest versions and how its documents are named in data_quality_issues. */
 export interface IssueSource {
   readonly collection: string;

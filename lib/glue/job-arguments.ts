@@ -51,7 +51,7 @@ export function glueJobArguments(model: TableModel): Readonly<Record<GlueJobName
     close_period: {
       script: 'close_period.py',
       required: [JOB_ARGUMENT.runId, JOB_ARGUMENT.closePeriod],
-      defaults: { [JOB_ARGUMENT.reopen]: 'false', ...curated, ...location },
+      defaults: { [JOB_ARGUMENT.reopen]: 'false', ...raw, ...curated, ...location },
       optional: [],
     },
     maintenance: {

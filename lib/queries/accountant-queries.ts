@@ -44,9 +44,18 @@ export function accountantQueries(model: TableModel): readonly AccountantQuery[]
     return `"${table.database}"."${table.name}"`;
   };
   const balances = ref('trial_balance_gold');
-  /** A CTE `chosen` with the month reported on: the parameter, or the ledger's latest month. */
-  const chosen = `chosen AS (
-  SELECT coalesce(${PERIOD_PARAMETER}, (SELECT max(period) FROM ${balances})) AS period
+  const closes = ref('trial_balance_closed_gold');
+  /** A CTE `chosen` with the month reported on: the parameter, or the latest month of `table`. */
+  const chosenOf = (table: string) => `chosen AS (
+  SELECT coalesce(${PERIOD_PARAMETER}, (SELECT max(period) FROM ${table})) AS period
+)`;
+  const chosen = chosenOf(balances);
+  /** CTEs `chosen` (the parameter, or the latest closed month) and `closed`: that month's latest close. */
+  const lastClose = `${chosenOf(closes)},
+closed AS (
+  SELECT k.* FROM ${closes} k
+  JOIN chosen c ON k.period = c.period
+  WHERE k.close_number = (SELECT max(close_number) FROM ${closes} WHERE period = c.period)
 )`;
   // The balance sheet's lines after the accounts: one of balance_sheet_gold's columns each, in this order.
   const totals = [
@@ -131,6 +140,70 @@ SELECT section, account_id, account_name, balance FROM (
 ${totals}
 ) sheet
 ORDER BY part, account_id;`,
+    },
+    {
+      id: 'books-as-closed',
+      name: 'Books as closed for a period',
+      description:
+        'The trial balance of a closed month as it was closed (its latest close; the latest closed month when the period is left NULL), with when, by which run, and the snapshot id of trial_balance_gold at the close: FOR VERSION AS OF <that id> reads any curated table as closed (snapshots lists every table’s id; locally the tag close-YYYY-MM works too)',
+      takesPeriod: true,
+      sql: `WITH ${lastClose}
+SELECT k.period,
+       k.account_id,
+       k.account_name,
+       k.account_type,
+       k.opening_balance,
+       k.period_debit,
+       k.period_credit,
+       k.closing_balance,
+       k.close_number,
+       k.reopened,
+       k.closed_at,
+       k.run_id,
+       filter(k.snapshots, s -> s.table_name = 'trial_balance_gold')[1].snapshot_id AS trial_balance_snapshot_id
+FROM closed k
+ORDER BY k.account_id;`,
+    },
+    {
+      id: 'changes-after-close',
+      name: 'Changes after close',
+      description:
+        'What moved in a closed month since its latest close (the latest closed month when the period is left NULL): per account, the balance as closed, the balance now and the difference; the entries behind it are the posted_after_close rows of data_quality_issues',
+      takesPeriod: true,
+      sql: `WITH ${lastClose},
+now AS (
+  SELECT b.* FROM ${balances} b JOIN chosen c ON b.period = c.period
+)
+SELECT coalesce(n.period, k.period) AS period,
+       coalesce(n.account_id, k.account_id) AS account_id,
+       coalesce(n.account_name, k.account_name) AS account_name,
+       k.closing_balance AS closed_balance,
+       n.closing_balance AS balance_now,
+       coalesce(n.closing_balance, 0) - coalesce(k.closing_balance, 0) AS difference,
+       coalesce(n.period_debit, 0) - coalesce(k.period_debit, 0) AS debit_difference,
+       coalesce(n.period_credit, 0) - coalesce(k.period_credit, 0) AS credit_difference,
+       k.closed_at
+FROM closed k
+FULL OUTER JOIN now n ON n.account_id = k.account_id
+WHERE coalesce(n.closing_balance, 0) <> coalesce(k.closing_balance, 0)
+   OR coalesce(n.period_debit, 0) <> coalesce(k.period_debit, 0)
+   OR coalesce(n.period_credit, 0) <> coalesce(k.period_credit, 0)
+ORDER BY 2;`,
+    },
+    {
+      id: 'posted-after-close',
+      name: 'Entries posted after close',
+      description:
+        'Journal entries dated in a closed month that were created, changed or deleted after its close (posted_after_close), with the month in the detail',
+      takesPeriod: false,
+      sql: `SELECT business_key AS entry_id,
+       _id,
+       entry_date,
+       detail,
+       ingest_ts
+FROM ${ref('data_quality_issues')}
+WHERE code = 'posted_after_close'
+ORDER BY entry_date, entry_id, _id;`,
     },
     {
       id: 'close-progress',

@@ -37,6 +37,8 @@ class Model:
     closed_table: Mapping[str, Any]
     # The table whose month is recorded.
     trial_balance_table: str
+    # The raw journal entries, whose latest ingest time at the close is recorded (books_as_of).
+    raw_journal_table: str
     # The tag of a month: str.format template with {period}.
     tag: str
     # The month's pattern (lib/contracts/period-close.ts).
@@ -56,6 +58,7 @@ def run(
     run_id: str,
     close_period: str,
     reopen: str,
+    raw_namespace: str,
     curated_namespace: str,
     table_location_root: str,
 ) -> dict[str, Any]:
@@ -109,13 +112,18 @@ def run(
 
     close_number = mine["close_number"] if mine else (last["close_number"] if last else 0) + 1
     if mine is None:
+        raw = f"{raw_namespace}.{model.raw_journal_table}"
+        books_as_of = (
+            f"SELECT max(ingest_ts) FROM {raw}" if table_exists(spark, raw) else "CAST(NULL AS TIMESTAMP)"
+        )
         tables = ", ".join(
             f"named_struct('table_name', '{name}', 'snapshot_id', CAST({snapshot_id} AS BIGINT))"
             for name, snapshot_id in snapshots
         )
         insert = (
             f"INSERT INTO {closed} SELECT b.*, {close_number}, {str(close_number > 1).lower()}, "
-            f"current_timestamp(), '{run_id}', array({tables}) FROM {balances} b WHERE b.period = {month}"
+            f"current_timestamp(), ({books_as_of}), '{run_id}', array({tables}) "
+            f"FROM {balances} b WHERE b.period = {month}"
         )
         with_commit_properties(spark, {model.run_id_key: run_id}, lambda: spark.sql(insert))
     for name, snapshot_id in snapshots:

@@ -8,7 +8,7 @@ import {
 import { TRIAL_BALANCE_CLOSED_GOLD, TRIAL_BALANCE_GOLD } from '../../model/tables/curated.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
 import { quoteString } from '../iceberg/partition-sql.ts';
-import { type EngineContext, openTables } from './context.ts';
+import { type EngineContext, openTable, openTables } from './context.ts';
 
 export interface ClosePeriodResult {
   readonly period: string;
@@ -83,6 +83,8 @@ export async function closePeriod(
 
   const closeNumber = mine?.close_number ?? (last?.close_number ?? 0) + 1;
   if (mine === undefined) {
+    const rawEntries = await openTable(context, model.rawTableFor('journal_entries'));
+    const booksAsOf = `(SELECT max(ingest_ts) FROM ${await rawEntries.scanSql()})`;
     const list = snapshots
       .map((s) => `{'table_name': ${quoteString(s.table)}, 'snapshot_id': ${s.snapshotId}::BIGINT}`)
       .join(', ');
@@ -90,7 +92,7 @@ export async function closePeriod(
       connection,
       closed.table,
       `SELECT *, ${closeNumber}::INT AS close_number, ${closeNumber > 1} AS reopened, now() AS closed_at,
-         ${quoteString(runId)} AS run_id, [${list}] AS snapshots
+         ${booksAsOf} AS books_as_of, ${quoteString(runId)} AS run_id, [${list}] AS snapshots
        FROM ${balanceRows} WHERE period = ${month}`,
       (p) => closed.iceberg.dataFilePath(p),
     );

@@ -69,6 +69,8 @@ export function sparkJobRunner(
         period,
         `--${JOB_ARGUMENT.reopen}`,
         String(reopen),
+        `--${JOB_ARGUMENT.rawNamespace}`,
+        raw,
         `--${JOB_ARGUMENT.curatedNamespace}`,
         curated,
       ]),

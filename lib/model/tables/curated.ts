@@ -247,6 +247,11 @@ export const TRIAL_BALANCE_CLOSED_GOLD: TableSpec = {
       'Whether this close followed a reopening of the month (close_number > 1)',
     ),
     column('closed_at', t.timestamptz(), 'When the month was closed'),
+    column(
+      'books_as_of',
+      t.timestamptz(),
+      'The latest ingest time of raw journal entries at the close: a version ingested later was posted after the close',
+    ),
     column('run_id', t.string(), 'The pipeline run that closed the month'),
     column(
       'snapshots',

@@ -8,10 +8,10 @@ type Statement = { Sid?: string; Effect: string; Action: string | string[]; Reso
 describe('analytics stack', () => {
   const { analytics } = synthesize();
 
-  it('creates the workgroup, the eight named queries and the analyst policy', () => {
+  it('creates the workgroup, the eleven named queries and the analyst policy', () => {
     assert.deepEqual(resourceCounts(analytics), {
       'AWS::Athena::WorkGroup': 1,
-      'AWS::Athena::NamedQuery': 8,
+      'AWS::Athena::NamedQuery': 11,
       'AWS::IAM::ManagedPolicy': 1,
     });
   });

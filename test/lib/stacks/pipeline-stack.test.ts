@@ -76,10 +76,7 @@ describe('pipeline stack', () => {
       ]) {
         assert.ok(conf.includes(expected), `--conf lacks ${expected}`);
       }
-      // Every job but the close (which writes only curated tables) knows the raw namespace.
-      if (args['--close_period'] === undefined && args['--reopen'] === undefined)
-        assert.equal(args['--raw_namespace'], 'fq_app_raw');
-      else assert.equal(args['--curated_namespace'], 'fq_app_curated');
+      assert.equal(args['--raw_namespace'], 'fq_app_raw');
     }
     const rawAppend = jobs.find((j) => j.DefaultArguments['--staging_root'] !== undefined);
     assert.ok(rawAppend, 'the raw append job knows where staging is');

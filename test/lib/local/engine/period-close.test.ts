@@ -15,6 +15,7 @@ import {
   rawAppend,
 } from '../../../../lib/local/engine/index.ts';
 import { buildTableModel } from '../../../../lib/model/index.ts';
+import { writeKeyListing } from '../../glue/runs-fixture.ts';
 import { engineIn, query, stageRun } from './engine-fixture.ts';
 
 /**
@@ -60,6 +61,13 @@ describe('period close on the local engine', () => {
     );
     return rows.map((r) => r.closing);
   };
+  const lateEntries = async () => {
+    const issues = await openTable(engine, engine.model.table('data_quality_issues'));
+    return query(
+      engine,
+      `SELECT business_key, detail FROM ${await issues.scanSql()} WHERE code = 'posted_after_close' ORDER BY business_key`,
+    );
+  };
   const refs = async (table: string) =>
     (await (await openTable(engine, engine.model.table(table))).load()).metadata.refs;
   const run = async (runId: string, docs: Record<string, Document[]>, ingest: bigint) => {
@@ -75,7 +83,11 @@ describe('period close on the local engine', () => {
       'run-1',
       {
         accounts: [account(1, 1000, 'Cash', 'Asset'), account(2, 4000, 'Sales', 'Revenue')],
-        journal_entries: [sale(1, '2025-06-10', '100'), sale(2, '2025-07-05', '40')],
+        journal_entries: [
+          sale(1, '2025-06-10', '100'),
+          sale(2, '2025-07-05', '40'),
+          sale(4, '2025-06-25', '10'),
+        ],
       },
       T0,
     );
@@ -107,7 +119,7 @@ describe('period close on the local engine', () => {
       [
         {
           account_id: '1000',
-          closing: '100.0000',
+          closing: '110.0000',
           close_number: 1,
           reopened: false,
           run_id: 'run-1',
@@ -115,7 +127,7 @@ describe('period close on the local engine', () => {
         },
         {
           account_id: '4000',
-          closing: '100.0000',
+          closing: '110.0000',
           close_number: 1,
           reopened: false,
           run_id: 'run-1',
@@ -134,17 +146,40 @@ describe('period close on the local engine', () => {
     ]);
   });
 
-  it('after a June and a July entry change: the tag still reads June as closed, the closed table is unchanged, the trial balance moved', async () => {
+  it('after June and July entries change: the tag still reads June as closed, the closed table is unchanged, the trial balance moved', async () => {
     const tagBefore = (await refs('trial_balance_gold'))['close-2025-06']?.['snapshot-id'];
+    // E1 (June) and E2 (July) changed, E3 (June) created, E4 (June) deleted: all after the close.
+    const ingest = T0 + MINUTE;
+    await writeKeyListing(engine.stagingRoot, {
+      runId: 'run-2',
+      collection: 'journal_entries',
+      ingestTs: new Date(Number(ingest / 1000n)).toISOString(),
+      ids: [oid(0x101), oid(0x102), oid(0x103)],
+    });
     await run(
       'run-2',
-      { journal_entries: [sale(1, '2025-06-10', '120'), sale(2, '2025-07-05', '50')] },
-      T0 + MINUTE,
+      {
+        journal_entries: [
+          sale(1, '2025-06-10', '120'),
+          sale(2, '2025-07-05', '50'),
+          sale(3, '2025-06-28', '5'),
+        ],
+      },
+      ingest,
     );
-    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06'), ['120.0000']);
-    assert.deepEqual(await cashIn('trial_balance_gold', '2025-07'), ['170.0000']);
-    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06', tagBefore), ['100.0000']);
-    assert.deepEqual(await cashIn('trial_balance_closed_gold', '2025-06'), ['100.0000']);
+    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06'), ['125.0000']);
+    assert.deepEqual(await cashIn('trial_balance_gold', '2025-07'), ['175.0000']);
+    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06', tagBefore), ['110.0000']);
+    assert.deepEqual(await cashIn('trial_balance_closed_gold', '2025-06'), ['110.0000']);
+  });
+
+  it('posted_after_close lists the June entries created, changed or deleted after the close, not the July one', async () => {
+    const detail = 'dated in closed month 2025-06: created, changed or deleted after the close';
+    assert.deepEqual(await lateEntries(), [
+      { business_key: 'E1', detail },
+      { business_key: 'E3', detail },
+      { business_key: 'E4', detail },
+    ]);
   });
 
   it('maintenance with the least retention there is (keep the last one, expire after a day) keeps the tagged snapshots and what they read', async () => {
@@ -155,7 +190,7 @@ describe('period close on the local engine', () => {
     const results = await maintain(strict, { nowMs: Date.now() + 2 * 86_400_000 });
     const balances = results.find((r) => r.table.endsWith('.trial_balance_gold'));
     assert.ok((balances?.expiredSnapshots ?? 0) > 0, 'older untagged snapshots were expired');
-    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06', tagged), ['100.0000']);
+    assert.deepEqual(await cashIn('trial_balance_gold', '2025-06', tagged), ['110.0000']);
     for (const name of ['journal_entries_silver', 'balance_sheet_gold']) {
       const id = (await refs(name))['close-2025-06']?.['snapshot-id'] as bigint;
       const iceberg = await openTable(engine, engine.model.table(name));
@@ -191,10 +226,13 @@ describe('period close on the local engine', () => {
          WHERE account_id = '1000' ORDER BY close_number`,
       ),
       [
-        { close_number: 1, reopened: false, closing: '100.0000' },
-        { close_number: 2, reopened: true, closing: '120.0000' },
+        { close_number: 1, reopened: false, closing: '110.0000' },
+        { close_number: 2, reopened: true, closing: '125.0000' },
       ],
     );
+    // The changes are part of the month as closed again: the next run no longer lists them.
+    await run('run-3', {}, T0 + 2n * MINUTE);
+    assert.deepEqual(await lateEntries(), []);
   });
 
   it('refuses a month that is not YYYY-MM, and a month without a trial balance', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
-import { curate, type EngineContext, rawAppend } from '../../../../lib/local/engine/index.ts';
+import { closePeriod, curate, type EngineContext, rawAppend } from '../../../../lib/local/engine/index.ts';
+import { parseJsonWithLongs } from '../../../../lib/local/iceberg/json-long.ts';
 import { namedQueryCommand, queryCommand } from '../../../../lib/local/query/index.ts';
 import { accountantQueries, periodLiteral } from '../../../../lib/queries/accountant-queries.ts';
 import { engineIn, stageRun } from '../engine/engine-fixture.ts';
@@ -78,7 +79,7 @@ async function rows(dir: string, sql: string): Promise<Record<string, string | n
   await queryCommand(sql, { dir, format: 'json' }, async (t) => {
     text += t;
   });
-  return JSON.parse(text);
+  return parseJsonWithLongs(text);
 }
 
 async function named(dir: string, id: string, period?: string, format: 'json' | 'csv' = 'json') {
@@ -86,7 +87,8 @@ async function named(dir: string, id: string, period?: string, format: 'json' | 
   await namedQueryCommand(id, period, { dir, format }, async (t) => {
     text += t;
   });
-  return format === 'json' ? (JSON.parse(text) as Record<string, unknown>[]) : text;
+  // Snapshot ids pass 2^53: read exactly.
+  return format === 'json' ? parseJsonWithLongs<Record<string, unknown>[]>(text) : text;
 }
 
 describe('month-end tables and named queries on a ledger worked by hand', () => {
@@ -99,7 +101,8 @@ describe('month-end tables and named queries on a ledger worked by hand', () => 
     await stageRun(engine, 'run-1', { accounts: ACCOUNTS, journal_entries: ENTRIES }, RUN_1_AT);
     await rawAppend({ runId: 'run-1' }, engine);
     await curate({ runId: 'run-1' }, engine);
-    // Sales is renamed, and January's rent is corrected from 200 to 250 on both lines.
+    await closePeriod({ runId: 'run-1', period: '2025-01' }, engine);
+    // January is closed. Then Sales is renamed, and January's rent is corrected from 200 to 250 on both lines.
     await stageRun(
       engine,
       'run-2',
@@ -264,6 +267,41 @@ describe('month-end tables and named queries on a ledger worked by hand', () => 
         ['Total', 'Total liabilities and equity', '1150.5000'],
         ['Total', 'Out of balance', '0.0000'],
       ],
+    );
+  });
+
+  it('--named books-as-closed, changes-after-close and posted-after-close: January as closed, what the rent correction moved, and the entry behind it', async () => {
+    const asClosed = (await named(dir, 'books-as-closed')) as Record<string, unknown>[];
+    assert.deepEqual(
+      asClosed.map((r) => [r.period, r.account_id, r.closing_balance, r.close_number]),
+      [
+        ['2025-01-01', '1000', '1300.0000', 1],
+        ['2025-01-01', '2000', '200.0000', 1],
+        ['2025-01-01', '3000', '1000.0000', 1],
+        ['2025-01-01', '4000', '300.0000', 1],
+        ['2025-01-01', '6000', '200.0000', 1],
+      ],
+    );
+    const snapshot = asClosed[0]?.trial_balance_snapshot_id;
+    assert.equal(typeof snapshot, 'bigint', 'the snapshot id of trial_balance_gold at the close');
+    const rentThen = await rows(
+      dir,
+      `SELECT CAST(closing_balance AS VARCHAR) AS c FROM trial_balance_gold FOR VERSION AS OF ${snapshot}
+       WHERE account_id = '6000' AND period = DATE '2025-01-01'`,
+    );
+    assert.deepEqual(rentThen, [{ c: '200.0000' }]);
+    const moved = (await named(dir, 'changes-after-close', '2025-01')) as Record<string, unknown>[];
+    assert.deepEqual(
+      moved.map((r) => [r.account_id, r.closed_balance, r.balance_now, r.difference]),
+      [
+        ['2000', '200.0000', '250.0000', '50.0000'],
+        ['6000', '200.0000', '250.0000', '50.0000'],
+      ],
+    );
+    const late = (await named(dir, 'posted-after-close')) as Record<string, unknown>[];
+    assert.deepEqual(
+      late.map((r) => [r.entry_id, r.detail]),
+      [['E3', 'dated in closed month 2025-01: created, changed or deleted after the close']],
     );
   });
 
