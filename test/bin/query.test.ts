@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +68,43 @@ describe('npm run query', () => {
       run.stdout,
       new RegExp(`"snapshot_id":${built.goldBrief.snapshotId},"past_double":9007199254740993}`),
     );
+  });
+
+  it('--named lists the named queries; --named trial-balance --csv --out FILE writes the CSV to the file', async () => {
+    const list = await query(['--dir', built.dir, '--named']);
+    assert.equal(list.code, 0, list.stderr);
+    for (const id of [
+      'trial-balance',
+      'income-statement',
+      'balance-sheet',
+      'books-as-closed',
+      'changes-after-close',
+    ])
+      assert.match(list.stdout, new RegExp(`^ ${id} `, 'm'));
+    const out = join(built.dir, 'trial-balance-2025-05.csv');
+    const run = await query([
+      '--dir',
+      built.dir,
+      '--named',
+      'trial-balance',
+      '--period',
+      '2025-05',
+      '--csv',
+      '--out',
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, '');
+    const csv = (await readFile(out, 'utf8')).split('\r\n');
+    assert.equal(csv[0]?.startsWith('period,account_id,account_name,'), true);
+    // The brief's JE1001 (as run-2 left it): cash debited 500, payables credited 499.9999.
+    assert.deepEqual(csv.slice(1, 3), [
+      '2025-05-01,1000,Cash,Asset,0.0000,500.0000,0.0000,500.0000,500.0000,',
+      '2025-05-01,2000,Accounts Payable,Liability,0.0000,0.0000,499.9999,499.9999,,499.9999',
+    ]);
+    const refused = await query(['--dir', built.dir, '--period', '2025-05', 'SELECT 1']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--period goes with --named <id>/);
   });
 
   it('prints an aligned table with exact decimals and NULL, reading the SQL from stdin with -', async () => {
