@@ -20,7 +20,8 @@ const script = (name: string) => join(repoRoot, 'glue-scripts', name);
 const RAW_NS = `raw.${model.app}`;
 const CURATED_NS = `curated.${model.app}`;
 const RAW = model.tables.filter((t) => t.layer === 'raw');
-const CURATED = model.tables.filter((t) => t.layer !== 'raw');
+// The tables curate writes (trial_balance_closed_gold is the close job's).
+const CURATED = model.tables.filter((t) => t.layer !== 'raw' && t.name !== 'trial_balance_closed_gold');
 const qualified = (name: string) => `${model.table(name).layer === 'raw' ? RAW_NS : CURATED_NS}.${name}`;
 // Beyond every retention age, so only retain_last decides what stays.
 const EXPIRE_AS_OF = '2030-01-01T00:00:00Z';
