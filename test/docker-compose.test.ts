@@ -221,7 +221,15 @@ describe('docker-compose.local.yml', () => {
   it('runs each generated Glue script with the arguments of lib/glue/job-arguments.ts', () => {
     const jobs = glueJobArguments(buildTableModel(DEFAULT_CONFIG));
     for (const [job, spec] of Object.entries(jobs) as [GlueJobName, (typeof jobs)[GlueJobName]][]) {
-      const given = spec.required.includes(JOB_ARGUMENT.runId) ? ['--run_id', 'run-1'] : [];
+      // What the state machine passes per run: the run id, and the month a close closes.
+      const perRun: Partial<Record<string, string>> = {
+        [JOB_ARGUMENT.runId]: 'run-1',
+        [JOB_ARGUMENT.closePeriod]: '2025-06',
+      };
+      const given = spec.required.flatMap((name) => {
+        const value = perRun[name];
+        return value === undefined ? [] : [`--${name}`, value];
+      });
       const { script, args } = runJobScript(job, given);
       assert.equal(script, `/opt/ledgerlake/glue-scripts/${spec.script}`, job);
       assert.ok(existsSync(join(repoRoot, 'glue-scripts', spec.script)), `${spec.script} exists`);
@@ -255,7 +263,7 @@ describe('docker-compose.local.yml', () => {
   it('refuses a job that is not a generated Glue script', () => {
     const result = spawnRunJob('compact', []);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /usage: run-job\.sh raw_append\|curate\|maintenance/);
+    assert.match(result.stderr, /usage: run-job\.sh raw_append\|curate\|close_period\|maintenance/);
   });
 
   it("places the Hadoop catalog's tables at their model locations", () => {

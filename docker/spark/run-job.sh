@@ -7,9 +7,10 @@
 #
 #   run-job.sh raw_append --run_id <id>    staged Parquet under s3a://$WAREHOUSE_BUCKET/staging/
 #   run-job.sh curate --run_id <id>      the run's plan under s3a://$WAREHOUSE_BUCKET/staging/
+#   run-job.sh close_period --run_id <id> --close_period 2025-06 [--reopen true]
 #   run-job.sh maintenance [--expire_as_of 2024-06-01T00:00:00Z]
 set -euo pipefail
-usage='usage: run-job.sh raw_append|curate|maintenance [--<argument> <value>]...'
+usage='usage: run-job.sh raw_append|curate|close_period|maintenance [--<argument> <value>]...'
 home="${LEDGERLAKE_HOME:-/opt/ledgerlake}"
 job="${1:-}"
 [ $# -gt 0 ] && shift
@@ -20,6 +21,8 @@ case "$job" in
   raw_append) defaults=("${staging[@]}" "${raw[@]}") ;;
   # Curate reads the run's plan (curateSince) and writes its report under staging/ too.
   curate) defaults=("${staging[@]}" "${raw[@]}" "${curated[@]}") ;;
+  # The close records books_as_of from raw journal entries and writes the curated tables' tags.
+  close_period) defaults=("${raw[@]}" "${curated[@]}") ;;
   # The catalog named in `CALL <catalog>.system.*`: ledgerlake.conf's default catalog.
   maintenance) defaults=("${raw[@]}" "${curated[@]}" --catalog local) ;;
   *)

@@ -31,7 +31,7 @@ export interface GlueJobsProps {
 }
 
 /**
- * The three Glue 4.0 jobs (raw append, curate, maintenance) with one role and
+ * The four Glue 4.0 jobs (raw append, curate, close period, maintenance) with one role and
  * a security configuration that encrypts their S3 output, CloudWatch logs and
  * job bookmarks with the data key.
  */

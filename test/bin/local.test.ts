@@ -242,8 +242,14 @@ describe('npm run local: the whole pipeline twice, full then incremental after m
   it('every table is readable by icebird with the row counts the summary reports', async () => {
     const catalog = new FsCatalog(join(dir, 'warehouse'));
     for (const table of model.tables) {
+      const counts = second.tables[`${table.database}.${table.name}`];
+      // A table no commit has written yet (trial_balance_closed_gold before any close) has no snapshot to read.
+      if (counts?.snapshots === 0) {
+        assert.equal(counts.rows, 0, table.name);
+        continue;
+      }
       const data = await withLocalFetch(() => icebergRead({ tableUrl: catalog.locationOf(table) }));
-      assert.equal(data.length, second.tables[`${table.database}.${table.name}`]?.rows, table.name);
+      assert.equal(data.length, counts?.rows, table.name);
     }
   });
 });

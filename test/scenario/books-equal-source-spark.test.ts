@@ -28,7 +28,7 @@ scenarioSuite({
   open: async (database) => {
     const server = await startMongoServer();
     const client = await new MongoClient(server.uri).connect();
-    await seedDatabase(client.db(database), { journalEntries: 120 });
+    await seedDatabase(client.db(database), { journalEntries: 120, closeTasks: 24 });
     return {
       uri: server.uri,
       db: client.db(database),

@@ -20,7 +20,7 @@ scenarioSuite({
   open: async (database) => {
     const server = await startMongoServer();
     const client = await new MongoClient(server.uri).connect();
-    await seedDatabase(client.db(database), { journalEntries: SCALE });
+    await seedDatabase(client.db(database), { journalEntries: SCALE, closeTasks: 24 });
     return {
       uri: server.uri,
       db: client.db(database),

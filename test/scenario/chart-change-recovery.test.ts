@@ -32,7 +32,7 @@ describe('a change of the chart, then a failure inside curate: the next run stil
   const scenarioWithLoneAccount = async (): Promise<{ db: Db; scenario: Scenario }> => {
     const database = uniqueDatabase('chart');
     const db = client.db(database);
-    await seedDatabase(db, { journalEntries: 50 });
+    await seedDatabase(db, { journalEntries: 50, closeTasks: 24 });
     await db.collection('accounts').insertOne({
       _id: new ObjectId(),
       account_id: new Int32(LONE_ACCOUNT),
@@ -119,7 +119,7 @@ describe('an entry_id renamed out of a duplicate, then a failure after the gold 
   it('lists duplicate_entry_id on neither document after the next run', async () => {
     const database = uniqueDatabase('duplicates');
     const db = client.db(database);
-    await seedDatabase(db, { journalEntries: 20 });
+    await seedDatabase(db, { journalEntries: 20, closeTasks: 24 });
     const lines = [
       { account_id: new Int32(1000), debit: Decimal128.fromString('5'), credit: Decimal128.fromString('0') },
       { account_id: new Int32(1000), debit: Decimal128.fromString('0'), credit: Decimal128.fromString('5') },

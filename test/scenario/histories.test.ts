@@ -57,7 +57,7 @@ describe('random histories of a source', () => {
   let client: MongoClient;
   const seeded = async (name: string): Promise<Db> => {
     const db = client.db(name);
-    await seedDatabase(db, { journalEntries: 40 });
+    await seedDatabase(db, { journalEntries: 40, closeTasks: 24 });
     return db;
   };
 

@@ -653,5 +653,5 @@ export async function seedWithDoubles(db: Db, journalEntries: number): Promise<v
     })),
   }));
   await db.collection('journal_entries').insertMany(entries as Document[]);
-  await db.collection('close_tasks').insertMany([...generateCloseTasks()] as Document[]);
+  await db.collection('close_tasks').insertMany([...generateCloseTasks({ closeTasks: 24 })] as Document[]);
 }

@@ -99,7 +99,7 @@ describe('changing the model on an existing warehouse, end to end: currency reac
     dir = await mkdtemp(join(tmpdir(), 'schema-change-'));
     server = await startMongoServer();
     client = await new MongoClient(server.uri).connect();
-    await seedDatabase(client.db(DATABASE), { journalEntries: 60 });
+    await seedDatabase(client.db(DATABASE), { journalEntries: 60, closeTasks: 24 });
     // Documents that carry currency before the model declares it (their watermark does not move).
     let i = 0;
     for (const doc of await entries().find().toArray()) {

@@ -24,8 +24,12 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 /** What `npm run local` uses: the default configuration (database fq_app, one chunk per collection). */
 const config = resolveConfig();
 const model = buildTableModel(config);
-/** Large enough that the journal chunk is still being extracted when the small accounts chunk is done. */
-const SCALE = 1500;
+/**
+ * Large enough that the journal chunk is still being extracted when the small accounts and close
+ * task chunks are done. Every chunk pays the same start-up (about 0.7 s here), so up to about
+ * 5,000 entries all three finish within a few milliseconds of each other.
+ */
+const SCALE = 20_000;
 const POLL_MS = 2;
 
 interface Exit {
@@ -154,7 +158,7 @@ describe('npm run local killed with SIGKILL during extract and during curate: th
     server = await startMongoServer();
     client = await new MongoClient(server.uri).connect();
     db = client.db(config.source.database);
-    await seedDatabase(db, { journalEntries: SCALE });
+    await seedDatabase(db, { journalEntries: SCALE, closeTasks: 24 });
     dir = await mkdtemp(join(tmpdir(), 'ledgerlake-sigkill-'));
     folders.push(dir);
   });

@@ -343,7 +343,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     const external = await mkdtemp(join(tmpdir(), 'ledgerlake-external-'));
     try {
       const client = await new MongoClient(server.uri).connect();
-      await seedDatabase(client.db(config.source.database), { journalEntries: 150 });
+      await seedDatabase(client.db(config.source.database), { journalEntries: 150, closeTasks: 24 });
       await client.close();
       const summary = await runLocalPipeline({ dir: external, scale: 1, config, mongoUri: server.uri });
       assert.deepEqual(summary.collections.journal_entries, {
