@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
+import type { Document } from 'mongodb';
 import { resolveConfig } from '../../../../lib/config/index.ts';
 import { PeriodCloseRefused } from '../../../../lib/contracts/index.ts';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../../../../lib/local/engine/index.ts';
 import { buildTableModel } from '../../../../lib/model/index.ts';
 import { writeKeyListing } from '../../glue/runs-fixture.ts';
+import { accountDoc, entryDoc, oid } from '../ledger-docs.ts';
 import { engineIn, query, stageRun } from './engine-fixture.ts';
 
 /**
@@ -27,27 +28,14 @@ import { engineIn, query, stageRun } from './engine-fixture.ts';
  */
 const T0 = 1_750_000_000_000_000n;
 const MINUTE = 60_000_000n;
-const oid = (n: number) => new ObjectId(n.toString(16).padStart(24, '0'));
-const at = (iso: string) => new Date(`${iso}T00:00:00Z`);
-const account = (n: number, id: number, name: string, type: string): Document => ({
-  _id: oid(n),
-  account_id: new Int32(id),
-  account_name: name,
-  account_type: type,
-  is_active: true,
-  updatedAt: at('2025-01-01'),
-});
-const sale = (n: number, date: string, amount: string): Document => ({
-  _id: oid(0x100 + n),
-  entry_id: `E${n}`,
-  date: at(date),
-  description: `sale ${n}`,
-  lines: [
-    { account_id: new Int32(1000), debit: Decimal128.fromString(amount), credit: Decimal128.fromString('0') },
-    { account_id: new Int32(4000), debit: Decimal128.fromString('0'), credit: Decimal128.fromString(amount) },
-  ],
-  updatedAt: at(date),
-});
+const account = (n: number, id: number, name: string, type: string) =>
+  accountDoc(n, id, name, type, '2025-01-01');
+/** A cash sale: cash debited, sales credited. */
+const sale = (n: number, date: string, amount: string) =>
+  entryDoc(n, date, [
+    [1000, amount, '0'],
+    [4000, '0', amount],
+  ]);
 
 describe('period close on the local engine', () => {
   let dir: string;

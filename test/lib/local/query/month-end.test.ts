@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import { closePeriod, curate, type EngineContext, rawAppend } from '../../../../lib/local/engine/index.ts';
 import { parseJsonWithLongs } from '../../../../lib/local/iceberg/json-long.ts';
 import { namedQueryCommand, queryCommand } from '../../../../lib/local/query/index.ts';
 import { accountantQueries, periodLiteral } from '../../../../lib/queries/accountant-queries.ts';
 import { engineIn, stageRun } from '../engine/engine-fixture.ts';
+import { accountDoc, at, entryDoc } from '../ledger-docs.ts';
 
 /**
  * A hand-made ledger whose statements are worked out by hand below: opening
@@ -18,18 +18,8 @@ import { engineIn, stageRun } from '../engine/engine-fixture.ts';
  */
 const RUN_1_AT = 1_750_000_000_000_000n;
 const RUN_2_AT = RUN_1_AT + 60_000_000n;
-const at = (iso: string) => new Date(`${iso}T00:00:00Z`);
-const money = (text: string) => Decimal128.fromString(text);
-const oid = (n: number) => new ObjectId(n.toString(16).padStart(24, '0'));
-
-const account = (n: number, id: number, name: string, type: string): Document => ({
-  _id: oid(n),
-  account_id: new Int32(id),
-  account_name: name,
-  account_type: type,
-  is_active: true,
-  updatedAt: at('2024-12-01'),
-});
+const account = (n: number, id: number, name: string, type: string) =>
+  accountDoc(n, id, name, type, '2024-12-01');
 const ACCOUNTS = [
   account(1, 1000, 'Cash', 'Asset'),
   account(2, 2000, 'Accounts Payable', 'Liability'),
@@ -37,18 +27,7 @@ const ACCOUNTS = [
   account(4, 4000, 'Sales', 'Revenue'),
   account(5, 6000, 'Rent', 'Expense'),
 ];
-const entry = (n: number, date: string, lines: [number, string, string][]): Document => ({
-  _id: oid(0x100 + n),
-  entry_id: `E${n}`,
-  date: at(date),
-  description: `entry ${n}`,
-  lines: lines.map(([id, debit, credit]) => ({
-    account_id: new Int32(id),
-    debit: money(debit),
-    credit: money(credit),
-  })),
-  updatedAt: at(date),
-});
+const entry = entryDoc;
 const ENTRIES = [
   entry(1, '2024-12-15', [
     [1000, '1000', '0'],
