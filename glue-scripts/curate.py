@@ -1963,13 +1963,12 @@ SELECT 'journal_entries' AS source_collection, f.`_id`, f.business_key, 'posted_
   f.entry_date, f.ingest_ts
 FROM (
   SELECT v.`_id`, max(v.entry_id) AS business_key, max(CASE WHEN c.period IS NOT NULL THEN v.date END) AS entry_date,
-    max(l.last_ingest) AS ingest_ts,
-    concat_ws(', ', array_sort(collect_set(CASE WHEN l.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END))) AS months
-  FROM (SELECT `_id`, entry_id, date FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM posted_after_close_candidates)) v
-  JOIN (
-    SELECT `_id`, max(ingest_ts) AS last_ingest FROM raw_journal_entries
-    WHERE `_id` IN (SELECT `_id` FROM posted_after_close_candidates) GROUP BY `_id`
-  ) l ON l.`_id` = v.`_id`
+    max(v.last_ingest) AS ingest_ts,
+    concat_ws(', ', array_sort(collect_set(CASE WHEN v.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END))) AS months
+  FROM (
+    SELECT `_id`, entry_id, date, max(ingest_ts) OVER (PARTITION BY `_id`) AS last_ingest
+    FROM raw_journal_entries WHERE `_id` IN (SELECT `_id` FROM posted_after_close_candidates)
+  ) v
   LEFT JOIN (SELECT period, max(books_as_of) AS closed_at FROM {curated_namespace}.trial_balance_closed_gold GROUP BY period) c
     ON c.period = trunc(v.date, 'MM')
   GROUP BY v.`_id`

@@ -379,13 +379,12 @@ export function postedAfterClose(
   f.entry_date, f.ingest_ts
 FROM (
   SELECT v.${id}, max(v.entry_id) AS business_key, max(CASE WHEN c.period IS NOT NULL THEN v.date END) AS entry_date,
-    max(l.last_ingest) AS ingest_ts,
-    ${d.sortedDistinctList(`CASE WHEN l.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END`)} AS months
-  FROM (SELECT ${id}, entry_id, date FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.candidates})) v
-  JOIN (
-    SELECT ${id}, max(ingest_ts) AS last_ingest FROM ${r.raw}
-    WHERE ${id} IN (SELECT ${id} FROM ${r.candidates}) GROUP BY ${id}
-  ) l ON l.${id} = v.${id}
+    max(v.last_ingest) AS ingest_ts,
+    ${d.sortedDistinctList(`CASE WHEN v.last_ingest > c.closed_at THEN substr(CAST(c.period AS STRING), 1, 7) END`)} AS months
+  FROM (
+    SELECT ${id}, entry_id, date, max(ingest_ts) OVER (PARTITION BY ${id}) AS last_ingest
+    FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.candidates})
+  ) v
   LEFT JOIN (SELECT period, max(books_as_of) AS closed_at FROM ${r.closed} GROUP BY period) c
     ON c.period = ${d.monthStart('v.date')}
   GROUP BY v.${id}

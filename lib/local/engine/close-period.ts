@@ -8,6 +8,7 @@ import {
 import { TRIAL_BALANCE_CLOSED_GOLD, TRIAL_BALANCE_GOLD } from '../../model/tables/curated.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
 import { quoteString } from '../iceberg/partition-sql.ts';
+import type { IcebergTable } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable, openTables } from './context.ts';
 
 export interface ClosePeriodResult {
@@ -63,13 +64,16 @@ export async function closePeriod(
       `${period} has not been closed, so it cannot be reopened: close it with {"closePeriod": "${period}"}`,
     );
 
-  const snapshots: { table: string; snapshotId: bigint }[] = [];
+  // The current snapshot of every curated table that has one: what the tag will name.
+  const snapshots: { table: string; iceberg: IcebergTable; snapshotId: bigint }[] = [];
   for (const { table, iceberg } of opened.slice(0, -1)) {
     const current = await iceberg.snapshot();
-    if (current !== undefined) snapshots.push({ table: table.name, snapshotId: current['snapshot-id'] });
+    if (current !== undefined)
+      snapshots.push({ table: table.name, iceberg, snapshotId: current['snapshot-id'] });
   }
-  const balances = opened.find((o) => o.table.name === TRIAL_BALANCE_GOLD.name);
-  const balanceRows = balances === undefined ? '' : await balances.iceberg.scanSql();
+  const balanceRows = await (
+    opened.find((o) => o.table.name === TRIAL_BALANCE_GOLD.name) as (typeof opened)[number]
+  ).iceberg.scanSql();
   const [months] = (
     await connection.runAndReadAll(
       `SELECT count(*) FILTER (WHERE period = ${month}), CAST(min(period) AS VARCHAR), CAST(max(period) AS VARCHAR) FROM ${balanceRows}`,
@@ -102,10 +106,7 @@ export async function closePeriod(
       properties: { [RUN_ID_SUMMARY_KEY]: runId },
     });
   }
-  for (const { table, iceberg } of opened.slice(0, -1)) {
-    const snapshot = snapshots.find((s) => s.table === table.name);
-    if (snapshot !== undefined) await iceberg.tag(tag, snapshot.snapshotId);
-  }
+  for (const { iceberg, snapshotId } of snapshots) await iceberg.tag(tag, snapshotId);
   return {
     period,
     tag,

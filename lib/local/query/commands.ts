@@ -36,6 +36,9 @@ export async function queryCommand(sql: string, options: QueryCommandOptions, wr
   }
 }
 
+/** The accountant's queries over the warehouse's model (the one Warehouse.open reads the tables of). */
+const namedQueries = () => accountantQueries(buildTableModel(resolveConfig()));
+
 /**
  * `--named <id>`: runs one of the accountant's queries (the Athena named
  * queries) for the month `period` ('YYYY-MM'; the latest when absent).
@@ -46,7 +49,7 @@ export async function namedQueryCommand(
   options: QueryCommandOptions,
   write: Write,
 ): Promise<void> {
-  const queries = accountantQueries(buildTableModel(resolveConfig()));
+  const queries = namedQueries();
   const query = queries.find((q) => q.id === id);
   if (query === undefined)
     throw new Error(
@@ -57,7 +60,7 @@ export async function namedQueryCommand(
 
 /** `--named` alone: the accountant's queries, with what each shows. */
 export async function namedQueriesCommand(options: QueryCommandOptions, write: Write): Promise<void> {
-  const queries = accountantQueries(buildTableModel(resolveConfig()));
+  const queries = namedQueries();
   const rows = queries.map((q) => ({
     id: q.id,
     'athena name': q.name,
