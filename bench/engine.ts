@@ -12,7 +12,8 @@
  *     and the curate that removes them;
  *   - a run that reads nothing new (it must commit nothing);
  *   - maintenance, then files and bytes per table after compaction.
- * Peak RSS is sampled throughout. Options: --docs N.
+ * Peak RSS is sampled throughout. Options: --docs N, --json (one JSON object
+ * instead of the lines, for `npm run bench -- --json`).
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,9 @@ import {
 } from '../lib/local/sample-data/index.ts';
 import { buildTableModel } from '../lib/model/index.ts';
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: { docs: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } },
+});
 const docs = Number(values.docs);
 if (!Number.isInteger(docs) || docs < 1000)
   throw new Error(`--docs must be an integer of at least 1000, got ${values.docs}`);
@@ -185,29 +188,65 @@ try {
   const maintenance = await maintain(engine, { nowMs: Date.now() + 31 * 86_400_000 });
   const maintenanceSeconds = seconds(t);
 
-  console.log(`local engine, ${docs.toLocaleString('en-US')} journal entries`);
-  console.log(
-    `  raw append      ${rawRows.toLocaleString('en-US')} rows in ${appendSeconds.toFixed(1)} s: ${rate(rawRows, appendSeconds)} rows/s`,
-  );
-  console.log(
-    `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated.find((r) => r.table.endsWith('.journal_entries_silver'))?.upserted.toLocaleString('en-US')}`,
-  );
-  console.log(
-    `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,
-  );
-  console.log(
-    `  deletes         key listing of ${listed.toLocaleString('en-US')} ids against raw: ${reconciled?.deletes.toLocaleString('en-US')} tombstones in ${reconcileSeconds.toFixed(1)} s; curate ${deleteCurateSeconds.toFixed(1)} s (${afterDeletes.map((r) => `${r.table.split('.')[1]} -${r.deleted}`).join(' ')})`,
-  );
-  console.log(
-    `  no-op run       append + curate ${noopSeconds.toFixed(1)} s; curated snapshots committed: ${noop.filter((r) => r.status === 'merged').length}`,
-  );
-  console.log(`  maintenance     ${maintenanceSeconds.toFixed(1)} s`);
-  for (const table of maintenance) {
-    console.log(
-      `    ${table.table.padEnd(38)} ${String(table.dataFiles).padStart(3)} files ${(table.dataBytes / 1048576).toFixed(1).padStart(8)} MiB  (compacted ${table.filesCompacted} → ${table.filesAfterCompaction}, snapshots kept ${table.snapshots}, expired ${table.expiredSnapshots})`,
+  const round = (n: number) => Number(n.toFixed(2));
+  const curatedTables = (results: typeof curated) =>
+    Object.fromEntries(
+      results.map((r) => [
+        r.table.split('.')[1],
+        { status: r.status, filesRewritten: r.filesRewritten, filesKept: r.filesKept },
+      ]),
     );
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        documents: docs,
+        rawAppend: { rows: rawRows, seconds: round(appendSeconds) },
+        curateFull: { entries: docs, seconds: round(curateSeconds) },
+        curateVsRawAppend: round(curateSeconds / appendSeconds),
+        incremental: {
+          editedEntries: edits,
+          seconds: round(incrementalSeconds),
+          tables: curatedTables(incremental),
+        },
+        deletes: {
+          listedKeys: listed,
+          tombstones: reconciled?.deletes ?? 0,
+          rawAppendSeconds: round(reconcileSeconds),
+          curateSeconds: round(deleteCurateSeconds),
+        },
+        noop: {
+          seconds: round(noopSeconds),
+          curatedSnapshots: noop.filter((r) => r.status === 'merged').length,
+        },
+        maintenance: { seconds: round(maintenanceSeconds), tables: maintenance },
+        peakRssMiB: Math.round(peakRss / 1048576),
+      }),
+    );
+  } else {
+    console.log(`local engine, ${docs.toLocaleString('en-US')} journal entries`);
+    console.log(
+      `  raw append      ${rawRows.toLocaleString('en-US')} rows in ${appendSeconds.toFixed(1)} s: ${rate(rawRows, appendSeconds)} rows/s`,
+    );
+    console.log(
+      `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated.find((r) => r.table.endsWith('.journal_entries_silver'))?.upserted.toLocaleString('en-US')}`,
+    );
+    console.log(
+      `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,
+    );
+    console.log(
+      `  deletes         key listing of ${listed.toLocaleString('en-US')} ids against raw: ${reconciled?.deletes.toLocaleString('en-US')} tombstones in ${reconcileSeconds.toFixed(1)} s; curate ${deleteCurateSeconds.toFixed(1)} s (${afterDeletes.map((r) => `${r.table.split('.')[1]} -${r.deleted}`).join(' ')})`,
+    );
+    console.log(
+      `  no-op run       append + curate ${noopSeconds.toFixed(1)} s; curated snapshots committed: ${noop.filter((r) => r.status === 'merged').length}`,
+    );
+    console.log(`  maintenance     ${maintenanceSeconds.toFixed(1)} s`);
+    for (const table of maintenance) {
+      console.log(
+        `    ${table.table.padEnd(38)} ${String(table.dataFiles).padStart(3)} files ${(table.dataBytes / 1048576).toFixed(1).padStart(8)} MiB  (compacted ${table.filesCompacted} → ${table.filesAfterCompaction}, snapshots kept ${table.snapshots}, expired ${table.expiredSnapshots})`,
+      );
+    }
+    console.log(`  peak RSS        ${Math.round(peakRss / 1048576)} MiB`);
   }
-  console.log(`  peak RSS        ${Math.round(peakRss / 1048576)} MiB`);
 } finally {
   clearInterval(sampler);
   await rm(dir, { recursive: true, force: true });

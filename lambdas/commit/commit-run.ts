@@ -7,6 +7,7 @@ import type {
   CollectionPlan,
   IrregularWatermarks,
   PipelineContext,
+  ReloadFingerprint,
   RunPlan,
 } from '../shared/pipeline-context.ts';
 import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
@@ -19,6 +20,8 @@ export interface CollectionSummary extends IrregularWatermarks {
   readonly expectedDocuments: number;
   readonly documentsRead: number;
   readonly rowsStaged: number;
+  /** Documents of an unchanged full reload: read, and already in raw exactly as read, so not staged again. */
+  readonly unchangedDocuments: number;
   readonly quarantined: number;
   readonly quarantineReasons: Readonly<Record<string, number>>;
   /** Fields found in documents but not declared in the table model (schema drift). */
@@ -39,8 +42,8 @@ export interface CollectionSummary extends IrregularWatermarks {
     readonly advanced: boolean;
   };
   /**
-   * The documents read are what the plan counted, every one became exactly one staged row, and
-   * every listed source key has a raw row.
+   * The documents read are what the plan counted, every one became exactly one staged row (or is
+   * in raw already, unchanged), and every listed source key has a raw row.
    */
   readonly reconciled: boolean;
 }
@@ -118,6 +121,7 @@ export async function commitRun(
       ),
     );
   }
+  await recordReloads(context, runId, chunks, manifests, rawAppend);
   await context.runState.recordCommittedRun({ runId, ingestTs: plan.plannedAt });
 
   const summary: RunSummary = {
@@ -184,6 +188,7 @@ function collectionSummary(
     irregular.futureWatermark;
   const documentsRead = sum(own, (m) => m.documents);
   const rowsStaged = sum(own, (m) => m.rows);
+  const unchangedDocuments = sum(own, (m) => m.unchangedDocuments ?? 0);
   const sourceKeysNotInRaw = appended?.sourceKeysNotInRaw ?? 0;
   return {
     collection: planned.collection,
@@ -192,6 +197,7 @@ function collectionSummary(
     expectedDocuments,
     documentsRead,
     rowsStaged,
+    unchangedDocuments,
     quarantined: sum(own, (m) => m.quarantined),
     quarantineReasons: reasons,
     undeclaredFields: [...new Set(own.flatMap((m) => m.undeclaredFields))].sort(),
@@ -208,8 +214,46 @@ function collectionSummary(
       advanced: planned.advancesWatermark && planned.high !== null,
     },
     reconciled:
-      documentsRead === expectedDocuments && rowsStaged === documentsRead && sourceKeysNotInRaw === 0,
+      documentsRead === expectedDocuments &&
+      rowsStaged + unchangedDocuments === documentsRead &&
+      sourceKeysNotInRaw === 0,
   };
+}
+
+/**
+ * For each full-reload collection the raw append took, what its chunks read
+ * (their content hashes): the next reload of the same documents stages
+ * nothing (see extractChunk). Written only once raw holds this run's rows.
+ */
+async function recordReloads(
+  context: PipelineContext,
+  runId: string,
+  chunks: readonly ChunkSpec[],
+  manifests: readonly ChunkManifest[],
+  rawAppend: RawAppendReport | undefined,
+): Promise<void> {
+  for (const config of context.config.collections) {
+    if (config.mode !== 'full' || rawAppend?.collections[config.name] === undefined) continue;
+    const read = chunks
+      .filter((c) => c.collection === config.name && c.kind === 'range')
+      .map((c) => ({
+        chunk: c,
+        manifest: manifests.find((m) => m.collection === c.collection && m.index === c.index),
+      }));
+    if (read.length === 0 || read.some(({ manifest }) => manifest?.contentSha256 === undefined)) continue;
+    const fingerprint: ReloadFingerprint = {
+      runId,
+      chunks: read.map(({ chunk, manifest }) => ({
+        lower: chunk.lower,
+        upper: chunk.upper,
+        contentSha256: manifest?.contentSha256 as string,
+      })),
+    };
+    await context.store.putJson(
+      stagingLayout.reloadFingerprint(context.config.app, config.name),
+      fingerprint,
+    );
+  }
 }
 
 async function readManifests(

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { BSON } from 'mongodb';
 import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
 import { RAW_ID, type Table } from '../../lib/model/index.ts';
 import type { KeysManifest } from '../shared/job-reports.ts';
@@ -39,15 +40,18 @@ export async function listKeys(chunk: ChunkSpec, context: PipelineContext): Prom
     upload: (path, key) => context.store.uploadFile(path, key),
     fileRows: KEYS_FILE_ROWS,
     rowGroupRows: KEYS_ROW_GROUP_ROWS,
+    // Unique values: no dictionary attempt; no reader prunes a key listing by statistics.
+    opaqueColumns: [RAW_ID.name],
   });
   const cursor = (await context.mongo())
     .db(source.database)
     .collection(chunk.collection)
-    .find({}, { projection: { _id: 1 }, sort: { _id: 1 }, batchSize: KEYS_BATCH_DOCS, promoteValues: false });
+    // raw: each document stays its BSON bytes; an ObjectId `_id` is read straight from them.
+    .find({}, { projection: { _id: 1 }, sort: { _id: 1 }, batchSize: KEYS_BATCH_DOCS, raw: true });
   let keys = 0;
   try {
     for await (const doc of cursor) {
-      const flushing = stager.add({ [RAW_ID.name]: idText(doc._id) });
+      const flushing = stager.add({ [RAW_ID.name]: rawIdText(doc as unknown as Uint8Array) });
       if (flushing !== undefined) await flushing;
       keys++;
     }
@@ -75,6 +79,27 @@ export async function listKeys(chunk: ChunkSpec, context: PipelineContext): Prom
     seconds: manifest.seconds,
   });
   return manifest;
+}
+
+const OBJECT_ID_TYPE = 0x07;
+/** `{_id: ObjectId}` as the server sends it: length, type, "_id\0", 12 bytes, end. */
+const OBJECT_ID_ONLY_BYTES = 4 + 1 + 4 + 12 + 1;
+
+/**
+ * `_id` of a projected `{_id}` document in the raw table's text form
+ * (idText): the usual ObjectId is hex of its 12 bytes, read without decoding
+ * the document; any other `_id` is decoded.
+ */
+export function rawIdText(bytes: Uint8Array): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (
+    buffer.length === OBJECT_ID_ONLY_BYTES &&
+    buffer[4] === OBJECT_ID_TYPE &&
+    buffer.toString('latin1', 5, 9) === '_id\0'
+  ) {
+    return buffer.toString('hex', 9, 21);
+  }
+  return idText(BSON.deserialize(buffer, { promoteValues: false })._id);
 }
 
 /** The raw table reduced to its `_id` column (same field id), the layout of a key listing file. */

@@ -107,6 +107,23 @@ export interface ChunkManifest {
   readonly files: readonly { readonly key: string; readonly rows: number; readonly bytes: number }[];
   readonly bytes: number;
   readonly seconds: number;
+  /**
+   * Full-reload collections: SHA-256 of the raw table's schema and of every document's BSON, in
+   * key order. Equal to the last committed reload's (ReloadFingerprint), the chunk stages nothing.
+   */
+  readonly contentSha256?: string;
+  /** Documents read but not staged, because raw already holds them exactly (the reload is unchanged). */
+  readonly unchangedDocuments?: number;
+}
+
+/** What the last committed reload of a full-mode collection read, chunk by chunk (stagingLayout.reloadFingerprint). */
+export interface ReloadFingerprint {
+  readonly runId: string;
+  readonly chunks: readonly {
+    readonly lower: string | null;
+    readonly upper: string | null;
+    readonly contentSha256: string;
+  }[];
 }
 
 export function collectionConfig(context: PipelineContext, collection: string) {

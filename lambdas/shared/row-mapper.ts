@@ -14,6 +14,7 @@ import {
   type Table,
 } from '../../lib/model/index.ts';
 import { type DecimalResult, decimal128ToUnscaled, toUnscaled } from './decimal.ts';
+import { canonicalExtendedJson } from './raw-ejson.ts';
 
 /** A raw row: values already in the physical form the Parquet writer stores. */
 export type RawRow = Record<string, unknown>;
@@ -67,13 +68,19 @@ export class RowMapper {
     this.watermarkField = options.watermarkField;
   }
 
-  map(doc: Document, stamp: RunStamp): MappedDocument {
+  /**
+   * `raw`, when given, is the BSON `doc` was decoded from: `_doc_ejson` is then
+   * written from the bytes, which is several times faster than from the objects.
+   */
+  map(doc: Document, stamp: RunStamp, raw?: Uint8Array): MappedDocument {
     const errors: string[] = [];
     const row: RawRow = {
       _id: idText(doc._id),
       ingest_ts: stamp.ingestTsMicros,
       _run_id: stamp.runId,
-      [DOC_EJSON_COLUMN]: EJSON.stringify(doc, { relaxed: false }),
+      [DOC_EJSON_COLUMN]:
+        (raw === undefined ? undefined : canonicalExtendedJson(raw)) ??
+        EJSON.stringify(doc, { relaxed: false }),
       [OP_COLUMN]: RAW_OP.upsert,
     };
     for (const field of this.sourceFields) {

@@ -56,7 +56,8 @@ export const DEFAULT_CONFIG: LedgerlakeConfig = {
     // Two G.1X workers (2 DPU) handle an hourly delta of a few hundred thousand documents.
     glue: { workerType: 'G.1X', numberOfWorkers: 2, timeoutMinutes: 60 },
     mapMaxConcurrency: 10,
-    functions: { memoryMiB: 1024, timeoutSeconds: 900 },
+    // The extract function gets a whole vCPU (1,769 MiB); plan and commit wait on I/O.
+    functions: { memoryMiB: 1024, extractMemoryMiB: 1769, timeoutSeconds: 900 },
     alarms: { freshnessHours: 3 },
     // Off: most accounts leave the Data Catalog to IAM access control.
     lakeFormation: { enabled: false, analystPrincipals: [] },

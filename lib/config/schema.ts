@@ -144,6 +144,13 @@ const awsSchema = z
     mapMaxConcurrency: intBetween(1, 1000),
     functions: z.strictObject({
       memoryMiB: intBetween(256, 10240),
+      /**
+       * The extract function's memory. Lambda gives a function CPU in
+       * proportion to its memory, a whole vCPU from 1,769 MiB: extraction
+       * (decoding, mapping, Parquet encoding) is CPU-bound, so less makes it
+       * slower without making it cheaper.
+       */
+      extractMemoryMiB: intBetween(256, 10240),
       timeoutSeconds: intBetween(30, 900),
     }),
     /**

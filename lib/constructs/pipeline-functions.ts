@@ -29,6 +29,8 @@ export interface PipelineFunctionsProps {
   /** The data key: encrypts the warehouse, the run-state table and a created Atlas secret. */
   readonly key: kms.IKey;
   readonly memoryMiB: number;
+  /** The extract function's memory (CPU comes with it). */
+  readonly extractMemoryMiB: number;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
   /** @default - not in a VPC (Atlas must then allow Lambda's public egress) */
@@ -152,7 +154,7 @@ export class PipelineFunctions extends Construct {
       description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: name === 'validate' ? 256 : props.memoryMiB,
+      memorySize: name === 'validate' ? 256 : name === 'extract' ? props.extractMemoryMiB : props.memoryMiB,
       timeout: name === 'validate' ? Duration.seconds(30) : props.timeout,
       role,
       logGroup,

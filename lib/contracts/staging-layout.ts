@@ -49,6 +49,12 @@ export const stagingLayout = {
   /** Written after the key files: its presence means the listing is complete (see KeysManifest). */
   keysManifest: (app: string, runId: string, collection: string) =>
     `${runPrefix(app, runId)}keys/${collection}.json`,
+  /**
+   * The content of a full-reload collection as the last committed run read it (ReloadFingerprint):
+   * a reload that reads the same documents again stages nothing. Kept apart from the runs; the
+   * staging expiry may remove it, which only makes the next reload stage everything.
+   */
+  reloadFingerprint: (app: string, collection: string) => `${appPrefix(app)}_fingerprints/${collection}.json`,
   /** What a Glue job (or its local twin) did in a run: RawAppendReport, CurateReport. */
   jobReport: (app: string, runId: string, job: 'raw-append' | 'curate') =>
     `${runPrefix(app, runId)}${job}.json`,

@@ -58,6 +58,7 @@ export class PipelineStack extends Stack {
       atlasSecret: props.atlasSecret,
       key: props.key,
       memoryMiB: aws.functions.memoryMiB,
+      extractMemoryMiB: aws.functions.extractMemoryMiB,
       timeout: functionTimeout,
       logRetention,
       logRemovalPolicy,

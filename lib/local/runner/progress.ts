@@ -59,7 +59,7 @@ export function describeRun(summary: LocalRunSummary, dir: string): string {
   ];
   for (const [name, c] of Object.entries(summary.collections)) {
     lines.push(
-      `  ${name.padEnd(38)} ${number(c.read).padStart(10)} read  ${number(c.staged).padStart(10)} staged  ${number(c.quarantined).padStart(6)} quarantined  ${number(c.deleted).padStart(6)} deleted`,
+      `  ${name.padEnd(38)} ${number(c.read).padStart(10)} read  ${number(c.staged).padStart(10)} staged  ${number(c.quarantined).padStart(6)} quarantined  ${number(c.deleted).padStart(6)} deleted${c.unchanged > 0 ? `  (${number(c.unchanged)} unchanged since the last reload: not staged)` : ''}`,
     );
   }
   for (const [name, t] of Object.entries(summary.tables)) {

@@ -85,7 +85,16 @@ export interface LocalRunOptions {
    * @default - none
    */
   readonly faultPoint?: (point: string) => void | Promise<void>;
+  /**
+   * DuckDB's memory limit for the local engine's jobs (its `memory_limit`,
+   * e.g. '768MB'); joins and sorts beyond it spill to `<dir>/state/engine-spill`.
+   * @default DEFAULT_ENGINE_MEMORY
+   */
+  readonly engineMemory?: string;
 }
+
+/** The local engine's DuckDB memory: with the embedded source and the runner, a run at 1M entries stays within 1.5 GiB. */
+export const DEFAULT_ENGINE_MEMORY = '768MB';
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
@@ -119,11 +128,12 @@ export interface LocalRunSummary {
   readonly engine: GlueEngine;
   readonly seconds: number;
   /**
-   * `staged` counts every document read, quarantined ones included: raw keeps them. `deleted`:
+   * `staged` counts every document read, quarantined ones included: raw keeps them; `unchanged`:
+   * documents of a full reload that raw already holds as read (not staged again). `deleted`:
    * documents gone from the source, tombstoned in raw.
    */
   readonly collections: Readonly<
-    Record<string, { read: number; staged: number; quarantined: number; deleted: number }>
+    Record<string, { read: number; staged: number; unchanged: number; quarantined: number; deleted: number }>
   >;
   /** Whether every collection reconciled (see the run summary); absent when nothing was committed. */
   readonly reconciled?: boolean;
@@ -169,7 +179,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
         : `source: the embedded server with ${(source.state.scale + source.state.insertedEntries).toLocaleString('en-US')} sample journal entries, ready in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   });
   const client = await new MongoClient(uri).connect();
-  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  const connection = await (
+    await DuckDBInstance.create(':memory:', {
+      // What a Glue worker has is bounded too: beyond this, DuckDB spills joins and sorts to the state folder.
+      memory_limit: options.engineMemory ?? DEFAULT_ENGINE_MEMORY,
+      temp_directory: join(options.dir, 'state', 'engine-spill'),
+    })
+  ).connect();
   try {
     let mutations: MutationCounts | undefined;
     if ((options.mutate ?? 0) > 0) {
@@ -219,10 +235,11 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     const runId = runIdFor(start.name, start.input);
     const handlers = taskHandlers(config, context, glue, options);
     const synthStarted = performance.now();
-    const { definition, cached } = ingestDefinitionFor(config);
+    const { definition, source: synthesis } = await ingestDefinitionFor(config);
+    const synthSeconds = ((performance.now() - synthStarted) / 1000).toFixed(1);
     options.onEvent?.({
       type: 'note',
-      message: `${cached ? 'state machine synthesized earlier in this process' : `state machine synthesized from the CDK app in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`}; run ${runId}`,
+      message: `${DEFINITION_NOTE[synthesis]} in ${synthSeconds} s; run ${runId}`,
     });
     const local: LocalExecution = { definition, store: context.store, handlers, executions, options };
     const output = (await execute(local, start, runId)) as {
@@ -251,7 +268,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       collections: Object.fromEntries(
         (run?.collections ?? []).map((c) => [
           c.collection,
-          { read: c.documentsRead, staged: c.rowsStaged, quarantined: c.quarantined, deleted: c.deletes },
+          {
+            read: c.documentsRead,
+            staged: c.rowsStaged,
+            unchanged: c.unchangedDocuments,
+            quarantined: c.quarantined,
+            deleted: c.deletes,
+          },
         ]),
       ),
       ...(run === undefined ? {} : { reconciled: run.reconciled, dataQuality: run.dataQuality }),
@@ -267,6 +290,12 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     await source?.close();
   }
 }
+
+const DEFINITION_NOTE = {
+  process: 'state machine synthesized earlier in this process',
+  disk: 'state machine read from the synthesis cache (.cache/synth: same config, model and constructs)',
+  synthesized: 'state machine synthesized from the CDK app',
+} as const;
 
 /** What every local execution of the synthesized definition shares. */
 interface LocalExecution {

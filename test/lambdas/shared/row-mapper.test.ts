@@ -12,6 +12,7 @@ import {
   ObjectId,
   Timestamp,
 } from 'mongodb';
+import { rawIdText } from '../../../lambdas/extract/list-keys.ts';
 import { idText, RowMapper } from '../../../lambdas/shared/row-mapper.ts';
 import { resolveConfig } from '../../../lib/config/index.ts';
 import { buildTableModel, column, RAW_ID, RAW_METADATA, t, tableFromSpec } from '../../../lib/model/index.ts';
@@ -106,6 +107,24 @@ describe('BSON to raw row mapping', () => {
       row._doc_ejson,
       '{"_id":{"$oid":"68ca9aca193e5d257e046f22"},"n":{"$numberInt":"1"},"l":{"$numberLong":"9007199254740993"},"x":{"$numberDouble":"1.0"}}',
     );
+  });
+
+  it('writes the same row from the raw bytes as from the decoded document, DBRefs included', () => {
+    const mapper = new RowMapper(model.rawTableFor('journal_entries'));
+    const docs = [
+      {
+        _id: new ObjectId(),
+        entry_id: 'JE1',
+        n: new Int32(1),
+        lines: [{ debit: Decimal128.fromString('1.50') }],
+      },
+      { _id: 7, '2': 'integer-like keys come first', ref: { $ref: 'accounts', $id: new Int32(1000) } },
+    ];
+    for (const doc of docs) {
+      const raw = BSON.serialize(doc);
+      const decoded = BSON.deserialize(raw, { promoteValues: false });
+      assert.deepEqual(mapper.map(decoded, stamp, raw), mapper.map(decoded, stamp));
+    }
   });
 
   it('converts every supported BSON type to its column type', () => {
@@ -217,5 +236,31 @@ describe('BSON to raw row mapping', () => {
   it('writes ObjectId ids as hex and other ids as Extended JSON', () => {
     assert.equal(idText(new ObjectId('68ca9aca193e5d257e046f22')), '68ca9aca193e5d257e046f22');
     assert.equal(idText(new Int32(42)), '{"$numberInt":"42"}');
+  });
+
+  it('reads a key listing id from the raw bytes exactly as idText reads the decoded document', () => {
+    const ids: unknown[] = [
+      new ObjectId('68ca9aca193e5d257e046f22'),
+      new ObjectId(),
+      'JE1001',
+      '',
+      new Int32(42),
+      Long.fromString('9007199254740993'),
+      new Double(1.5),
+      Decimal128.fromString('12.30'),
+      new Date('2025-06-30T00:00:00Z'),
+      new Binary(Buffer.from('ab')),
+      { a: new ObjectId('68ca9aca193e5d257e046f22') },
+      new MaxKey(),
+      new Timestamp({ t: 1, i: 2 }),
+    ];
+    for (const id of ids) {
+      const bytes = BSON.serialize({ _id: id });
+      const decoded = BSON.deserialize(bytes, { promoteValues: false });
+      assert.equal(rawIdText(bytes), idText(decoded._id), String(id));
+    }
+    // A view into a larger batch buffer, as the driver hands raw documents out.
+    const batch = Buffer.concat([Buffer.from([1, 2, 3]), BSON.serialize({ _id: ids[0] })]);
+    assert.equal(rawIdText(batch.subarray(3)), '68ca9aca193e5d257e046f22');
   });
 });

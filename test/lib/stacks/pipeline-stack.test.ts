@@ -424,6 +424,21 @@ describe('pipeline stack', () => {
     custom.allResourcesProperties('AWS::Glue::Job', { WorkerType: 'G.2X', NumberOfWorkers: 5, Timeout: 30 });
   });
 
+  it('gives the extract function a whole vCPU (1,769 MiB by default), the others their configured memory', () => {
+    const memory = (stack: typeof pipeline) =>
+      Object.entries(stack.findResources('AWS::Lambda::Function'))
+        .map(
+          ([id, f]) =>
+            `${/Functions(Validate|Plan|Extract|Commit)/.exec(id)?.[1]}=${f.Properties.MemorySize}`,
+        )
+        .sort();
+    assert.deepEqual(memory(pipeline), ['Commit=1024', 'Extract=1769', 'Plan=1024', 'Validate=256']);
+    const { pipeline: custom } = synthesize({
+      aws: { functions: { memoryMiB: 512, extractMemoryMiB: 3538, timeoutSeconds: 600 } },
+    });
+    assert.deepEqual(memory(custom), ['Commit=512', 'Extract=3538', 'Plan=512', 'Validate=256']);
+  });
+
   it('runs every function with source maps enabled, since the bundles ship them', () => {
     pipeline.allResourcesProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },

@@ -97,7 +97,7 @@ describe('the large-load path runs locally under the service’s 256 KiB payload
   });
 
   it('children that output their chunk item gather the chunk list back: States.DataLimitExceeded, past the Catch', async () => {
-    const synthesized = ingestDefinitionFor(config).definition;
+    const synthesized = (await ingestDefinitionFor(config)).definition;
     const map = synthesized.States[S.extractFromList] as AslState & { ItemProcessor: AslDefinition };
     const { OutputPath: _discard, ...echoing } = map.ItemProcessor.States[S.extractListedChunk] as AslState;
     const withChild = (child: AslState): AslDefinition => ({

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { logger } from '../../../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../../../lib/config/index.ts';
@@ -10,16 +12,22 @@ import { INGEST_STATES } from '../../../../lib/contracts/index.ts';
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
-import { ingestDefinitionFor, synthesizedIngestDefinition } from '../../../../lib/local/runner/definition.ts';
+import { ingestDefinitionFor, synthesisInputsHash } from '../../../../lib/local/runner/definition.ts';
 import {
   LocalRunFailed,
   LocalRunRefused,
+  type LocalRunSummary,
   type RunEvent,
   runLocalPipeline,
   type TaskHandler,
 } from '../../../../lib/local/runner/run-pipeline.ts';
+import { synthesizedIngestDefinition } from '../../../../lib/local/runner/synthesize.ts';
 import { seedDatabase } from '../../../../lib/local/sample-data/index.ts';
-import { buildTableModel } from '../../../../lib/model/index.ts';
+import { MODEL_DEFINITION, type ModelDefinition } from '../../../../lib/model/definition.ts';
+import { buildTableModel, column, SOURCE_FIELDS, t } from '../../../../lib/model/index.ts';
+
+const run = promisify(execFile);
+const REPO = join(import.meta.dirname, '..', '..', '..', '..');
 
 // The runs here trip warnings on purpose (a held lease); their outcome is asserted, not printed.
 logger.setLogLevel('ERROR');
@@ -254,7 +262,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     }
   });
 
-  it('synthesizes the state machine once per process for a configuration', async () => {
+  it('synthesizes the state machine once per process for a configuration, and keeps it on disk by a hash of its inputs', async () => {
     const notes: string[] = [];
     await runLocalPipeline({
       dir,
@@ -268,15 +276,46 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       notes.some((note) => note.startsWith('state machine synthesized earlier in this process')),
       notes.join('\n'),
     );
-    const first = ingestDefinitionFor(config);
-    const again = ingestDefinitionFor(config);
-    assert.equal(again.cached, true);
+    const first = await ingestDefinitionFor(config);
+    const again = await ingestDefinitionFor(config);
+    assert.equal(again.source, 'process');
     assert.deepEqual(again.definition, first.definition);
     assert.notEqual(again.definition, first.definition, 'each run gets its own copy');
+
+    // Another process: a new config synthesizes and is written to the cache folder; the same config is read back.
+    const cacheDir = join(dir, 'synth-cache');
+    const other = resolveConfig({ aws: { mapMaxConcurrency: 3 } });
+    const made = await ingestDefinitionFor(other, cacheDir);
+    assert.equal(made.source, 'synthesized');
+    const files = await readdir(cacheDir);
+    assert.deepEqual(files, [`ingest-${await synthesisInputsHash(other)}.json`]);
+    const onDisk = JSON.parse(await readFile(join(cacheDir, files[0] as string), 'utf8'));
+    assert.deepEqual(onDisk, made.definition, 'the file holds the definition, timeouts included');
+    const withTimeouts = JSON.stringify(onDisk);
+    assert.match(withTimeouts, /"MaxConcurrency":3/, 'the config is in the definition');
+    // A config that differs only in a value the definition holds gets its own hash.
+    assert.notEqual(await synthesisInputsHash(other), await synthesisInputsHash(config));
+    // Another process reads the file instead of synthesizing; a torn file is synthesized again, not trusted.
+    const probe = join(dir, 'synth-probe.mts');
+    await writeFile(
+      probe,
+      [
+        `import { resolveConfig } from ${JSON.stringify(join(REPO, 'lib/config/index.ts'))};`,
+        `import { ingestDefinitionFor } from ${JSON.stringify(join(REPO, 'lib/local/runner/definition.ts'))};`,
+        `const { source } = await ingestDefinitionFor(resolveConfig({ aws: { mapMaxConcurrency: 3 } }), ${JSON.stringify(cacheDir)});`,
+        'console.log(source);',
+      ].join('\n'),
+    );
+    const sourceInNewProcess = async () =>
+      (await run(process.execPath, ['--import', 'tsx', probe], { cwd: REPO })).stdout.trim();
+    assert.equal(await sourceInNewProcess(), 'disk');
+    await writeFile(join(cacheDir, files[0] as string), '{"StartAt": ');
+    assert.equal(await sourceInNewProcess(), 'synthesized');
+    assert.deepEqual(JSON.parse(await readFile(join(cacheDir, files[0] as string), 'utf8')), onDisk);
   });
 
-  it('gives every Task the state timeout the service applies: a Glue job run its own Timeout, others the service default', () => {
-    const { definition } = ingestDefinitionFor(config);
+  it('gives every Task the state timeout the service applies: a Glue job run its own Timeout, others the service default', async () => {
+    const { definition } = await ingestDefinitionFor(config);
     const tasks: [string, Record<string, unknown>][] = [];
     const collect = (states: Record<string, Record<string, unknown>>) => {
       for (const [name, state] of Object.entries(states)) {
@@ -338,6 +377,55 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     assert.match(refused.message, /nothing to resume: start a new run, or wait for the next scheduled one/);
   });
 
+  it('a reload of an unchanged full-mode collection stages nothing: a run that reads nothing new commits no snapshot', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ledgerlake-reload-'));
+    try {
+      const snapshots = (summary: LocalRunSummary) =>
+        Object.fromEntries(
+          Object.entries(summary.tables).map(([table, counts]) => [table, counts.snapshots]),
+        );
+      const first = await runLocalPipeline({ dir: own, scale: 300, config });
+      assert.equal(first.collections.accounts?.staged, 58);
+
+      const again = await runLocalPipeline({ dir: own, scale: 300, config });
+      assert.deepEqual(again.collections.accounts, {
+        read: 58,
+        staged: 0,
+        unchanged: 58,
+        quarantined: 0,
+        deleted: 0,
+      });
+      assert.equal(again.run?.reconciled, true, 'read = staged + unchanged reconciles');
+      assert.deepEqual(snapshots(again), snapshots(first), 'no table got a snapshot');
+
+      // One account renamed: the whole collection is staged again, as a reload does.
+      const renamed = await runLocalPipeline({ dir: own, scale: 300, config, mutate: 3 });
+      assert.equal(renamed.mutations?.accountsRenamed, 1);
+      assert.deepEqual(renamed.collections.accounts, {
+        read: 58,
+        staged: 58,
+        unchanged: 0,
+        quarantined: 0,
+        deleted: 0,
+      });
+      assert.equal(renamed.tables['fq_app_raw.accounts']?.snapshots, 2);
+
+      // A model that declares another account field changes the raw table: the same documents are staged again.
+      const withRegion: ModelDefinition = {
+        ...MODEL_DEFINITION,
+        sourceFields: {
+          ...SOURCE_FIELDS,
+          accounts: [...(SOURCE_FIELDS.accounts ?? []), column('region', t.string(), 'Sales region')],
+        },
+      };
+      const remodelled = await runLocalPipeline({ dir: own, scale: 300, config, definition: withRegion });
+      assert.equal(remodelled.collections.accounts?.staged, 58);
+      assert.equal(remodelled.tables['fq_app_raw.accounts']?.snapshots, 3);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('extracts from MONGO_URI when given (any MongoDB), and refuses --mutate there', async () => {
     const server = await startMongoServer();
     const external = await mkdtemp(join(tmpdir(), 'ledgerlake-external-'));
@@ -349,6 +437,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       assert.deepEqual(summary.collections.journal_entries, {
         read: 150,
         staged: 150,
+        unchanged: 0,
         quarantined: 0,
         deleted: 0,
       });

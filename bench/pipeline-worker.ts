@@ -1,0 +1,109 @@
+/**
+ * One measurement of the local pipeline in a fresh process, so its wall time
+ * and peak RSS are its own. Prints one JSON line.
+ *   --dir D --scale N --prepare        seed the embedded source only (not timed as a run)
+ *   --dir D --scale N [--mutate M] [--engine duckdb|spark]
+ *                                      one run (`npm run local` without the CLI), timing
+ *                                      every top-level state of the execution
+ *   --synth CACHE_DIR                  the ingest state machine for the default config,
+ *                                      from the synthesis cache (or synthesized into it)
+ */
+import { parseArgs } from 'node:util';
+import { logger } from '../lambdas/shared/logger.ts';
+import { resolveConfig } from '../lib/config/index.ts';
+import { ingestDefinitionFor } from '../lib/local/runner/definition.ts';
+import { openEmbeddedSource } from '../lib/local/runner/embedded-source.ts';
+import { type GlueEngine, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string' },
+    scale: { type: 'string' },
+    mutate: { type: 'string', default: '0' },
+    engine: { type: 'string', default: 'duckdb' },
+    prepare: { type: 'boolean', default: false },
+    synth: { type: 'string' },
+  },
+});
+logger.setLogLevel('WARN');
+
+// Sampled rather than read from getrusage: a forked child's maxRSS starts at its parent's.
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 50);
+const started = performance.now();
+const elapsed = (since: number) => Number(((performance.now() - since) / 1000).toFixed(2));
+const peakRssMiB = () => Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024);
+
+if (values.synth !== undefined) {
+  const { source } = await ingestDefinitionFor(resolveConfig(), values.synth);
+  print({ source, seconds: elapsed(started) });
+} else {
+  if (values.dir === undefined || values.scale === undefined) {
+    throw new Error(
+      'usage: pipeline-worker --dir <state folder> --scale <journal entries> [--prepare | --mutate N]',
+    );
+  }
+  const config = resolveConfig();
+  if (values.prepare) {
+    const source = await openEmbeddedSource(
+      `${values.dir}/source`,
+      config.source.database,
+      Number(values.scale),
+    );
+    await source.close();
+    print({ seconds: elapsed(started), peakRssMiB: peakRssMiB() });
+  } else {
+    await run(values.dir, Number(values.scale));
+  }
+}
+clearInterval(sampler);
+
+async function run(dir: string, scale: number): Promise<void> {
+  const entered = new Map<string, number>();
+  const states: Record<string, number> = {};
+  let executionStarted: number | undefined;
+  let transitions = 0;
+  let sourceReady = 0;
+  let synthesis = '';
+  const summary = await runLocalPipeline({
+    dir,
+    scale,
+    mutate: Number(values.mutate),
+    engine: values.engine as GlueEngine,
+    onEvent: (event) => {
+      if (event.type === 'note' && event.message.startsWith('source:')) sourceReady = elapsed(started);
+      else if (event.type === 'note' && event.message.startsWith('state machine')) synthesis = event.message;
+      else if (event.type === 'state-entered') {
+        // Step Functions bills a standard workflow by state transition, Map iterations' states included.
+        transitions++;
+        executionStarted ??= performance.now();
+        if (event.index === undefined) entered.set(event.state, performance.now());
+      } else if (event.type === 'state-exited' && event.index === undefined) {
+        const since = entered.get(event.state);
+        if (since !== undefined)
+          states[event.state] = Number(((states[event.state] ?? 0) + elapsed(since)).toFixed(2));
+      }
+    },
+  });
+  print({
+    mode: summary.mode,
+    status: summary.status,
+    engine: summary.engine,
+    seconds: elapsed(started),
+    sourceReadySeconds: sourceReady,
+    executionSeconds: executionStarted === undefined ? 0 : elapsed(executionStarted),
+    states,
+    transitions,
+    peakRssMiB: peakRssMiB(),
+    documents: Object.values(summary.collections).reduce((sum, c) => sum + c.read, 0),
+    snapshots: Object.values(summary.tables).reduce((sum, t) => sum + t.snapshots, 0),
+    mutations: summary.mutations ?? null,
+    synthesis,
+  });
+}
+
+function print(result: Record<string, unknown>): void {
+  console.log(JSON.stringify(result));
+}
