@@ -2,7 +2,7 @@
  * One measurement of the local pipeline in a fresh process, so its wall time
  * and peak RSS are its own. Prints one JSON line.
  *   --dir D --scale N --prepare        seed the embedded source only (not timed as a run)
- *   --dir D --scale N [--mutate M] [--engine duckdb|spark]
+ *   --dir D --scale N [--mutate M] [--engine duckdb|spark] [--threads T]
  *                                      one run (`npm run local` without the CLI), timing
  *                                      every top-level state of the execution
  *   --synth CACHE_DIR                  the ingest state machine for the default config,
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     scale: { type: 'string' },
     mutate: { type: 'string', default: '0' },
     engine: { type: 'string', default: 'duckdb' },
+    threads: { type: 'string' },
     prepare: { type: 'boolean', default: false },
     synth: { type: 'string' },
   },
@@ -72,6 +73,7 @@ async function run(dir: string, scale: number): Promise<void> {
     scale,
     mutate: Number(values.mutate),
     engine: values.engine as GlueEngine,
+    ...(values.threads === undefined ? {} : { extractionThreads: Number(values.threads) }),
     onEvent: (event) => {
       if (event.type === 'note' && event.message.startsWith('source:')) sourceReady = elapsed(started);
       else if (event.type === 'note' && event.message.startsWith('state machine')) synthesis = event.message;

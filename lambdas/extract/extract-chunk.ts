@@ -1,12 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { BSON } from 'mongodb';
 import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
-import { DOC_EJSON_COLUMN, type Table } from '../../lib/model/index.ts';
 import { chunkFilter } from '../shared/chunk-filter.ts';
 import { logger } from '../shared/logger.ts';
 import { deleteAllBut } from '../shared/object-store.ts';
-import { ParquetStager } from '../shared/parquet-stager.ts';
 import {
   type ChunkManifest,
   type ChunkSpec,
@@ -15,21 +11,19 @@ import {
   type ReloadFingerprint,
 } from '../shared/pipeline-context.ts';
 import { keySort, supportedTypeAliases } from '../shared/range-key.ts';
-import { RowMapper } from '../shared/row-mapper.ts';
+import { ChunkProcessor, type ChunkProcessorSetup, type Upload } from './chunk-processor.ts';
+import type { DocumentSink } from './extraction-threads.ts';
+
+export { reasonOf } from './chunk-processor.ts';
 
 /**
- * As the driver decodes a cursor's documents with `promoteValues: false`, which
- * keeps Int32/Long/Double/Decimal128 distinct, for exact money and faithful
- * Extended JSON (the driver's other defaults are deserialize's own).
- */
-const DECODE = { promoteValues: false } as const;
-
-/**
- * Extracts one range or irregular chunk: reads its documents with a cursor
- * sorted by the chunk's key, maps each to the raw row shape and streams the
- * rows into Parquet files under the run's staging folder. File names depend
- * only on run, collection, chunk and part, so a retry overwrites its own
- * files; parts left over from an earlier, larger attempt are deleted.
+ * Extracts one range or irregular chunk: reads its documents as raw BSON with
+ * a cursor sorted by the chunk's key and hands them to a ChunkProcessor
+ * (here, or on a worker thread when the context has ExtractionThreads),
+ * which maps each to the raw row shape and streams the rows into Parquet
+ * files under the run's staging folder. File names depend only on run,
+ * collection, chunk and part, so a retry overwrites its own files; parts
+ * left over from an earlier, larger attempt are deleted.
  *
  * A chunk of a full-reload collection also hashes what it read. When that is
  * what the last committed reload read (same schema, same documents, byte for
@@ -44,54 +38,46 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
   const runId = assertRunId(chunk.runId);
   const { app, extraction, source } = context.config;
   const config = collectionConfig(context, chunk.collection);
-  const table = context.model.rawTableFor(chunk.collection);
-  const mapper = new RowMapper(
-    table,
-    config.watermarkField === '_id' ? {} : { watermarkField: config.watermarkField },
-  );
-  const stamp = { runId, ingestTsMicros: BigInt(Date.parse(chunk.ingestTs)) * 1000n };
-  const stager = new ParquetStager({
-    table,
+  const setup: ChunkProcessorSetup = {
+    table: context.model.rawTableFor(chunk.collection),
+    ...(config.watermarkField === '_id' ? {} : { watermarkField: config.watermarkField }),
+    runId,
+    ingestTsMicros: BigInt(Date.parse(chunk.ingestTs)) * 1000n,
     workDir: context.workDir ?? tmpdir(),
-    keyFor: (part) => stagingLayout.dataFile(app, chunk.collection, runId, chunk.index, part),
-    upload: (path, key) => context.store.uploadFile(path, key),
+    app,
+    collection: chunk.collection,
+    chunkIndex: chunk.index,
     fileRows: extraction.stagingFileRows,
-    opaqueColumns: [DOC_EJSON_COLUMN],
-  });
+    hashContent: config.mode === 'full' && chunk.kind === 'range',
+  };
+  const upload: Upload = (path, key) => context.store.uploadFile(path, key);
+  // With threads, waiting for a free one comes before the cursor opens: that is what bounds the chunks in flight.
+  const sink: DocumentSink =
+    context.extractionThreads === undefined
+      ? new ChunkProcessor(setup, upload)
+      : await context.extractionThreads.open(setup, upload, chunk.expectedDocuments);
 
   const db = (await context.mongo()).db(source.database);
   const filter = chunkFilter(chunk, await supportedTypeAliases(db, chunk.collection));
-  // raw: each document's BSON bytes, decoded once here for the mapper, which also writes `_doc_ejson` from them.
+  // raw: each document stays its BSON bytes; the processor decodes it once and writes `_doc_ejson` from them.
   const cursor = db
     .collection(chunk.collection)
     .find(filter, { sort: keySort(chunk.key), batchSize: extraction.cursorBatchDocs, raw: true });
-
-  const content = config.mode === 'full' && chunk.kind === 'range' ? contentHash(table) : undefined;
-  let documents = 0;
-  let quarantined = 0;
-  const reasons = new Map<string, number>();
+  let read = false;
   try {
     for await (const raw of cursor as unknown as AsyncIterable<Uint8Array>) {
-      content?.update(raw);
-      const { row, errors } = mapper.map(BSON.deserialize(raw, DECODE), stamp, raw);
-      const flushing = stager.add(row);
-      if (flushing !== undefined) await flushing;
-      documents++;
-      if (errors.length > 0) {
-        quarantined++;
-        for (const error of errors) {
-          const reason = reasonOf(error);
-          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        }
-      }
+      const busy = sink.add(raw);
+      if (busy !== undefined) await busy;
     }
+    read = true;
   } finally {
     await cursor.close();
+    if (!read) sink.abort();
   }
-  const staged = await stager.finish();
-  const contentSha256 = content?.digest('hex');
+  const processed = await sink.finish();
+  const { documents, contentSha256 } = processed;
   const unchanged = contentSha256 !== undefined && (await lastReloadRead(context, chunk)) === contentSha256;
-  const files = unchanged ? [] : staged;
+  const files = unchanged ? [] : processed.files;
   await deleteAllBut(
     context.store,
     stagingLayout.chunkDataPrefix(app, chunk.collection, runId, chunk.index),
@@ -104,9 +90,9 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     index: chunk.index,
     documents,
     rows: files.reduce((sum, f) => sum + f.rows, 0),
-    quarantined,
-    quarantineReasons: Object.fromEntries([...reasons].sort(([a], [b]) => a.localeCompare(b))),
-    undeclaredFields: [...mapper.undeclaredFields].sort(),
+    quarantined: processed.quarantined,
+    quarantineReasons: processed.quarantineReasons,
+    undeclaredFields: processed.undeclaredFields,
     files,
     bytes: files.reduce((sum, f) => sum + f.bytes, 0),
     seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
@@ -122,17 +108,12 @@ export async function extractChunk(chunk: ChunkSpec, context: PipelineContext): 
     chunk: chunk.index,
     kind: chunk.kind,
     documents,
-    quarantined,
+    quarantined: processed.quarantined,
     files: files.length,
     bytes: manifest.bytes,
     seconds: manifest.seconds,
   });
   return manifest;
-}
-
-/** A hash that starts with the raw table's schema: a model change makes every reload differ. */
-function contentHash(table: Table): Hash {
-  return createHash('sha256').update(JSON.stringify(table.fields)).update('\0');
 }
 
 /** What the last committed reload read in this chunk's key range, if one was recorded. */
@@ -141,9 +122,4 @@ async function lastReloadRead(context: PipelineContext, chunk: ChunkSpec): Promi
     stagingLayout.reloadFingerprint(context.config.app, chunk.collection),
   );
   return fingerprint?.chunks.find((c) => c.lower === chunk.lower && c.upper === chunk.upper)?.contentSha256;
-}
-
-/** Groups messages by field and problem, without the offending value or list positions. */
-export function reasonOf(error: string): string {
-  return error.replace(/\[\d+\]/g, '[]').replace(/(, got .*| \(.*\))$/s, '');
 }

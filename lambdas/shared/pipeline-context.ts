@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import type { LedgerlakeConfig } from '../../lib/config/index.ts';
 import type { TableModel } from '../../lib/model/index.ts';
+import type { ExtractionThreads } from '../extract/extraction-threads.ts';
 import type { ObjectStore } from './object-store.ts';
 import type { RunStateStore } from './run-state.ts';
 
@@ -15,6 +16,12 @@ export interface PipelineContext {
   readonly now?: () => Date;
   /** Folder for Parquet files while they are written. @default os.tmpdir() */
   readonly workDir?: string;
+  /**
+   * Worker threads for the CPU-bound half of extraction, shared by the chunks
+   * a process extracts at once (the local runner). @default - each chunk on
+   * its own thread, as on Lambda
+   */
+  readonly extractionThreads?: ExtractionThreads;
   /**
    * Called at named points inside a step (e.g. `commit:after-watermark:<collection>`), so tests can
    * fail or kill a run exactly there. @default - none

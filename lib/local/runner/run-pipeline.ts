@@ -5,6 +5,7 @@ import { ExecutionError } from 'aws-local-stepfunctions';
 import { MongoClient } from 'mongodb';
 import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
 import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
+import { ExtractionThreads, threadsFor } from '../../../lambdas/extract/extraction-threads.ts';
 import { extractTask } from '../../../lambdas/extract/handler.ts';
 import { type PlanResult, planRun } from '../../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
@@ -91,7 +92,16 @@ export interface LocalRunOptions {
    * @default DEFAULT_ENGINE_MEMORY
    */
   readonly engineMemory?: string;
+  /**
+   * Worker threads for extraction (ExtractionThreads): they also bound how many
+   * chunks extract at once; 0 extracts each chunk on the runner's own thread,
+   * as a Lambda does. @default threadsFor(EXTRACTION_MEMORY_MIB): one per core
+   */
+  readonly extractionThreads?: number;
 }
+
+/** What the local run's extraction may hold at once (worker threads, their batches and row groups). */
+export const EXTRACTION_MEMORY_MIB = 512;
 
 /** The local engine's DuckDB memory: with the embedded source and the runner, a run at 1M entries stays within 1.5 GiB. */
 export const DEFAULT_ENGINE_MEMORY = '768MB';
@@ -186,6 +196,8 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       temp_directory: join(options.dir, 'state', 'engine-spill'),
     })
   ).connect();
+  const threadCount = options.extractionThreads ?? threadsFor(EXTRACTION_MEMORY_MIB);
+  const threads = threadCount === 0 ? undefined : new ExtractionThreads(threadCount);
   try {
     let mutations: MutationCounts | undefined;
     if ((options.mutate ?? 0) > 0) {
@@ -208,6 +220,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       store: new FsObjectStore(warehouse),
       runState,
       mongo: async () => client,
+      ...(threads === undefined ? {} : { extractionThreads: threads }),
       ...faultPoint,
     };
     const engine: EngineContext = {
@@ -285,6 +298,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       ...(run === undefined ? {} : { run }),
     };
   } finally {
+    await threads?.close();
     connection.closeSync();
     await client.close();
     await source?.close();
