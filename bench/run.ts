@@ -124,9 +124,10 @@ async function extraction(uri: string, n: number): Promise<Results['extraction']
   const cursor = await measure('cursor', n);
   const extract = await measure('extract', n);
   const extractTenth = await measure('extract', Math.round(n / 10));
+  const extractThreads = await measure('extract', n, ['--threads', String(availableParallelism())]);
   const plan = await measure('plan', n, ['--chunkDocs', '50000']);
   const keys = await measure('keys', n);
-  return { documents: n, cursor, extract, extractTenth, plan, keys } as never;
+  return { documents: n, cursor, extract, extractTenth, extractThreads, plan, keys } as never;
 }
 
 const results: Partial<Results> = {
