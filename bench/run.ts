@@ -35,7 +35,7 @@ import { startMongoServer } from '../lib/local/mongo-server/index.ts';
 import { generateJournalEntries } from '../lib/local/sample-data/index.ts';
 import { startFerretdb } from '../test/support/service-processes.ts';
 import { costModel } from './cost-model.ts';
-import { describeTargets, type Results, targetsOf } from './targets.ts';
+import { describeReport, type Results, targetsOf } from './targets.ts';
 
 const run = promisify(execFile);
 const SECTIONS = ['extraction', 'ferretdb', 'pipeline', 'synthesis', 'engine', 'spark'] as const;
@@ -229,4 +229,4 @@ const complete = results as Results;
 complete.cost = costModel(complete, resolveConfig());
 complete.targets = targetsOf(complete);
 if (values.json) console.log(JSON.stringify(complete, null, 2));
-else console.log(describeTargets(complete));
+else console.log(describeReport(complete));

@@ -184,21 +184,137 @@ export function targetsOf(r: Partial<Results>): Target[] {
   return targets;
 }
 
-/** The targets as a table for a terminal or a README. */
-export function describeTargets(r: Results): string {
-  const rows = r.targets.map((t) => [
-    t.target,
-    String(t.value),
-    t.goal,
-    t.pass === null ? '—' : t.pass ? 'pass' : 'FAIL',
-  ]);
-  const header = ['target', 'measured', 'goal', ''];
+/** A Markdown table with columns padded to their widest cell. */
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  return [
-    `ledgerlake benchmark, ${r.date.slice(0, 10)}: ${r.documents.toLocaleString('en-US')} journal entries, ${r.machine.cpus} cores, Node ${r.machine.node}`,
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-  ].join('\n');
+  const cell = (c: string, i: number) =>
+    right.includes(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number);
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (right.includes(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** The whole run as Markdown: the targets with pass/fail, then the figures they come from, then the cost model. */
+export function describeReport(r: Results): string {
+  const out: string[] = [
+    `Measured ${r.date.slice(0, 10)} on ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${n(r.documents)} journal entries${r.skipped.length > 0 ? `; skipped: ${r.skipped.join(', ')}` : ''}.`,
+    '',
+    table(
+      ['target', 'measured', 'goal', 'result'],
+      r.targets.map((t) => [
+        t.target,
+        String(t.value),
+        t.goal,
+        t.pass === null ? '—' : t.pass ? 'pass' : 'FAIL',
+      ]),
+    ),
+  ];
+  for (const [server, e] of [
+    ['the embedded server', r.extraction?.embedded],
+    ['FerretDB', r.extraction?.ferretdb ?? undefined],
+  ] as const) {
+    if (e === undefined) continue;
+    out.push(
+      '',
+      `Extraction from ${server}, ${n(e.documents)} journal entries, each measurement in its own process:`,
+      '',
+      table(
+        ['measurement', 'seconds', 'docs/s', 'peak RSS MiB'],
+        [
+          ['bare driver cursor', e.cursor],
+          ['extractChunk, one chunk, one thread (Lambda)', e.extract],
+          ['extractChunk, one chunk of a tenth', e.extractTenth],
+          ['extractChunk, one chunk, a worker thread per core (local)', e.extractThreads],
+          ['planRun into 50,000-document chunks', e.plan],
+          ['listKeys (delete detection)', e.keys],
+        ].map(([label, m]) => {
+          const x = m as ExtractMeasurement;
+          return [label as string, String(x.seconds), n(x.docsPerSecond), n(x.peakRssMiB)];
+        }),
+        [1, 2, 3],
+      ),
+    );
+  }
+  const p = r.pipeline;
+  if (p !== undefined) {
+    const states = ['Plan', 'ExtractChunks', 'RawAppend', 'Curate', 'Commit'];
+    out.push(
+      '',
+      `\`npm run local\` at ${n(r.documents)} journal entries (source seeded beforehand in ${p.seedSeconds} s):`,
+      '',
+      table(
+        ['run', 'wall s', 'documents read', ...states.map((s) => `${s} s`), 'peak RSS MiB', 'snapshots'],
+        (
+          [
+            ['full', p.full],
+            ['incremental, 1% changed', p.incremental],
+            ['nothing new', p.noop],
+          ] as const
+        ).map(([label, m]) => [
+          label,
+          String(m.seconds),
+          n(m.documents),
+          ...states.map((s) => String(m.states[s] ?? 0)),
+          n(m.peakRssMiB),
+          String(m.snapshots),
+        ]),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9],
+      ),
+    );
+  }
+  const engine = r.engine;
+  if (engine !== undefined) {
+    out.push(
+      '',
+      `Local engine jobs at ${n(r.documents)} entries: raw append ${engine.rawAppend.seconds} s (${n(engine.rawAppend.rows)} rows), curate of the full load ${engine.curateFull.seconds} s.`,
+    );
+  }
+  const cost = r.cost;
+  if (cost !== undefined) {
+    out.push('', 'Cost model (from the figures above):', '');
+    const rows: string[][] = [];
+    if (cost.lambda !== null)
+      rows.push([
+        `Lambda extraction at ${n(cost.lambda.memoryMiB)} MiB, ${n(cost.lambda.docsPerSecond)} docs/s`,
+        `${cost.lambda.gbSecondsPerMillionDocs} GB-s per million documents`,
+        `$${cost.lambda.dollarsPerMillionDocs} per million documents`,
+      ]);
+    if (cost.glue !== null) {
+      const jobs = Object.entries(cost.glue.jobs)
+        .map(([job, t]) => `${job} ${t.fullSeconds} s / ${t.deltaSeconds} s`)
+        .join(', ');
+      rows.push(
+        [
+          `Glue full load (${cost.glue.workers} × ${cost.glue.workerType}; ${jobs})`,
+          `${cost.glue.fullLoadDpuHours} DPU-hours`,
+          `$${cost.glue.fullLoadDollars}`,
+        ],
+        [
+          `Glue delta run (1% changed)`,
+          `${cost.glue.deltaRunDpuHours} DPU-hours`,
+          `$${cost.glue.deltaRunDollars}`,
+        ],
+      );
+    }
+    if (cost.stepFunctions !== null)
+      rows.push([
+        'Step Functions per delta run',
+        `${cost.stepFunctions.transitionsPerDeltaRun} transitions`,
+        `$${cost.stepFunctions.dollarsPerDeltaRun}`,
+      ]);
+    if (cost.month !== null)
+      rows.push([
+        `A month of the ingest schedule (${cost.month.runs} delta runs)`,
+        '',
+        `$${cost.month.dollars}`,
+      ]);
+    out.push(table(['item', 'quantity', 'cost'], rows), '', ...cost.assumptions.map((a) => `- ${a}`));
+  }
+  return out.join('\n');
 }
