@@ -153,7 +153,7 @@ export function getPath(doc: Document, path: string): unknown {
  * The value a document sorts by for one key: an array sorts by its smallest
  * element ascending and its largest descending, an empty array below null.
  */
-function sortValue(value: unknown, sign: number): unknown {
+export function sortValue(value: unknown, sign: number): unknown {
   if (!Array.isArray(value)) return value;
   if (value.length === 0) return EMPTY_ARRAY_SORT_VALUE;
   let best = value[0];

@@ -2,9 +2,11 @@ import { BSON, type Document, ObjectId } from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
 import { CommandError } from './errors.ts';
+import { type Bound, fieldInterval, type Interval, isBounded, isOperatorObject } from './key-interval.ts';
 import { compileFilter, decode } from './query.ts';
+import { covers, keyPatternOf, type Row, SortedIndex, walkDirection } from './sorted-index.ts';
 
-interface Entry {
+export interface Entry {
   /** `_id` with promoted numbers, for ordering. */
   readonly id: unknown;
   /** The document exactly as inserted. */
@@ -27,18 +29,29 @@ const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
 /**
  * One collection in memory: documents as raw BSON, kept in `_id` order so
  * `_id` ranges (how the pipeline extracts) are found by binary search rather
- * than a scan. Any other filter is evaluated by mingo on the candidates.
+ * than a scan. Declared indexes answer ranges of their first field and sorts
+ * by their key as MongoDB's do (see SortedIndex). Any filter is evaluated by
+ * mingo on the candidates.
  */
 export class MemoryCollection {
   private entries: Entry[] = [];
-  /** Bumped on every write, so cached sort orders know when they are stale. */
+  /** Bumped on every write, so cached sort orders and indexes know when they are stale. */
   private version = 0;
   /** Entries in the order of a recent sort, reused while nothing changes (planning sorts the same way many times). */
   private readonly sortOrders = new Map<string, { version: number; order: Entry[] }>();
-  readonly indexes: Document[] = [{ key: { _id: 1 }, name: '_id_' }];
+  /** Index specs as declared by createIndexes, `_id_` first. */
+  readonly indexes: Document[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
+  /** Built indexes by name, each for the version it was built at. */
+  private readonly built = new Map<string, SortedIndex>();
+  private examinedSoFar = 0;
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** Documents examined by queries so far (candidates read from storage or an index): what an index saves. */
+  get examined(): number {
+    return this.examinedSoFar;
   }
 
   /** Every document as stored (raw BSON), in `_id` order: what a dump writes. */
@@ -80,21 +93,43 @@ export class MemoryCollection {
     this.entries.splice(at, 0, { id, raw: bytes });
   }
 
+  /** Declares an index; false when one of that name exists already. */
+  createIndex(spec: Document): boolean {
+    if (this.indexes.some((index) => index.name === spec.name)) return false;
+    this.indexes.push(spec);
+    return true;
+  }
+
+  /** Removes the index of that name, or every index but `_id_` for `'*'`; false when there is none. */
+  dropIndex(name: string): boolean {
+    const kept = this.indexes.filter(
+      (index) => index.name === '_id_' || (name !== '*' && index.name !== name),
+    );
+    const dropped = this.indexes.length - kept.length;
+    this.indexes.splice(0, this.indexes.length, ...kept);
+    for (const builtName of this.built.keys())
+      if (!kept.some((i) => i.name === builtName)) this.built.delete(builtName);
+    return dropped > 0 || name === '*';
+  }
+
   /** Matching documents in result order, after skip and limit, projected. */
   find(options: FindOptions): Buffer[] {
+    const filter = options.filter ?? {};
     const from = options.skip ?? 0;
     const to = options.limit !== undefined && options.limit > 0 ? from + options.limit : undefined;
-    const page =
-      to !== undefined && isSecondarySort(options.sort)
-        ? this.firstMatchesInOrder(options.filter ?? {}, options.sort as Document, from, to)
-        : this.sortEntries(this.match(options.filter ?? {}), options.sort).slice(from, to);
+    const walk = isSecondarySort(options.sort) ? this.indexWalk(filter, options.sort as Document) : undefined;
+    let page: Entry[];
+    if (walk !== undefined) page = take(walk, from, to);
+    else if (to !== undefined && isSecondarySort(options.sort))
+      page = this.firstMatchesInOrder(filter, options.sort as Document, from, to);
+    else page = this.sortEntries(this.match(filter), options.sort).slice(from, to);
     const projection = options.projection;
     if (projection === undefined || Object.keys(projection).length === 0) return page.map((e) => e.raw);
     return page.map((e) => project(e.raw, projection));
   }
 
   count(filter: Document): number {
-    return this.match(filter).length;
+    return this.match(filter, { ordered: false }).length;
   }
 
   /** Promoted copies of matching documents, for aggregation. */
@@ -104,8 +139,9 @@ export class MemoryCollection {
 
   /** Replaces or removes matching documents; `change` returns the new raw document or undefined to delete. */
   modify(filter: Document, many: boolean, change: (current: Document) => Buffer | undefined): number {
+    // A stale index is not rebuilt to find what to change: a write makes it stale again at once.
+    const targets = this.match(filter, { build: false });
     this.version++;
-    const targets = this.match(filter);
     const chosen = many ? targets : targets.slice(0, 1);
     const removed = new Set<Entry>();
     for (const entry of chosen) {
@@ -117,14 +153,101 @@ export class MemoryCollection {
     return chosen.length;
   }
 
-  private match(filter: Document): Entry[] {
+  /**
+   * Matching documents, in `_id` order unless `ordered` is false. Candidates
+   * come from the `_id` range of the filter or from an index slice,
+   * whichever is smaller.
+   */
+  private match(filter: Document, { ordered = true, build = true } = {}): Entry[] {
+    const { start, end, residual } = this.idSlice(filter);
+    // An `_id` range that is the whole filter needs no test, let alone an index.
+    const exact = Object.keys(residual).length === 0;
+    const indexed = exact ? undefined : this.narrowestIndex(filter, end - start, build);
+    if (indexed !== undefined) {
+      const found = indexed.index.select(indexed.interval, this.counted(indexed.index.tester(filter)));
+      return ordered ? found.sort((a, b) => compareBson(a.id, b.id)) : found;
+    }
+    this.examinedSoFar += end - start;
+    if (exact) return this.entries.slice(start, end);
+    const test = compileFilter(residual);
+    const found: Entry[] = [];
+    for (let i = start; i < end; i++) {
+      const entry = this.entries[i] as Entry;
+      if (test(entry.raw)) found.push(entry);
+    }
+    return found;
+  }
+
+  /**
+   * The index whose slice for `filter` holds the fewest candidates, when no
+   * more than `than`. An index that bounds nothing still serves a filter it
+   * covers: testing key values costs less than decoding documents.
+   */
+  private narrowestIndex(
+    filter: Document,
+    than: number,
+    build: boolean,
+  ): { index: SortedIndex; interval: Interval } | undefined {
+    let best: { index: SortedIndex; interval: Interval; size: number } | undefined;
+    for (const spec of this.indexes) {
+      const pattern = keyPatternOf(spec);
+      if (pattern === undefined || spec.name === '_id_') continue;
+      const interval = fieldInterval(filter, pattern.fields[0] as string);
+      const bounded = isBounded(interval);
+      if (!bounded && !covers(pattern, filter)) continue;
+      const index = this.sortedIndex(spec, build);
+      if (index === undefined || !index.selective) continue;
+      const size = index.candidates(interval);
+      if (best === undefined ? size <= than : size < best.size) best = { index, interval, size };
+    }
+    return best;
+  }
+
+  /**
+   * Matching documents in `sort` order from an index whose key starts with
+   * the sort's fields, read lazily; undefined when no index gives that order
+   * or the filter's `_id` range holds fewer candidates (sorting those is cheaper).
+   */
+  private indexWalk(filter: Document, sort: Document): Iterable<Entry> | undefined {
+    for (const spec of this.indexes) {
+      const pattern = keyPatternOf(spec);
+      const direction = pattern === undefined ? undefined : walkDirection(pattern, sort);
+      if (pattern === undefined || direction === undefined) continue;
+      const index = this.sortedIndex(spec, true);
+      if (index === undefined || !index.selective) continue;
+      const interval = fieldInterval(filter, pattern.fields[0] as string);
+      const { start, end } = this.idSlice(filter);
+      if (end - start < index.candidates(interval)) return undefined;
+      return index.walk(interval, direction, this.counted(index.tester(filter)));
+    }
+    return undefined;
+  }
+
+  /** Entries `[start, end)` within the filter's `_id` range, and the rest of the filter. */
+  private idSlice(filter: Document): { start: number; end: number; residual: Document } {
     const { lower, upper, residual } = idRange(filter);
     const start = lower === undefined ? 0 : this.lowerBound(lower.value, lower.inclusive);
     const end = upper === undefined ? this.entries.length : this.lowerBound(upper.value, !upper.inclusive);
-    const candidates = this.entries.slice(start, Math.max(start, end));
-    if (Object.keys(residual).length === 0) return candidates;
-    const test = compileFilter(residual);
-    return candidates.filter((e) => test(e.raw));
+    return { start, end: Math.max(start, end), residual };
+  }
+
+  /** The built index for `spec`, rebuilt when the collection changed since (unless `build` is false). */
+  private sortedIndex(spec: Document, build: boolean): SortedIndex | undefined {
+    const name = String(spec.name);
+    const current = this.built.get(name);
+    if (current !== undefined && current.version === this.version) return current;
+    const pattern = keyPatternOf(spec);
+    if (!build || pattern === undefined) return undefined;
+    const index = SortedIndex.build(pattern, this.entries, this.version);
+    this.built.set(name, index);
+    return index;
+  }
+
+  private counted(test: (row: Row) => boolean): (row: Row) => boolean {
+    return (row) => {
+      this.examinedSoFar++;
+      return test(row);
+    };
   }
 
   /**
@@ -144,6 +267,7 @@ export class MemoryCollection {
     const page: Entry[] = [];
     let seen = 0;
     for (const entry of cached.order) {
+      this.examinedSoFar++;
       if (!test(entry)) continue;
       if (seen++ >= from) page.push(entry);
       if (seen >= to) break;
@@ -195,16 +319,23 @@ export class MemoryCollection {
   }
 }
 
+/** Entries `from` to `to` (exclusive; undefined for all) of `entries`, reading no further. */
+function take(entries: Iterable<Entry>, from: number, to: number | undefined): Entry[] {
+  const page: Entry[] = [];
+  if (to !== undefined && to <= from) return page;
+  let seen = 0;
+  for (const entry of entries) {
+    if (seen++ >= from) page.push(entry);
+    if (to !== undefined && seen >= to) break;
+  }
+  return page;
+}
+
 /** A sort on anything but `_id` alone (which is the storage order). */
 function isSecondarySort(sort: Document | undefined): boolean {
   if (sort === undefined) return false;
   const keys = Object.keys(sort);
   return keys.length > 0 && !(keys.length === 1 && keys[0] === '_id');
-}
-
-interface Bound {
-  readonly value: unknown;
-  readonly inclusive: boolean;
 }
 
 /** The point just before the first (`start`) or just after the last (`end`) value of a BSON type bracket. */
@@ -312,14 +443,6 @@ function acrossTypes(alternatives: unknown): { op: string; value: unknown } | un
   return listed.size === beyond.length && beyond.every((alias) => listed.has(alias))
     ? { op, value }
     : undefined;
-}
-
-/** `{ $gt: 1 }` and the like, as opposed to a value to compare with (a number, an ObjectId, a document). */
-function isOperatorObject(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
 }
 
 function tighterLower(a: Bound | undefined, b: Bound): Bound {

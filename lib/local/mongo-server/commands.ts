@@ -285,13 +285,42 @@ const createIndexes: Handler = (command, state) => {
   const collection = state.store.collection(dbOf(command), String(command.body.createIndexes));
   const before = collection.indexes.length;
   for (const index of (command.body.indexes as Document[]) ?? []) {
-    if (!collection.indexes.some((i) => i.name === index.name)) collection.indexes.push(index);
+    const key = index.key as Document | undefined;
+    if (key === null || typeof key !== 'object' || Object.keys(key).length === 0 || index.name === undefined)
+      throw new CommandError(2, 'BadValue', `an index needs a key and a name, got ${JSON.stringify(index)}`);
+    collection.createIndex({ v: 2, ...index });
   }
   return ok({
     numIndexesBefore: before,
     numIndexesAfter: collection.indexes.length,
     createdCollectionAutomatically: false,
   });
+};
+
+const listIndexes: Handler = (command, state) => {
+  const name = String(command.body.listIndexes);
+  const collection = state.store.existing(dbOf(command), name);
+  if (collection === undefined) throw new CommandError(26, 'NamespaceNotFound', `ns does not exist: ${name}`);
+  return cursorReply(0n, `${dbOf(command)}.${name}`, 'firstBatch', collection.indexes.map(serialize));
+};
+
+const dropIndexes: Handler = (command, state) => {
+  const name = String(command.body.dropIndexes);
+  const collection = state.store.existing(dbOf(command), name);
+  if (collection === undefined) throw new CommandError(26, 'NamespaceNotFound', `ns not found: ${name}`);
+  const before = collection.indexes.length;
+  const wanted = command.body.index;
+  const names = (Array.isArray(wanted) ? wanted : [wanted]).map((index) =>
+    typeof index === 'string'
+      ? index
+      : collection.indexes.find((i) => JSON.stringify(i.key) === JSON.stringify(index))?.name,
+  );
+  for (const index of names) {
+    if (index === '_id_') throw new CommandError(72, 'InvalidOptions', 'cannot drop _id index');
+    if (typeof index !== 'string' || !collection.dropIndex(index))
+      throw new CommandError(27, 'IndexNotFound', `index not found with name [${String(index)}]`);
+  }
+  return ok({ nIndexesWas: before });
 };
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -314,6 +343,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   listCollections,
   listDatabases,
   createIndexes,
+  listIndexes,
+  dropIndexes,
   create: (command, state) => {
     state.store.collection(dbOf(command), String(command.body.create));
     return ok();

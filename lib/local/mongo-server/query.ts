@@ -16,9 +16,16 @@ import { CommandError } from './errors.ts';
  */
 export function compileFilter(filter: Document): (raw: Buffer) => boolean {
   if (Object.keys(filter).length === 0) return () => true;
-  const query = new Query(filter, { context: CONTEXT });
+  const test = compileDocumentFilter(filter);
   const fields = fieldsOf(filter);
-  return (raw) => query.test(decode(raw, fields));
+  return (raw) => test(decode(raw, fields));
+}
+
+/** The same test of a document already decoded with exact types (at least the fields the filter reads). */
+export function compileDocumentFilter(filter: Document): (doc: Document) => boolean {
+  if (Object.keys(filter).length === 0) return () => true;
+  const query = new Query(filter, { context: CONTEXT });
+  return (doc) => query.test(doc);
 }
 
 /**

@@ -2,9 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { MongoClient } from 'mongodb';
+import { BSON, type Document, MongoClient } from 'mongodb';
 import { type RunningMongoServer, startMongoServer } from '../mongo-server/index.ts';
-import { seedDatabase } from '../sample-data/index.ts';
+import { SAMPLE_COLLECTIONS, SAMPLE_INDEX, seedDatabase } from '../sample-data/index.ts';
 
 /** What the state folder remembers about the embedded source. */
 export interface SourceState {
@@ -19,7 +19,10 @@ export interface SourceState {
 export interface EmbeddedSource {
   readonly uri: string;
   readonly state: SourceState;
-  /** Writes the data and the state back to the folder (mongodump's format: concatenated BSON per collection). */
+  /**
+   * Writes the data and the state back to the folder in mongodump's format:
+   * concatenated BSON per collection, its indexes in `<name>.metadata.json`.
+   */
   save(state: SourceState): Promise<void>;
   close(): Promise<void>;
 }
@@ -99,6 +102,12 @@ async function saveSource(
     out.end();
     await finished(out);
     await rename(temporary, join(dbFolder, `${name}.bson`));
+    const metadata = BSON.EJSON.stringify(
+      { indexes: collection.indexes, collectionName: name },
+      { relaxed: false },
+    );
+    await writeFile(join(dbFolder, `.${name}.metadata.json.tmp`), metadata);
+    await rename(join(dbFolder, `.${name}.metadata.json.tmp`), join(dbFolder, `${name}.metadata.json`));
   }
   // The state is written last: a folder with a state file holds a whole dump.
   const temporary = join(folder, `.${STATE_FILE}.tmp`);
@@ -107,10 +116,23 @@ async function saveSource(
 }
 
 async function loadSource(server: RunningMongoServer, folder: string, database: string): Promise<void> {
-  for (const name of ['accounts', 'journal_entries', 'close_tasks']) {
+  for (const name of SAMPLE_COLLECTIONS) {
     const collection = server.store.collection(database, name);
     for await (const raw of readBsonDocuments(join(folder, database, `${name}.bson`)))
       collection.insertRaw(raw);
+    for (const index of await readIndexes(join(folder, database, `${name}.metadata.json`)))
+      collection.createIndex(index);
+  }
+}
+
+/** The indexes a dump recorded; a dump written before indexes were recorded had the sample index. */
+async function readIndexes(path: string): Promise<Document[]> {
+  try {
+    const metadata = BSON.EJSON.parse(await readFile(path, 'utf8'), { relaxed: true }) as Document;
+    return (metadata.indexes as Document[] | undefined) ?? [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [{ v: 2, ...SAMPLE_INDEX }];
+    throw error;
   }
 }
 

@@ -23,20 +23,30 @@ export interface SeedCounts {
   readonly closeTasks: number;
 }
 
+/** The sample collections, each ordered for extraction by `updatedAt` with `_id` breaking ties. */
+export const SAMPLE_COLLECTIONS = ['accounts', 'journal_entries', 'close_tasks'] as const;
+
+/** The index each sample collection gets, as each incremental collection has one on Atlas. */
+export const SAMPLE_INDEX = { key: { updatedAt: 1, _id: 1 }, name: 'updatedAt_1__id_1' } as const;
+
 /**
  * Inserts the sample collections `accounts`, `journal_entries` and
  * `close_tasks` into `db` in ordered `insertMany` batches, at most two
- * batches in memory. Drops and deletes nothing: seeding a database that
- * already holds these documents fails on the duplicate `_id`.
+ * batches in memory, and indexes each on `{updatedAt: 1, _id: 1}`. Drops
+ * and deletes nothing: seeding a database that already holds these
+ * documents fails on the duplicate `_id`.
  */
 export async function seedDatabase(db: Db, options: SeedDatabaseOptions = {}): Promise<SeedCounts> {
   resolveSampleDataOptions(options);
   const batchSize = resolveBatchSize(options);
-  return {
+  const counts = {
     accounts: await insertAll(db, 'accounts', generateAccounts(options), batchSize),
     journalEntries: await insertAll(db, 'journal_entries', generateJournalEntries(options), batchSize),
     closeTasks: await insertAll(db, 'close_tasks', generateCloseTasks(options), batchSize),
   };
+  for (const name of SAMPLE_COLLECTIONS)
+    await db.collection(name).createIndex(SAMPLE_INDEX.key, { name: SAMPLE_INDEX.name });
+  return counts;
 }
 
 /**
