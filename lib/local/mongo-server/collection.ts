@@ -1,17 +1,13 @@
 import { BSON, type Document, ObjectId } from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
+import type { DocumentList } from './cursors.ts';
+import { compareStoredIds, idComparator } from './document-id.ts';
 import { CommandError } from './errors.ts';
 import { type Bound, fieldInterval, type Interval, isBounded, isOperatorObject } from './key-interval.ts';
 import { compileFilter, decode } from './query.ts';
-import { covers, keyPatternOf, type Row, SortedIndex, walkDirection } from './sorted-index.ts';
-
-export interface Entry {
-  /** `_id` with promoted numbers, for ordering. */
-  readonly id: unknown;
-  /** The document exactly as inserted. */
-  raw: Buffer;
-}
+import { covers, keyPatternOf, SortedIndex, walkDirection } from './sorted-index.ts';
+import { StoredDocuments } from './stored-documents.ts';
 
 export interface FindOptions {
   readonly filter?: Document;
@@ -19,6 +15,14 @@ export interface FindOptions {
   readonly projection?: Document;
   readonly skip?: number;
   readonly limit?: number;
+}
+
+export interface MemoryCollectionOptions {
+  /**
+   * Bytes of each buffer documents are stored in (documents larger get one of their own).
+   * @default 32 MiB
+   */
+  readonly slabBytes?: number;
 }
 
 /** Read with exact BSON types (Int32, Long, Double, Decimal128 kept). */
@@ -31,22 +35,33 @@ const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
  * `_id` ranges (how the pipeline extracts) are found by binary search rather
  * than a scan. Declared indexes answer ranges of their first field and sorts
  * by their key as MongoDB's do (see SortedIndex). Any filter is evaluated by
- * mingo on the candidates.
+ * mingo on the candidates. Documents are addressed by position in `_id`
+ * order (see StoredDocuments) and a query works on positions until it hands
+ * its result to a cursor.
  */
 export class MemoryCollection {
-  private entries: Entry[] = [];
+  private readonly docs: StoredDocuments;
   /** Bumped on every write, so cached sort orders and indexes know when they are stale. */
   private version = 0;
-  /** Entries in the order of a recent sort, reused while nothing changes (planning sorts the same way many times). */
-  private readonly sortOrders = new Map<string, { version: number; order: Entry[] }>();
+  /** Positions in the order of a recent sort, reused while nothing changes (planning sorts the same way many times). */
+  private readonly sortOrders = new Map<string, { version: number; order: Int32Array }>();
   /** Index specs as declared by createIndexes, `_id_` first. */
   readonly indexes: Document[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
   /** Built indexes by name, each for the version it was built at. */
   private readonly built = new Map<string, SortedIndex>();
   private examinedSoFar = 0;
 
+  constructor(options: MemoryCollectionOptions = {}) {
+    this.docs = new StoredDocuments(options.slabBytes);
+  }
+
   get size(): number {
-    return this.entries.length;
+    return this.docs.size;
+  }
+
+  /** Bytes of the documents stored, and of replaced or deleted ones not yet compacted away. */
+  get bytes(): { readonly live: number; readonly garbage: number; readonly slabs: number } {
+    return this.docs.bytes;
   }
 
   /** Documents examined by queries so far (candidates read from storage or an index): what an index saves. */
@@ -55,8 +70,8 @@ export class MemoryCollection {
   }
 
   /** Every document as stored (raw BSON), in `_id` order: what a dump writes. */
-  *rawDocuments(): Generator<Buffer> {
-    for (const entry of this.entries) yield entry.raw;
+  rawDocuments(): Generator<Buffer> {
+    return this.docs.raws();
   }
 
   /** Inserts documents given as JS objects (BSON classes keep their types). */
@@ -67,30 +82,16 @@ export class MemoryCollection {
       );
   }
 
+  /** Stores a copy of `raw`; one without an `_id` gets a new ObjectId. */
   insertRaw(raw: Buffer): void {
     this.version++;
-    let bytes = raw;
-    let id = promoted(raw)._id;
-    if (id === undefined) {
-      const doc = exact(raw);
-      bytes = Buffer.from(BSON.serialize({ _id: new ObjectId(), ...doc }));
-      id = BSON.deserialize(bytes)._id;
-    }
-    const last = this.entries.at(-1);
-    // Ascending ObjectIds (the usual case) append without a search.
-    if (last === undefined || compareBson(id, last.id) > 0) {
-      this.entries.push({ id, raw: bytes });
-      return;
-    }
-    const at = this.lowerBound(id, true);
-    if (at < this.entries.length && compareBson((this.entries[at] as Entry).id, id) === 0) {
-      throw new CommandError(
-        11000,
-        'DuplicateKey',
-        `E11000 duplicate key error collection: dup key: { _id: ${JSON.stringify(String(id))} }`,
-      );
-    }
-    this.entries.splice(at, 0, { id, raw: bytes });
+    this.docs.insert(raw);
+  }
+
+  /** Inserts the documents of a BSON dump file (mongodump's `<name>.bson`), read straight into storage. */
+  async insertDump(path: string): Promise<void> {
+    this.version++;
+    await this.docs.insertFile(path);
   }
 
   /** Declares an index; false when one of that name exists already. */
@@ -112,29 +113,46 @@ export class MemoryCollection {
     return dropped > 0 || name === '*';
   }
 
-  /** Matching documents in result order, after skip and limit, projected. */
-  find(options: FindOptions): Buffer[] {
+  /**
+   * Matching documents in result order, after skip and limit, projected.
+   * The result reads the documents as they are now even if the collection
+   * changes before a cursor has handed all of it out.
+   */
+  find(options: FindOptions): DocumentList {
     const filter = options.filter ?? {};
     const from = options.skip ?? 0;
     const to = options.limit !== undefined && options.limit > 0 ? from + options.limit : undefined;
-    const walk = isSecondarySort(options.sort) ? this.indexWalk(filter, options.sort as Document) : undefined;
-    let page: Entry[];
-    if (walk !== undefined) page = take(walk, from, to);
-    else if (to !== undefined && isSecondarySort(options.sort))
-      page = this.firstMatchesInOrder(filter, options.sort as Document, from, to);
-    else page = this.sortEntries(this.match(filter), options.sort).slice(from, to);
     const projection = options.projection;
-    if (projection === undefined || Object.keys(projection).length === 0) return page.map((e) => e.raw);
-    return page.map((e) => project(e.raw, projection));
+    const transform =
+      projection === undefined || Object.keys(projection).length === 0
+        ? undefined
+        : (raw: Buffer) => project(raw, projection);
+    const walk = isSecondarySort(options.sort) ? this.indexWalk(filter, options.sort as Document) : undefined;
+    if (walk !== undefined) return this.docs.results(take(walk, from, to), transform);
+    if (to !== undefined && isSecondarySort(options.sort))
+      return this.docs.results(
+        this.firstMatchesInOrder(filter, options.sort as Document, from, to),
+        transform,
+      );
+    const { start, end, residual } = this.idSlice(filter);
+    if (Object.keys(residual).length === 0 && inIdOrder(options.sort)) {
+      // An `_id` range in `_id` order (how the pipeline reads a chunk keyed by `_id`) lists no positions.
+      this.examinedSoFar += end - start;
+      return this.docs.range(start + from, to === undefined ? end : Math.min(end, start + to), transform);
+    }
+    return this.docs.results(this.sortPositions(this.match(filter), options.sort).slice(from, to), transform);
   }
 
   count(filter: Document): number {
-    return this.match(filter, { ordered: false }).length;
+    const { start, end, residual } = this.idSlice(filter);
+    if (Object.keys(residual).length > 0) return this.match(filter, { ordered: false }).length;
+    this.examinedSoFar += end - start;
+    return end - start;
   }
 
   /** Promoted copies of matching documents, for aggregation. */
   matchDocuments(filter: Document): Document[] {
-    return this.match(filter).map((e) => promoted(e.raw));
+    return this.match(filter).map((position) => promoted(this.docs.raw(position)));
   }
 
   /** Replaces or removes matching documents; `change` returns the new raw document or undefined to delete. */
@@ -143,38 +161,50 @@ export class MemoryCollection {
     const targets = this.match(filter, { build: false });
     this.version++;
     const chosen = many ? targets : targets.slice(0, 1);
-    const removed = new Set<Entry>();
-    for (const entry of chosen) {
-      const next = change(exact(entry.raw));
-      if (next === undefined) removed.add(entry);
-      else entry.raw = next;
+    const removed: number[] = [];
+    for (const position of chosen) {
+      const current = this.docs.raw(position);
+      const next = change(exact(current));
+      if (next === undefined) {
+        removed.push(position);
+        continue;
+      }
+      // As MongoDB does; a changed `_id` would also be out of the order documents are kept in.
+      if (compareStoredIds(current, next) !== 0)
+        throw new CommandError(
+          66,
+          'ImmutableField',
+          `After applying the update, the (immutable) field '_id' was found to have been altered`,
+        );
+      this.docs.replace(position, next);
     }
-    if (removed.size > 0) this.entries = this.entries.filter((e) => !removed.has(e));
+    if (removed.length > 0) this.docs.remove(removed);
     return chosen.length;
   }
 
   /**
-   * Matching documents, in `_id` order unless `ordered` is false. Candidates
-   * come from the `_id` range of the filter or from an index slice,
-   * whichever is smaller.
+   * Positions of matching documents, in `_id` order unless `ordered` is
+   * false. Candidates come from the `_id` range of the filter or from an
+   * index slice, whichever is smaller.
    */
-  private match(filter: Document, { ordered = true, build = true } = {}): Entry[] {
+  private match(filter: Document, { ordered = true, build = true } = {}): number[] {
     const { start, end, residual } = this.idSlice(filter);
     // An `_id` range that is the whole filter needs no test, let alone an index.
     const exact = Object.keys(residual).length === 0;
     const indexed = exact ? undefined : this.narrowestIndex(filter, end - start, build);
     if (indexed !== undefined) {
       const found = indexed.index.select(indexed.interval, this.counted(indexed.index.tester(filter)));
-      return ordered ? found.sort((a, b) => compareBson(a.id, b.id)) : found;
+      // Positions are in `_id` order.
+      return ordered ? found.sort((a, b) => a - b) : found;
     }
     this.examinedSoFar += end - start;
-    if (exact) return this.entries.slice(start, end);
-    const test = compileFilter(residual);
-    const found: Entry[] = [];
-    for (let i = start; i < end; i++) {
-      const entry = this.entries[i] as Entry;
-      if (test(entry.raw)) found.push(entry);
+    const found: number[] = [];
+    if (exact) {
+      for (let i = start; i < end; i++) found.push(i);
+      return found;
     }
+    const test = compileFilter(residual);
+    for (let i = start; i < end; i++) if (test(this.docs.raw(i))) found.push(i);
     return found;
   }
 
@@ -208,7 +238,7 @@ export class MemoryCollection {
    * the sort's fields, read lazily; undefined when no index gives that order
    * or the filter's `_id` range holds fewer candidates (sorting those is cheaper).
    */
-  private indexWalk(filter: Document, sort: Document): Iterable<Entry> | undefined {
+  private indexWalk(filter: Document, sort: Document): Iterable<number> | undefined {
     for (const spec of this.indexes) {
       const pattern = keyPatternOf(spec);
       const direction = pattern === undefined ? undefined : walkDirection(pattern, sort);
@@ -223,11 +253,17 @@ export class MemoryCollection {
     return undefined;
   }
 
-  /** Entries `[start, end)` within the filter's `_id` range, and the rest of the filter. */
+  /** Positions `[start, end)` within the filter's `_id` range, and the rest of the filter. */
   private idSlice(filter: Document): { start: number; end: number; residual: Document } {
     const { lower, upper, residual } = idRange(filter);
-    const start = lower === undefined ? 0 : this.lowerBound(lower.value, lower.inclusive);
-    const end = upper === undefined ? this.entries.length : this.lowerBound(upper.value, !upper.inclusive);
+    const start =
+      lower === undefined
+        ? 0
+        : this.docs.lowerBound(idComparator(lower.value, comparePoints), lower.inclusive);
+    const end =
+      upper === undefined
+        ? this.docs.size
+        : this.docs.lowerBound(idComparator(upper.value, comparePoints), !upper.inclusive);
     return { start, end: Math.max(start, end), residual };
   }
 
@@ -238,15 +274,15 @@ export class MemoryCollection {
     if (current !== undefined && current.version === this.version) return current;
     const pattern = keyPatternOf(spec);
     if (!build || pattern === undefined) return undefined;
-    const index = SortedIndex.build(pattern, this.entries, this.version);
+    const index = SortedIndex.build(pattern, this.docs, this.version);
     this.built.set(name, index);
     return index;
   }
 
-  private counted(test: (row: Row) => boolean): (row: Row) => boolean {
-    return (row) => {
+  private counted(test: (position: number) => boolean): (position: number) => boolean {
+    return (position) => {
       this.examinedSoFar++;
-      return test(row);
+      return test(position);
     };
   }
 
@@ -255,77 +291,69 @@ export class MemoryCollection {
    * run's upper bound): walks a cached sort order and stops at the last row
    * wanted, instead of filtering and sorting the whole collection each time.
    */
-  private firstMatchesInOrder(filter: Document, sort: Document, from: number, to: number): Entry[] {
+  private firstMatchesInOrder(filter: Document, sort: Document, from: number, to: number): number[] {
     const key = JSON.stringify(sort);
     let cached = this.sortOrders.get(key);
     if (cached === undefined || cached.version !== this.version) {
-      cached = { version: this.version, order: this.sortEntries([...this.entries], sort) };
+      const all = Array.from({ length: this.docs.size }, (_, i) => i);
+      cached = { version: this.version, order: Int32Array.from(this.sortPositions(all, sort)) };
       this.sortOrders.clear();
       this.sortOrders.set(key, cached);
     }
     const test = this.matcher(filter);
-    const page: Entry[] = [];
+    const page: number[] = [];
     let seen = 0;
-    for (const entry of cached.order) {
+    for (const position of cached.order) {
       this.examinedSoFar++;
-      if (!test(entry)) continue;
-      if (seen++ >= from) page.push(entry);
+      if (!test(position)) continue;
+      if (seen++ >= from) page.push(position);
       if (seen >= to) break;
     }
     return page;
   }
 
-  /** The filter as a test of one entry: `_id` bounds compared directly, the rest by mingo. */
-  private matcher(filter: Document): (entry: Entry) => boolean {
+  /** The filter as a test of one document: `_id` bounds compared directly, the rest by mingo. */
+  private matcher(filter: Document): (position: number) => boolean {
     const { lower, upper, residual } = idRange(filter);
     const test = Object.keys(residual).length === 0 ? undefined : compileFilter(residual);
-    return (entry) => {
-      if (lower !== undefined) {
-        const order = comparePoints(entry.id, lower.value);
-        if (order < 0 || (order === 0 && !lower.inclusive)) return false;
+    const toLower = lower === undefined ? undefined : idComparator(lower.value, comparePoints);
+    const toUpper = upper === undefined ? undefined : idComparator(upper.value, comparePoints);
+    return (position) => {
+      const raw = this.docs.raw(position);
+      if (toLower !== undefined) {
+        const order = toLower(raw);
+        if (order < 0 || (order === 0 && !lower?.inclusive)) return false;
       }
-      if (upper !== undefined) {
-        const order = comparePoints(entry.id, upper.value);
-        if (order > 0 || (order === 0 && !upper.inclusive)) return false;
+      if (toUpper !== undefined) {
+        const order = toUpper(raw);
+        if (order > 0 || (order === 0 && !upper?.inclusive)) return false;
       }
-      return test === undefined || test(entry.raw);
+      return test === undefined || test(raw);
     };
   }
 
-  private sortEntries(entries: Entry[], sort: Document | undefined): Entry[] {
-    if (sort === undefined || Object.keys(sort).length === 0) return entries;
+  /** Positions (given in `_id` order) in `sort` order. */
+  private sortPositions(positions: number[], sort: Document | undefined): number[] {
+    if (sort === undefined || Object.keys(sort).length === 0) return positions;
     const keys = Object.entries(sort);
     if (keys.length === 1 && keys[0]?.[0] === '_id')
-      return Number(keys[0][1]) < 0 ? entries.reverse() : entries;
+      return Number(keys[0][1]) < 0 ? positions.reverse() : positions;
     const compare = sortComparator(sort);
     const sortFields = new Set(keys.map(([path]) => path.split('.')[0] as string));
-    return entries
-      .map((entry) => ({ entry, doc: decode(entry.raw, sortFields) }))
+    return positions
+      .map((position) => ({ position, doc: decode(this.docs.raw(position), sortFields) }))
       .sort((a, b) => compare(a.doc, b.doc))
-      .map((x) => x.entry);
-  }
-
-  /** First index whose id is ≥ value (inclusive) or > value (exclusive). */
-  private lowerBound(value: unknown, inclusive: boolean): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const order = comparePoints((this.entries[mid] as Entry).id, value);
-      if (order < 0 || (!inclusive && order === 0)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+      .map((x) => x.position);
   }
 }
 
-/** Entries `from` to `to` (exclusive; undefined for all) of `entries`, reading no further. */
-function take(entries: Iterable<Entry>, from: number, to: number | undefined): Entry[] {
-  const page: Entry[] = [];
+/** Positions `from` to `to` (exclusive; undefined for all) of `positions`, reading no further. */
+function take(positions: Iterable<number>, from: number, to: number | undefined): number[] {
+  const page: number[] = [];
   if (to !== undefined && to <= from) return page;
   let seen = 0;
-  for (const entry of entries) {
-    if (seen++ >= from) page.push(entry);
+  for (const position of positions) {
+    if (seen++ >= from) page.push(position);
     if (to !== undefined && seen >= to) break;
   }
   return page;
@@ -336,6 +364,12 @@ function isSecondarySort(sort: Document | undefined): boolean {
   if (sort === undefined) return false;
   const keys = Object.keys(sort);
   return keys.length > 0 && !(keys.length === 1 && keys[0] === '_id');
+}
+
+/** No sort, or ascending `_id`: the storage order. */
+function inIdOrder(sort: Document | undefined): boolean {
+  const keys = Object.entries(sort ?? {});
+  return keys.length === 0 || (keys.length === 1 && keys[0]?.[0] === '_id' && Number(keys[0][1]) > 0);
 }
 
 /** The point just before the first (`start`) or just after the last (`end`) value of a BSON type bracket. */
@@ -489,9 +523,11 @@ const OBJECT_ID_DOCUMENT_BYTES = 4 + 1 + ID_NAME.length + 12 + 1;
 function idOnly(raw: Buffer): Buffer {
   // The usual case, an ObjectId stored first: 4 + 1 + 4 + 12 bytes, then the document's end.
   if (raw[4] === OBJECT_ID_TYPE && raw.compare(ID_NAME, 0, ID_NAME.length, 5, 5 + ID_NAME.length) === 0) {
-    const out = Buffer.alloc(OBJECT_ID_DOCUMENT_BYTES);
+    // From the shared pool: a key listing makes one of these for every document.
+    const out = Buffer.allocUnsafe(OBJECT_ID_DOCUMENT_BYTES);
     raw.copy(out, 0, 0, OBJECT_ID_DOCUMENT_BYTES - 1);
     out.writeInt32LE(OBJECT_ID_DOCUMENT_BYTES, 0);
+    out[OBJECT_ID_DOCUMENT_BYTES - 1] = 0;
     return out;
   }
   for (const [type, nameOffset, nameLength, offset, length] of BSON.onDemand.parseToElements(raw)) {

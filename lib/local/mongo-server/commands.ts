@@ -1,7 +1,7 @@
 import { Aggregator } from 'mingo';
 import { BSON, type Document, ObjectId } from 'mongodb';
 import { exact } from './collection.ts';
-import type { CursorRegistry } from './cursors.ts';
+import type { CursorRegistry, DocumentList } from './cursors.ts';
 import { CommandError } from './errors.ts';
 import { cursorReply, longId, serialize } from './raw-bson.ts';
 import type { MemoryStore } from './store.ts';
@@ -54,7 +54,7 @@ const find: Handler = (command, state) => {
   const { body } = command;
   const name = String(body.find);
   const collection = state.store.existing(dbOf(command), name);
-  const docs =
+  const docs: DocumentList =
     collection?.find({
       filter: body.filter,
       sort: body.sort,
@@ -64,7 +64,7 @@ const find: Handler = (command, state) => {
     }) ?? [];
   const singleBatch = body.singleBatch === true || (num(body.limit) ?? 0) < 0;
   const ns = `${dbOf(command)}.${name}`;
-  if (singleBatch) return cursorReply(0n, ns, 'firstBatch', docs);
+  if (singleBatch) return cursorReply(0n, ns, 'firstBatch', docs.slice(0, docs.length));
   const { id, batch } = state.cursors.start(ns, docs, num(body.batchSize));
   return cursorReply(id, ns, 'firstBatch', batch);
 };

@@ -1,10 +1,16 @@
+/** A query's result as a cursor hands it out; a `Buffer[]` is one. */
+export interface DocumentList {
+  readonly length: number;
+  slice(start: number, end: number): Buffer[];
+}
+
 /** Open cursors: the remaining documents of a result, handed out batch by batch by getMore. */
 export class CursorRegistry {
-  private readonly open = new Map<bigint, { ns: string; docs: Buffer[]; position: number }>();
+  private readonly open = new Map<bigint, { ns: string; docs: DocumentList; position: number }>();
   private nextId = 1n;
 
   /** Returns the first batch and the cursor id (0 when the result is exhausted). */
-  start(ns: string, docs: Buffer[], batchSize: number | undefined): { id: bigint; batch: Buffer[] } {
+  start(ns: string, docs: DocumentList, batchSize: number | undefined): { id: bigint; batch: Buffer[] } {
     const size = batchSize === undefined || batchSize <= 0 ? 101 : batchSize;
     const batch = docs.slice(0, size);
     if (docs.length <= size) return { id: 0n, batch };

@@ -3,7 +3,7 @@ import { BSON, type Document, Long } from 'mongodb';
 /**
  * Builds cursor replies around documents kept as raw BSON, so stored
  * documents are returned byte for byte (types included) without being
- * deserialized and serialized again.
+ * deserialized and serialized again, and copied once, into the reply.
  */
 export function cursorReply(
   id: bigint,
@@ -11,12 +11,42 @@ export function cursorReply(
   batchName: 'firstBatch' | 'nextBatch',
   docs: readonly Buffer[],
 ): Buffer {
-  const cursor = concatDocument([
-    arrayElement(batchName, docs),
-    element(0x12, 'id', int64(id)),
-    element(0x02, 'ns', bsonString(ns)),
-  ]);
-  return concatDocument([element(0x03, 'cursor', cursor), element(0x01, 'ok', double(1))]);
+  const nsBytes = Buffer.from(ns, 'utf8');
+  let arrayBytes = 4 + 1;
+  for (const [i, doc] of docs.entries()) arrayBytes += headerBytes(String(i)) + doc.length;
+  const cursorBytes =
+    4 +
+    headerBytes(batchName) +
+    arrayBytes +
+    headerBytes('id') +
+    8 +
+    headerBytes('ns') +
+    4 +
+    nsBytes.length +
+    2;
+  const total = 4 + headerBytes('cursor') + cursorBytes + headerBytes('ok') + 8 + 1;
+  const out = Buffer.allocUnsafe(total);
+  let at = out.writeInt32LE(total, 0);
+  at = writeHeader(out, at, 0x03, 'cursor');
+  at = out.writeInt32LE(cursorBytes, at);
+  at = writeHeader(out, at, 0x04, batchName);
+  at = out.writeInt32LE(arrayBytes, at);
+  for (const [i, doc] of docs.entries()) {
+    at = writeHeader(out, at, 0x03, String(i));
+    at += doc.copy(out, at);
+  }
+  at = out.writeUInt8(0, at);
+  at = writeHeader(out, at, 0x12, 'id');
+  at = out.writeBigInt64LE(id, at);
+  at = writeHeader(out, at, 0x02, 'ns');
+  at = out.writeInt32LE(nsBytes.length + 1, at);
+  at += nsBytes.copy(out, at);
+  at = out.writeUInt8(0, at);
+  at = out.writeUInt8(0, at);
+  at = writeHeader(out, at, 0x01, 'ok');
+  at = out.writeDoubleLE(1, at);
+  out.writeUInt8(0, at);
+  return out;
 }
 
 export function serialize(doc: Document): Buffer {
@@ -27,40 +57,16 @@ export function longId(id: bigint): Long {
   return Long.fromBigInt(id);
 }
 
-function arrayElement(name: string, docs: readonly Buffer[]): Buffer {
-  return element(0x04, name, concatDocument(docs.map((doc, i) => element(0x03, String(i), doc))));
+/** Bytes of an element's type and (ASCII) name. */
+function headerBytes(name: string): number {
+  return 1 + name.length + 1;
 }
 
-function element(type: number, name: string, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([type]), Buffer.from(`${name}\0`, 'utf8'), value]);
-}
-
-function concatDocument(elements: readonly Buffer[]): Buffer {
-  const body = Buffer.concat(elements);
-  const out = Buffer.alloc(body.length + 5);
-  out.writeInt32LE(body.length + 5, 0);
-  body.copy(out, 4);
-  out.writeUInt8(0, body.length + 4);
-  return out;
-}
-
-function int64(value: bigint): Buffer {
-  const out = Buffer.alloc(8);
-  out.writeBigInt64LE(value);
-  return out;
-}
-
-function double(value: number): Buffer {
-  const out = Buffer.alloc(8);
-  out.writeDoubleLE(value);
-  return out;
-}
-
-function bsonString(value: string): Buffer {
-  const bytes = Buffer.from(`${value}\0`, 'utf8');
-  const out = Buffer.alloc(4);
-  out.writeInt32LE(bytes.length);
-  return Buffer.concat([out, bytes]);
+function writeHeader(out: Buffer, at: number, type: number, name: string): number {
+  out[at] = type;
+  const end = at + 1 + out.write(name, at + 1, 'latin1');
+  out[end] = 0;
+  return end + 1;
 }
 
 /**
@@ -70,6 +76,18 @@ function bsonString(value: string): Buffer {
  * documents should not decode them.
  */
 export function topLevelField(raw: Buffer, name: string): unknown {
+  const offset = elementOffset(raw, name);
+  return offset < 0 ? undefined : elementValue(raw, offset);
+}
+
+/** The time of a top-level Date field, without making a Date; undefined when missing or not a Date. */
+export function topLevelTime(raw: Buffer, name: string): number | undefined {
+  const offset = elementOffset(raw, name);
+  return offset < 0 || raw[offset] !== DATE ? undefined : dateAt(raw, raw.indexOf(0, offset + 1) + 1);
+}
+
+/** Where the top-level element `name` starts (its type byte); -1 when missing. */
+function elementOffset(raw: Buffer, name: string): number {
   let wanted = FIELD_NAMES.get(name);
   if (wanted === undefined) {
     wanted = Buffer.from(name, 'utf8');
@@ -79,16 +97,14 @@ export function topLevelField(raw: Buffer, name: string): unknown {
   while (offset < raw.length - 1) {
     const type = raw[offset] as number;
     const nameEnd = raw.indexOf(0, offset + 1);
-    const valueAt = nameEnd + 1;
-    const size = valueSize(raw, type, valueAt);
     if (
       nameEnd - offset - 1 === wanted.length &&
       raw.compare(wanted, 0, wanted.length, offset + 1, nameEnd) === 0
     )
-      return elementValue(raw, type, offset, valueAt, size);
-    offset = valueAt + size;
+      return offset;
+    offset = nameEnd + 1 + valueSize(raw, type, nameEnd + 1);
   }
-  return undefined;
+  return -1;
 }
 
 /** Field names as bytes, as they are looked up again and again. */
@@ -96,10 +112,16 @@ const FIELD_NAMES = new Map<string, Buffer>();
 const DATE = 0x09;
 const NULL = 0x0a;
 
-function elementValue(raw: Buffer, type: number, offset: number, valueAt: number, size: number): unknown {
-  if (type === DATE) return new Date(raw.readInt32LE(valueAt + 4) * 2 ** 32 + raw.readUInt32LE(valueAt));
+function dateAt(raw: Buffer, valueAt: number): number {
+  return raw.readInt32LE(valueAt + 4) * 2 ** 32 + raw.readUInt32LE(valueAt);
+}
+
+function elementValue(raw: Buffer, offset: number): unknown {
+  const type = raw[offset] as number;
+  const valueAt = raw.indexOf(0, offset + 1) + 1;
+  if (type === DATE) return new Date(dateAt(raw, valueAt));
   if (type === NULL) return null;
-  const element = raw.subarray(offset, valueAt + size);
+  const element = raw.subarray(offset, valueAt + valueSize(raw, type, valueAt));
   const doc = Buffer.alloc(4 + element.length + 1);
   doc.writeInt32LE(doc.length, 0);
   element.copy(doc, 4);

@@ -1,10 +1,10 @@
 import type { Document } from 'mongodb';
-import { bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, getPath, sortValue } from './bson-order.ts';
-import type { Entry } from './collection.ts';
+import { idComparator } from './document-id.ts';
 import type { Interval } from './key-interval.ts';
 import { compileDocumentFilter, compileFilter, fieldsOf } from './query.ts';
-import { topLevelField } from './raw-bson.ts';
+import { topLevelField, topLevelTime } from './raw-bson.ts';
+import type { StoredDocuments } from './stored-documents.ts';
 
 /** The fields and directions of a declared index that can answer ranges and sorts. */
 export interface KeyPattern {
@@ -41,31 +41,96 @@ export function walkDirection(pattern: KeyPattern, sort: Document): 1 | -1 | und
   return (first === 1 || first === -1) && signs.every((s) => s === first) ? first : undefined;
 }
 
-/** Brackets whose values differ once numbers are promoted: numbers, documents and arrays holding them. */
-const PROMOTED = new Set([2, 4, 5]);
-
-/** `_id` with exact types: the entry's decoded `_id` unless promoting numbers changed it. */
-function idValue(entry: Entry): unknown {
-  return PROMOTED.has(bsonTypeBracket(entry.id)) ? topLevelField(entry.raw, '_id') : entry.id;
-}
-
 /** Whether `filter` reads only top-level fields of the key, so the key values alone can answer it. */
 export function covers(pattern: KeyPattern, filter: Document): boolean {
   const fields = fieldsOf(filter);
   return fields !== null && [...fields].every((field) => pattern.fields.includes(field));
 }
 
-/** One document's values of the key fields, in pattern order (undefined when missing). */
-export interface Row {
-  readonly entry: Entry;
-  readonly keys: readonly unknown[];
+/** The values of one key field, by document position. */
+interface KeyColumn {
+  value(position: number): unknown;
+  /** Two documents in this field's order. */
+  compare(a: number, b: number): number;
+  /** A document's value compared with `value` (made once for a binary search). */
+  comparedWith(value: unknown): (position: number) => number;
+}
+
+/** `_id`, read from the documents: they are stored in its order, so positions compare as their `_id`s do. */
+class IdColumn implements KeyColumn {
+  constructor(private readonly docs: StoredDocuments) {}
+
+  value(position: number): unknown {
+    return this.docs.id(position);
+  }
+
+  compare(a: number, b: number): number {
+    return Math.sign(a - b);
+  }
+
+  comparedWith(value: unknown): (position: number) => number {
+    const compare = idComparator(value, compareBson);
+    return (position) => compare(this.docs.raw(position));
+  }
+}
+
+/**
+ * Any other field. Dates (what watermarks are) are kept as their times in a
+ * typed array, eight bytes a document; other values (irregular watermarks,
+ * a few) as they are, by position.
+ */
+class ValueColumn implements KeyColumn {
+  /** NaN where the value is not a Date (a BSON date is never NaN). */
+  private readonly times: Float64Array;
+  private readonly others = new Map<number, unknown>();
+  /** The Date last handed out: rows next to each other in key order often share a time, and then share it. */
+  private last = new Date(Number.NaN);
+
+  constructor(size: number) {
+    this.times = new Float64Array(size).fill(Number.NaN);
+  }
+
+  setTime(position: number, time: number): void {
+    this.times[position] = time;
+  }
+
+  set(position: number, value: unknown): void {
+    if (value instanceof Date) this.times[position] = value.getTime();
+    else this.others.set(position, value);
+  }
+
+  value(position: number): unknown {
+    const time = this.times[position] as number;
+    if (Number.isNaN(time)) return this.others.get(position);
+    if (time !== this.last.getTime()) this.last = new Date(time);
+    return this.last;
+  }
+
+  compare(a: number, b: number): number {
+    const x = this.times[a] as number;
+    const y = this.times[b] as number;
+    if (Number.isNaN(x) || Number.isNaN(y)) return compareBson(this.value(a), this.value(b));
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+
+  comparedWith(value: unknown): (position: number) => number {
+    const time = value instanceof Date ? value.getTime() : Number.NaN;
+    if (Number.isNaN(time)) return (position) => compareBson(this.value(position), value);
+    return (position) => {
+      const x = this.times[position] as number;
+      if (Number.isNaN(x)) return compareBson(this.value(position), value);
+      return x < time ? -1 : x > time ? 1 : 0;
+    };
+  }
 }
 
 /**
  * A declared index as MongoDB keeps one: the documents in key order, with
  * their key values read once. Built for one version of the collection and
  * rebuilt when it is used after a write (writes come between pipeline runs,
- * queries in bursts during one).
+ * queries in bursts during one). Documents are positions in the collection
+ * and key values are columns (see KeyColumn): a few bytes a document,
+ * where objects per document would cost more than the documents' own bytes.
  *
  * A document with an array on a key path matches a range by any element and
  * sorts by its smallest or largest one, so it has no one place in the order:
@@ -76,39 +141,57 @@ export class SortedIndex {
   private constructor(
     readonly pattern: KeyPattern,
     readonly version: number,
+    private readonly docs: StoredDocuments,
+    private readonly columns: readonly KeyColumn[],
     /** Documents without arrays on key paths, in key order (ties in `_id` order). */
-    private readonly rows: readonly Row[],
+    private readonly rows: Int32Array,
     /** Documents with an array on a key path, in `_id` order. */
-    private readonly multikey: readonly Row[],
+    private readonly multikey: Int32Array,
   ) {}
 
-  /** Indexes `entries` (given in `_id` order). */
-  static build(pattern: KeyPattern, entries: readonly Entry[], version: number): SortedIndex {
-    const paths = pattern.fields.map((path) => ({ path, top: path.split('.')[0] as string }));
-    const rows: Row[] = [];
-    const multikey: Row[] = [];
-    // Documents next to each other in `_id` order often share a timestamp: they share its Date too.
-    const previous: unknown[] = [];
-    for (const entry of entries) {
+  /** Indexes the documents of `docs`. */
+  static build(pattern: KeyPattern, docs: StoredDocuments, version: number): SortedIndex {
+    const columns = pattern.fields.map((path) =>
+      path === '_id' ? new IdColumn(docs) : new ValueColumn(docs.size),
+    );
+    const read = pattern.fields.flatMap((path, i) => {
+      const column = columns[i];
+      return column instanceof ValueColumn ? [{ path, top: path.split('.')[0] as string, column }] : [];
+    });
+    const rows = new Int32Array(docs.size);
+    const multikey: number[] = [];
+    let kept = 0;
+    for (let position = 0; position < docs.size; position++) {
+      const raw = read.length === 0 ? undefined : docs.raw(position);
       let crosses = false;
-      const keys = paths.map(({ path, top }, i) => {
-        let value = top === '_id' ? idValue(entry) : topLevelField(entry.raw, top);
-        const last = previous[i];
-        if (value instanceof Date && last instanceof Date && value.getTime() === last.getTime()) value = last;
-        previous[i] = value;
+      for (const { path, top, column } of read) {
+        const time = path === top ? topLevelTime(raw as Buffer, top) : undefined;
+        if (time !== undefined) {
+          column.setTime(position, time);
+          continue;
+        }
+        const value = topLevelField(raw as Buffer, top);
         if (path === top) {
           crosses ||= Array.isArray(value);
-          return value;
+          column.set(position, value);
+        } else {
+          const doc = { [top]: value };
+          crosses ||= crossesArray(doc, path);
+          column.set(position, getPath(doc, path));
         }
-        const doc = { [top]: value };
-        crosses ||= crossesArray(doc, path);
-        return getPath(doc, path);
-      });
-      (crosses ? multikey : rows).push({ entry, keys });
+      }
+      if (crosses) multikey.push(position);
+      else rows[kept++] = position;
     }
     const directions = pattern.directions;
-    rows.sort((a, b) => compareKeys(a.keys, b.keys, directions));
-    return new SortedIndex(pattern, version, rows, multikey);
+    const ordered = rows.subarray(0, kept).sort((a, b) => {
+      for (let i = 0; i < columns.length; i++) {
+        const order = (columns[i] as KeyColumn).compare(a, b);
+        if (order !== 0) return order * (directions[i] as number);
+      }
+      return a - b;
+    });
+    return new SortedIndex(pattern, version, docs, columns, ordered, Int32Array.from(multikey));
   }
 
   /** True while documents with arrays on the key are few enough that the index still narrows a query. */
@@ -123,14 +206,14 @@ export class SortedIndex {
   }
 
   /** The documents within `interval` that pass `test`, in no particular order. */
-  select(interval: Interval, test: (row: Row) => boolean): Entry[] {
+  select(interval: Interval, test: (position: number) => boolean): number[] {
     const [start, end] = this.slice(interval);
-    const found: Entry[] = [];
+    const found: number[] = [];
     for (let i = start; i < end; i++) {
-      const row = this.rows[i] as Row;
-      if (test(row)) found.push(row.entry);
+      const position = this.rows[i] as number;
+      if (test(position)) found.push(position);
     }
-    for (const row of this.multikey) if (test(row)) found.push(row.entry);
+    for (const position of this.multikey) if (test(position)) found.push(position);
     return found;
   }
 
@@ -139,72 +222,87 @@ export class SortedIndex {
    * (`direction` 1) or backward (-1), produced as they are read so a limit
    * stops the walk.
    */
-  *walk(interval: Interval, direction: 1 | -1, test: (row: Row) => boolean): Generator<Entry> {
+  *walk(interval: Interval, direction: 1 | -1, test: (position: number) => boolean): Generator<number> {
     const signs = this.pattern.directions.map((d) => d * direction);
-    const apart = this.multikey
+    const apart = [...this.multikey]
       .filter(test)
-      .map((row) => ({
-        entry: row.entry,
-        keys: row.keys.map((value, i) => sortValue(value, signs[i] as number)),
+      .map((position) => ({
+        position,
+        keys: this.keysOf(position).map((value, i) => sortValue(value, signs[i] as number)),
       }))
       .sort((a, b) => compareKeys(a.keys, b.keys, signs));
     let next = 0;
     const [start, end] = this.slice(interval);
     for (let step = 0; step < end - start; step++) {
-      const row = this.rows[direction === 1 ? start + step : end - 1 - step] as Row;
-      if (!test(row)) continue;
-      while (next < apart.length && compareKeys((apart[next] as Row).keys, row.keys, signs) <= 0)
-        yield (apart[next++] as Row).entry;
-      yield row.entry;
+      const position = this.rows[direction === 1 ? start + step : end - 1 - step] as number;
+      if (!test(position)) continue;
+      // Key values are made only while documents kept apart remain to be merged in.
+      const keys = next < apart.length ? this.keysOf(position) : [];
+      for (let ahead = apart[next]; ahead !== undefined && compareKeys(ahead.keys, keys, signs) <= 0; ) {
+        yield ahead.position;
+        ahead = apart[++next];
+      }
+      yield position;
     }
-    while (next < apart.length) yield (apart[next++] as Row).entry;
+    for (const { position } of apart.slice(next)) yield position;
   }
 
   /**
-   * `filter` as a test of one row. A filter that reads only top-level key
-   * fields is evaluated on the key values alone (a covered query), without
-   * decoding the document.
+   * `filter` as a test of one document. A filter that reads only top-level
+   * key fields is evaluated on the key values alone (a covered query),
+   * without decoding the document.
    */
-  tester(filter: Document): (row: Row) => boolean {
+  tester(filter: Document): (position: number) => boolean {
     const keyFields = this.pattern.fields;
     if (covers(this.pattern, filter)) {
       const test = compileDocumentFilter(filter);
-      return (row) => {
+      const columns = this.columns;
+      return (position) => {
         const doc: Document = {};
-        for (const [i, field] of keyFields.entries()) if (row.keys[i] !== undefined) doc[field] = row.keys[i];
+        for (let i = 0; i < columns.length; i++) {
+          const value = (columns[i] as KeyColumn).value(position);
+          if (value !== undefined) doc[keyFields[i] as string] = value;
+        }
         return test(doc);
       };
     }
     const test = compileFilter(filter);
-    return (row) => test(row.entry.raw);
+    return (position) => test(this.docs.raw(position));
+  }
+
+  private keysOf(position: number): unknown[] {
+    return this.columns.map((column) => column.value(position));
   }
 
   /** Rows `[start, end)` whose first key value lies within `interval`. */
   private slice(interval: Interval): [number, number] {
     const { lower, upper } = interval;
-    const below = (row: Row) => {
-      if (lower === undefined) return false;
-      const order = compareBson(row.keys[0], lower.value);
-      return order < 0 || (order === 0 && !lower.inclusive);
+    const first = this.columns[0] as KeyColumn;
+    const toLower = lower === undefined ? undefined : first.comparedWith(lower.value);
+    const toUpper = upper === undefined ? undefined : first.comparedWith(upper.value);
+    const below = (position: number) => {
+      if (toLower === undefined) return false;
+      const order = toLower(position);
+      return order < 0 || (order === 0 && !lower?.inclusive);
     };
-    const above = (row: Row) => {
-      if (upper === undefined) return false;
-      const order = compareBson(row.keys[0], upper.value);
-      return order > 0 || (order === 0 && !upper.inclusive);
+    const above = (position: number) => {
+      if (toUpper === undefined) return false;
+      const order = toUpper(position);
+      return order > 0 || (order === 0 && !upper?.inclusive);
     };
     const ascending = this.pattern.directions[0] === 1;
-    const start = this.firstWhere(ascending ? (row) => !below(row) : (row) => !above(row));
+    const start = this.firstWhere(ascending ? (p) => !below(p) : (p) => !above(p));
     const end = this.firstWhere(ascending ? above : below);
     return [start, Math.max(start, end)];
   }
 
   /** The first row for which `past` holds, `past` being false then true along the rows. */
-  private firstWhere(past: (row: Row) => boolean): number {
+  private firstWhere(past: (position: number) => boolean): number {
     let lo = 0;
     let hi = this.rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (past(this.rows[mid] as Row)) hi = mid;
+      if (past(this.rows[mid] as number)) hi = mid;
       else lo = mid + 1;
     }
     return lo;

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { BSON, type Document, MongoClient } from 'mongodb';
-import { type RunningMongoServer, startMongoServer } from '../mongo-server/index.ts';
+import { type MemoryCollection, type RunningMongoServer, startMongoServer } from '../mongo-server/index.ts';
 import { SAMPLE_COLLECTIONS, SAMPLE_INDEX, seedDatabase } from '../sample-data/index.ts';
 
 /** What the state folder remembers about the embedded source. */
@@ -118,10 +118,18 @@ async function saveSource(
 async function loadSource(server: RunningMongoServer, folder: string, database: string): Promise<void> {
   for (const name of SAMPLE_COLLECTIONS) {
     const collection = server.store.collection(database, name);
-    for await (const raw of readBsonDocuments(join(folder, database, `${name}.bson`)))
-      collection.insertRaw(raw);
+    await insertDump(collection, join(folder, database, `${name}.bson`));
     for (const index of await readIndexes(join(folder, database, `${name}.metadata.json`)))
       collection.createIndex(index);
+  }
+}
+
+/** The documents of a dump file, read straight into the collection's storage; a missing file holds none. */
+async function insertDump(collection: MemoryCollection, path: string): Promise<void> {
+  try {
+    await collection.insertDump(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

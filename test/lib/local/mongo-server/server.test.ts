@@ -176,6 +176,35 @@ describe('embedded MongoDB wire-protocol server, through the official driver', (
     assert.deepEqual(await page(), expected(), 'and after an insert');
   });
 
+  it('hands out the rest of a cursor as found, though the documents change before getMore', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: i as never, v: new Int32(i) })));
+    const cursor = c.find({}, { batchSize: 50 }).sort({ _id: 1 });
+    const first = await cursor.next();
+    await c.updateMany({}, { $set: { v: new Int32(-1), grown: 'x'.repeat(300) } });
+    await c.deleteMany({ _id: { $gte: 250 } as never });
+    const rest = await cursor.toArray();
+    assert.deepEqual(
+      [first, ...rest].map((d) => d?.v),
+      Array.from({ length: 500 }, (_, i) => i),
+    );
+    assert.equal(await c.countDocuments({ v: -1 }), 250);
+  });
+
+  it('refuses an update that changes _id with ImmutableField (66)', async () => {
+    const c = fresh();
+    await c.insertOne({ _id: 1 as never, a: 1 });
+    await assert.rejects(
+      c.updateOne({ _id: 1 as never }, { $set: { _id: 2 } }),
+      (e: MongoServerError) => e.code === 66,
+    );
+    await assert.rejects(
+      c.replaceOne({ _id: 1 as never }, { _id: 3, a: 2 }),
+      (e: MongoServerError) => e.code === 66,
+    );
+    assert.deepEqual(await c.find().toArray(), [{ _id: 1, a: 1 }]);
+  });
+
   it('refuses a duplicate _id with error 11000', async () => {
     const c = fresh();
     const id = new ObjectId();
