@@ -12,8 +12,10 @@
  *     and the curate that removes them;
  *   - a run that reads nothing new (it must commit nothing);
  *   - maintenance, then files and bytes per table after compaction.
- * Peak RSS is sampled throughout. Options: --docs N, --json (one JSON object
- * instead of the lines, for `npm run bench -- --json`).
+ * DuckDB gets the local runner's memory limit. Peak RSS is sampled
+ * throughout. Options: --docs N, --json (one JSON object instead of the
+ * lines, for `npm run bench -- --json`). With LEDGERLAKE_PROFILE=1 the jobs
+ * print each step's wall and CPU time to stderr (lib/local/engine/profile.ts).
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ import { stagingLayout } from '../lib/contracts/index.ts';
 import { stagingStore } from '../lib/local/engine/context.ts';
 import { curate, type EngineContext, maintain, openTable, rawAppend } from '../lib/local/engine/index.ts';
 import { FsCatalog } from '../lib/local/iceberg/catalog.ts';
+import { DEFAULT_ENGINE_MEMORY } from '../lib/local/runner/run-pipeline.ts';
 import {
   generateAccounts,
   generateCloseTasks,
@@ -53,7 +56,13 @@ const engine: EngineContext = {
   config,
   model: buildTableModel(config),
   catalog: new FsCatalog(join(dir, 'warehouse')),
-  connection: await (await DuckDBInstance.create(':memory:')).connect(),
+  // DuckDB as the local runner configures it: memory bounded, spilling to disk beyond.
+  connection: await (
+    await DuckDBInstance.create(':memory:', {
+      memory_limit: DEFAULT_ENGINE_MEMORY,
+      temp_directory: join(dir, 'engine-spill'),
+    })
+  ).connect(),
   stagingRoot: join(dir, 'store'),
 };
 

@@ -1538,30 +1538,45 @@ WHERE e.entry_id IN (
             "kind": "relation",
             "name": "latest_journal_entries",
             "sql": """\
+SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_journal_entries r
+JOIN (SELECT x.`_id` FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id` HAVING count(*) = 1) single
+  ON single.`_id` = r.`_id`
+UNION ALL
 SELECT * FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_journal_entries r
-  WHERE r.`_id` IN (SELECT `_id` FROM touched_journal_entries)
+  JOIN (SELECT x.`_id` FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id` HAVING count(*) > 1) versioned
+  ON versioned.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {
             "kind": "relation",
             "name": "latest_close_tasks",
             "sql": """\
+SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_close_tasks r
+JOIN (SELECT x.`_id` FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id` HAVING count(*) = 1) single
+  ON single.`_id` = r.`_id`
+UNION ALL
 SELECT * FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_close_tasks r
-  WHERE r.`_id` IN (SELECT `_id` FROM changed_close_tasks)
+  JOIN (SELECT x.`_id` FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id` HAVING count(*) > 1) versioned
+  ON versioned.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {
             "kind": "relation",
             "name": "latest_accounts",
             "sql": """\
+SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_accounts r
+JOIN (SELECT x.`_id` FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id` HAVING count(*) = 1) single
+  ON single.`_id` = r.`_id`
+UNION ALL
 SELECT * FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_accounts r
-  WHERE r.`_id` IN (SELECT `_id` FROM changed_accounts)
+  JOIN (SELECT x.`_id` FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id` HAVING count(*) > 1) versioned
+  ON versioned.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {

@@ -1,5 +1,5 @@
 import type { LedgerlakeConfig } from '../config/index.ts';
-import type { Table, TableModel } from '../model/index.ts';
+import { DOC_EJSON_COLUMN, type Table, type TableModel } from '../model/index.ts';
 import {
   ACCOUNTS_SILVER,
   BALANCE_SHEET_GOLD,
@@ -199,6 +199,9 @@ export function curateSteps(
   const touchedTask = `t.${id} IN (SELECT ${id} FROM ${r.changedCloseTasks})`;
   const touchedAccount = `t.${id} IN (SELECT ${id} FROM ${r.changedAccounts})`;
   const silverColumns = columnsOf(journalSilver).map(d.ident).join(', ');
+  // What the steps read of a document's latest version: every raw column but the document's text.
+  const versionColumns = (collection: string) =>
+    columnsOf(model.rawTableFor(collection)).filter((c) => c !== DOC_EJSON_COLUMN);
   // The desired rows are computed once: the changes read them twice (new or different rows, rows to delete).
   const merge = (
     spec: Table,
@@ -281,10 +284,18 @@ export function curateSteps(
     {
       kind: 'relation',
       name: R.latestEntries,
-      sql: latestVersions(d, r.rawJournalEntries, R.touchedEntries),
+      sql: latestVersions(d, r.rawJournalEntries, R.touchedEntries, versionColumns('journal_entries')),
     },
-    { kind: 'relation', name: R.latestTasks, sql: latestVersions(d, r.rawCloseTasks, r.changedCloseTasks) },
-    { kind: 'relation', name: R.latestAccounts, sql: latestVersions(d, r.rawAccounts, r.changedAccounts) },
+    {
+      kind: 'relation',
+      name: R.latestTasks,
+      sql: latestVersions(d, r.rawCloseTasks, r.changedCloseTasks, versionColumns('close_tasks')),
+    },
+    {
+      kind: 'relation',
+      name: R.latestAccounts,
+      sql: latestVersions(d, r.rawAccounts, r.changedAccounts, versionColumns('accounts')),
+    },
     {
       kind: 'relation',
       name: R.lines,

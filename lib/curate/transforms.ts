@@ -27,14 +27,36 @@ export function versionOrder(d: SqlDialect, alias: string): string {
 /**
  * The latest raw version (a tombstone included) of each document of `raw`
  * whose `_id` is in `ids` (a relation with an `_id` column), or of every
- * document when `ids` is null. Keeps every raw column plus `version_rank`.
+ * document when `ids` is null. Keeps every raw column plus `version_rank`,
+ * or with `ids`, the raw columns `columns` plus `version_rank`.
+ *
+ * With `ids`, only documents with more than one raw version are ranked; the
+ * rest are taken as they are, so a full load sorts nothing, and the whole
+ * document's text (the last tie-breaker) is read only for the ranked ones.
  */
-export function latestVersions(d: SqlDialect, raw: string, ids: string | null): string {
+export function latestVersions(
+  d: SqlDialect,
+  raw: string,
+  ids: string | null,
+  columns: readonly string[] = [],
+): string {
   const id = d.ident('_id');
-  return `SELECT * FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY r.${id} ORDER BY ${versionOrder(d, 'r')}) AS version_rank
-  FROM ${raw} r${ids === null ? '' : `\n  WHERE r.${id} IN (SELECT ${id} FROM ${ids})`}
+  const ranked = (select: string, join: string) => `SELECT * FROM (
+  SELECT ${select}, row_number() OVER (PARTITION BY r.${id} ORDER BY ${versionOrder(d, 'r')}) AS version_rank
+  FROM ${raw} r${join}
 ) ranked WHERE version_rank = 1`;
+  if (ids === null) return ranked('r.*', '');
+  if (columns.length === 0)
+    throw new Error(`latestVersions of ${raw} for the ids of ${ids} needs the columns to keep`);
+  const kept = columns.map((c) => `r.${d.ident(c)}`).join(', ');
+  // The documents of `ids` with `versions` raw rows: one, or more than one.
+  const withVersions = (versions: string, alias: string) =>
+    `JOIN (SELECT x.${id} FROM ${raw} x WHERE x.${id} IN (SELECT ${id} FROM ${ids}) GROUP BY x.${id} HAVING count(*) ${versions}) ${alias}
+  ON ${alias}.${id} = r.${id}`;
+  return `SELECT ${kept}, 1 AS version_rank FROM ${raw} r
+${withVersions('= 1', 'single')}
+UNION ALL
+${ranked(kept, `\n  ${withVersions('> 1', 'versioned')}`)}`;
 }
 
 /** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */

@@ -10,6 +10,7 @@ import { duckdb } from '../../curate/dialect.ts';
 import {
   beforeRelation,
   CURATE_RAW_COLLECTIONS,
+  type CurateStep,
   changedRelation,
   curateRelations,
   curateSteps,
@@ -21,10 +22,12 @@ import {
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
 import { writePartitionedFiles } from '../iceberg/data-files.ts';
-import type { ManifestEntry } from '../iceberg/manifests.ts';
+import type { DataFile, ManifestEntry } from '../iceberg/manifests.ts';
 import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
+import { duckdbTypeOfJson } from '../iceberg/schema-json.ts';
 import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, type OpenedTable, openTable, openTables, stagingStore } from './context.ts';
+import { timed } from './profile.ts';
 
 export interface CurateResult {
   readonly table: string;
@@ -89,74 +92,235 @@ export async function curate(
   }
   const relations = curateRelations(current, scratch);
   const steps = curateSteps(duckdb, relations, watermarkColumns(config, model), model);
-  const results: CurateResult[] = [];
-  for (const step of steps) {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE ${step.name} AS ${step.sql}`);
-    if (step.kind === 'relation') continue;
-    const target = tables.get(step.table) as OpenedTable;
-    results.push(await mergeChanges(context, runId, target, step.name, step.merge));
-    await context.faultPoint?.(`curate:after-commit:${step.table}`);
-  }
-  for (const step of steps) await connection.run(`DROP TABLE IF EXISTS ${step.name}`);
-  await stagingStore(context).putJson(
-    stagingLayout.jobReport(context.config.app, runId, 'curate'),
-    await report(context, runId, results),
+  const results = await runSteps(context, runId, steps, tables);
+  await timed('curate', 'report', async () =>
+    stagingStore(context).putJson(
+      stagingLayout.jobReport(context.config.app, runId, 'curate'),
+      await report(context, runId, results),
+    ),
   );
   return results;
 }
 
-/** Applies one table's changes (the relation `changes`) with `merge`, copy-on-write; commits nothing when there are none. */
+/**
+ * Runs the steps in order. A relation is kept as a temp table until the last
+ * step that reads it (memory is what bounds a large run); one that only the
+ * next step reads, a merge into a table with no rows yet (a full load), is a
+ * view instead, read once by that merge. All are removed when the run ends or fails.
+ */
+async function runSteps(
+  context: EngineContext,
+  runId: string,
+  steps: readonly CurateStep[],
+  tables: ReadonlyMap<string, OpenedTable>,
+): Promise<CurateResult[]> {
+  const { connection } = context;
+  const empty = new Set<string>();
+  for (const [name, target] of tables) {
+    if ((await target.iceberg.liveEntries()).length === 0) empty.add(name);
+  }
+  const plan = stepPlan(steps, empty);
+  const kept = new Map<string, 'TABLE' | 'VIEW'>();
+  const keep = async (name: string, kind: 'TABLE' | 'VIEW', sql: string) => {
+    await timed('curate', name, () => connection.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS ${sql}`));
+    kept.set(name, kind);
+  };
+  const drop = async (name: string) => {
+    await connection.run(`DROP ${kept.get(name)} IF EXISTS ${name}`);
+    kept.delete(name);
+  };
+  const results: CurateResult[] = [];
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (step.kind === 'relation') {
+        await keep(step.name, plan.views.has(step.name) ? 'VIEW' : 'TABLE', step.sql);
+      } else {
+        const target = tables.get(step.table) as OpenedTable;
+        const intoEmpty = empty.has(step.table);
+        await keep(step.name, intoEmpty ? 'VIEW' : 'TABLE', step.sql);
+        results.push(
+          await timed('curate', step.table, () =>
+            intoEmpty
+              ? appendChanges(context, runId, target, step.name)
+              : mergeChanges(context, runId, target, step.name, step.merge),
+          ),
+        );
+        await context.faultPoint?.(`curate:after-commit:${step.table}`);
+      }
+      for (const name of [...kept.keys()]) if ((plan.lastUse.get(name) ?? i) <= i) await drop(name);
+    }
+  } finally {
+    for (const name of [...kept.keys()]) await drop(name);
+  }
+  return results;
+}
+
+/**
+ * Which relations are views (see runSteps), and for each relation the index
+ * of the last step that reads it, directly or through a view.
+ */
+function stepPlan(
+  steps: readonly CurateStep[],
+  emptyTables: ReadonlySet<string>,
+): { views: Set<string>; lastUse: Map<string, number> } {
+  const text = (step: CurateStep) => (step.kind === 'merge' ? `${step.sql}\n${step.merge}` : step.sql);
+  const reads = (step: CurateStep, name: string) => new RegExp(`(?<!\\w)${name}(?!\\w)`).test(text(step));
+  const readers = (i: number) =>
+    steps.flatMap((step, j) => (j > i && reads(step, steps[i]?.name as string) ? [j] : []));
+  const views = new Set<string>();
+  const lastUse = new Map<string, number>();
+  for (const [i, step] of steps.entries()) {
+    const next = steps[i + 1];
+    const only = readers(i);
+    if (
+      step.kind === 'relation' &&
+      next?.kind === 'merge' &&
+      emptyTables.has(next.table) &&
+      only.length === 1 &&
+      only[0] === i + 1
+    ) {
+      views.add(step.name);
+    }
+    lastUse.set(step.name, Math.max(i, ...only));
+  }
+  // What a view reads is read when the view is, so it lives as long as the view.
+  for (const [i, step] of [...steps.entries()].reverse()) {
+    if (!views.has(step.name)) continue;
+    for (const [j, earlier] of steps.slice(0, i).entries()) {
+      if (reads(step, earlier.name)) {
+        lastUse.set(earlier.name, Math.max(lastUse.get(earlier.name) ?? j, lastUse.get(step.name) ?? i));
+      }
+    }
+  }
+  return { views, lastUse };
+}
+
+/** Counts the rows `changes` upserts and deletes. */
+async function countChanges(
+  context: EngineContext,
+  changes: string,
+): Promise<{ upserted: number; deleted: number }> {
+  const flag = quoteIdent(DELETE_FLAG);
+  const [upserted, deleted] = (
+    await context.connection.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE NOT ${flag}), count(*) FILTER (WHERE ${flag}) FROM ${changes}`,
+    )
+  ).getRows()[0] as [bigint, bigint];
+  return { upserted: Number(upserted), deleted: Number(deleted) };
+}
+
+async function unchanged(
+  { table, iceberg }: OpenedTable,
+  counts: { upserted: number; deleted: number },
+): Promise<CurateResult> {
+  return {
+    table: `${table.database}.${table.name}`,
+    status: 'unchanged',
+    ...counts,
+    filesRewritten: 0,
+    filesWritten: 0,
+    filesKept: (await iceberg.stats()).files,
+  };
+}
+
+/**
+ * Applies `changes` to a table with no rows, as a MERGE would: every row not
+ * flagged for deletion is inserted, typed as the table's columns, and there
+ * is nothing to delete. `changes` is read once, by the write, so it may be a view.
+ */
+async function appendChanges(
+  context: EngineContext,
+  runId: string,
+  target: OpenedTable,
+  changes: string,
+): Promise<CurateResult> {
+  const written = await writeInserts(context, target, changes);
+  const upserted = written.reduce((sum, f) => sum + Number(f.recordCount), 0);
+  if (upserted === 0) return unchanged(target, { upserted, deleted: 0 });
+  return commitChanges(context, runId, target, { upserted, deleted: 0 }, written, []);
+}
+
+/** Writes the rows of `changes` not flagged for deletion as new data files of the target table. */
+async function writeInserts(
+  context: EngineContext,
+  { table, iceberg }: OpenedTable,
+  changes: string,
+): Promise<DataFile[]> {
+  const schema = currentSchema((await iceberg.load()).metadata);
+  const columns = schema.fields
+    .map((f) => `CAST(${quoteIdent(f.name)} AS ${duckdbTypeOfJson(f.type)}) AS ${quoteIdent(f.name)}`)
+    .join(', ');
+  return await timed('curate', `${table.name} write files`, () =>
+    writePartitionedFiles(
+      context.connection,
+      table,
+      `SELECT ${columns} FROM ${changes} WHERE NOT ${quoteIdent(DELETE_FLAG)}`,
+      (p) => iceberg.dataFilePath(p),
+    ),
+  );
+}
+
+/**
+ * Applies one table's changes (the relation `changes`) with `merge`,
+ * copy-on-write: the data files holding a changed key are rewritten; changes
+ * that touch none are inserts, written as new files. Commits nothing when there are none.
+ */
 async function mergeChanges(
   context: EngineContext,
   runId: string,
-  target: { readonly table: Table; readonly iceberg: IcebergTable },
+  target: OpenedTable,
   changes: string,
   merge: string,
 ): Promise<CurateResult> {
   const { connection } = context;
   const { table, iceberg } = target;
-  const name = `${table.database}.${table.name}`;
-  const [upserted, deleted] = (
-    await connection.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE NOT ${quoteIdent(DELETE_FLAG)}), count(*) FILTER (WHERE ${quoteIdent(DELETE_FLAG)}) FROM ${changes}`,
-    )
-  ).getRows()[0] as [bigint, bigint];
-  const counts = { upserted: Number(upserted), deleted: Number(deleted) };
-  if (counts.upserted + counts.deleted === 0) {
-    return {
-      table: name,
-      status: 'unchanged',
-      ...counts,
-      filesRewritten: 0,
-      filesWritten: 0,
-      filesKept: (await iceberg.stats()).files,
-    };
-  }
+  const counts = await countChanges(context, changes);
+  if (counts.upserted + counts.deleted === 0) return unchanged(target, counts);
   const schema = currentSchema((await iceberg.load()).metadata);
-  const affected = await affectedFiles(context, table, await iceberg.liveEntries(), schema, changes);
-  await connection.run(
-    `CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${relationOver(affected, schema)}`,
+  const affected = await timed('curate', `${table.name} affected files`, async () =>
+    affectedFiles(context, table, await iceberg.liveEntries(), schema, changes),
   );
-  await connection.run(merge);
-  const written = await writePartitionedFiles(
-    connection,
-    table,
-    `SELECT * FROM ${scratch(table.name)}`,
-    (p) => iceberg.dataFilePath(p),
+  if (affected.length === 0) {
+    return commitChanges(context, runId, target, counts, await writeInserts(context, target, changes), []);
+  }
+  await timed('curate', `${table.name} merge`, async () => {
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${relationOver(affected, schema)}`,
+    );
+    await connection.run(merge);
+  });
+  const written = await timed('curate', `${table.name} write files`, () =>
+    writePartitionedFiles(connection, table, `SELECT * FROM ${scratch(table.name)}`, (p) =>
+      iceberg.dataFilePath(p),
+    ),
   );
   await connection.run(`DROP TABLE ${scratch(table.name)}`);
-  const committed = await iceberg.commit({
-    operation: affected.length === 0 ? 'append' : 'overwrite',
-    added: written,
-    removed: affected,
-    properties: { [RUN_ID_SUMMARY_KEY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
-  });
+  return commitChanges(context, runId, target, counts, written, affected);
+}
+
+/** Commits the files written for a table's changes in place of the ones they rewrite, and reads the table anew. */
+async function commitChanges(
+  context: EngineContext,
+  runId: string,
+  { table, iceberg }: OpenedTable,
+  counts: { upserted: number; deleted: number },
+  written: readonly DataFile[],
+  rewritten: readonly string[],
+): Promise<CurateResult> {
+  const committed = await timed('curate', `${table.name} commit`, () =>
+    iceberg.commit({
+      operation: rewritten.length === 0 ? 'append' : 'overwrite',
+      added: written,
+      removed: rewritten,
+      properties: { [RUN_ID_SUMMARY_KEY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
+    }),
+  );
   await refreshView(context, table.name, iceberg);
   return {
-    table: name,
+    table: `${table.database}.${table.name}`,
     status: 'merged',
     ...counts,
-    filesRewritten: affected.length,
+    filesRewritten: rewritten.length,
     filesWritten: written.length,
     filesKept: (await iceberg.stats()).files - written.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Field, Table } from '../../model/index.ts';
+import type { Field, PartitionField, Table } from '../../model/index.ts';
 import { serializeBound, truncateLower, truncateUpper } from './bounds.ts';
 import { fieldIdsOption } from './field-ids-sql.ts';
 import type { DataFile } from './manifests.ts';
@@ -19,12 +19,17 @@ export async function writeDataFile(
   select: string,
   path: string,
 ): Promise<DataFile> {
-  await connection.run(
-    `COPY (${select}) TO ${quoteString(path)} (FORMAT PARQUET, COMPRESSION 'snappy', FIELD_IDS ${fieldIdsOption(table)})`,
-  );
+  await copyToParquet(connection, table, select, path);
   return describeDataFile(connection, table, path);
 }
 
+async function copyToParquet(connection: DuckDBConnection, table: Table, select: string, path: string) {
+  await connection.run(
+    `COPY (${select}) TO ${quoteString(path)} (FORMAT PARQUET, COMPRESSION 'snappy', FIELD_IDS ${fieldIdsOption(table)})`,
+  );
+}
+
+/** What a manifest needs of the Parquet data file at `path`, read from the file. */
 export async function describeDataFile(
   connection: DuckDBConnection,
   table: Table,
@@ -32,7 +37,27 @@ export async function describeDataFile(
 ): Promise<DataFile> {
   // No hive partitioning: staged files live under `run=<id>/` folders, which are not columns.
   const source = `read_parquet(${quoteString(path)}, hive_partitioning = false)`;
-  const partition = await partitionValues(connection, table, source, path);
+  return describeRows(
+    connection,
+    table,
+    source,
+    path,
+    await partitionValues(connection, table, source, path),
+  );
+}
+
+/**
+ * What a manifest needs of the data file at `path` holding the rows of
+ * `source` (the file itself, or the relation it was just written from, which
+ * is cheaper to read than Parquet): record count, size, per-column counts and bounds.
+ */
+async function describeRows(
+  connection: DuckDBConnection,
+  table: Table,
+  source: string,
+  path: string,
+  partition: Record<string, unknown>,
+): Promise<DataFile> {
   const primitives = table.fields.filter((f) => f.type.kind === 'primitive' || f.type.kind === 'decimal');
   const measures = primitives.flatMap((f) => [
     `count(${quoteIdent(f.name)})`,
@@ -104,6 +129,11 @@ export const DEFAULT_MAX_ROWS_PER_FILE = 250_000;
  * spec, in its sort order, at most `maxRowsPerFile` rows each; `pathFor`
  * places a file given its partition path (`entry_date_year=2025`). Returns
  * what the manifests need.
+ *
+ * The rows are sorted once, by partition then sort order, into a scratch
+ * table; each file is then a range of its row ids, read in insertion order
+ * (DuckDB's `preserve_insertion_order`, on by default), so no file is sorted
+ * again and no row is scanned for a file it is not in.
  */
 export async function writePartitionedFiles(
   connection: DuckDBConnection,
@@ -112,37 +142,35 @@ export async function writePartitionedFiles(
   pathFor: (partitionPath: string) => string,
   maxRowsPerFile = DEFAULT_MAX_ROWS_PER_FILE,
 ): Promise<DataFile[]> {
+  await assertInsertionOrderPreserved(connection);
+  if (table.fields.some((f) => f.name.toLowerCase() === 'rowid')) {
+    throw new Error(
+      `table ${table.name} has a column named rowid, which hides the row ids data files are cut by`,
+    );
+  }
   const scratch = `__ll_write_${randomUUID().replaceAll('-', '')}`;
   const keys = table.partitionFields.map((p, i) => ({ partition: p, column: `__ll_p${i}` }));
   const keyColumns = keys.map((k) => `${partitionExpression(table, k.partition)} AS ${k.column}`);
-  const order = table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`).join(', ');
-  const partitionBy = keys.length === 0 ? '' : `PARTITION BY ${keys.map((k) => k.column).join(', ')} `;
+  const order = [
+    ...keys.map((k) => k.column),
+    ...table.sortBy.map((s) => `${quoteIdent(s.column)} ${s.direction.toUpperCase()}`),
+  ].join(', ');
   await connection.run(
-    `CREATE TEMP TABLE ${scratch} AS SELECT *, (row_number() OVER (${partitionBy}${order === '' ? '' : `ORDER BY ${order}`}) - 1) // ${maxRowsPerFile} AS __ll_file
-     FROM (SELECT *${keyColumns.map((c) => `, ${c}`).join('')} FROM (${select}) source_rows) keyed`,
+    `CREATE TEMP TABLE ${scratch} AS SELECT *${keyColumns.map((c) => `, ${c}`).join('')}
+     FROM (${select}) source_rows${order === '' ? '' : ` ORDER BY ${order}`}`,
   );
+  const exclude = keys.length === 0 ? '*' : `* EXCLUDE (${keys.map((k) => k.column).join(', ')})`;
   try {
-    const groupColumns = [...keys.map((k) => k.column), '__ll_file'];
-    const groups = (
-      await connection.runAndReadAll(
-        `SELECT DISTINCT ${groupColumns.join(', ')} FROM ${scratch} ORDER BY ALL`,
-      )
-    ).getRowObjects();
     const files: DataFile[] = [];
-    for (const group of groups) {
-      const where = groupColumns.map((c) => `${c} IS NOT DISTINCT FROM ${sqlValue(group[c])}`).join(' AND ');
-      const path = pathFor(
-        partitionPath(table, Object.fromEntries(keys.map((k) => [k.partition.name, group[k.column]]))),
-      );
-      await mkdir(dirname(path), { recursive: true });
-      files.push(
-        await writeDataFile(
-          connection,
-          table,
-          `SELECT * EXCLUDE (${groupColumns.join(', ')}) FROM ${scratch} WHERE ${where}${order === '' ? '' : ` ORDER BY ${order}`}`,
-          path,
-        ),
-      );
+    for (const partition of await partitionRanges(connection, table, scratch, keys)) {
+      for (let from = partition.first; from <= partition.last; from += maxRowsPerFile) {
+        const to = Math.min(from + maxRowsPerFile - 1, partition.last);
+        const range = `(SELECT ${exclude} FROM ${scratch} WHERE rowid BETWEEN ${from} AND ${to})`;
+        const path = pathFor(partitionPath(table, partition.values));
+        await mkdir(dirname(path), { recursive: true });
+        await copyToParquet(connection, table, range, path);
+        files.push(await describeRows(connection, table, range, path, partition.values));
+      }
     }
     return files;
   } finally {
@@ -150,8 +178,42 @@ export async function writePartitionedFiles(
   }
 }
 
-function sqlValue(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return quoteString(String(value));
+/** Each partition's values and the row ids its rows span in the sorted `scratch`, checked to be contiguous. */
+async function partitionRanges(
+  connection: DuckDBConnection,
+  table: Table,
+  scratch: string,
+  keys: readonly { readonly partition: PartitionField; readonly column: string }[],
+): Promise<{ values: Record<string, unknown>; first: number; last: number }[]> {
+  const groupBy = keys.length === 0 ? '' : ` GROUP BY ${keys.map((k) => k.column).join(', ')}`;
+  const rows = (
+    await connection.runAndReadAll(
+      `SELECT ${keys.map((k) => `${k.column}, `).join('')}min(rowid) AS first, max(rowid) AS last, count(*) AS n
+       FROM ${scratch}${groupBy} ORDER BY first`,
+    )
+  ).getRowObjects();
+  return rows
+    .filter((row) => Number(row.n) > 0)
+    .map((row) => {
+      const [first, last, n] = [Number(row.first), Number(row.last), Number(row.n)];
+      const values = Object.fromEntries(keys.map((k) => [k.partition.name, row[k.column]]));
+      if (last - first + 1 !== n) {
+        throw new Error(
+          `writing ${table.name}: the ${n} sorted rows of partition ${partitionPath(table, values)} are not contiguous (row ids ${first} to ${last})`,
+        );
+      }
+      return { values, first, last };
+    });
+}
+
+/** Files are written in the scratch table's row order, which DuckDB keeps only with this setting on. */
+async function assertInsertionOrderPreserved(connection: DuckDBConnection): Promise<void> {
+  const [value] = (
+    await connection.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)
+  ).getRows()[0] as [boolean];
+  if (value !== true) {
+    throw new Error(
+      `writing data files needs DuckDB's preserve_insertion_order on (files are cut from sorted row ranges), got ${String(value)}`,
+    );
+  }
 }
