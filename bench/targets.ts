@@ -80,70 +80,43 @@ export function targetsOf(r: Partial<Results>): Target[] {
   const add = (target: string, goal: string, value: number | string | undefined, pass: boolean | undefined) =>
     targets.push({ target, goal, value: value ?? 'not measured', pass: pass ?? null });
 
+  const atMost = (target: string, limit: number, value: number | undefined, goal = `≤ ${limit}`) =>
+    add(target, goal, value, value === undefined ? undefined : value <= limit);
+  const atLeast = (target: string, limit: number, value: number | undefined) =>
+    add(target, `≥ ${limit}`, value, value === undefined ? undefined : value >= limit);
   for (const [server, e] of [
     ['embedded server', r.extraction?.embedded],
     ['FerretDB', r.extraction?.ferretdb ?? undefined],
   ] as const) {
     const ratio = e === undefined ? undefined : round(e.extract.docsPerSecond / e.cursor.docsPerSecond);
-    add(
-      `extraction rate / bare cursor rate, one thread as on Lambda (${server})`,
-      '≥ 0.8',
-      ratio,
-      ratio === undefined ? undefined : ratio >= 0.8,
-    );
+    atLeast(`extraction rate / bare cursor rate, one thread as on Lambda (${server})`, 0.8, ratio);
     const threaded =
       e === undefined ? undefined : round(e.extractThreads.docsPerSecond / e.cursor.docsPerSecond);
-    add(
+    atLeast(
       `extraction rate / bare cursor rate, a worker thread per core as locally (${server})`,
-      '≥ 0.8',
+      0.8,
       threaded,
-      threaded === undefined ? undefined : threaded >= 0.8,
     );
     const growth = e === undefined ? undefined : round(e.extract.peakRssMiB / e.extractTenth.peakRssMiB);
-    add(
+    atMost(
       `extraction peak RSS, one chunk of N / of N/10 (${server})`,
-      '≤ 1.25 (flat in chunk size)',
+      1.25,
       growth,
-      growth === undefined ? undefined : growth <= 1.25,
+      '≤ 1.25 (flat in chunk size)',
     );
   }
   const cursor = r.extraction?.embedded.cursor;
   const { full, incremental, noop } = r.pipeline ?? {};
   const fullVsCursor =
     full === undefined || cursor === undefined ? undefined : round(full.seconds / cursor.seconds);
-  add(
-    'full local run wall time / bare cursor time',
-    '≤ 3',
-    fullVsCursor,
-    fullVsCursor === undefined ? undefined : fullVsCursor <= 3,
-  );
-  add(
-    'full local run peak RSS (MiB)',
-    '≤ 1536',
-    full?.peakRssMiB,
-    full === undefined ? undefined : full.peakRssMiB <= 1536,
-  );
+  atMost('full local run wall time / bare cursor time', 3, fullVsCursor);
+  atMost('full local run peak RSS (MiB)', 1536, full?.peakRssMiB);
   const planShare = full === undefined ? undefined : round((full.states.Plan ?? 0) / full.seconds);
-  add(
-    'planning share of the full run',
-    '≤ 0.05',
-    planShare,
-    planShare === undefined ? undefined : planShare <= 0.05,
-  );
+  atMost('planning share of the full run', 0.05, planShare);
   const incrementalShare =
     full === undefined || incremental === undefined ? undefined : round(incremental.seconds / full.seconds);
-  add(
-    'incremental run (1% changed) / full run',
-    '≤ 0.10',
-    incrementalShare,
-    incrementalShare === undefined ? undefined : incrementalShare <= 0.1,
-  );
-  add(
-    'run that reads nothing: wall time (s)',
-    '≤ 5',
-    noop?.seconds,
-    noop === undefined ? undefined : noop.seconds <= 5,
-  );
+  atMost('incremental run (1% changed) / full run', 0.1, incrementalShare);
+  atMost('run that reads nothing: wall time (s)', 5, noop?.seconds);
   const newSnapshots =
     noop === undefined || incremental === undefined ? undefined : noop.snapshots - incremental.snapshots;
   add(
@@ -160,12 +133,7 @@ export function targetsOf(r: Partial<Results>): Target[] {
     synthesis === undefined ? undefined : synthesis.cached.source === 'disk',
   );
   const curateRatio = r.engine?.curateVsRawAppend;
-  add(
-    'curate of the full load / raw append',
-    '≤ 5',
-    curateRatio,
-    curateRatio === undefined ? undefined : curateRatio <= 5,
-  );
+  atMost('curate of the full load / raw append', 5, curateRatio);
   const silver = r.engine?.incremental.tables.journal_entries_silver;
   add(
     'incremental MERGE: journal_entries_silver files rewritten / files',
