@@ -113,9 +113,12 @@ export function targetsOf(r: Partial<Results>): Target[] {
   atMost('full local run peak RSS (MiB)', 1536, full?.peakRssMiB);
   const planShare = full === undefined ? undefined : round((full.states.Plan ?? 0) / full.seconds);
   atMost('planning share of the full run', 0.05, planShare);
+  // The execution's time: `--mutate` first changes the source, which is the harness's work, not the run's.
   const incrementalShare =
-    full === undefined || incremental === undefined ? undefined : round(incremental.seconds / full.seconds);
-  atMost('incremental run (1% changed) / full run', 0.1, incrementalShare);
+    full === undefined || incremental === undefined
+      ? undefined
+      : round(incremental.executionSeconds / full.executionSeconds);
+  atMost('incremental run (1% changed) / full run, execution time', 0.1, incrementalShare);
   atMost('run that reads nothing: wall time (s)', 5, noop?.seconds);
   const newSnapshots =
     noop === undefined || incremental === undefined ? undefined : noop.snapshots - incremental.snapshots;
@@ -217,7 +220,15 @@ export function describeReport(r: Results): string {
       `\`npm run local\` at ${n(r.documents)} journal entries (source seeded beforehand in ${p.seedSeconds} s):`,
       '',
       table(
-        ['run', 'wall s', 'documents read', ...states.map((s) => `${s} s`), 'peak RSS MiB', 'snapshots'],
+        [
+          'run',
+          'wall s',
+          'execution s',
+          'documents read',
+          ...states.map((s) => `${s} s`),
+          'peak RSS MiB',
+          'snapshots',
+        ],
         (
           [
             ['full', p.full],
@@ -227,12 +238,13 @@ export function describeReport(r: Results): string {
         ).map(([label, m]) => [
           label,
           String(m.seconds),
+          String(m.executionSeconds),
           n(m.documents),
           ...states.map((s) => String(m.states[s] ?? 0)),
           n(m.peakRssMiB),
           String(m.snapshots),
         ]),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
       ),
     );
   }
