@@ -37,6 +37,8 @@ const WORKER_MODULE = new URL('./chunk-worker.ts', import.meta.url).href;
  */
 const WORKER_BOOTSTRAP = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_MODULE)}); });`;
 
+/** A worker idle this long is ended. */
+const IDLE_WORKER_MS = 1_000;
 /** Chunks smaller than this are processed on the cursor's thread. */
 export const THREADED_MIN_DOCUMENTS = 10_000;
 /** Documents sent to a worker at once (one copy into a transferred buffer). */
@@ -119,8 +121,20 @@ export class ExtractionThreads {
       return;
     }
     const next = this.waiting.shift();
-    if (next !== undefined) next(worker);
-    else this.idle.push(worker);
+    if (next !== undefined) {
+      next(worker);
+      return;
+    }
+    this.idle.push(worker);
+    // Extraction comes in one burst per run: a worker left idle is ended, so its memory is
+    // back before the Glue jobs run. The next chunk starts a new one.
+    setTimeout(() => {
+      const at = this.idle.indexOf(worker);
+      if (at < 0) return;
+      this.idle.splice(at, 1);
+      this.all.delete(worker);
+      void worker.terminate();
+    }, IDLE_WORKER_MS).unref();
   }
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { parquetReadObjects } from 'hyparquet';
 import { MongoClient } from 'mongodb';
 import { extractChunk } from '../../../lambdas/extract/extract-chunk.ts';
@@ -77,7 +78,7 @@ describe('extraction on worker threads (ExtractionThreads) stages exactly what t
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('same manifest, same files, same rows; chunks queue for the pool and the pool stays within its size', async () => {
+  it('same manifest, same files, same rows; chunks queue for the pool, which stays within its size and ends idle threads', async () => {
     const here = contextAt('here');
     const expected = await extractChunk(chunk(0), here);
     assert.equal(expected.documents, ENTRIES);
@@ -98,6 +99,11 @@ describe('extraction on worker threads (ExtractionThreads) stages exactly what t
         );
         assert.deepEqual(await rows(threaded, manifest), await rows(here, expected), `chunk ${i} rows`);
       }
+      // Idle, the thread ends, so its memory is back before the Glue jobs run; a new chunk starts another.
+      await setTimeout(1_500);
+      assert.equal(threads.started, 0);
+      assert.equal((await extractChunk(chunk(3), threaded)).documents, ENTRIES);
+      assert.equal(threads.started, 1);
     } finally {
       await threads.close();
     }
