@@ -3,7 +3,7 @@
  * and peak RSS are its own. Prints one JSON line.
  *   --dir D --scale N --prepare        seed the embedded source, and fill the synthesis cache
  *                                      as any earlier run has (not timed as a run)
- *   --dir D --scale N [--mutate M] [--engine duckdb|spark] [--threads T]
+ *   --dir D --scale N [--mutate M] [--engine duckdb|spark] [--threads T] [--engine-memory 768MB]
  *                                      one run (`npm run local` without the CLI), timing
  *                                      every top-level state of the execution
  *   --synth CACHE_DIR                  the ingest state machine for the default config,
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     mutate: { type: 'string', default: '0' },
     engine: { type: 'string', default: 'duckdb' },
     threads: { type: 'string' },
+    'engine-memory': { type: 'string' },
     prepare: { type: 'boolean', default: false },
     synth: { type: 'string' },
   },
@@ -76,6 +77,7 @@ async function run(dir: string, scale: number): Promise<void> {
     mutate: Number(values.mutate),
     engine: values.engine as GlueEngine,
     ...(values.threads === undefined ? {} : { extractionThreads: Number(values.threads) }),
+    ...(values['engine-memory'] === undefined ? {} : { engineMemory: values['engine-memory'] }),
     onEvent: (event) => {
       if (event.type === 'note' && event.message.startsWith('source:')) sourceReady = elapsed(started);
       else if (event.type === 'note' && event.message.startsWith('state machine')) synthesis = event.message;
