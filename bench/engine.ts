@@ -37,6 +37,7 @@ import {
   generateJournalEntries,
 } from '../lib/local/sample-data/index.ts';
 import { buildTableModel } from '../lib/model/index.ts';
+import { sampleRss } from './peak-rss.ts';
 
 const { values } = parseArgs({
   options: { docs: { type: 'string', default: '1000000' }, json: { type: 'boolean', default: false } },
@@ -45,10 +46,7 @@ const docs = Number(values.docs);
 if (!Number.isInteger(docs) || docs < 1000)
   throw new Error(`--docs must be an integer of at least 1000, got ${values.docs}`);
 
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 100);
+const rss = sampleRss(100);
 
 const dir = await mkdtemp(join(tmpdir(), 'ledgerlake-bench-engine-'));
 const config = resolveConfig();
@@ -228,7 +226,7 @@ try {
           curatedSnapshots: noop.filter((r) => r.status === 'merged').length,
         },
         maintenance: { seconds: round(maintenanceSeconds), tables: maintenance },
-        peakRssMiB: Math.round(peakRss / 1048576),
+        peakRssMiB: rss.peakMiB(),
       }),
     );
   } else {
@@ -254,9 +252,9 @@ try {
         `    ${table.table.padEnd(38)} ${String(table.dataFiles).padStart(3)} files ${(table.dataBytes / 1048576).toFixed(1).padStart(8)} MiB  (compacted ${table.filesCompacted} → ${table.filesAfterCompaction}, snapshots kept ${table.snapshots}, expired ${table.expiredSnapshots})`,
       );
     }
-    console.log(`  peak RSS        ${Math.round(peakRss / 1048576)} MiB`);
+    console.log(`  peak RSS        ${rss.peakMiB()} MiB`);
   }
 } finally {
-  clearInterval(sampler);
+  rss.stop();
   await rm(dir, { recursive: true, force: true });
 }

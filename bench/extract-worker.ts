@@ -23,6 +23,7 @@ import { PLAN_STATUS } from '../lib/contracts/index.ts';
 import { FsObjectStore } from '../lib/local/fs-object-store.ts';
 import { FsRunStateStore } from '../lib/local/fs-run-state.ts';
 import { buildTableModel } from '../lib/model/index.ts';
+import { sampleRss } from './peak-rss.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,11 +53,7 @@ const nth = await collection
 if (nth === null) throw new Error(`the collection has fewer than ${docs} documents`);
 const upper = encodeBound([nth._id]);
 
-// Sampled rather than read from getrusage: a forked child's maxRSS starts at its parent's (Linux keeps it across exec).
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 20);
+const rss = sampleRss(20);
 
 const threads = Number(values.threads) > 0 ? new ExtractionThreads(Number(values.threads), 0) : undefined;
 const started = performance.now();
@@ -140,8 +137,8 @@ if (mode === 'cursor') {
 }
 const seconds = (performance.now() - started) / 1000;
 await threads?.close();
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
+const peakRssMiB = rss.peakMiB();
+rss.stop();
 await client.close();
 await rm(dir, { recursive: true, force: true });
 console.log(
@@ -151,7 +148,7 @@ console.log(
     documents: read,
     seconds: Number(seconds.toFixed(2)),
     docsPerSecond: Math.round(read / seconds),
-    peakRssMiB: Math.round(peakRss / 1024 / 1024),
+    peakRssMiB,
     ...extra,
   }),
 );

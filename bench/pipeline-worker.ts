@@ -15,6 +15,7 @@ import { resolveConfig } from '../lib/config/index.ts';
 import { ingestDefinitionFor } from '../lib/local/runner/definition.ts';
 import { openEmbeddedSource } from '../lib/local/runner/embedded-source.ts';
 import { type GlueEngine, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
+import { sampleRss } from './peak-rss.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,14 +31,9 @@ const { values } = parseArgs({
 });
 logger.setLogLevel('WARN');
 
-// Sampled rather than read from getrusage: a forked child's maxRSS starts at its parent's.
-let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage.rss());
-}, 50);
+const rss = sampleRss(50);
 const started = performance.now();
 const elapsed = (since: number) => Number(((performance.now() - since) / 1000).toFixed(2));
-const peakRssMiB = () => Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024);
 
 if (values.synth !== undefined) {
   const { source } = await ingestDefinitionFor(resolveConfig(), values.synth);
@@ -57,12 +53,12 @@ if (values.synth !== undefined) {
     );
     await source.close();
     await ingestDefinitionFor(config);
-    print({ seconds: elapsed(started), peakRssMiB: peakRssMiB() });
+    print({ seconds: elapsed(started), peakRssMiB: rss.peakMiB() });
   } else {
     await run(values.dir, Number(values.scale));
   }
 }
-clearInterval(sampler);
+rss.stop();
 
 async function run(dir: string, scale: number): Promise<void> {
   const entered = new Map<string, number>();
@@ -102,7 +98,7 @@ async function run(dir: string, scale: number): Promise<void> {
     executionSeconds: executionStarted === undefined ? 0 : elapsed(executionStarted),
     states,
     transitions,
-    peakRssMiB: peakRssMiB(),
+    peakRssMiB: rss.peakMiB(),
     documents: Object.values(summary.collections).reduce((sum, c) => sum + c.read, 0),
     snapshots: Object.values(summary.tables).reduce((sum, t) => sum + t.snapshots, 0),
     mutations: summary.mutations ?? null,

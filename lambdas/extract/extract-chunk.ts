@@ -14,8 +14,6 @@ import { keySort, supportedTypeAliases } from '../shared/range-key.ts';
 import { ChunkProcessor, type ChunkProcessorSetup, type Upload } from './chunk-processor.ts';
 import type { DocumentSink } from './extraction-threads.ts';
 
-export { reasonOf } from './chunk-processor.ts';
-
 /**
  * Extracts one range or irregular chunk: reads its documents as raw BSON with
  * a cursor sorted by the chunk's key and hands them to a ChunkProcessor
