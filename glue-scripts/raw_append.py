@@ -470,6 +470,7 @@ SELECT l.`_id` FROM latest_raw_keys l
 LEFT JOIN listed_keys k ON k.`_id` = l.`_id`
 WHERE k.`_id` IS NULL AND l.`_op` = 'upsert' AND l.ingest_ts < TIMESTAMP '{run_ingest_ts}'""",
         "unread_source_keys": "SELECT count(*) AS unread FROM listed_keys k LEFT JOIN latest_raw_keys l ON l.`_id` = k.`_id` WHERE l.`_id` IS NULL",
+        "live_raw_keys": "SELECT count(*) AS live FROM latest_raw_keys WHERE `_op` = 'upsert'",
     },
 )
 

@@ -76,12 +76,14 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
     assert run("run-0")["status"] == "nothing-staged"
 
     list_keys(spark, model, tmp_path, "run-2", ["a1", "a3"], "2025-06-02T00:00:00.000Z")
+    # a1 stays live, a2 gets its tombstone, a3 was never read: one live key.
     assert run("run-2") == {
         "status": "appended",
         "rows": 0,
         "deletes": 1,
         "keysListed": True,
         "sourceKeysNotInRaw": 1,
+        "liveKeys": 1,
     }
     assert run("run-2") == {
         "status": "already-appended",

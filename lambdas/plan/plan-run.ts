@@ -8,6 +8,7 @@ import type {
   ChunkSpec,
   CollectionPlan,
   IrregularWatermarks,
+  LiveKeys,
   PipelineContext,
   RunPlan,
 } from '../shared/pipeline-context.ts';
@@ -138,9 +139,11 @@ export async function planRun(
   const selected = context.config.collections.filter(
     (c) => request === null || request.collections.includes(c.name),
   );
+  const lastCommitted = await context.runState.readLastCommittedRun();
   for (const collectionConfig of selected) {
     const planned = await planCollection(db.collection(collectionConfig.name), collectionConfig, context, {
       runId,
+      lastCommittedRunId: lastCommitted?.runId ?? null,
       planTime: now,
       full: request?.mode === 'full',
       backfill:
@@ -153,7 +156,6 @@ export async function planRun(
     chunks.push(...planned.chunks);
     logger.info('collection planned', { runId, ...planned.plan });
   }
-  const lastCommitted = await context.runState.readLastCommittedRun();
   // Recorded first: from here on, an older run that was planned but not committed is superseded.
   await context.runState.recordPlannedRun({ runId, plannedAt: now.toISOString() });
   // The chunk list is written before the plan: a plan object means the whole plan exists.
@@ -215,6 +217,7 @@ export function planResult(
 
 interface RunScope {
   readonly runId: string;
+  readonly lastCommittedRunId: string | null;
   /** Also the run's ingest timestamp. */
   readonly planTime: Date;
   /** Read incremental collections from the beginning (the watermark still advances). */
@@ -282,7 +285,11 @@ async function planCollection(
     }
   }
   const readChunks = chunks.length;
-  const detectDeletes = config.deletes === 'every-run';
+  const countedLikeRaw =
+    config.deletes === 'every-run'
+      ? await countedLikeRawKeys(collection, context, run.lastCommittedRunId, documents + irregularTotal)
+      : undefined;
+  const detectDeletes = config.deletes === 'every-run' && countedLikeRaw === undefined;
   if (detectDeletes) {
     const everything = { lower: null, upper: null, documents: await collection.estimatedDocumentCount() };
     chunks.push(chunkOf('keys', chunks.length, rangeKeyFor('_id'), everything));
@@ -299,9 +306,36 @@ async function planCollection(
       chunks: readChunks,
       ...irregular,
       detectDeletes,
+      ...(countedLikeRaw === undefined ? {} : { documentsCountedLikeRaw: countedLikeRaw }),
     },
     chunks,
   };
+}
+
+/**
+ * The source's document count when it equals what raw holds live as of the
+ * last committed run (LiveKeys) plus every document this run reads; else
+ * undefined. Then no document raw holds is gone. Let L be raw's live keys, R
+ * the documents read, I ≤ R those new to raw, D the documents raw holds that
+ * the source lost, and U the source's documents that no range reads (written
+ * with a watermark the pipeline has passed): the count is L + I − D + U, so
+ * count = L + R gives D = U − (R − I) ≤ U. A run that reads nothing, or only
+ * new documents, skips the listing unless such unreadable documents exist;
+ * when they do and deletes exactly offset them, the next listing (any run
+ * whose reads include an update) finds both.
+ */
+async function countedLikeRawKeys(
+  collection: Collection<Document>,
+  context: PipelineContext,
+  lastCommittedRunId: string | null,
+  read: number,
+): Promise<number | undefined> {
+  const live = await context.store.getJson<LiveKeys>(
+    stagingLayout.liveKeys(context.config.app, collection.collectionName),
+  );
+  if (live === undefined || live.runId !== lastCommittedRunId) return undefined;
+  const documents = await collection.countDocuments({});
+  return documents === live.liveKeys + read ? documents : undefined;
 }
 
 /**

@@ -87,6 +87,23 @@ export interface CollectionPlan extends IrregularWatermarks {
   readonly chunks: number;
   /** Whether the run lists every `_id` for delete detection (`deletes: 'every-run'`). */
   readonly detectDeletes: boolean;
+  /**
+   * Set when `deletes: 'every-run'` needs no listing: the source holds exactly as many documents
+   * as raw holds live (LiveKeys of the last committed run) plus those the run reads, so none of
+   * raw's is gone (see planCollection). The source's count.
+   */
+  readonly documentsCountedLikeRaw?: number;
+}
+
+/**
+ * How many documents raw holds live for a collection (its latest version is not a tombstone), as of
+ * a committed run (stagingLayout.liveKeys). Commit writes it from the raw append's count when the
+ * run listed keys, carries it to the next run when a run did not touch the collection's raw table,
+ * and removes it otherwise.
+ */
+export interface LiveKeys {
+  readonly runId: string;
+  readonly liveKeys: number;
 }
 
 export interface RunPlan {

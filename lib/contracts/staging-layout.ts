@@ -55,6 +55,12 @@ export const stagingLayout = {
    * staging expiry may remove it, which only makes the next reload stage everything.
    */
   reloadFingerprint: (app: string, collection: string) => `${appPrefix(app)}_fingerprints/${collection}.json`,
+  /**
+   * How many documents raw holds live for a collection as of a committed run (LiveKeys): a run that
+   * reads nothing and finds the source's count equal needs no key listing. Kept apart from the
+   * runs; the staging expiry may remove it, which only brings the listing back.
+   */
+  liveKeys: (app: string, collection: string) => `${appPrefix(app)}_live-keys/${collection}.json`,
   /** What a Glue job (or its local twin) did in a run: RawAppendReport, CurateReport. */
   jobReport: (app: string, runId: string, job: 'raw-append' | 'curate') =>
     `${runPrefix(app, runId)}${job}.json`,

@@ -36,6 +36,15 @@ LEFT JOIN ${keys} k ON k.${id} = l.${id}
 WHERE k.${id} IS NULL AND l.${d.ident('_op')} = '${RAW_OP.upsert}' AND l.ingest_ts < ${runIngestTs}`;
 }
 
+/**
+ * How many `_id`s are live in raw (their latest version is not a tombstone),
+ * this run's rows counted and its tombstones not yet: the raw append subtracts
+ * those. The next plan compares it with the source's document count.
+ */
+export function liveRawKeys(d: SqlDialect, latest: string): string {
+  return `SELECT count(*) AS live FROM ${latest} WHERE ${d.ident('_op')} = '${RAW_OP.upsert}'`;
+}
+
 /** How many listed `_id`s have no raw row at all: documents in the source that extraction never read. */
 export function unreadSourceKeys(d: SqlDialect, latest: string, keys: string): string {
   const id = d.ident('_id');

@@ -1,5 +1,5 @@
 import { DELETES_SUMMARY_KEY, JOB_ARGUMENT, RUN_ID_SUMMARY_KEY, stagingLayout } from '../contracts/index.ts';
-import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../curate/deletes.ts';
+import { deletedKeys, latestRawKeys, liveRawKeys, unreadSourceKeys } from '../curate/deletes.ts';
 import { spark } from '../curate/dialect.ts';
 import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type TableModel } from '../model/index.ts';
 import { entryPointScript } from './entry-point.ts';
@@ -45,6 +45,7 @@ appends nothing twice.`,
             deletedKeys(spark, 'latest_raw_keys', 'listed_keys', "TIMESTAMP '\u0000run_ingest_ts\u0001'"),
           ),
           unread_source_keys: unreadSourceKeys(spark, 'latest_raw_keys', 'listed_keys'),
+          live_raw_keys: liveRawKeys(spark, 'latest_raw_keys'),
         },
       },
     ],

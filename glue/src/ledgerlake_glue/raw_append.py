@@ -39,7 +39,8 @@ class Model:
     tombstone: Mapping[str, str]
     # Delete reconciliation (lib/curate/deletes.ts): latest_raw_keys, per _id its latest version, this
     # run's rows included; deleted_keys ({run_ingest_ts}), the _ids to tombstone; unread_source_keys,
-    # how many listed _ids have no raw row at all.
+    # how many listed _ids have no raw row at all; live_raw_keys, how many _ids are live (tombstones of
+    # this run not subtracted).
     sql: Mapping[str, str]
 
 
@@ -91,39 +92,45 @@ def append_run(
     if existing is not None:
         log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
         deletes = int(existing.get(deletes_key, "0"))
-        return report("already-appended", int(existing.get("added-records", "0")) - deletes, deletes, keys, 0)
+        rows = int(existing.get("added-records", "0")) - deletes
+        return report("already-appended", rows, deletes, keys, 0, None)
     target = spark.table(table)
     files = staged_files(spark, staged)
     rows = None
     if files:
         rows = spark.read.parquet(*files).select([col(f.name).cast(f.dataType) for f in target.schema])
-    deletes, unread = 0, 0
+    deletes, unread, live = 0, 0, None
     if keys is not None:
-        tombstones, unread = deleted_documents(spark, model, table, target, rows, keys, run_id)
+        tombstones, unread, live_before = deleted_documents(spark, model, table, target, rows, keys, run_id)
         deletes = tombstones.count()
+        live = live_before - deletes
         if deletes > 0:
             rows = tombstones if rows is None else rows.unionByName(tombstones)
     if rows is None or (not files and deletes == 0):
         log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
-        return report("nothing-staged", 0, 0, keys, unread)
+        return report("nothing-staged", 0, 0, keys, unread, live)
     with_table_schema(spark, rows, target).writeTo(table).option(
         "snapshot-property." + model.summary_keys["run_id"], run_id
     ).option("snapshot-property." + deletes_key, str(deletes)).append()
     appended = run_snapshot(spark, model, table, run_id) or {}
     log(JOB, "appended", table=table, run_id=run_id, files=len(files), deletes=deletes)
-    return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread)
+    return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread, live)
 
 
 def report(
-    status: str, rows: int, deletes: int, keys: Mapping[str, Any] | None, unread: int
+    status: str, rows: int, deletes: int, keys: Mapping[str, Any] | None, unread: int, live: int | None
 ) -> dict[str, Any]:
-    return {
+    """The collection's RawAppendCollectionReport (lambdas/shared/job-reports.ts)."""
+    out = {
         "status": status,
         "rows": rows,
         "deletes": deletes,
         "keysListed": keys is not None,
         "sourceKeysNotInRaw": unread,
     }
+    if live is not None:
+        out["liveKeys"] = live
+    return out
 
 
 def run_snapshot(spark: SparkSession, model: Model, table: str, run_id: str) -> dict[str, str] | None:
@@ -155,8 +162,9 @@ def deleted_documents(
     rows: DataFrame | None,
     keys: Mapping[str, Any],
     run_id: str,
-) -> tuple[DataFrame, int]:
-    """Tombstones for the documents the listing no longer has, and how many listed keys were never read."""
+) -> tuple[DataFrame, int, int]:
+    """Tombstones for the documents the listing no longer has, how many listed keys were never read, and
+    how many keys are live in raw with this run's rows (before its tombstones)."""
     id_type = target.schema["_id"].dataType
     listed = spark.read.parquet(*keys["files"]) if keys["files"] else spark.createDataFrame([], "_id string")
     listed.select(col("_id").cast(id_type)).createOrReplaceTempView("listed_keys")
@@ -165,6 +173,7 @@ def deleted_documents(
     staged.createOrReplaceTempView("staged_versions")
     spark.sql(model.sql["latest_raw_keys"]).localCheckpoint().createOrReplaceTempView("latest_raw_keys")
     unread = spark.sql(model.sql["unread_source_keys"]).first()["unread"]
+    live = spark.sql(model.sql["live_raw_keys"]).first()["live"]
     ingest_ts = instant(keys["ingest_ts"])
     run_ingest_ts = ingest_ts.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
     deleted = spark.sql(model.sql["deleted_keys"].format(run_ingest_ts=run_ingest_ts))
@@ -180,7 +189,7 @@ def deleted_documents(
             for f in target.schema
         ]
     )
-    return tombstones.localCheckpoint(), unread
+    return tombstones.localCheckpoint(), unread, live
 
 
 def staged_files(spark: SparkSession, folder: str) -> list[str]:

@@ -11,7 +11,7 @@ import {
   RUN_ID_SUMMARY_KEY,
   stagingLayout,
 } from '../../contracts/index.ts';
-import { deletedKeys, latestRawKeys, unreadSourceKeys } from '../../curate/deletes.ts';
+import { deletedKeys, latestRawKeys, liveRawKeys, unreadSourceKeys } from '../../curate/deletes.ts';
 import { duckdb } from '../../curate/dialect.ts';
 import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type Table } from '../../model/index.ts';
 import { describeDataFile, writeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
@@ -62,6 +62,7 @@ export async function rawAppend(
           deletes: r.deletes,
           keysListed: r.keysListed,
           sourceKeysNotInRaw: r.sourceKeysNotInRaw,
+          ...(r.liveKeys === undefined ? {} : { liveKeys: r.liveKeys }),
         },
       ]),
     ),
@@ -121,19 +122,22 @@ async function appendCollection(
     }
   }
   const reconciled =
-    keys === undefined
-      ? { tombstones: [], deletes: 0, unread: 0 }
-      : await reconcileDeletes(context, table, iceberg, staged, keys, runId);
-  files.push(...reconciled.tombstones);
-  const rows = files.reduce((sum, f) => sum + Number(f.recordCount), 0) - reconciled.deletes;
-  const report = { keysListed: keys !== undefined, sourceKeysNotInRaw: reconciled.unread };
+    keys === undefined ? undefined : await reconcileDeletes(context, table, iceberg, staged, keys, runId);
+  const deletes = reconciled?.deletes ?? 0;
+  files.push(...(reconciled?.tombstones ?? []));
+  const rows = files.reduce((sum, f) => sum + Number(f.recordCount), 0) - deletes;
+  const report = {
+    keysListed: reconciled !== undefined,
+    sourceKeysNotInRaw: reconciled?.unread ?? 0,
+    ...(reconciled === undefined ? {} : { liveKeys: reconciled.live - deletes }),
+  };
   if (files.length === 0)
     return { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0, ...report };
   await context.faultPoint?.(`raw-append:before-commit:${collection}`);
   const committed = await iceberg.commit({
     operation: 'append',
     added: files,
-    properties: { [RUN_ID_SUMMARY_KEY]: runId, [DELETES_SUMMARY_KEY]: String(reconciled.deletes) },
+    properties: { [RUN_ID_SUMMARY_KEY]: runId, [DELETES_SUMMARY_KEY]: String(deletes) },
     // A concurrent rerun of the same run may have won the race: then this one appends nothing.
     precondition: (latest) => {
       if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_SUMMARY_KEY] === runId)) {
@@ -145,7 +149,7 @@ async function appendCollection(
     ...base,
     status: 'appended',
     rows,
-    deletes: reconciled.deletes,
+    deletes,
     files: files.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),
     ...report,
@@ -165,7 +169,11 @@ async function keyListing(
   return { files: manifest.files.map((f) => join(context.stagingRoot, f.key)), ingestTs: manifest.ingestTs };
 }
 
-/** Tombstone data files for the documents the listing no longer has, and the count of listed keys never read. */
+/**
+ * Tombstone data files for the documents the listing no longer has, the
+ * count of listed keys never read, and how many keys are live in raw with
+ * this run's rows (before its tombstones).
+ */
 async function reconcileDeletes(
   context: EngineContext,
   table: Table,
@@ -173,7 +181,7 @@ async function reconcileDeletes(
   staged: readonly string[],
   keys: { readonly files: readonly string[]; readonly ingestTs: string },
   runId: string,
-): Promise<{ tombstones: DataFile[]; deletes: number; unread: number }> {
+): Promise<{ tombstones: DataFile[]; deletes: number; unread: number; live: number }> {
   const { connection } = context;
   const parquet = (files: readonly string[]) => `read_parquet([${files.map(quoteString).join(', ')}])`;
   const id = quoteIdent('_id');
@@ -198,19 +206,17 @@ async function reconcileDeletes(
        SELECT ${id}, ${duckdb.timestamp(keys.ingestTs)}, ${quoteString(runId)}, '{}', '${RAW_OP.delete}'
        FROM (${deletedKeys(duckdb, 'latest_raw_keys', listed, duckdb.timestamp(keys.ingestTs))}) deleted`,
     );
-    const unread = (
-      await connection.runAndReadAll(unreadSourceKeys(duckdb, 'latest_raw_keys', listed))
-    ).getRows()[0]?.[0];
-    const deletes = Number(
-      (await connection.runAndReadAll(`SELECT count(*) FROM ${tombstoneTable}`)).getRows()[0]?.[0],
-    );
+    const count = async (sql: string) => Number((await connection.runAndReadAll(sql)).getRows()[0]?.[0]);
+    const unread = await count(unreadSourceKeys(duckdb, 'latest_raw_keys', listed));
+    const live = await count(liveRawKeys(duckdb, 'latest_raw_keys'));
+    const deletes = await count(`SELECT count(*) FROM ${tombstoneTable}`);
     const tombstones =
       deletes === 0
         ? []
         : await writePartitionedFiles(connection, table, `SELECT * FROM ${tombstoneTable}`, (p) =>
             iceberg.dataFilePath(p),
           );
-    return { tombstones, deletes, unread: Number(unread) };
+    return { tombstones, deletes, unread, live };
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${tombstoneTable}`);
     await connection.run('DROP TABLE IF EXISTS latest_raw_keys');

@@ -264,6 +264,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
       deletes: 1,
       keysListed: true,
       sourceKeysNotInRaw: 1,
+      liveKeys: 1,
     });
     const raw = await openTable(engine, engine.model.table('journal_entries'));
     assert.deepEqual(

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { MongoClient } from 'mongodb';
+import { type Document, MongoClient, ObjectId } from 'mongodb';
 import { logger } from '../../../../lambdas/shared/logger.ts';
 import { resolveConfig } from '../../../../lib/config/index.ts';
-import { INGEST_STATES } from '../../../../lib/contracts/index.ts';
+import { INGEST_STATES, stagingLayout } from '../../../../lib/contracts/index.ts';
 import type { TableMaintenance } from '../../../../lib/local/engine/index.ts';
 import { FsRunStateStore } from '../../../../lib/local/fs-run-state.ts';
 import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
@@ -422,6 +422,79 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       assert.equal(remodelled.collections.accounts?.staged, 58);
       assert.equal(remodelled.tables['fq_app_raw.accounts']?.snapshots, 3);
     } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('a run that reads nothing, or only new documents, lists no keys while the source counts what raw holds plus the reads; a delete or an unreadable insert brings the listing back', async () => {
+    const server = await startMongoServer();
+    const own = await mkdtemp(join(tmpdir(), 'ledgerlake-counted-'));
+    const client = await new MongoClient(server.uri).connect();
+    try {
+      const db = client.db(config.source.database);
+      await seedDatabase(db, { journalEntries: 150, closeTasks: 24 });
+      const ingest = () => runLocalPipeline({ dir: own, scale: 1, config, mongoUri: server.uri });
+      const journal = (summary: LocalRunSummary) => {
+        const c = summary.run?.collections.find((s) => s.collection === 'journal_entries');
+        return [c?.keysListed, c?.documentsCountedLikeRaw, c?.deletes, c?.sourceKeysNotInRaw, c?.reconciled];
+      };
+      const plannedChunks = async (summary: LocalRunSummary) => {
+        const chunks = join(own, 'warehouse', stagingLayout.chunkList(config.app, summary.runId));
+        return JSON.parse(await readFile(chunks, 'utf8')) as { collection: string }[];
+      };
+
+      const first = await ingest();
+      assert.deepEqual(journal(first), [true, false, 0, 0, true], 'the first run lists keys');
+
+      const quiet = await ingest();
+      assert.deepEqual(journal(quiet), [false, true, 0, 0, true], 'nothing read, 150 = 150: no listing');
+      assert.deepEqual(
+        (await plannedChunks(quiet)).filter((c) => c.collection === 'journal_entries'),
+        [],
+        'no chunk of journal_entries at all',
+      );
+      const stillQuiet = await ingest();
+      assert.deepEqual(journal(stillQuiet), [false, true, 0, 0, true], 'the count carries from run to run');
+      assert.deepEqual(
+        stillQuiet.collections.accounts,
+        { read: 58, staged: 0, unchanged: 58, quarantined: 0, deleted: 0 },
+        'a full-mode collection reads (and lists) every run',
+      );
+
+      // A delete and nothing else: 149 in the source against 150 live in raw.
+      const gone = await db.collection('journal_entries').findOne({}, { sort: { _id: 1 } });
+      await db.collection('journal_entries').deleteOne({ _id: gone?._id });
+      const deleted = await ingest();
+      assert.deepEqual(journal(deleted), [true, false, 1, 0, true]);
+      assert.equal(deleted.tables['fq_app_curated.journal_entries_gold']?.rows, 149);
+      assert.deepEqual(journal(await ingest()), [false, true, 0, 0, true], '149 = 149 again');
+
+      // Only new documents read: 150 = 149 live + 1 read, still no listing; a new one and a delete: 150 ≠ 151.
+      const entries = db.collection('journal_entries');
+      const newEntry = () => ({ ...(gone as Document), _id: new ObjectId(), updatedAt: new Date() });
+      await entries.insertOne(newEntry());
+      const appended = await ingest();
+      assert.deepEqual(journal(appended), [false, true, 0, 0, true]);
+      assert.equal(appended.collections.journal_entries?.read, 1);
+      const second = await entries.findOne({}, { sort: { _id: 1 } });
+      await entries.deleteOne({ _id: second?._id });
+      await entries.insertOne(newEntry());
+      const both = await ingest();
+      assert.deepEqual(journal(both), [true, false, 1, 0, true]);
+      assert.equal(both.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
+
+      // A document written with a watermark the pipeline has passed is never read by a range: the
+      // counts differ (151 against 150), the listing finds it, and the run does not reconcile.
+      const late = {
+        ...(gone as Document),
+        _id: new ObjectId(),
+        updatedAt: new Date('2020-01-01T00:00:00Z'),
+      };
+      await db.collection('journal_entries').insertOne(late);
+      assert.deepEqual(journal(await ingest()), [true, false, 0, 1, false]);
+    } finally {
+      await client.close();
+      await server.close();
       await rm(own, { recursive: true, force: true });
     }
   });
