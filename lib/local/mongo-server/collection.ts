@@ -5,8 +5,8 @@ import type { DocumentList } from './cursors.ts';
 import { compareStoredIds, idComparator } from './document-id.ts';
 import { CommandError } from './errors.ts';
 import { type Bound, fieldInterval, type Interval, isBounded, isOperatorObject } from './key-interval.ts';
-import { compileFilter, decode } from './query.ts';
-import { covers, keyPatternOf, SortedIndex, walkDirection } from './sorted-index.ts';
+import { compileFilter, decode, fieldsOf } from './query.ts';
+import { covers, keyPatternOf, type SettledRows, SortedIndex, walkDirection } from './sorted-index.ts';
 import { StoredDocuments } from './stored-documents.ts';
 
 export interface FindOptions {
@@ -23,6 +23,14 @@ export interface MemoryCollectionOptions {
    * @default 32 MiB
    */
   readonly slabBytes?: number;
+}
+
+/** An index chosen for a query: its slice, the rows its first key decides, and how many documents it tests. */
+interface IndexedQuery {
+  readonly index: SortedIndex;
+  readonly interval: Interval;
+  readonly settled: readonly SettledRows[];
+  readonly size: number;
 }
 
 /** Read with exact BSON types (Int32, Long, Double, Decimal128 kept). */
@@ -140,14 +148,23 @@ export class MemoryCollection {
       this.examinedSoFar += end - start;
       return this.docs.range(start + from, to === undefined ? end : Math.min(end, start + to), transform);
     }
+    if (to !== undefined && inIdOrder(options.sort)) {
+      const page = this.firstMatchesById(filter, from, to);
+      if (page !== undefined) return this.docs.results(page, transform);
+    }
     return this.docs.results(this.sortPositions(this.match(filter), options.sort).slice(from, to), transform);
   }
 
   count(filter: Document): number {
     const { start, end, residual } = this.idSlice(filter);
-    if (Object.keys(residual).length > 0) return this.match(filter, { ordered: false }).length;
-    this.examinedSoFar += end - start;
-    return end - start;
+    if (Object.keys(residual).length === 0) {
+      this.examinedSoFar += end - start;
+      return end - start;
+    }
+    const indexed = this.narrowestIndex(filter, end - start, true);
+    if (indexed === undefined) return this.match(filter, { ordered: false }).length;
+    const { index, interval, settled } = indexed;
+    return index.count(interval, this.counted(index.tester(filter)), settled);
   }
 
   /** Promoted copies of matching documents, for aggregation. */
@@ -193,7 +210,8 @@ export class MemoryCollection {
     const exact = Object.keys(residual).length === 0;
     const indexed = exact ? undefined : this.narrowestIndex(filter, end - start, build);
     if (indexed !== undefined) {
-      const found = indexed.index.select(indexed.interval, this.counted(indexed.index.tester(filter)));
+      const { index, interval, settled } = indexed;
+      const found = index.select(interval, this.counted(index.tester(filter)), settled);
       // Positions are in `_id` order.
       return ordered ? found.sort((a, b) => a - b) : found;
     }
@@ -209,26 +227,25 @@ export class MemoryCollection {
   }
 
   /**
-   * The index whose slice for `filter` holds the fewest candidates, when no
-   * more than `than`. An index that bounds nothing still serves a filter it
-   * covers: testing key values costs less than decoding documents.
+   * The index whose slice for `filter` holds the fewest candidates to test,
+   * when no more than `than`. An index that bounds nothing still serves a
+   * filter it covers (testing key values costs less than decoding
+   * documents) or one its first key's values decide for most documents
+   * (see SortedIndex.settled).
    */
-  private narrowestIndex(
-    filter: Document,
-    than: number,
-    build: boolean,
-  ): { index: SortedIndex; interval: Interval } | undefined {
-    let best: { index: SortedIndex; interval: Interval; size: number } | undefined;
+  private narrowestIndex(filter: Document, than: number, build: boolean): IndexedQuery | undefined {
+    let best: IndexedQuery | undefined;
     for (const spec of this.indexes) {
       const pattern = keyPatternOf(spec);
       if (pattern === undefined || spec.name === '_id_') continue;
-      const interval = fieldInterval(filter, pattern.fields[0] as string);
-      const bounded = isBounded(interval);
-      if (!bounded && !covers(pattern, filter)) continue;
+      const field = pattern.fields[0] as string;
+      const interval = fieldInterval(filter, field);
+      if (!isBounded(interval) && !covers(pattern, filter) && !fieldsOf(filter)?.has(field)) continue;
       const index = this.sortedIndex(spec, build);
       if (index === undefined || !index.selective) continue;
-      const size = index.candidates(interval);
-      if (best === undefined ? size <= than : size < best.size) best = { index, interval, size };
+      const settled = index.settled(filter);
+      const size = index.candidates(interval, settled);
+      if (best === undefined ? size <= than : size < best.size) best = { index, interval, settled, size };
     }
     return best;
   }
@@ -246,9 +263,10 @@ export class MemoryCollection {
       const index = this.sortedIndex(spec, true);
       if (index === undefined || !index.selective) continue;
       const interval = fieldInterval(filter, pattern.fields[0] as string);
+      const settled = index.settled(filter);
       const { start, end } = this.idSlice(filter);
-      if (end - start < index.candidates(interval)) return undefined;
-      return index.walk(interval, direction, this.counted(index.tester(filter)));
+      if (end - start < index.candidates(interval, settled)) return undefined;
+      return index.walk(interval, direction, this.counted(index.tester(filter)), settled);
     }
     return undefined;
   }
@@ -284,6 +302,29 @@ export class MemoryCollection {
       this.examinedSoFar++;
       return test(position);
     };
+  }
+
+  /**
+   * A find with a limit in `_id` order (how planning asks which `$type`
+   * aliases the server knows): documents tested in order until the page is
+   * full, rather than all of them. Undefined when an index narrows the
+   * candidates below the filter's `_id` range: testing those costs less.
+   */
+  private firstMatchesById(filter: Document, from: number, to: number): number[] | undefined {
+    const { start, end, residual } = this.idSlice(filter);
+    const indexed = this.narrowestIndex(filter, end - start, true);
+    if (indexed !== undefined && indexed.size < end - start) return undefined;
+    // The index's test reads key values rather than documents when the index covers the filter.
+    const indexTest = indexed?.index.tester(filter);
+    const test = compileFilter(residual);
+    const page: number[] = [];
+    let seen = 0;
+    for (let position = start; position < end && seen < to; position++) {
+      this.examinedSoFar++;
+      if (!(indexTest === undefined ? test(this.docs.raw(position)) : indexTest(position))) continue;
+      if (seen++ >= from) page.push(position);
+    }
+    return page;
   }
 
   /**

@@ -1,7 +1,9 @@
 import type { Document } from 'mongodb';
+import { bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, getPath, sortValue } from './bson-order.ts';
 import { idComparator } from './document-id.ts';
 import type { Interval } from './key-interval.ts';
+import { keyVerdicts } from './key-verdicts.ts';
 import { compileDocumentFilter, compileFilter, fieldsOf } from './query.ts';
 import { topLevelField, topLevelTime } from './raw-bson.ts';
 import type { StoredDocuments } from './stored-documents.ts';
@@ -92,6 +94,11 @@ class ValueColumn implements KeyColumn {
 
   setTime(position: number, time: number): void {
     this.times[position] = time;
+  }
+
+  /** The time of a Date value; NaN for any other value. */
+  time(position: number): number {
+    return this.times[position] as number;
   }
 
   set(position: number, value: unknown): void {
@@ -199,30 +206,64 @@ export class SortedIndex {
     return this.multikey.length <= this.rows.length;
   }
 
-  /** How many documents a query within `interval` of the first key field examines. */
-  candidates(interval: Interval): number {
+  /**
+   * How many documents a query within `interval` of the first key field
+   * examines: those whose first key value does not decide it (see `settled`).
+   */
+  candidates(interval: Interval, settled: readonly SettledRows[] = []): number {
     const [start, end] = this.slice(interval);
-    return end - start + this.multikey.length;
+    let tested = this.multikey.length;
+    for (const { from, to, matches } of pieces(start, end, settled))
+      if (matches === undefined) tested += to - from;
+    return tested;
   }
 
-  /** The documents within `interval` that pass `test`, in no particular order. */
-  select(interval: Interval, test: (position: number) => boolean): number[] {
+  /** The documents within `interval` that match, in no particular order; `test` decides the rows `settled` does not. */
+  select(
+    interval: Interval,
+    test: (position: number) => boolean,
+    settled: readonly SettledRows[] = [],
+  ): number[] {
     const [start, end] = this.slice(interval);
     const found: number[] = [];
-    for (let i = start; i < end; i++) {
-      const position = this.rows[i] as number;
-      if (test(position)) found.push(position);
+    for (const { from, to, matches } of pieces(start, end, settled)) {
+      if (matches === false) continue;
+      for (let i = from; i < to; i++) {
+        const position = this.rows[i] as number;
+        if (matches === true || test(position)) found.push(position);
+      }
     }
     for (const position of this.multikey) if (test(position)) found.push(position);
     return found;
   }
 
+  /** How many documents `select` returns, without listing them. */
+  count(
+    interval: Interval,
+    test: (position: number) => boolean,
+    settled: readonly SettledRows[] = [],
+  ): number {
+    const [start, end] = this.slice(interval);
+    let n = 0;
+    for (const { from, to, matches } of pieces(start, end, settled)) {
+      if (matches === true) n += to - from;
+      else if (matches === undefined) for (let i = from; i < to; i++) if (test(this.rows[i] as number)) n++;
+    }
+    for (const position of this.multikey) if (test(position)) n++;
+    return n;
+  }
+
   /**
-   * The documents within `interval` that pass `test`, in key order forward
+   * The documents within `interval` that match, in key order forward
    * (`direction` 1) or backward (-1), produced as they are read so a limit
-   * stops the walk.
+   * stops the walk; `test` decides the rows `settled` does not.
    */
-  *walk(interval: Interval, direction: 1 | -1, test: (position: number) => boolean): Generator<number> {
+  *walk(
+    interval: Interval,
+    direction: 1 | -1,
+    test: (position: number) => boolean,
+    settled: readonly SettledRows[] = [],
+  ): Generator<number> {
     const signs = this.pattern.directions.map((d) => d * direction);
     const apart = [...this.multikey]
       .filter(test)
@@ -233,18 +274,67 @@ export class SortedIndex {
       .sort((a, b) => compareKeys(a.keys, b.keys, signs));
     let next = 0;
     const [start, end] = this.slice(interval);
-    for (let step = 0; step < end - start; step++) {
-      const position = this.rows[direction === 1 ? start + step : end - 1 - step] as number;
-      if (!test(position)) continue;
-      // Key values are made only while documents kept apart remain to be merged in.
-      const keys = next < apart.length ? this.keysOf(position) : [];
-      for (let ahead = apart[next]; ahead !== undefined && compareKeys(ahead.keys, keys, signs) <= 0; ) {
-        yield ahead.position;
-        ahead = apart[++next];
+    const walked = pieces(start, end, settled);
+    if (direction === -1) walked.reverse();
+    for (const { from, to, matches } of walked) {
+      if (matches === false) continue;
+      for (let step = 0; step < to - from; step++) {
+        const position = this.rows[direction === 1 ? from + step : to - 1 - step] as number;
+        if (matches === undefined && !test(position)) continue;
+        // Key values are made only while documents kept apart remain to be merged in.
+        const keys = next < apart.length ? this.keysOf(position) : [];
+        for (let ahead = apart[next]; ahead !== undefined && compareKeys(ahead.keys, keys, signs) <= 0; ) {
+          yield ahead.position;
+          ahead = apart[++next];
+        }
+        yield position;
       }
-      yield position;
     }
     for (const { position } of apart.slice(next)) yield position;
+  }
+
+  /**
+   * The rows whose first key value alone decides `filter` (see keyVerdicts),
+   * ascending and apart: the null and missing values when the filter says
+   * the same of both, and the Dates, in runs between the Dates the filter
+   * names. Other values (irregular watermarks, a few) and the documents kept
+   * apart are left to the filter. A run's verdict is the filter's for one of
+   * its values, which stands for all of them.
+   */
+  settled(filter: Document): SettledRows[] {
+    const column = this.columns[0];
+    const field = this.pattern.fields[0] as string;
+    if (!(column instanceof ValueColumn) || field.includes('.')) return [];
+    const verdicts = keyVerdicts(filter, field);
+    if (verdicts === undefined) return [];
+    const out: SettledRows[] = [];
+    const add = (from: number, to: number, verdict: () => boolean | undefined) => {
+      const matches = from < to ? verdict() : undefined;
+      if (matches !== undefined) out.push({ start: from, end: to, matches });
+    };
+    const [nullsFrom, nullsTo] = this.bracketRows(column, NULL_BRACKET);
+    add(nullsFrom, nullsTo, () => {
+      const missing = verdicts.at(undefined);
+      return missing === verdicts.at(null) ? missing : undefined;
+    });
+    // Times along the rows: negated on a descending key, so they ascend.
+    const sign = this.pattern.directions[0] as number;
+    const along = (position: number) => column.time(position) * sign;
+    const [datesFrom, datesTo] = this.bracketRows(column, DATE_BRACKET);
+    // BSON dates beyond what a JavaScript Date holds are left to the filter.
+    const from = this.firstWhere((p) => along(p) >= -MAX_DATE_TIME, datesFrom, datesTo);
+    const to = this.firstWhere((p) => along(p) > MAX_DATE_TIME, from, datesTo);
+    const verdictOf = (row: number) => () => verdicts.at(column.value(this.rows[row] as number));
+    let at = from;
+    for (const point of verdicts.breakpoints.map((t) => t * sign).sort((a, b) => a - b)) {
+      const equalFrom = this.firstWhere((p) => along(p) >= point, at, to);
+      const equalTo = this.firstWhere((p) => along(p) > point, equalFrom, to);
+      add(at, equalFrom, verdictOf(at));
+      add(equalFrom, equalTo, verdictOf(equalFrom));
+      at = equalTo;
+    }
+    add(at, to, verdictOf(at));
+    return out.sort((a, b) => a.start - b.start);
   }
 
   /**
@@ -296,10 +386,17 @@ export class SortedIndex {
     return [start, Math.max(start, end)];
   }
 
-  /** The first row for which `past` holds, `past` being false then true along the rows. */
-  private firstWhere(past: (position: number) => boolean): number {
-    let lo = 0;
-    let hi = this.rows.length;
+  /** The rows `[start, end)` whose first key value is of BSON type bracket `bracket` (Dates are one, null and missing another). */
+  private bracketRows(column: ValueColumn, bracket: number): [number, number] {
+    const sign = this.pattern.directions[0] as number;
+    const bracketOf = (position: number) =>
+      Number.isNaN(column.time(position)) ? bsonTypeBracket(column.value(position)) : DATE_BRACKET;
+    const start = this.firstWhere((p) => (bracketOf(p) - bracket) * sign >= 0);
+    return [start, this.firstWhere((p) => (bracketOf(p) - bracket) * sign > 0, start)];
+  }
+
+  /** The first row of `[lo, hi)` for which `past` holds, `past` being false then true along the rows. */
+  private firstWhere(past: (position: number) => boolean, lo = 0, hi = this.rows.length): number {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (past(this.rows[mid] as number)) hi = mid;
@@ -307,6 +404,38 @@ export class SortedIndex {
     }
     return lo;
   }
+}
+
+const NULL_BRACKET = 1;
+const DATE_BRACKET = 9;
+/** The largest time a JavaScript Date holds, either side of 1970. */
+const MAX_DATE_TIME = 8.64e15;
+
+/** Rows `[start, end)` in key order whose documents all match (`matches`) or all fail a filter. */
+export interface SettledRows {
+  readonly start: number;
+  readonly end: number;
+  readonly matches: boolean;
+}
+
+/** `[start, end)` cut at the settled rows, in order: each piece with its verdict, undefined where it is to be tested. */
+function pieces(
+  start: number,
+  end: number,
+  settled: readonly SettledRows[],
+): { from: number; to: number; matches: boolean | undefined }[] {
+  const out: { from: number; to: number; matches: boolean | undefined }[] = [];
+  let at = start;
+  for (const run of settled) {
+    if (run.end <= at) continue;
+    if (run.start >= end) break;
+    if (run.start > at) out.push({ from: at, to: run.start, matches: undefined });
+    const to = Math.min(run.end, end);
+    out.push({ from: Math.max(run.start, at), to, matches: run.matches });
+    at = to;
+  }
+  if (at < end) out.push({ from: at, to: end, matches: undefined });
+  return out;
 }
 
 function compareKeys(a: readonly unknown[], b: readonly unknown[], signs: readonly number[]): number {

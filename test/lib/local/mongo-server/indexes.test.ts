@@ -7,9 +7,13 @@ import {
   Double,
   type FindOptions,
   Int32,
+  Long,
+  MaxKey,
+  MinKey,
   MongoClient,
   type MongoServerError,
   ObjectId,
+  Timestamp,
 } from 'mongodb';
 import { keyRangeFilter } from '../../../../lambdas/shared/chunk-filter.ts';
 import { ALL_TYPE_ALIASES, type KeyValues, keySort } from '../../../../lambdas/shared/range-key.ts';
@@ -61,6 +65,48 @@ function updatedAtFor(next: () => number): { value?: unknown } {
   if (r < 0.95) return { value: [instant()] };
   if (r < 0.98) return { value: [instant(), instant()] };
   return { value: [] };
+}
+
+const pick = <T>(next: () => number, values: readonly T[]): T =>
+  values[Math.floor(next() * values.length)] as T;
+
+/**
+ * updatedAt of every kind a watermark may hold: Dates (tied, between the
+ * tied instants and far away), missing, null, arrays (empty, of Dates, with
+ * null, nested), documents and scalars of the other BSON types.
+ */
+function mixedValueFor(next: () => number): { value?: unknown } {
+  const instant = () => pick(next, INSTANTS);
+  const kinds: (() => { value?: unknown })[] = [
+    () => ({}),
+    () => ({ value: null }),
+    () => ({ value: [instant()] }),
+    () => ({ value: [instant(), null] }),
+    () => ({ value: [null] }),
+    () => ({ value: [] }),
+    () => ({ value: [[instant()]] }),
+    () => ({ value: { x: instant() } }),
+    () => ({ value: instant().toISOString() }),
+    () => ({ value: new Int32(Math.floor(next() * 10)) }),
+    () => ({ value: new Double(next() * 10) }),
+    () => ({ value: Long.fromNumber(Math.floor(next() * 10)) }),
+    () => ({ value: next() < 0.5 }),
+    () => ({ value: oid(Math.floor(next() * 100)) }),
+    () => ({ value: new Timestamp({ t: 1, i: 1 }) }),
+    () => ({ value: new MinKey() }),
+    () => ({ value: new MaxKey() }),
+    () => ({ value: new Date(instant().getTime() + (next() < 0.5 ? 1 : 500)) }),
+    () => ({ value: new Date(next() < 0.5 ? -8.64e15 : 8.64e15) }),
+  ];
+  return next() < 0.6 ? { value: instant() } : pick(next, kinds)();
+}
+
+function mixedDocuments(count: number, seed: number): Document[] {
+  const next = random(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const { value } = mixedValueFor(next);
+    return { _id: idFor(i), i: new Int32(i), ...(value === undefined ? {} : { updatedAt: value }) };
+  });
 }
 
 function sourceDocuments(count: number, seed: number): Document[] {
@@ -289,6 +335,126 @@ describe('indexes of the embedded server answer sorted key ranges', () => {
         BSON.EJSON.stringify(filter),
       );
     }
+  });
+
+  it('counts irregular watermarks from the index as a plain evaluation does, for random mixes of types', async () => {
+    const docs = mixedDocuments(1500, 5);
+    const collections = await collectionsOf(docs);
+    const next = random(6);
+    const notDated = docs.filter((d) => !(d.updatedAt instanceof Date)).length;
+    const planTimes = [
+      ...Array.from(
+        { length: 6 },
+        () => new Date(pick(next, INSTANTS).getTime() - FUTURE_WATERMARK_TOLERANCE_MS),
+      ),
+      new Date(BASE + 7_500 - FUTURE_WATERMARK_TOLERANCE_MS),
+      new Date(BASE - 3_600_000),
+      new Date(BASE + 3_600_000),
+    ];
+    for (const planTime of planTimes) {
+      const cutoff = planTime.getTime() + FUTURE_WATERMARK_TOLERANCE_MS;
+      const expected: Record<string, (value: unknown) => boolean> = {
+        missingWatermarkField: (v) => v === undefined || v === null,
+        watermarkFieldType: (v) =>
+          Array.isArray(v) || (v !== undefined && v !== null && !(v instanceof Date)),
+        futureWatermark: (v) => v instanceof Date && v.getTime() > cutoff,
+      };
+      for (const [reason, filter] of Object.entries(irregularWatermarkFilters('updatedAt', planTime))) {
+        const label = `${reason} at ${planTime.toISOString()}`;
+        const matching = docs
+          .filter((d) => (expected[reason] as (v: unknown) => boolean)(d.updatedAt))
+          .sort((a, b) => compareIds(a._id, b._id));
+        await sameEverywhere(collections, (c) => c.countDocuments(filter), matching.length, label);
+        for (const c of collections.indexed) {
+          const before = examined(c);
+          await c.countDocuments(filter);
+          const read = examined(c) - before;
+          assert.ok(read <= notDated, `${label}: examined ${read}, more than the ${notDated} not dated`);
+        }
+        await sameEverywhere(
+          collections,
+          async (c) => ids(await c.find(filter, exact).toArray()),
+          ids(matching),
+          `${label} listed`,
+        );
+      }
+      const irregular = irregularWatermarkFilter('updatedAt', planTime);
+      const all = docs.filter((d) => Object.values(expected).some((test) => test(d.updatedAt)));
+      await sameEverywhere(collections, (c) => c.countDocuments(irregular), all.length, 'irregular');
+    }
+  });
+
+  it('answers filters the watermark values cannot decide alone as the unindexed path does', async () => {
+    const docs = mixedDocuments(1200, 7);
+    const collections = await collectionsOf(docs);
+    const next = random(8);
+    const at = () => pick(next, INSTANTS);
+    const between = () => new Date(at().getTime() + 500);
+    const filters: Document[] = [
+      { updatedAt: null },
+      { updatedAt: at() },
+      { updatedAt: { $ne: at() } },
+      { updatedAt: { $gte: at(), $lt: between() } },
+      { updatedAt: { $lte: at() } },
+      { updatedAt: { $in: [at(), between(), null] } },
+      { updatedAt: { $nin: [at(), 'text'] } },
+      { updatedAt: { $exists: false } },
+      { updatedAt: { $exists: true } },
+      { updatedAt: { $type: 'date' } },
+      { updatedAt: { $type: ['null', 'array'] } },
+      { updatedAt: { $type: 'number' } },
+      { updatedAt: { $not: { $gt: at() } } },
+      { updatedAt: { $gt: new MinKey() } },
+      { updatedAt: { $lt: new MaxKey() } },
+      { updatedAt: { $gt: 3 } },
+      { updatedAt: { $lt: 'z' } },
+      { $nor: [{ updatedAt: { $lt: at() } }, { updatedAt: null }] },
+      { $or: [{ updatedAt: { $gt: at() } }, { i: { $lt: 100 } }] },
+      { $and: [{ updatedAt: { $lte: at() } }, { i: { $gte: 600 } }] },
+      { updatedAt: { $gt: at() }, _id: { $type: 'objectId' } },
+      { $and: [{ updatedAt: { $gt: at() } }, { _id: { $gt: oid(9_000) } }] },
+      // Beyond what the watermark value decides: tested document by document.
+      { 'updatedAt.x': null },
+      { updatedAt: { $elemMatch: { $gt: at() } } },
+      { updatedAt: { $size: 1 } },
+      { updatedAt: { $all: [at()] } },
+      { updatedAt: { $regex: /^2025/ } },
+      { updatedAt: [at()] },
+      { updatedAt: { x: at() } },
+    ];
+    for (const filter of filters) {
+      const label = BSON.EJSON.stringify(filter, { relaxed: false });
+      const unindexed = async (query: (c: Collection) => Promise<unknown>) => query(collections.plain);
+      const listed = (c: Collection) => c.find(filter, exact).toArray().then(ids);
+      await sameEverywhere(
+        collections,
+        (c) => c.countDocuments(filter),
+        await unindexed((c) => c.countDocuments(filter)),
+        `${label} count`,
+      );
+      await sameEverywhere(collections, listed, await unindexed(listed), `${label} listed`);
+      const sorted = (c: Collection) => c.find(filter, exact).sort(SORT).toArray().then(ids);
+      await sameEverywhere(collections, sorted, await unindexed(sorted), `${label} in key order`);
+      const page = (c: Collection) => c.find(filter, exact).skip(2).limit(3).toArray().then(ids);
+      await sameEverywhere(collections, page, await unindexed(page), `${label} a page`);
+      const backward = (c: Collection) =>
+        c.find(filter, exact).sort(BACKWARD).skip(1).limit(2).toArray().then(ids);
+      await sameEverywhere(collections, backward, await unindexed(backward), `${label} backward`);
+    }
+  });
+
+  it('finds the first documents in _id order without testing the rest', async () => {
+    const c = fresh();
+    await c.insertMany(
+      Array.from({ length: 5_000 }, (_, i) => ({ _id: oid(i), updatedAt: new Date(BASE + i) })),
+    );
+    await c.createIndex({ updatedAt: 1, _id: 1 });
+    const every: Document = { _id: { $type: [...ALL_TYPE_ALIASES] } };
+    await c.countDocuments({ updatedAt: { $gt: new Date(0) } }); // builds the index
+    const before = examined(c);
+    const first = await c.findOne(every, exact);
+    assert.equal(first?._id.toHexString(), oid(0).toHexString());
+    assert.ok(examined(c) - before <= 1, `the first match examined ${examined(c) - before} documents`);
   });
 
   it('sees updates, deletes and inserts made between queries', async () => {
