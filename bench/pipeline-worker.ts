@@ -3,17 +3,22 @@
  * and peak RSS are its own. Prints one JSON line.
  *   --dir D --scale N --prepare        seed the embedded source, and fill the synthesis cache
  *                                      as any earlier run has (not timed as a run)
- *   --dir D --scale N [--mutate M] [--engine duckdb|spark] [--threads T] [--engine-memory 768MB]
+ *   --dir D --scale N [--mutate M | --append M] [--engine duckdb|spark] [--threads T]
+ *                     [--engine-memory 768MB]
  *                                      one run (`npm run local` without the CLI), timing
- *                                      every top-level state of the execution
+ *                                      every top-level state of the execution; --append posts
+ *                                      M new entries first and changes nothing else (the
+ *                                      source's change is not timed as the run's)
  *   --synth CACHE_DIR                  the ingest state machine for the default config,
  *                                      from the synthesis cache (or synthesized into it)
  */
 import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { logger } from '../lambdas/shared/logger.ts';
-import { resolveConfig } from '../lib/config/index.ts';
+import { type LedgerlakeConfig, resolveConfig } from '../lib/config/index.ts';
 import { ingestDefinitionFor } from '../lib/local/runner/definition.ts';
 import { openEmbeddedSource } from '../lib/local/runner/embedded-source.ts';
+import { appendEntries, type MutationCounts } from '../lib/local/runner/mutate.ts';
 import { type GlueEngine, runLocalPipeline } from '../lib/local/runner/run-pipeline.ts';
 import { sampleRss } from './peak-rss.ts';
 
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     scale: { type: 'string' },
     mutate: { type: 'string', default: '0' },
+    append: { type: 'string', default: '0' },
     engine: { type: 'string', default: 'duckdb' },
     threads: { type: 'string' },
     'engine-memory': { type: 'string' },
@@ -32,6 +38,7 @@ const { values } = parseArgs({
 logger.setLogLevel('WARN');
 
 const rss = sampleRss(50);
+let appendedEntries: MutationCounts | undefined;
 const started = performance.now();
 const elapsed = (since: number) => Number(((performance.now() - since) / 1000).toFixed(2));
 
@@ -55,6 +62,8 @@ if (values.synth !== undefined) {
     await ingestDefinitionFor(config);
     print({ seconds: elapsed(started), peakRssMiB: rss.peakMiB() });
   } else {
+    if (Number(values.append) > 0)
+      await append(values.dir, config, Number(values.scale), Number(values.append));
     await run(values.dir, Number(values.scale));
   }
 }
@@ -101,9 +110,23 @@ async function run(dir: string, scale: number): Promise<void> {
     peakRssMiB: rss.peakMiB(),
     documents: Object.values(summary.collections).reduce((sum, c) => sum + c.read, 0),
     snapshots: Object.values(summary.tables).reduce((sum, t) => sum + t.snapshots, 0),
-    mutations: summary.mutations ?? null,
+    mutations: summary.mutations ?? appendedEntries ?? null,
     synthesis,
   });
+}
+
+/** New journal entries only, written to the saved source before the run. */
+async function append(dir: string, config: LedgerlakeConfig, scale: number, count: number): Promise<void> {
+  const source = await openEmbeddedSource(`${dir}/source`, config.source.database, scale);
+  const client = await new MongoClient(source.uri).connect();
+  try {
+    const appended = await appendEntries(client.db(config.source.database), source.state, count, new Date());
+    await source.save(appended.state);
+    appendedEntries = appended.counts;
+  } finally {
+    await client.close();
+    await source.close();
+  }
 }
 
 function print(result: Record<string, unknown>): void {

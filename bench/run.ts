@@ -177,8 +177,19 @@ if (!skip.has('pipeline')) {
       '--mutate',
       String(Math.round(docs / 100)),
     ]);
+    const appended = await worker('pipeline-worker.ts', [
+      ...scale,
+      '--append',
+      String(Math.round(docs / 100)),
+    ]);
     const noop = await worker('pipeline-worker.ts', scale);
-    results.pipeline = { seedSeconds: prepared.seconds as number, full, incremental, noop } as never;
+    results.pipeline = {
+      seedSeconds: prepared.seconds as number,
+      full,
+      incremental,
+      appended,
+      noop,
+    } as never;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

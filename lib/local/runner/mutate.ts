@@ -1,4 +1,4 @@
-import { type Db, Decimal128, type Document, ObjectId } from 'mongodb';
+import { type Collection, type Db, Decimal128, type Document, ObjectId } from 'mongodb';
 import { toUnscaled } from '../../../lambdas/shared/decimal.ts';
 import { Prng } from '../sample-data/prng.ts';
 import type { SourceState } from './embedded-source.ts';
@@ -63,17 +63,8 @@ export async function mutateSource(
       },
     );
   }
-  const added = Math.ceil(count / 10);
-  const templates = chosen.slice(0, added);
-  await entries.insertMany(
-    templates.map((template, k) => ({
-      ...template,
-      _id: new ObjectId(),
-      entry_id: entryId(totalEntries + k),
-      description: `${String(template.description)} (late posting)`,
-      updatedAt: now,
-    })),
-  );
+  const templates = chosen.slice(0, Math.ceil(count / 10));
+  await insertLatePostings(entries, templates, totalEntries, now);
   const tasks = db.collection('close_tasks');
   const taskCount = await tasks.countDocuments();
   const taskPicks = await tasks
@@ -120,6 +111,55 @@ export async function mutateSource(
       insertedEntries: state.insertedEntries + templates.length,
     },
   };
+}
+
+/**
+ * Posts `count` new journal entries and changes nothing else: an append-only
+ * delta, as a ledger that corrects by reversing entries sees between runs.
+ * The new entries copy the first entries in `_id` order, with new ids.
+ */
+export async function appendEntries(
+  db: Db,
+  state: SourceState,
+  count: number,
+  now: Date,
+): Promise<{ counts: MutationCounts; state: SourceState }> {
+  const entries = db.collection('journal_entries');
+  const templates = await entries.find({}).sort({ _id: 1 }).limit(count).toArray();
+  await insertLatePostings(entries, templates, state.scale + state.insertedEntries, now);
+  return {
+    counts: {
+      correctedEntries: 0,
+      linesRemoved: 0,
+      newEntries: templates.length,
+      closeTasksAdvanced: 0,
+      accountsRenamed: 0,
+    },
+    state: {
+      ...state,
+      mutations: state.mutations + 1,
+      insertedEntries: state.insertedEntries + templates.length,
+    },
+  };
+}
+
+/** Copies of `templates` as new entries (new `_id` and entry id, posted `now`). */
+async function insertLatePostings(
+  entries: Collection,
+  templates: readonly Document[],
+  totalEntries: number,
+  now: Date,
+): Promise<void> {
+  if (templates.length === 0) return;
+  await entries.insertMany(
+    templates.map((template, k) => ({
+      ...template,
+      _id: new ObjectId(),
+      entry_id: entryId(totalEntries + k),
+      description: `${String(template.description)} (late posting)`,
+      updatedAt: now,
+    })),
+  );
 }
 
 /** The sample generator's entry ids: JE1001 is entry 0. */
