@@ -143,7 +143,18 @@ export function targetsOf(r: Partial<Results>): Target[] {
     synthesis === undefined ? undefined : synthesis.cached.source === 'disk',
   );
   const curateRatio = r.engine?.curateVsRawAppend;
-  atMost('curate of the full load / raw append', 5, curateRatio);
+  atMost('curate of the full load / raw append (local engine)', 5, curateRatio);
+  // The engine that runs on AWS: the generated Glue scripts on PySpark, at the bench's Glue scale.
+  const glueFull = r.glue?.full.states;
+  const glueRatio =
+    glueFull?.Curate === undefined || glueFull.RawAppend === undefined || glueFull.RawAppend === 0
+      ? undefined
+      : round(glueFull.Curate / glueFull.RawAppend);
+  atMost(
+    `curate of the full load / raw append (Glue scripts on PySpark, ${n(r.glue?.documents ?? 0)} entries)`,
+    5,
+    glueRatio,
+  );
   const silver = r.engine?.incremental.tables.journal_entries_silver;
   add(
     'incremental MERGE: journal_entries_silver files rewritten / files',
