@@ -1538,45 +1538,48 @@ WHERE e.entry_id IN (
             "kind": "relation",
             "name": "latest_journal_entries",
             "sql": """\
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id`
+)
 SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_journal_entries r
-JOIN (SELECT x.`_id` FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id` HAVING count(*) = 1) single
-  ON single.`_id` = r.`_id`
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_journal_entries r
-  JOIN (SELECT x.`_id` FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id` HAVING count(*) > 1) versioned
-  ON versioned.`_id` = r.`_id`
+  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
 ) ranked WHERE version_rank = 1""",
         },
         {
             "kind": "relation",
             "name": "latest_close_tasks",
             "sql": """\
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id`
+)
 SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_close_tasks r
-JOIN (SELECT x.`_id` FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id` HAVING count(*) = 1) single
-  ON single.`_id` = r.`_id`
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_close_tasks r
-  JOIN (SELECT x.`_id` FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id` HAVING count(*) > 1) versioned
-  ON versioned.`_id` = r.`_id`
+  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
 ) ranked WHERE version_rank = 1""",
         },
         {
             "kind": "relation",
             "name": "latest_accounts",
             "sql": """\
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id`
+)
 SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_accounts r
-JOIN (SELECT x.`_id` FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id` HAVING count(*) = 1) single
-  ON single.`_id` = r.`_id`
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_accounts r
-  JOIN (SELECT x.`_id` FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id` HAVING count(*) > 1) versioned
-  ON versioned.`_id` = r.`_id`
+  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
 ) ranked WHERE version_rank = 1""",
         },
         {
@@ -1628,15 +1631,16 @@ FROM current_accounts""",
             "name": "changes_accounts_silver",
             "table": "accounts_silver",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.accounts_silver t WHERE true)
 SELECT n.`account_id`, n.`_id`, n.`account_name`, n.`account_type`, n.`is_active`, n.`normal_side`, n.`ingest_ts`, false AS `_delete`
 FROM desired_accounts_silver n
-LEFT JOIN {curated_namespace}.accounts_silver t ON t.`account_id` = n.`account_id`
+LEFT JOIN touched_rows t ON t.`account_id` = n.`account_id`
 WHERE t.`account_id` IS NULL OR NOT (t.`_id` <=> n.`_id`) OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`is_active` <=> n.`is_active`) OR NOT (t.`normal_side` <=> n.`normal_side`)
 UNION ALL
 SELECT t.`account_id`, t.`_id`, t.`account_name`, t.`account_type`, t.`is_active`, t.`normal_side`, t.`ingest_ts`, true AS `_delete`
-FROM {curated_namespace}.accounts_silver t
+FROM touched_rows t
 LEFT JOIN desired_accounts_silver n ON t.`account_id` = n.`account_id`
-WHERE (true) AND n.`account_id` IS NULL""",
+WHERE n.`account_id` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.accounts_silver AS t
 USING (SELECT * FROM changes_accounts_silver) AS s
@@ -1657,15 +1661,16 @@ FROM latest_close_tasks WHERE `_op` = 'upsert' AND `_mapping_errors` IS NULL""",
             "name": "changes_close_tasks_silver",
             "table": "close_tasks_silver",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.close_tasks_silver t WHERE t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
 SELECT n.`_id`, n.`task_id`, n.`name`, n.`assigned_to`, n.`status`, n.`due_date`, n.`ingest_ts`, n.`period`, false AS `_delete`
 FROM desired_close_tasks_silver n
-LEFT JOIN {curated_namespace}.close_tasks_silver t ON t.`_id` = n.`_id`
+LEFT JOIN touched_rows t ON t.`_id` = n.`_id`
 WHERE t.`_id` IS NULL OR NOT (t.`task_id` <=> n.`task_id`) OR NOT (t.`name` <=> n.`name`) OR NOT (t.`assigned_to` <=> n.`assigned_to`) OR NOT (t.`status` <=> n.`status`) OR NOT (t.`due_date` <=> n.`due_date`) OR NOT (t.`period` <=> n.`period`)
 UNION ALL
 SELECT t.`_id`, t.`task_id`, t.`name`, t.`assigned_to`, t.`status`, t.`due_date`, t.`ingest_ts`, t.`period`, true AS `_delete`
-FROM {curated_namespace}.close_tasks_silver t
+FROM touched_rows t
 LEFT JOIN desired_close_tasks_silver n ON t.`_id` = n.`_id`
-WHERE (t.`_id` IN (SELECT `_id` FROM changed_close_tasks)) AND n.`_id` IS NULL""",
+WHERE n.`_id` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.close_tasks_silver AS t
 USING (SELECT * FROM changes_close_tasks_silver) AS s
@@ -1684,15 +1689,16 @@ WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `ass
             "name": "changes_journal_entries_silver",
             "table": "journal_entries_silver",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.journal_entries_silver t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`description`, n.`account_id`, n.`account_name`, n.`account_type`, n.`debit`, n.`credit`, n.`ingest_ts`, n.`line_no`, false AS `_delete`
 FROM desired_journal_entries_silver n
-LEFT JOIN {curated_namespace}.journal_entries_silver t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
+LEFT JOIN touched_rows t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
 WHERE t.`_id` IS NULL OR NOT (t.`entry_id` <=> n.`entry_id`) OR NOT (t.`entry_date` <=> n.`entry_date`) OR NOT (t.`description` <=> n.`description`) OR NOT (t.`account_id` <=> n.`account_id`) OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`debit` <=> n.`debit`) OR NOT (t.`credit` <=> n.`credit`)
 UNION ALL
 SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`description`, t.`account_id`, t.`account_name`, t.`account_type`, t.`debit`, t.`credit`, t.`ingest_ts`, t.`line_no`, true AS `_delete`
-FROM {curated_namespace}.journal_entries_silver t
+FROM touched_rows t
 LEFT JOIN desired_journal_entries_silver n ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`
-WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
+WHERE n.`_id` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.journal_entries_silver AS t
 USING (SELECT * FROM changes_journal_entries_silver) AS s
@@ -1714,15 +1720,16 @@ FROM journal_entry_facts""",
             "name": "changes_journal_entries_gold",
             "table": "journal_entries_gold",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.journal_entries_gold t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`total_credit`, n.`total_debit`, n.`is_balanced`, n.`line_count`, false AS `_delete`
 FROM desired_journal_entries_gold n
-LEFT JOIN {curated_namespace}.journal_entries_gold t ON t.`_id` = n.`_id`
+LEFT JOIN touched_rows t ON t.`_id` = n.`_id`
 WHERE t.`_id` IS NULL OR NOT (t.`entry_id` <=> n.`entry_id`) OR NOT (t.`entry_date` <=> n.`entry_date`) OR NOT (t.`total_credit` <=> n.`total_credit`) OR NOT (t.`total_debit` <=> n.`total_debit`) OR NOT (t.`is_balanced` <=> n.`is_balanced`) OR NOT (t.`line_count` <=> n.`line_count`)
 UNION ALL
 SELECT t.`_id`, t.`entry_id`, t.`entry_date`, t.`total_credit`, t.`total_debit`, t.`is_balanced`, t.`line_count`, true AS `_delete`
-FROM {curated_namespace}.journal_entries_gold t
+FROM touched_rows t
 LEFT JOIN desired_journal_entries_gold n ON t.`_id` = n.`_id`
-WHERE (t.`_id` IN (SELECT `_id` FROM touched_journal_entries)) AND n.`_id` IS NULL""",
+WHERE n.`_id` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.journal_entries_gold AS t
 USING (SELECT * FROM changes_journal_entries_gold) AS s
@@ -1801,15 +1808,16 @@ JOIN touched_balances t ON t.account_id = b.account_id AND b.period >= t.from_pe
             "name": "changes_trial_balance_gold",
             "table": "trial_balance_gold",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.trial_balance_gold t WHERE EXISTS (SELECT 1 FROM touched_balances b WHERE b.account_id = t.account_id AND t.period >= b.from_period))
 SELECT n.`period`, n.`account_id`, n.`account_name`, n.`account_type`, n.`normal_side`, n.`opening_balance`, n.`period_debit`, n.`period_credit`, n.`closing_balance`, false AS `_delete`
 FROM desired_trial_balance_gold n
-LEFT JOIN {curated_namespace}.trial_balance_gold t ON t.`account_id` = n.`account_id` AND t.`period` = n.`period`
+LEFT JOIN touched_rows t ON t.`account_id` = n.`account_id` AND t.`period` = n.`period`
 WHERE t.`account_id` IS NULL OR NOT (t.`account_name` <=> n.`account_name`) OR NOT (t.`account_type` <=> n.`account_type`) OR NOT (t.`normal_side` <=> n.`normal_side`) OR NOT (t.`opening_balance` <=> n.`opening_balance`) OR NOT (t.`period_debit` <=> n.`period_debit`) OR NOT (t.`period_credit` <=> n.`period_credit`) OR NOT (t.`closing_balance` <=> n.`closing_balance`)
 UNION ALL
 SELECT t.`period`, t.`account_id`, t.`account_name`, t.`account_type`, t.`normal_side`, t.`opening_balance`, t.`period_debit`, t.`period_credit`, t.`closing_balance`, true AS `_delete`
-FROM {curated_namespace}.trial_balance_gold t
+FROM touched_rows t
 LEFT JOIN desired_trial_balance_gold n ON t.`account_id` = n.`account_id` AND t.`period` = n.`period`
-WHERE (EXISTS (SELECT 1 FROM touched_balances b WHERE b.account_id = t.account_id AND t.period >= b.from_period)) AND n.`account_id` IS NULL""",
+WHERE n.`account_id` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.trial_balance_gold AS t
 USING (SELECT * FROM changes_trial_balance_gold) AS s
@@ -1836,15 +1844,16 @@ FROM (
             "name": "changes_income_statement_gold",
             "table": "income_statement_gold",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.income_statement_gold t WHERE true)
 SELECT n.`period`, n.`revenue`, n.`expenses`, n.`net_income`, n.`ytd_net_income`, false AS `_delete`
 FROM desired_income_statement_gold n
-LEFT JOIN {curated_namespace}.income_statement_gold t ON t.`period` = n.`period`
+LEFT JOIN touched_rows t ON t.`period` = n.`period`
 WHERE t.`period` IS NULL OR NOT (t.`revenue` <=> n.`revenue`) OR NOT (t.`expenses` <=> n.`expenses`) OR NOT (t.`net_income` <=> n.`net_income`) OR NOT (t.`ytd_net_income` <=> n.`ytd_net_income`)
 UNION ALL
 SELECT t.`period`, t.`revenue`, t.`expenses`, t.`net_income`, t.`ytd_net_income`, true AS `_delete`
-FROM {curated_namespace}.income_statement_gold t
+FROM touched_rows t
 LEFT JOIN desired_income_statement_gold n ON t.`period` = n.`period`
-WHERE (true) AND n.`period` IS NULL""",
+WHERE n.`period` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.income_statement_gold AS t
 USING (SELECT * FROM changes_income_statement_gold) AS s
@@ -1873,15 +1882,16 @@ FROM (
             "name": "changes_balance_sheet_gold",
             "table": "balance_sheet_gold",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.balance_sheet_gold t WHERE true)
 SELECT n.`period`, n.`total_assets`, n.`total_liabilities`, n.`total_equity`, n.`prior_years_earnings`, n.`current_year_earnings`, n.`total_liabilities_and_equity`, n.`out_of_balance`, false AS `_delete`
 FROM desired_balance_sheet_gold n
-LEFT JOIN {curated_namespace}.balance_sheet_gold t ON t.`period` = n.`period`
+LEFT JOIN touched_rows t ON t.`period` = n.`period`
 WHERE t.`period` IS NULL OR NOT (t.`total_assets` <=> n.`total_assets`) OR NOT (t.`total_liabilities` <=> n.`total_liabilities`) OR NOT (t.`total_equity` <=> n.`total_equity`) OR NOT (t.`prior_years_earnings` <=> n.`prior_years_earnings`) OR NOT (t.`current_year_earnings` <=> n.`current_year_earnings`) OR NOT (t.`total_liabilities_and_equity` <=> n.`total_liabilities_and_equity`) OR NOT (t.`out_of_balance` <=> n.`out_of_balance`)
 UNION ALL
 SELECT t.`period`, t.`total_assets`, t.`total_liabilities`, t.`total_equity`, t.`prior_years_earnings`, t.`current_year_earnings`, t.`total_liabilities_and_equity`, t.`out_of_balance`, true AS `_delete`
-FROM {curated_namespace}.balance_sheet_gold t
+FROM touched_rows t
 LEFT JOIN desired_balance_sheet_gold n ON t.`period` = n.`period`
-WHERE (true) AND n.`period` IS NULL""",
+WHERE n.`period` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.balance_sheet_gold AS t
 USING (SELECT * FROM changes_balance_sheet_gold) AS s
@@ -1911,15 +1921,16 @@ GROUP BY t.period, c.as_of""",
             "name": "changes_close_progress_gold",
             "table": "close_progress_gold",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.close_progress_gold t WHERE true)
 SELECT n.`period`, n.`tasks`, n.`not_started`, n.`in_progress`, n.`complete`, n.`blocked`, n.`overdue`, n.`percent_complete`, n.`as_of`, false AS `_delete`
 FROM desired_close_progress_gold n
-LEFT JOIN {curated_namespace}.close_progress_gold t ON t.`period` = n.`period`
+LEFT JOIN touched_rows t ON t.`period` = n.`period`
 WHERE t.`period` IS NULL OR NOT (t.`tasks` <=> n.`tasks`) OR NOT (t.`not_started` <=> n.`not_started`) OR NOT (t.`in_progress` <=> n.`in_progress`) OR NOT (t.`complete` <=> n.`complete`) OR NOT (t.`blocked` <=> n.`blocked`) OR NOT (t.`overdue` <=> n.`overdue`) OR NOT (t.`percent_complete` <=> n.`percent_complete`)
 UNION ALL
 SELECT t.`period`, t.`tasks`, t.`not_started`, t.`in_progress`, t.`complete`, t.`blocked`, t.`overdue`, t.`percent_complete`, t.`as_of`, true AS `_delete`
-FROM {curated_namespace}.close_progress_gold t
+FROM touched_rows t
 LEFT JOIN desired_close_progress_gold n ON t.`period` = n.`period`
-WHERE (true) AND n.`period` IS NULL""",
+WHERE n.`period` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.close_progress_gold AS t
 USING (SELECT * FROM changes_close_progress_gold) AS s
@@ -2043,18 +2054,19 @@ FROM latest_accounts WHERE `_op` = 'upsert' AND updated_at > ingest_ts""",
             "name": "changes_data_quality_issues",
             "table": "data_quality_issues",
             "sql": """\
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.data_quality_issues t WHERE (t.source_collection = 'journal_entries' AND t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
+  OR (t.source_collection = 'journal_entries' AND t.code = 'posted_after_close')
+  OR (t.source_collection = 'close_tasks' AND t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
+  OR (t.source_collection = 'accounts' AND t.`_id` IN (SELECT `_id` FROM changed_accounts)))
 SELECT n.`source_collection`, n.`_id`, n.`business_key`, n.`code`, n.`detail`, n.`entry_date`, n.`ingest_ts`, false AS `_delete`
 FROM desired_data_quality_issues n
-LEFT JOIN {curated_namespace}.data_quality_issues t ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
+LEFT JOIN touched_rows t ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
 WHERE t.`source_collection` IS NULL OR NOT (t.`business_key` <=> n.`business_key`) OR NOT (t.`detail` <=> n.`detail`) OR NOT (t.`entry_date` <=> n.`entry_date`)
 UNION ALL
 SELECT t.`source_collection`, t.`_id`, t.`business_key`, t.`code`, t.`detail`, t.`entry_date`, t.`ingest_ts`, true AS `_delete`
-FROM {curated_namespace}.data_quality_issues t
+FROM touched_rows t
 LEFT JOIN desired_data_quality_issues n ON t.`source_collection` = n.`source_collection` AND t.`_id` = n.`_id` AND t.`code` = n.`code`
-WHERE ((t.source_collection = 'journal_entries' AND t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
-  OR (t.source_collection = 'journal_entries' AND t.code = 'posted_after_close')
-  OR (t.source_collection = 'close_tasks' AND t.`_id` IN (SELECT `_id` FROM changed_close_tasks))
-  OR (t.source_collection = 'accounts' AND t.`_id` IN (SELECT `_id` FROM changed_accounts))) AND n.`source_collection` IS NULL""",
+WHERE n.`source_collection` IS NULL""",
             "merge": """\
 MERGE INTO {curated_namespace}.data_quality_issues AS t
 USING (SELECT * FROM changes_data_quality_issues) AS s

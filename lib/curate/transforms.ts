@@ -49,14 +49,16 @@ export function latestVersions(
   if (columns.length === 0)
     throw new Error(`latestVersions of ${raw} for the ids of ${ids} needs the columns to keep`);
   const kept = columns.map((c) => `r.${d.ident(c)}`).join(', ');
-  // The documents of `ids` with `versions` raw rows: one, or more than one.
-  const withVersions = (versions: string, alias: string) =>
-    `JOIN (SELECT x.${id} FROM ${raw} x WHERE x.${id} IN (SELECT ${id} FROM ${ids}) GROUP BY x.${id} HAVING count(*) ${versions}) ${alias}
-  ON ${alias}.${id} = r.${id}`;
-  return `SELECT ${kept}, 1 AS version_rank FROM ${raw} r
-${withVersions('= 1', 'single')}
+  // The documents of `ids` with `versions` raw rows (counted once): one, or more than one.
+  const withVersions = (versions: string) =>
+    `JOIN versions v ON v.${id} = r.${id} AND v.versions ${versions}`;
+  return `WITH versions AS (
+  SELECT x.${id}, count(*) AS versions FROM ${raw} x WHERE x.${id} IN (SELECT ${id} FROM ${ids}) GROUP BY x.${id}
+)
+SELECT ${kept}, 1 AS version_rank FROM ${raw} r
+${withVersions('= 1')}
 UNION ALL
-${ranked(kept, `\n  ${withVersions('> 1', 'versioned')}`)}`;
+${ranked(kept, `\n  ${withVersions('> 1')}`)}`;
 }
 
 /** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */
@@ -509,6 +511,12 @@ JOIN (
  * `ignored`), flagged `_delete = false`, and target rows of touched documents
  * that are no longer desired, flagged true. Empty when nothing changes, so a
  * MERGE of it is skipped and no snapshot is written.
+ *
+ * The target is read once, filtered to the touched rows, and both sides join
+ * that: desired rows are rows of touched documents, so the target row holding a
+ * desired row's key is a touched one. (Were it not, the desired row would be
+ * written again unchanged: the same table, one more rewrite.) A small run
+ * then joins its own rows, not the whole table.
  */
 export function changesTo(
   d: SqlDialect,
@@ -530,13 +538,14 @@ export function changesTo(
   const differs = compared.map((c) => d.distinct(`t.${q(c)}`, `n.${q(c)}`));
   const firstKey = q(target.keys[0] as string);
   const select = (alias: string) => target.columns.map((c) => `${alias}.${q(c)}`).join(', ');
-  return `SELECT ${select('n')}, false AS ${q(deleteFlag)}
+  return `WITH touched_rows AS (SELECT * FROM ${target.table} t WHERE ${touched})
+SELECT ${select('n')}, false AS ${q(deleteFlag)}
 FROM ${desired} n
-LEFT JOIN ${target.table} t ON ${on('t', 'n')}
+LEFT JOIN touched_rows t ON ${on('t', 'n')}
 WHERE t.${firstKey} IS NULL${differs.length === 0 ? '' : ` OR ${differs.join(' OR ')}`}
 UNION ALL
 SELECT ${select('t')}, true AS ${q(deleteFlag)}
-FROM ${target.table} t
+FROM touched_rows t
 LEFT JOIN ${desired} n ON ${on('t', 'n')}
-WHERE (${touched}) AND n.${firstKey} IS NULL`;
+WHERE n.${firstKey} IS NULL`;
 }

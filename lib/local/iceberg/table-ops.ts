@@ -156,8 +156,12 @@ export class IcebergTable {
     const loaded = await this.load();
     const schema = currentSchema(loaded.metadata);
     const snapshot = selectSnapshot(loaded.metadata, selector);
-    const files = snapshot === undefined ? [] : (await liveEntriesOf(snapshot)).map((e) => e.dataFile.path);
-    return relationOver(files, schema);
+    const entries = snapshot === undefined ? [] : await liveEntriesOf(snapshot);
+    return relationOver(
+      entries.map((e) => e.dataFile.path),
+      schema,
+      entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
+    );
   }
 
   /** Commits added and removed data files as one snapshot; returns the committed table. */
@@ -464,11 +468,18 @@ export function manifestContext(metadata: TableMetadata): ManifestContext {
   };
 }
 
-/** A relation over data files (or no rows) with the schema's columns. */
-export function relationOver(files: readonly string[], schema: SchemaJson): string {
+/**
+ * A relation over data files (or no rows) with the schema's columns. `rows`,
+ * the files' record count from the manifests, is what DuckDB's planner is
+ * told the scan returns: with the schema given it opens no file before
+ * running, so it would assume a thousand rows a file and build joins' hash
+ * tables on a table of millions.
+ */
+export function relationOver(files: readonly string[], schema: SchemaJson, rows?: bigint): string {
   if (files.length === 0) return emptyRelation(schema);
   const list = files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ');
-  return `read_parquet([${list}], schema = ${parquetSchemaArgument(schema)})`;
+  const cardinality = rows === undefined ? '' : `, explicit_cardinality = ${rows}`;
+  return `read_parquet([${list}], schema = ${parquetSchemaArgument(schema)}${cardinality})`;
 }
 
 export function selectSnapshot(metadata: TableMetadata, selector: SnapshotSelector): Snapshot | undefined {
