@@ -1,5 +1,6 @@
 import { BSON, type Document, ObjectId } from 'mongodb';
 import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
+import type { BlockCache } from './block-cache.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
 import type { DocumentList } from './cursors.ts';
 import { compareStoredIds, idComparator } from './document-id.ts';
@@ -23,6 +24,11 @@ export interface MemoryCollectionOptions {
    * @default 32 MiB
    */
   readonly slabBytes?: number;
+  /**
+   * The cache of the blocks read from the dump files that loaded documents stay in.
+   * @default - the cache all collections share, 16 MiB
+   */
+  readonly blockCache?: BlockCache;
 }
 
 /** An index chosen for a query: its slice, the rows its first key decides, and how many documents it tests. */
@@ -39,7 +45,8 @@ export const exact = (raw: Buffer): Document => BSON.deserialize(raw, { promoteV
 const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
 
 /**
- * One collection in memory: documents as raw BSON, kept in `_id` order so
+ * One collection: documents as raw BSON (in memory, or left in the dump file
+ * they were loaded from, see DocumentStorage), kept in `_id` order so
  * `_id` ranges (how the pipeline extracts) are found by binary search rather
  * than a scan. Declared indexes answer ranges of their first field and sorts
  * by their key as MongoDB's do (see SortedIndex). Any filter is evaluated by
@@ -60,15 +67,18 @@ export class MemoryCollection {
   private examinedSoFar = 0;
 
   constructor(options: MemoryCollectionOptions = {}) {
-    this.docs = new StoredDocuments(options.slabBytes);
+    this.docs = new StoredDocuments(options.slabBytes, options.blockCache);
   }
 
   get size(): number {
     return this.docs.size;
   }
 
-  /** Bytes of the documents stored, and of replaced or deleted ones not yet compacted away. */
-  get bytes(): { readonly live: number; readonly garbage: number; readonly slabs: number } {
+  /**
+   * Bytes of the documents stored (`inFiles` of them read from a dump and
+   * left there), and of replaced or deleted ones in memory not yet compacted away.
+   */
+  get bytes(): StoredDocuments['bytes'] {
     return this.docs.bytes;
   }
 
@@ -96,10 +106,30 @@ export class MemoryCollection {
     this.docs.insert(raw);
   }
 
-  /** Inserts the documents of a BSON dump file (mongodump's `<name>.bson`), read straight into storage. */
+  /**
+   * Inserts the documents of a BSON dump file (mongodump's `<name>.bson`),
+   * which are read from the file when needed rather than held in memory:
+   * the file must not change while the collection is in use, other than
+   * by `saveDump`.
+   */
   async insertDump(path: string): Promise<void> {
     this.version++;
-    await this.docs.insertFile(path);
+    this.docs.insertFile(path);
+  }
+
+  /**
+   * Writes every document, in `_id` order, as a BSON dump at `path`: to a
+   * new file renamed over it, so reads of a dump the collection was loaded
+   * from (open cursors included) go on from the old file, while the
+   * collection reads its documents from the new one from then on.
+   */
+  async saveDump(path: string): Promise<void> {
+    await this.docs.saveFile(path);
+  }
+
+  /** Closes the dump files the documents are read from; the collection cannot be read after. */
+  close(): void {
+    this.docs.close();
   }
 
   /** Declares an index; false when one of that name exists already. */

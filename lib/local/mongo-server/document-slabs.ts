@@ -1,12 +1,12 @@
-import { open } from 'node:fs/promises';
-
-/** Where a stored document starts: its slab's number × 2^32 + its byte offset in the slab (exact in a double). */
+/**
+ * Where a stored document starts: its slab's number × 2^32 + its byte offset
+ * in the slab (exact in a double). Negative locations are not in the slabs
+ * (see DocumentStorage): compaction leaves them as they are.
+ */
 export type Location = number;
 
 const SLAB_STRIDE = 2 ** 32;
 const FIRST_SLAB_BYTES = 64 * 1024;
-/** Bytes read from a dump at a time. */
-const READ_BYTES = 4 * 1024 * 1024;
 
 /**
  * Documents as BSON bytes packed into large shared buffers ("slabs"),
@@ -26,8 +26,6 @@ export class DocumentSlabs {
   private used = 0;
   private live = 0;
   private garbage = 0;
-  /** True while a file is read into the last slab, past its last whole document. */
-  private reading = false;
 
   constructor(private readonly slabBytes: number) {
     if (!Number.isInteger(slabBytes) || slabBytes < 1024)
@@ -54,7 +52,6 @@ export class DocumentSlabs {
   }
 
   append(raw: Uint8Array): Location {
-    if (this.reading) throw new Error('a document was appended while a file is read into the slabs');
     const slab = this.room(raw.length);
     slab.set(raw, this.used);
     const location = (this.slabs.length - 1) * SLAB_STRIDE + this.used;
@@ -82,7 +79,8 @@ export class DocumentSlabs {
   /**
    * Copies the documents at `locations[0..count)` into new slabs, in that
    * order, and rewrites `locations` to where they are now. Everything not
-   * listed is dropped.
+   * listed is dropped; negative locations (not in the slabs) are left as
+   * they are.
    */
   compact(locations: Float64Array, count: number): void {
     const old = this.slabs;
@@ -92,66 +90,13 @@ export class DocumentSlabs {
     this.live = 0;
     this.garbage = 0;
     for (let i = 0; i < count; i++) {
+      if ((locations[i] as number) < 0) continue;
       const raw = viewOf(old, locations[i] as number);
       // Full slabs, and a last one just big enough: compaction knows how much it copies.
       this.room(raw.length, Math.min(this.slabBytes, remaining));
       locations[i] = this.append(raw);
       remaining -= raw.length;
     }
-  }
-
-  /**
-   * Appends the documents of a BSON dump file (each starting with its int32
-   * length) by reading the file straight into slabs, and calls `stored` with
-   * each one's location in file order. A document `stored` throws on stays
-   * garbage; the error ends the read.
-   */
-  async appendFile(path: string, stored: (location: Location) => void): Promise<void> {
-    const file = await open(path, 'r');
-    this.reading = true;
-    try {
-      const { size: fileBytes } = await file.stat();
-      // Bytes read past the last whole document, at `this.used` in the last slab.
-      let pending = 0;
-      let position = 0;
-      while (position < fileBytes) {
-        const needed = pending >= 4 ? this.lastSlab().readInt32LE(this.used) : pending + 1;
-        const slab = this.roomForPending(
-          pending,
-          needed,
-          Math.min(this.slabBytes, fileBytes - position + pending),
-        );
-        const length = Math.min(READ_BYTES, slab.length - this.used - pending);
-        const { bytesRead } = await file.read(slab, this.used + pending, length, position);
-        if (bytesRead === 0) break;
-        position += bytesRead;
-        pending += bytesRead;
-        while (pending >= 4) {
-          const size = slab.readInt32LE(this.used);
-          if (size < 5)
-            throw new Error(`${path}: corrupt BSON document length ${size} at byte ${position - pending}`);
-          if (pending < size) break;
-          const location = (this.slabs.length - 1) * SLAB_STRIDE + this.used;
-          this.used += size;
-          this.live += size;
-          pending -= size;
-          try {
-            stored(location);
-          } catch (error) {
-            this.release(location);
-            throw error;
-          }
-        }
-      }
-      if (pending > 0) throw new Error(`${path}: ${pending} bytes of a truncated BSON document at the end`);
-    } finally {
-      this.reading = false;
-      await file.close();
-    }
-  }
-
-  private lastSlab(): Buffer {
-    return this.slabs.at(-1) as Buffer;
   }
 
   /**
@@ -166,20 +111,6 @@ export class DocumentSlabs {
     const slab = Buffer.allocUnsafeSlow(Math.max(bytes, preferred ?? grown));
     this.slabs.push(slab);
     this.used = 0;
-    return slab;
-  }
-
-  /**
-   * The last slab when it has room for the `bytes` of a document of which
-   * `pending` are read already; else a new one of `preferred` bytes, with
-   * those pending bytes moved to its start.
-   */
-  private roomForPending(pending: number, bytes: number, preferred: number): Buffer {
-    const last = this.slabs.at(-1);
-    if (last !== undefined && last.length - this.used >= bytes) return last;
-    const from = this.used;
-    const slab = this.room(bytes, preferred);
-    if (pending > 0) (last as Buffer).copy(slab, 0, from, from + pending);
     return slab;
   }
 }

@@ -66,7 +66,10 @@ export async function startMongoServer(options: MongoServerOptions = {}): Promis
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          store.close();
+          resolve();
+        });
       }),
   };
 }

@@ -1,6 +1,6 @@
 import { MemoryCollection } from './collection.ts';
 
-/** Databases and collections held in memory; also loaded directly by the local runner. */
+/** Databases and collections (in memory, or read from the dumps they were loaded from); also loaded directly by the local runner. */
 export class MemoryStore {
   private readonly databases = new Map<string, Map<string, MemoryCollection>>();
 
@@ -37,5 +37,10 @@ export class MemoryStore {
 
   dropDatabase(database: string): void {
     this.databases.delete(database);
+  }
+
+  /** Closes every collection's dump files (a dropped one's close when nothing reads them any more). */
+  close(): void {
+    for (const db of this.databases.values()) for (const collection of db.values()) collection.close();
   }
 }

@@ -1,6 +1,13 @@
+import type { BlockCache } from './block-cache.ts';
 import type { DocumentList } from './cursors.ts';
 import { compareStoredIds, storedId, withNewId } from './document-id.ts';
-import { DocumentSlabs, type Location, offsetOf, viewOf } from './document-slabs.ts';
+import {
+  DocumentStorage,
+  type Location,
+  type StorageSnapshot,
+  type StoredBytes,
+  viewAt,
+} from './document-storage.ts';
 import { CommandError } from './errors.ts';
 
 /** Bytes of a slab: a million journal entries (300 MB) take ten. */
@@ -8,43 +15,45 @@ export const DEFAULT_SLAB_BYTES = 32 * 1024 * 1024;
 
 /**
  * A collection's documents in `_id` order, addressed by position: one
- * number per document (where its bytes are in the slabs), in a typed array.
- * `_id`s are read from the bytes when compared, not kept as objects.
- * Positions shift with inserts and deletes; a result kept past a write
- * (a cursor) holds locations instead (see `results`).
+ * number per document (where its bytes are: in memory or in the dump file
+ * it was read from, see DocumentStorage), in a typed array. `_id`s are read
+ * from the bytes when compared, not kept as objects. Positions shift with
+ * inserts and deletes; a result kept past a write (a cursor) holds
+ * locations instead (see `results`).
  */
 export class StoredDocuments {
-  private readonly slabs: DocumentSlabs;
+  private readonly storage: DocumentStorage;
   private locations = new Float64Array(16);
   private count = 0;
+  /** Bumped by every write, so a save knows whether what it wrote is still the collection. */
+  private writes = 0;
 
-  constructor(slabBytes = DEFAULT_SLAB_BYTES) {
-    this.slabs = new DocumentSlabs(slabBytes);
+  constructor(slabBytes = DEFAULT_SLAB_BYTES, cache?: BlockCache) {
+    this.storage = new DocumentStorage(slabBytes, cache);
   }
 
   get size(): number {
     return this.count;
   }
 
-  get bytes(): DocumentSlabs['bytes'] {
-    return this.slabs.bytes;
+  get bytes(): StoredBytes {
+    return this.storage.bytes;
   }
 
-  /** The document at `position`, as a view of its slab. */
+  /** The document at `position`, as a view of its slab or of a block of its file. */
   raw(position: number): Buffer {
-    return this.slabs.view(this.locations[position] as number);
+    return this.storage.view(this.locations[position] as number);
   }
 
   /** The `_id` at `position`, with exact types. */
   id(position: number): unknown {
-    const location = this.locations[position] as number;
-    return storedId(this.slabs.slabOf(location), offsetOf(location));
+    return this.storage.id(this.locations[position] as number);
   }
 
   *raws(): Generator<Buffer> {
-    const slabs = this.slabs.snapshot();
+    const snapshot = this.storage.snapshot();
     const locations = this.locations.slice(0, this.count);
-    for (const location of locations) yield viewOf(slabs, location);
+    for (const location of locations) yield viewAt(snapshot, location);
   }
 
   /** The first position whose `_id` compares (by `compare`, with the value searched for) ≥ 0, or > 0 when not `inclusive`. */
@@ -62,37 +71,57 @@ export class StoredDocuments {
 
   /** Stores a copy of `raw`, in its `_id`'s place; one without an `_id` gets a new ObjectId. */
   insert(raw: Buffer): void {
-    this.place(this.slabs.append(withNewId(raw) ?? raw));
+    this.writes++;
+    this.place(this.storage.append(withNewId(raw) ?? raw));
   }
 
-  /** Inserts the documents of a BSON dump file, read straight into the slabs. */
-  async insertFile(path: string): Promise<void> {
-    // Given their new `_id` once the file is read: nothing may be appended while it is read into the slabs.
+  /**
+   * Inserts the documents of a BSON dump file, which stay in the file: it
+   * must not change while the collection reads it (`saveFile` writes a new
+   * one). Documents without an `_id` get one, and are kept in memory.
+   */
+  insertFile(path: string): void {
+    this.writes++;
+    // Placed after the file's: new ObjectIds sort last, and the file's documents usually come in `_id` order.
     const withoutId: Buffer[] = [];
-    await this.slabs.appendFile(path, (location) => {
-      const missingId = withNewId(this.slabs.view(location));
-      if (missingId === undefined) return this.place(location);
-      this.slabs.release(location);
+    this.storage.readFile(path, (location, raw) => {
+      const missingId = withNewId(raw);
+      if (missingId === undefined) return this.place(location, raw);
+      this.storage.release(location);
       withoutId.push(missingId);
     });
-    for (const raw of withoutId) this.place(this.slabs.append(raw));
+    for (const raw of withoutId) this.place(this.storage.append(raw));
+  }
+
+  /**
+   * Writes every document, in `_id` order, as a dump at `path` (a new file
+   * renamed into place), and reads them from there from then on, unless the
+   * collection changed while it was written.
+   */
+  async saveFile(path: string): Promise<void> {
+    const writes = this.writes;
+    const { file, offsets } = await this.storage.writeFile(path, this.locations.slice(0, this.count));
+    if (this.writes === writes) this.storage.adopt(file, offsets, this.locations, this.count);
+    else file.close();
   }
 
   replace(position: number, raw: Buffer): void {
-    this.slabs.release(this.locations[position] as number);
-    this.locations[position] = this.slabs.append(raw);
+    this.writes++;
+    this.storage.release(this.locations[position] as number);
+    this.locations[position] = this.storage.append(raw);
     this.compactIfWasteful();
   }
 
   /** Removes the documents at `positions` (ascending). */
   remove(positions: readonly number[]): void {
+    this.writes++;
     let kept = 0;
     let next = 0;
     for (let i = 0; i < this.count; i++) {
       const location = this.locations[i] as number;
       if (positions[next] === i) {
         next++;
-        this.slabs.release(location);
+        this.storage.release(location);
       } else this.locations[kept++] = location;
     }
     this.count = kept;
@@ -101,31 +130,35 @@ export class StoredDocuments {
 
   /**
    * The documents at `positions` as a cursor's result: their locations and
-   * the slabs as they are now. A later write appends elsewhere and
-   * compaction copies into new slabs, so the result reads the same bytes
-   * whatever happens to the collection. `transform` (a projection) is
+   * the storage as it is now. A later write appends elsewhere, compaction
+   * copies into new slabs and a save writes a new dump file, so the result
+   * reads the same bytes whatever happens to the collection. `transform` (a projection) is
    * applied batch by batch as the cursor hands them out.
    */
   results(positions: ArrayLike<number>, transform?: (raw: Buffer) => Buffer): DocumentList {
     const locations = new Float64Array(positions.length);
     for (let i = 0; i < positions.length; i++)
       locations[i] = this.locations[positions[i] as number] as number;
-    return new LocatedDocuments(this.slabs.snapshot(), locations, transform);
+    return new LocatedDocuments(this.storage.snapshot(), locations, transform);
   }
 
   /** `results` of the positions `[start, end)`. */
   range(start: number, end: number, transform?: (raw: Buffer) => Buffer): DocumentList {
-    return new LocatedDocuments(this.slabs.snapshot(), this.locations.slice(start, end), transform);
+    return new LocatedDocuments(this.storage.snapshot(), this.locations.slice(start, end), transform);
+  }
+
+  /** Closes the dump files documents are read from; nothing may be read after. */
+  close(): void {
+    this.storage.close();
   }
 
   /** Puts a stored document in `_id` order; ascending `_id`s (the usual case) append without a search. */
-  private place(location: Location): void {
-    const raw = this.slabs.view(location);
+  private place(location: Location, raw = this.storage.view(location)): void {
     let at = this.count;
     if (this.count > 0 && compareStoredIds(raw, this.raw(this.count - 1)) <= 0) {
       at = this.lowerBound((stored) => compareStoredIds(stored, raw), true);
       if (compareStoredIds(this.raw(at), raw) === 0) {
-        this.slabs.release(location);
+        this.storage.release(location);
         throw new CommandError(
           11000,
           'DuplicateKey',
@@ -144,14 +177,14 @@ export class StoredDocuments {
   }
 
   private compactIfWasteful(): void {
-    if (this.slabs.wasteful) this.slabs.compact(this.locations, this.count);
+    if (this.storage.wasteful) this.storage.compact(this.locations, this.count);
   }
 }
 
-/** A result held as locations in a snapshot of the slabs; documents are made views batch by batch. */
+/** A result held as locations in a snapshot of the storage; documents are made views batch by batch. */
 class LocatedDocuments implements DocumentList {
   constructor(
-    private readonly slabs: readonly Buffer[],
+    private readonly storage: StorageSnapshot,
     private readonly locations: Float64Array,
     private readonly transform: ((raw: Buffer) => Buffer) | undefined,
   ) {}
@@ -163,7 +196,7 @@ class LocatedDocuments implements DocumentList {
   slice(start: number, end: number): Buffer[] {
     const batch: Buffer[] = [];
     for (const location of this.locations.subarray(start, Math.min(end, this.locations.length))) {
-      const raw = viewOf(this.slabs, location);
+      const raw = viewAt(this.storage, location);
       batch.push(this.transform === undefined ? raw : this.transform(raw));
     }
     return batch;

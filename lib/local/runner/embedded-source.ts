@@ -1,7 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { BSON, type Document, MongoClient } from 'mongodb';
 import { type MemoryCollection, type RunningMongoServer, startMongoServer } from '../mongo-server/index.ts';
 import { SAMPLE_COLLECTIONS, SAMPLE_INDEX, seedDatabase } from '../sample-data/index.ts';
@@ -94,14 +93,8 @@ async function saveSource(
   for (const name of server.store.collectionNames(database)) {
     const collection = server.store.existing(database, name);
     if (collection === undefined) continue;
-    const temporary = join(dbFolder, `.${name}.bson.tmp`);
-    const out = createWriteStream(temporary);
-    for (const raw of collection.rawDocuments()) {
-      if (!out.write(raw)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-    }
-    out.end();
-    await finished(out);
-    await rename(temporary, join(dbFolder, `${name}.bson`));
+    // A new file renamed over the one the collection was loaded from, which it (and any cursor) reads until then.
+    await collection.saveDump(join(dbFolder, `${name}.bson`));
     const metadata = BSON.EJSON.stringify(
       { indexes: collection.indexes, collectionName: name },
       { relaxed: false },
@@ -124,7 +117,7 @@ async function loadSource(server: RunningMongoServer, folder: string, database: 
   }
 }
 
-/** The documents of a dump file, read straight into the collection's storage; a missing file holds none. */
+/** The documents of a dump file, served from the file by the collection; a missing file holds none. */
 async function insertDump(collection: MemoryCollection, path: string): Promise<void> {
   try {
     await collection.insertDump(path);

@@ -1,0 +1,213 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { type BlockCache, type CachedBlock, sharedBlockCache } from './block-cache.ts';
+
+/** Bytes read at once for a document met out of sequence: most are smaller, so one read fetches one. */
+const SCRATCH = Buffer.allocUnsafeSlow(16 * 1024);
+/** Reads this close to the one before, in the same direction, this many times running, are a sequential walk. */
+const NEAR_BYTES = 64 * 1024;
+const SEQUENTIAL_STREAK = 3;
+/** Bytes written to a new dump at a time. */
+const WRITE_BYTES = 1024 * 1024;
+
+let nextFileId = 0;
+const closeOnCollect = new FinalizationRegistry<{ fd: number; id: number; cache: BlockCache }>(
+  ({ fd, id, cache }) => {
+    cache.forget(id);
+    try {
+      closeSync(fd);
+    } catch {
+      // Nothing is left to read it; a descriptor that will not close is not worth ending the process for.
+    }
+  },
+);
+
+/**
+ * A BSON dump file (documents concatenated, each starting with its int32
+ * length) whose documents are read where they lie, when asked for, rather
+ * than held in memory. A sequential walk (a scan, a range read in file
+ * order) reads whole blocks through a BlockCache; a document met out of
+ * sequence (a binary search's probe, a changed document's new place in an
+ * index) is read alone and not cached, so a scattered walk does not churn
+ * the cache a block per document.
+ *
+ * The file must not change while it is read: a dump is replaced by writing
+ * a new file and renaming it over the old one (see writeDumpFile), which an
+ * open DumpFile goes on reading. Its descriptor is closed by `close`, or
+ * when nothing refers to it any more (a cursor's snapshot keeps it open).
+ */
+export class DumpFile {
+  readonly size: number;
+  private readonly id = nextFileId++;
+  private readonly blockBytes: number;
+  private fd: number | undefined;
+  /** The block read from last, used again without a cache lookup while it is held. */
+  private current: { readonly index: number; readonly block: CachedBlock } | undefined;
+  /** The document read alone last: a write reads the document it replaces twice. */
+  private single: { readonly offset: number; readonly raw: Buffer } | undefined;
+  private lastOffset = -1;
+  private direction = 0;
+  private streak = 0;
+
+  private constructor(
+    /** The path it is known by, for messages: a new dump is opened before it is renamed there. */
+    readonly path: string,
+    fd: number,
+    private readonly cache: BlockCache,
+  ) {
+    this.fd = fd;
+    this.size = fstatSync(fd).size;
+    this.blockBytes = cache.blockBytes;
+    closeOnCollect.register(this, { fd, id: this.id, cache }, this);
+  }
+
+  static open(path: string, cache: BlockCache = sharedBlockCache, knownAs = path): DumpFile {
+    return new DumpFile(knownAs, openSync(path, 'r'), cache);
+  }
+
+  /**
+   * Calls `found` with each document's offset and bytes, in file order,
+   * reading the file block by block.
+   * Throws on a corrupt length or a truncated last document.
+   */
+  scan(found: (offset: number, raw: Buffer) => void): void {
+    for (let offset = 0; offset < this.size; ) {
+      const raw = this.view(offset, true, true);
+      found(offset, raw);
+      offset += raw.length;
+    }
+  }
+
+  /**
+   * The document at `offset` (where one starts: lengths are checked by
+   * `scan` only), as a view of a cached block, or a copy when read alone.
+   */
+  view(offset: number, sequential = this.follows(offset), check = false): Buffer {
+    const index = Math.floor(offset / this.blockBytes);
+    let current = this.current;
+    if (current === undefined || current.index !== index || current.block.evicted) {
+      const block = this.cache.get(this.id, index) ?? (sequential ? this.load(index) : undefined);
+      if (block === undefined) return this.readAlone(offset, check);
+      current = { index, block };
+      this.current = current;
+    }
+    const bytes = current.block.bytes;
+    const at = offset - index * this.blockBytes;
+    if (at + 4 > bytes.length) return this.readAlone(offset, check);
+    const size = bytes.readInt32LE(at);
+    if (check) this.checked(offset, size);
+    // A document across the block's end is read alone: one in thousands.
+    return at + size > bytes.length ? this.readAlone(offset, check) : bytes.subarray(at, at + size);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeOnCollect.unregister(this);
+    this.cache.forget(this.id);
+    closeSync(this.fd);
+    this.fd = undefined;
+    this.current = undefined;
+    this.single = undefined;
+  }
+
+  /** Whether the read at `offset` continues a walk through the file, forward or backward. */
+  private follows(offset: number): boolean {
+    const step = offset - this.lastOffset;
+    if (step !== 0) {
+      const direction = Math.sign(step);
+      const near = Math.abs(step) <= NEAR_BYTES;
+      this.streak = near ? (direction === this.direction ? this.streak + 1 : 1) : 0;
+      this.direction = direction;
+      this.lastOffset = offset;
+    }
+    return this.streak >= SEQUENTIAL_STREAK;
+  }
+
+  private load(index: number): CachedBlock {
+    const start = index * this.blockBytes;
+    const bytes = Buffer.allocUnsafeSlow(Math.min(this.blockBytes, this.size - start));
+    this.readFully(bytes, start);
+    return this.cache.put(this.id, index, bytes);
+  }
+
+  private readAlone(offset: number, check: boolean): Buffer {
+    if (this.single?.offset === offset) return this.single.raw;
+    const head = this.readAt(SCRATCH, offset, Math.min(SCRATCH.length, this.size - offset));
+    const size = head < 4 ? this.checked(offset, undefined) : SCRATCH.readInt32LE(0);
+    if (check) this.checked(offset, size);
+    const raw = Buffer.allocUnsafe(size);
+    if (size <= head) SCRATCH.copy(raw, 0, 0, size);
+    else this.readFully(raw, offset);
+    this.single = { offset, raw };
+    return raw;
+  }
+
+  /** `size`, the length read at `offset` (undefined when the file ends first), when it is a document's; else throws. */
+  private checked(offset: number, size: number | undefined): number {
+    if (size === undefined || offset + size > this.size)
+      throw new Error(`${this.path}: ${this.size - offset} bytes of a truncated BSON document at the end`);
+    if (size < 5) throw new Error(`${this.path}: corrupt BSON document length ${size} at byte ${offset}`);
+    return size;
+  }
+
+  private readFully(into: Buffer, position: number): void {
+    for (let done = 0; done < into.length; ) {
+      const read = this.readAt(into.subarray(done), position + done, into.length - done);
+      if (read === 0) throw new Error(`${this.path}: ended at byte ${position + done} while it was read`);
+      done += read;
+    }
+  }
+
+  private readAt(into: Buffer, position: number, length: number): number {
+    if (this.fd === undefined) throw new Error(`${this.path}: read after the dump file was closed`);
+    return readSync(this.fd, into, 0, length, position);
+  }
+}
+
+/**
+ * Writes `documents` as a dump at `path`: to a temporary file beside it,
+ * renamed over `path` once whole, so a DumpFile reading the old dump goes on
+ * reading it. Returns the new dump, opened, and where each document is in it.
+ */
+export async function writeDumpFile(
+  path: string,
+  documents: Iterable<Buffer>,
+  count: number,
+  cache: BlockCache = sharedBlockCache,
+): Promise<{ file: DumpFile; offsets: Float64Array }> {
+  const temporary = join(dirname(path), `.${basename(path)}.tmp`);
+  const offsets = new Float64Array(count);
+  const out = await open(temporary, 'w');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(WRITE_BYTES);
+    let used = 0;
+    let written = 0;
+    let i = 0;
+    const flush = async (bytes: Buffer) => {
+      for (let done = 0; done < bytes.length; )
+        done += (await out.write(bytes, done, bytes.length - done)).bytesWritten;
+      written += bytes.length;
+    };
+    for (const raw of documents) {
+      offsets[i++] = written + used;
+      if (used + raw.length > buffer.length) {
+        await flush(buffer.subarray(0, used));
+        used = 0;
+      }
+      if (raw.length > buffer.length) await flush(raw);
+      else used += raw.copy(buffer, used);
+    }
+    await flush(buffer.subarray(0, used));
+    if (i !== count) throw new Error(`${path}: ${i} documents written where ${count} were expected`);
+  } catch (error) {
+    await out.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await out.close();
+  // Opened before the rename, so it is the file just written whatever happens to the path.
+  const file = DumpFile.open(temporary, cache, path);
+  await rename(temporary, path);
+  return { file, offsets };
+}
