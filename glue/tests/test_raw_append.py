@@ -71,9 +71,17 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         "deletes": 0,
         "keysListed": False,
         "sourceKeysNotInRaw": 0,
+        "liveKeys": 2,
     }
     assert run("run-1")["status"] == "already-appended"
-    assert run("run-0")["status"] == "nothing-staged"
+    assert run("run-0") == {
+        "status": "nothing-staged",
+        "rows": 0,
+        "deletes": 0,
+        "keysListed": False,
+        "sourceKeysNotInRaw": 0,
+        "liveKeys": 2,
+    }
 
     list_keys(spark, model, tmp_path, "run-2", ["a1", "a3"], "2025-06-02T00:00:00.000Z")
     # a1 stays live, a2 gets its tombstone, a3 was never read: one live key.

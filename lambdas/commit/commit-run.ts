@@ -263,7 +263,7 @@ async function recordReloads(
 
 /**
  * Raw's live key count per collection as of this run (LiveKeys), for the next
- * plan's count check. From the raw append when it listed keys; carried from
+ * plan's count check. From the raw append when it counted them; carried from
  * the previous committed run when this run had no chunk of the collection
  * (its raw table unchanged); otherwise removed, so the next run lists keys.
  * Called before the run is recorded as committed.

@@ -27,7 +27,7 @@ export interface RawAppendCollectionReport {
   readonly keysListed: boolean;
   /** Listed source keys with no raw row at all after the append: documents extraction never read. */
   readonly sourceKeysNotInRaw: number;
-  /** When the keys were listed: documents live in raw after the append (its tombstones subtracted). */
+  /** Documents live in raw after the append (its tombstones subtracted); absent when already appended. */
   readonly liveKeys?: number;
 }
 

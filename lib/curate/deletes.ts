@@ -40,6 +40,7 @@ WHERE k.${id} IS NULL AND l.${d.ident('_op')} = '${RAW_OP.upsert}' AND l.ingest_
  * How many `_id`s are live in raw (their latest version is not a tombstone),
  * this run's rows counted and its tombstones not yet: the raw append subtracts
  * those. The next plan compares it with the source's document count.
+ * `latest` is latestRawKeys' relation (a view, or a parenthesized query with an alias).
  */
 export function liveRawKeys(d: SqlDialect, latest: string): string {
   return `SELECT count(*) AS live FROM ${latest} WHERE ${d.ident('_op')} = '${RAW_OP.upsert}'`;

@@ -106,6 +106,8 @@ def append_run(
         live = live_before - deletes
         if deletes > 0:
             rows = tombstones if rows is None else rows.unionByName(tombstones)
+    else:
+        live = live_keys(spark, model, table, rows)
     if rows is None or (not files and deletes == 0):
         log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
         return report("nothing-staged", 0, 0, keys, unread, live)
@@ -168,9 +170,7 @@ def deleted_documents(
     id_type = target.schema["_id"].dataType
     listed = spark.read.parquet(*keys["files"]) if keys["files"] else spark.createDataFrame([], "_id string")
     listed.select(col("_id").cast(id_type)).createOrReplaceTempView("listed_keys")
-    spark.table(table).createOrReplaceTempView("raw_versions")
-    staged = rows if rows is not None else spark.table(table).limit(0)
-    staged.createOrReplaceTempView("staged_versions")
+    versions_views(spark, table, rows)
     spark.sql(model.sql["latest_raw_keys"]).localCheckpoint().createOrReplaceTempView("latest_raw_keys")
     unread = spark.sql(model.sql["unread_source_keys"]).first()["unread"]
     live = spark.sql(model.sql["live_raw_keys"]).first()["live"]
@@ -190,6 +190,20 @@ def deleted_documents(
         ]
     )
     return tombstones.localCheckpoint(), unread, live
+
+
+def live_keys(spark: SparkSession, model: Model, table: str, rows: DataFrame | None) -> int:
+    """How many documents are live in raw with the run's rows: what the next plan's count check compares."""
+    versions_views(spark, table, rows)
+    spark.sql(model.sql["latest_raw_keys"]).createOrReplaceTempView("latest_raw_keys")
+    return spark.sql(model.sql["live_raw_keys"]).first()["live"]
+
+
+def versions_views(spark: SparkSession, table: str, rows: DataFrame | None) -> None:
+    """raw_versions (the table) and staged_versions (the run's rows, or none) for latest_raw_keys."""
+    spark.table(table).createOrReplaceTempView("raw_versions")
+    staged = rows if rows is not None else spark.table(table).limit(0)
+    staged.createOrReplaceTempView("staged_versions")
 
 
 def staged_files(spark: SparkSession, folder: str) -> list[str]:

@@ -129,7 +129,8 @@ async function appendCollection(
   const report = {
     keysListed: reconciled !== undefined,
     sourceKeysNotInRaw: reconciled?.unread ?? 0,
-    ...(reconciled === undefined ? {} : { liveKeys: reconciled.live - deletes }),
+    liveKeys:
+      reconciled === undefined ? await liveKeysWith(context, iceberg, staged) : reconciled.live - deletes,
   };
   if (files.length === 0)
     return { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0, ...report };
@@ -186,16 +187,12 @@ async function reconcileDeletes(
   const parquet = (files: readonly string[]) => `read_parquet([${files.map(quoteString).join(', ')}])`;
   const id = quoteIdent('_id');
   const op = quoteIdent(OP_COLUMN);
-  const stagedRows =
-    staged.length === 0
-      ? `(SELECT NULL::VARCHAR AS ${id}, NULL::TIMESTAMPTZ AS ingest_ts, NULL::VARCHAR AS ${op} WHERE false)`
-      : parquet(staged);
   const listed =
     keys.files.length === 0 ? `(SELECT NULL::VARCHAR AS ${id} WHERE false)` : parquet(keys.files);
   await connection.run(
     `CREATE OR REPLACE TEMP TABLE latest_raw_keys AS ${latestRawKeys(duckdb, {
       raw: await iceberg.scanSql(),
-      staged: stagedRows,
+      staged: stagedVersions(staged),
     })}`,
   );
   const tombstoneTable = `tombstones_${table.name}`;
@@ -221,6 +218,24 @@ async function reconcileDeletes(
     await connection.run(`DROP TABLE IF EXISTS ${tombstoneTable}`);
     await connection.run('DROP TABLE IF EXISTS latest_raw_keys');
   }
+}
+
+/** Documents live in raw with this run's rows appended: what the next plan's count check compares with. */
+async function liveKeysWith(
+  context: EngineContext,
+  iceberg: IcebergTable,
+  staged: readonly string[],
+): Promise<number> {
+  const latest = latestRawKeys(duckdb, { raw: await iceberg.scanSql(), staged: stagedVersions(staged) });
+  const rows = await context.connection.runAndReadAll(liveRawKeys(duckdb, `(${latest}) latest`));
+  return Number(rows.getRows()[0]?.[0]);
+}
+
+/** The staged rows as a relation with `_id`, `ingest_ts` and `_op` at least (empty when nothing is staged). */
+function stagedVersions(staged: readonly string[]): string {
+  return staged.length === 0
+    ? `(SELECT NULL::VARCHAR AS ${quoteIdent('_id')}, NULL::TIMESTAMPTZ AS ingest_ts, NULL::VARCHAR AS ${quoteIdent(OP_COLUMN)} WHERE false)`
+    : `read_parquet([${staged.map(quoteString).join(', ')}])`;
 }
 
 async function stagedFiles(context: EngineContext, collection: string, runId: string): Promise<string[]> {

@@ -476,6 +476,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       const appended = await ingest();
       assert.deepEqual(journal(appended), [false, true, 0, 0, true]);
       assert.equal(appended.collections.journal_entries?.read, 1);
+      assert.deepEqual(journal(await ingest()), [false, true, 0, 0, true], 'raw counted again: 150 = 150');
       const second = await entries.findOne({}, { sort: { _id: 1 } });
       await entries.deleteOne({ _id: second?._id });
       await entries.insertOne(newEntry());
