@@ -8,6 +8,7 @@ import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
 import type { DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
 import { SAMPLE_INDEX } from '../../../../lib/local/sample-data/index.ts';
+import { Prng } from '../../../../lib/local/sample-data/prng.ts';
 
 /** Small blocks, so a few hundred documents span many, some documents cross a block's end and some are larger than a block. */
 const BLOCK_BYTES = 4096;
@@ -27,15 +28,10 @@ const docFor = (i: number, round = 0): Document => ({
 });
 const all = (found: DocumentList): Buffer[] => found.slice(0, found.length);
 
-/** Mulberry32: the same pseudo-random numbers every run. */
+/** Deterministic pseudo-random numbers in [0, 1): the sample generator's Prng. */
 function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const prng = new Prng(seed, 0);
+  return () => prng.fraction();
 }
 
 /** The finds a chunk read, a key listing, planning and point lookups send, each as both collections answer it. */

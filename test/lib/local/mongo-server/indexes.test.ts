@@ -24,6 +24,7 @@ import {
   notAnArray,
 } from '../../../../lambdas/shared/watermark-filters.ts';
 import { type RunningMongoServer, startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
+import { Prng } from '../../../../lib/local/sample-data/prng.ts';
 
 const KEY = ['updatedAt', '_id'] as const;
 const SORT = keySort(KEY);
@@ -32,15 +33,10 @@ const BASE = Date.UTC(2025, 0, 1);
 /** Few distinct instants, so many documents tie on updatedAt. */
 const INSTANTS = Array.from({ length: 40 }, (_, k) => new Date(BASE + k * 1000));
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+/** Deterministic pseudo-random numbers in [0, 1): the sample generator's Prng. */
 function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const prng = new Prng(seed, 0);
+  return () => prng.fraction();
 }
 
 const oid = (i: number) => new ObjectId(i.toString(16).padStart(24, '0'));
