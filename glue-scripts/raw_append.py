@@ -5,7 +5,8 @@
 Appends the staged Parquet of one run (staging/fq_app/<collection>/run=<run_id>/)
 to each raw Iceberg table, with the run id in the snapshot summary, and a
 tombstone for each document the run's key listing no longer has. A rerun
-appends nothing twice.
+appends nothing twice. Keeps each table's live document count for the next
+plan (staging/fq_app/_live-keys/<collection>.json).
 
 The code is ledgerlake_glue.raw_append (glue/src/), which Glue gets through
 --extra-py-files; this file holds what the table model decides and runs it.
@@ -449,6 +450,7 @@ COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per ext
     staging={
         "run_data": "staging/fq_app/{collection}/run={run_id}/",
         "keys_manifest": "staging/fq_app/_runs/run={run_id}/keys/{collection}.json",
+        "live_keys": "staging/fq_app/_live-keys/{collection}.json",
         "report": "staging/fq_app/_runs/run={run_id}/raw-append.json",
     },
     summary_keys={

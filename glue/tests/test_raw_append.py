@@ -64,6 +64,10 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
             table_location_root="",
         )["collections"]["accounts"]
 
+    def live_keys():
+        path = tmp_path / model.staging["live_keys"].format(collection="accounts")
+        return json.loads(path.read_text()) if path.exists() else None
+
     stage_accounts(spark, model, tmp_path, "run-1", ["a1", "a2"])
     assert run("run-1") == {
         "status": "appended",
@@ -73,15 +77,18 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         "sourceKeysNotInRaw": 0,
         "liveKeys": 2,
     }
+    assert live_keys() == {"runId": "run-1", "liveKeys": 2}
     assert run("run-1")["status"] == "already-appended"
+    assert live_keys() == {"runId": "run-1", "liveKeys": 2}
+    # Nothing staged, nothing listed: raw and its count stay as they are.
     assert run("run-0") == {
         "status": "nothing-staged",
         "rows": 0,
         "deletes": 0,
         "keysListed": False,
         "sourceKeysNotInRaw": 0,
-        "liveKeys": 2,
     }
+    assert live_keys() == {"runId": "run-1", "liveKeys": 2}
 
     list_keys(spark, model, tmp_path, "run-2", ["a1", "a3"], "2025-06-02T00:00:00.000Z")
     # a1 stays live, a2 gets its tombstone, a3 was never read: one live key.
@@ -93,6 +100,7 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         "sourceKeysNotInRaw": 1,
         "liveKeys": 1,
     }
+    assert live_keys() == {"runId": "run-2", "liveKeys": 1}
     assert run("run-2") == {
         "status": "already-appended",
         "rows": 0,
@@ -111,6 +119,37 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
     ]
     report = json.loads((tmp_path / model.staging["report"].format(run_id="run-2")).read_text())
     assert report["collections"]["accounts"]["status"] == "already-appended"
+
+
+def test_a_job_failing_as_it_appends_leaves_no_live_key_count(spark, model, namespace, tmp_path, monkeypatch):
+    def run(run_id):
+        return raw_append.run(
+            spark,
+            model,
+            run_id=run_id,
+            staging_root=str(tmp_path) + "/",
+            collections="accounts",
+            raw_namespace=namespace,
+            table_location_root="",
+        )["collections"]["accounts"]
+
+    live_keys = tmp_path / model.staging["live_keys"].format(collection="accounts")
+    stage_accounts(spark, model, tmp_path, "run-1", ["a1"])
+    assert run("run-1")["liveKeys"] == 1
+    assert live_keys.exists()
+
+    def failing(*args):
+        raise RuntimeError("the append failed")
+
+    stage_accounts(spark, model, tmp_path, "run-2", ["a2"])
+    monkeypatch.setattr(raw_append, "with_table_schema", failing)
+    with pytest.raises(RuntimeError, match="the append failed"):
+        run("run-2")
+    # The count said 1; whether or not the append got in, the next plan must not trust it.
+    assert not live_keys.exists()
+    monkeypatch.undo()
+    assert run("run-2")["liveKeys"] == 2
+    assert json.loads(live_keys.read_text()) == {"runId": "run-2", "liveKeys": 2}
 
 
 def test_with_table_schema_keeps_the_tables_required_columns(spark, namespace):

@@ -6,7 +6,6 @@ import type {
   ChunkSpec,
   CollectionPlan,
   IrregularWatermarks,
-  LiveKeys,
   PipelineContext,
   ReloadFingerprint,
   RunPlan,
@@ -125,7 +124,6 @@ export async function commitRun(
     );
   }
   await recordReloads(context, runId, chunks, manifests, rawAppend);
-  await recordLiveKeys(context, runId, chunks, rawAppend);
   await context.runState.recordCommittedRun({ runId, ingestTs: plan.plannedAt });
 
   const summary: RunSummary = {
@@ -259,52 +257,6 @@ async function recordReloads(
       fingerprint,
     );
   }
-}
-
-/**
- * Raw's live key count per collection as of this run (LiveKeys), for the next
- * plan's count check. From the raw append when it counted them; carried from
- * the previous committed run when this run had no chunk of the collection
- * (its raw table unchanged); otherwise removed, so the next run lists keys.
- * Called before the run is recorded as committed.
- */
-async function recordLiveKeys(
-  context: PipelineContext,
-  runId: string,
-  chunks: readonly ChunkSpec[],
-  rawAppend: RawAppendReport | undefined,
-): Promise<void> {
-  const { app } = context.config;
-  const previousRun = (await context.runState.readLastCommittedRun())?.runId;
-  for (const config of context.config.collections) {
-    const key = stagingLayout.liveKeys(app, config.name);
-    const liveKeys =
-      config.deletes === 'every-run'
-        ? await liveKeysAfter(context, config.name, runId, previousRun, chunks, rawAppend)
-        : undefined;
-    if (liveKeys === undefined) await context.store.deleteKeys([key]);
-    else await context.store.putJson(key, { runId, liveKeys } satisfies LiveKeys);
-  }
-}
-
-async function liveKeysAfter(
-  context: PipelineContext,
-  collection: string,
-  runId: string,
-  previousRun: string | undefined,
-  chunks: readonly ChunkSpec[],
-  rawAppend: RawAppendReport | undefined,
-): Promise<number | undefined> {
-  const counted = rawAppend?.collections[collection]?.liveKeys;
-  if (counted !== undefined) return counted;
-  if (chunks.some((c) => c.collection === collection)) return undefined;
-  // No chunk, so nothing staged: raw is as the previous committed run (or a retry of this commit) left it.
-  const previous = await context.store.getJson<LiveKeys>(
-    stagingLayout.liveKeys(context.config.app, collection),
-  );
-  return previous !== undefined && (previous.runId === previousRun || previous.runId === runId)
-    ? previous.liveKeys
-    : undefined;
 }
 
 async function readManifests(

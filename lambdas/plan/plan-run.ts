@@ -139,11 +139,9 @@ export async function planRun(
   const selected = context.config.collections.filter(
     (c) => request === null || request.collections.includes(c.name),
   );
-  const lastCommitted = await context.runState.readLastCommittedRun();
   for (const collectionConfig of selected) {
     const planned = await planCollection(db.collection(collectionConfig.name), collectionConfig, context, {
       runId,
-      lastCommittedRunId: lastCommitted?.runId ?? null,
       planTime: now,
       full: request?.mode === 'full',
       backfill:
@@ -156,6 +154,7 @@ export async function planRun(
     chunks.push(...planned.chunks);
     logger.info('collection planned', { runId, ...planned.plan });
   }
+  const lastCommitted = await context.runState.readLastCommittedRun();
   // Recorded first: from here on, an older run that was planned but not committed is superseded.
   await context.runState.recordPlannedRun({ runId, plannedAt: now.toISOString() });
   // The chunk list is written before the plan: a plan object means the whole plan exists.
@@ -217,7 +216,6 @@ export function planResult(
 
 interface RunScope {
   readonly runId: string;
-  readonly lastCommittedRunId: string | null;
   /** Also the run's ingest timestamp. */
   readonly planTime: Date;
   /** Read incremental collections from the beginning (the watermark still advances). */
@@ -287,7 +285,7 @@ async function planCollection(
   const readChunks = chunks.length;
   const countedLikeRaw =
     config.deletes === 'every-run'
-      ? await countedLikeRawKeys(collection, context, run.lastCommittedRunId, documents + irregularTotal)
+      ? await countedLikeRawKeys(collection, context, documents + irregularTotal)
       : undefined;
   const detectDeletes = config.deletes === 'every-run' && countedLikeRaw === undefined;
   if (detectDeletes) {
@@ -313,8 +311,8 @@ async function planCollection(
 }
 
 /**
- * The source's document count when it equals what raw holds live as of the
- * last committed run (LiveKeys) plus every document this run reads; else
+ * The source's document count when it equals what raw holds live (LiveKeys,
+ * as the last raw append left it) plus every document this run reads; else
  * undefined. Then no document raw holds is gone. Let L be raw's live keys, R
  * the documents read, I ≤ R those new to raw, D the documents raw holds that
  * the source lost, and U the source's documents that no range reads (written
@@ -327,13 +325,12 @@ async function planCollection(
 async function countedLikeRawKeys(
   collection: Collection<Document>,
   context: PipelineContext,
-  lastCommittedRunId: string | null,
   read: number,
 ): Promise<number | undefined> {
   const live = await context.store.getJson<LiveKeys>(
     stagingLayout.liveKeys(context.config.app, collection.collectionName),
   );
-  if (live === undefined || live.runId !== lastCommittedRunId) return undefined;
+  if (live === undefined) return undefined;
   const documents = await collection.countDocuments({});
   return documents === live.liveKeys + read ? documents : undefined;
 }

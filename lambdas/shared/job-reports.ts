@@ -27,7 +27,10 @@ export interface RawAppendCollectionReport {
   readonly keysListed: boolean;
   /** Listed source keys with no raw row at all after the append: documents extraction never read. */
   readonly sourceKeysNotInRaw: number;
-  /** Documents live in raw after the append (its tombstones subtracted); absent when already appended. */
+  /**
+   * Documents live in raw after the append (its tombstones subtracted), also written as the
+   * collection's LiveKeys; absent when the run neither staged nor listed anything for it.
+   */
   readonly liveKeys?: number;
 }
 

@@ -89,17 +89,19 @@ export interface CollectionPlan extends IrregularWatermarks {
   readonly detectDeletes: boolean;
   /**
    * Set when `deletes: 'every-run'` needs no listing: the source holds exactly as many documents
-   * as raw holds live (LiveKeys of the last committed run) plus those the run reads, so none of
-   * raw's is gone (see planCollection). The source's count.
+   * as raw holds live (LiveKeys) plus those the run reads, so none of raw's is gone (see
+   * planCollection). The source's count.
    */
   readonly documentsCountedLikeRaw?: number;
 }
 
 /**
- * How many documents raw holds live for a collection (its latest version is not a tombstone), as of
- * a committed run (stagingLayout.liveKeys). Commit writes it from the raw append's count when the
- * run listed keys, carries it to the next run when a run did not touch the collection's raw table,
- * and removes it otherwise.
+ * How many documents a collection's raw table holds live (their latest version is not a tombstone),
+ * at stagingLayout.liveKeys. The raw append keeps it: a job about to change the table removes it
+ * first, and writes the new count once its snapshot is committed (or when a key listing changed
+ * nothing); a job that leaves the table as it is leaves the file too. So it describes raw as the
+ * last raw append left it, whether or not that run went on to commit, and is missing when a job
+ * failed in between. `runId` names the run whose raw append wrote it.
  */
 export interface LiveKeys {
   readonly runId: string;

@@ -64,6 +64,10 @@ export class GlueJobs extends Construct {
     // The raw append and curate jobs report what they did next to the run's plan, where Commit reads it.
     const jobReports = `${prefixes.runs(props.app)}*`;
     props.bucket.grantPut(role, jobReports);
+    // The raw append keeps each raw table's live document count there, removing it before the table changes.
+    const liveKeys = `${prefixes.liveKeys(props.app)}*`;
+    props.bucket.grantPut(role, liveKeys);
+    props.bucket.grantDelete(role, liveKeys);
     // Read-write includes delete: maintenance removes expired snapshots' files and orphans.
     for (const prefix of writable) props.bucket.grantReadWrite(role, prefix);
     props.rawDatabase.grantReadWrite(role);
@@ -162,6 +166,8 @@ export class GlueJobs extends Construct {
         'Staged Parquet of every run, read by the raw append.',
       [`AwsSolutions-IAM5[Resource::${bucket}/${jobReports}]`]:
         'Job reports (raw-append.json, curate.json) under each run folder, named by run id at run time.',
+      [`AwsSolutions-IAM5[Resource::${bucket}/${liveKeys}]`]:
+        "Each raw table's live document count (<collection>.json), one object per configured collection.",
       ...Object.fromEntries(
         writable.map((prefix) => [
           `AwsSolutions-IAM5[Resource::${bucket}/${prefix}]`,

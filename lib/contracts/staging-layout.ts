@@ -16,6 +16,7 @@ const runsPrefix = (app: string) => `${appPrefix(app)}_runs/`;
 const runPrefix = (app: string, runId: string) => `${runsPrefix(app)}run=${runId}/`;
 const runDataPrefix = (app: string, collection: string, runId: string) =>
   `${appPrefix(app)}${collection}/run=${runId}/`;
+const liveKeysPrefix = (app: string) => `${appPrefix(app)}_live-keys/`;
 const keysPrefix = (app: string, collection: string, runId: string) =>
   `${appPrefix(app)}_keys/${collection}/run=${runId}/`;
 
@@ -56,11 +57,14 @@ export const stagingLayout = {
    */
   reloadFingerprint: (app: string, collection: string) => `${appPrefix(app)}_fingerprints/${collection}.json`,
   /**
-   * How many documents raw holds live for a collection as of a committed run (LiveKeys): a run that
-   * reads nothing and finds the source's count equal needs no key listing. Kept apart from the
-   * runs; the staging expiry may remove it, which only brings the listing back.
+   * How many documents raw holds live for a collection (LiveKeys), written by the raw append that
+   * last changed the table, whether its run committed or not: a run that reads nothing and finds
+   * the source's count equal needs no key listing. Kept apart from the runs; the staging expiry may
+   * remove it, which only brings the listing back.
    */
-  liveKeys: (app: string, collection: string) => `${appPrefix(app)}_live-keys/${collection}.json`,
+  liveKeys: (app: string, collection: string) => `${liveKeysPrefix(app)}${collection}.json`,
+  /** Where the raw append keeps LiveKeys: the only staging objects the Glue jobs write or delete. */
+  liveKeysPrefix,
   /** What a Glue job (or its local twin) did in a run: RawAppendReport, CurateReport. */
   jobReport: (app: string, runId: string, job: 'raw-append' | 'curate') =>
     `${runPrefix(app, runId)}${job}.json`,

@@ -14,6 +14,8 @@ export const WAREHOUSE_PREFIXES = {
   staging: stagingLayout.appPrefix,
   /** Run bookkeeping under staging (plans, chunk lists, job reports). */
   runs: stagingLayout.runsPrefix,
+  /** The raw append's live document counts (LiveKeys) under staging. */
+  liveKeys: stagingLayout.liveKeysPrefix,
   raw: (app: string) => `raw/${app}/`,
   curated: (app: string) => `curated/${app}/`,
   glueTemp: (app: string) => `${GLUE_TEMP_ROOT}${app}/`,

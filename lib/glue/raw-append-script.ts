@@ -18,7 +18,8 @@ export function rawAppendScript(model: TableModel, args: GlueJobArguments): stri
     description: `Appends the staged Parquet of one run (${stagingLayout.runDataPrefix(model.app, '<collection>', '<run_id>')})
 to each raw Iceberg table, with the run id in the snapshot summary, and a
 tombstone for each document the run's key listing no longer has. A rerun
-appends nothing twice.`,
+appends nothing twice. Keeps each table's live document count for the next
+plan (${stagingLayout.liveKeys(model.app, '<collection>')}).`,
     args,
     model: [
       {
@@ -31,6 +32,7 @@ appends nothing twice.`,
         value: {
           run_data: stagingLayout.runDataPrefix(model.app, '{collection}', '{run_id}'),
           keys_manifest: stagingLayout.keysManifest(model.app, '{run_id}', '{collection}'),
+          live_keys: stagingLayout.liveKeys(model.app, '{collection}'),
           report: stagingLayout.jobReport(model.app, '{run_id}', 'raw-append'),
         },
       },

@@ -152,6 +152,15 @@ export class History {
     return ids.length;
   }
 
+  /** Deletes the document an operation applied to; how many documents were deleted. */
+  async deleteById(applied: AppliedOperation): Promise<number> {
+    const collection = this.db.collection(applied.collection);
+    const ids = await this.idsOf(collection, (doc) => idText(doc._id) === applied.id);
+    let deleted = 0;
+    for (const id of ids) deleted += (await collection.deleteOne({ _id: id as never })).deletedCount;
+    return deleted;
+  }
+
   private async dispatch(operation: Operation): Promise<AppliedOperation | undefined> {
     switch (operation) {
       case 'edit-amounts':

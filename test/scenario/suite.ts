@@ -243,6 +243,27 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
       );
     }
 
+    // Raw then holds a document the last committed run never saw: counting the source against what that
+    // run left in raw would take the delete for no change at all, and skip the key listing.
+    step(
+      'a new entry that a failed run appended to raw, deleted before the next run, leaves the books',
+      async () => {
+        const inserted = await history.apply('insert-entry');
+        assert.ok(inserted !== undefined, 'the history inserted an entry');
+        recent.push(inserted);
+        const { error } = await scenario.failingRun({
+          kind: 'task',
+          state: INGEST_STATES.curate,
+          when: 'after',
+        });
+        assert.match(error.message, /injected fault at/, 'the run failed for another reason than the fault');
+        const removed = await history.deleteById(inserted);
+        assert.equal(removed, 1, `the entry ${inserted.id} was deleted from the source`);
+        await scenario.run();
+        await checkBooks('after the failed run, the delete and a normal run');
+      },
+    );
+
     if (options.finalReplays === false) return;
     step(
       'replaying every earlier run id in random order changes nothing: committed ones are no-ops, failed ones superseded by a later run are refused (RunSuperseded)',

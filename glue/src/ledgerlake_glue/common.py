@@ -155,6 +155,12 @@ def write_json(spark: SparkSession, uri: str, value: Any) -> None:
         stream.close()
 
 
+def delete_file(spark: SparkSession, uri: str) -> None:
+    """Removes a file the pipeline wrote; none there is fine."""
+    path, filesystem = hadoop_file(spark, uri)
+    filesystem.delete(path, False)
+
+
 def with_commit_properties(
     spark: SparkSession, properties: Mapping[str, str], action: Callable[[], Any]
 ) -> None:

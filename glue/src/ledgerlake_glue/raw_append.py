@@ -4,7 +4,9 @@ The run id goes into the snapshot summary. When the run listed a
 collection's keys, the same snapshot adds a tombstone (_op 'delete') for each
 document gone from the source. A table that already has a snapshot tagged
 with the run id is skipped, so a rerun appends nothing twice; a collection
-with nothing to append gets no snapshot.
+with nothing to append gets no snapshot. A job that changes a raw table, or
+lists its keys, also keeps the count of its live documents for the next plan
+(LiveKeys in lambdas/shared/pipeline-context.ts).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.functions import col, lit
 
-from ledgerlake_glue.common import instant, log, read_json, write_json
+from ledgerlake_glue.common import delete_file, instant, log, read_json, write_json
 from ledgerlake_glue.schema import prepare_tables
 
 JOB = "raw_append"
@@ -31,7 +33,7 @@ class Model:
     # common.ensure_table, schema.prepare_tables).
     tables: Mapping[str, Mapping[str, Any]]
     # str.format templates under the staging root: run_data ({collection}, {run_id}), keys_manifest
-    # ({collection}, {run_id}) and report ({run_id}).
+    # ({collection}, {run_id}), live_keys ({collection}) and report ({run_id}).
     staging: Mapping[str, str]
     # Snapshot summary keys: run_id (the run that committed) and deletes (tombstones it added).
     summary_keys: Mapping[str, str]
@@ -65,7 +67,8 @@ def run(
         table = f"{raw_namespace}.{model.tables[collection]['name']}"
         staged = staging_root + "/" + model.staging["run_data"].format(collection=collection, run_id=run_id)
         keys = key_listing(spark, model, staging_root, collection, run_id)
-        appended[collection] = append_run(spark, model, table, staged, keys, run_id)
+        live_keys_file = staging_root + "/" + model.staging["live_keys"].format(collection=collection)
+        appended[collection] = append_run(spark, model, table, staged, keys, run_id, live_keys_file)
     report = {"runId": run_id, "collections": appended}
     write_json(spark, staging_root + "/" + model.staging["report"].format(run_id=run_id), report)
     return report
@@ -86,20 +89,33 @@ def append_run(
     staged: str,
     keys: Mapping[str, Any] | None,
     run_id: str,
+    live_keys_file: str,
 ) -> dict[str, Any]:
+    """Appends the run's rows and tombstones to one raw table, keeping its LiveKeys file: removed
+    before the table changes, written once it has (a failure in between leaves none, not a wrong
+    count), left alone when the run neither staged nor listed anything for it."""
     deletes_key = model.summary_keys["deletes"]
+
+    def write_live_keys(count: int) -> None:
+        write_json(spark, live_keys_file, {"runId": run_id, "liveKeys": count})
+
     existing = run_snapshot(spark, model, table, run_id)
     if existing is not None:
         log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
+        # The job that appended may have failed before writing the count; raw is still as it left it.
+        write_live_keys(live_keys(spark, model, table, None))
         deletes = int(existing.get(deletes_key, "0"))
         rows = int(existing.get("added-records", "0")) - deletes
         return report("already-appended", rows, deletes, keys, 0, None)
     target = spark.table(table)
     files = staged_files(spark, staged)
+    if not files and keys is None:
+        log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
+        return report("nothing-staged", 0, 0, keys, 0, None)
     rows = None
     if files:
         rows = spark.read.parquet(*files).select([col(f.name).cast(f.dataType) for f in target.schema])
-    deletes, unread, live = 0, 0, None
+    deletes, unread = 0, 0
     if keys is not None:
         tombstones, unread, live_before = deleted_documents(spark, model, table, target, rows, keys, run_id)
         deletes = tombstones.count()
@@ -110,10 +126,13 @@ def append_run(
         live = live_keys(spark, model, table, rows)
     if rows is None or (not files and deletes == 0):
         log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
+        write_live_keys(live)
         return report("nothing-staged", 0, 0, keys, unread, live)
+    delete_file(spark, live_keys_file)
     with_table_schema(spark, rows, target).writeTo(table).option(
         "snapshot-property." + model.summary_keys["run_id"], run_id
     ).option("snapshot-property." + deletes_key, str(deletes)).append()
+    write_live_keys(live)
     appended = run_snapshot(spark, model, table, run_id) or {}
     log(JOB, "appended", table=table, run_id=run_id, files=len(files), deletes=deletes)
     return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread, live)

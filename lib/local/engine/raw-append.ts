@@ -5,6 +5,7 @@ import type {
   RawAppendCollectionReport,
   RawAppendReport,
 } from '../../../lambdas/shared/job-reports.ts';
+import type { LiveKeys } from '../../../lambdas/shared/pipeline-context.ts';
 import {
   assertRunId,
   DELETES_SUMMARY_KEY,
@@ -38,6 +39,8 @@ export interface RawAppendResult extends RawAppendCollectionReport {
  * listed the collection's keys, the same snapshot adds a tombstone for each
  * document gone from the source (lib/curate/deletes.ts). A run id that
  * already has a snapshot is not appended again (rerun safety, DESIGN 2).
+ * Each job that changes a raw table, or lists its keys, also keeps the count
+ * of its live documents for the next plan (LiveKeys).
  */
 export async function rawAppend(
   input: { readonly runId: unknown; readonly collections?: readonly string[] },
@@ -88,8 +91,11 @@ async function appendCollection(
     (s) => s.summary[RUN_ID_SUMMARY_KEY] === runId,
   );
   const keys = await keyListing(context, collection, runId);
+  const liveKeys = liveKeysFile(context, collection, runId);
   if (existing !== undefined) {
     const deletes = Number(existing.summary[DELETES_SUMMARY_KEY] ?? 0);
+    // The job that appended may have failed before writing the count; raw is still as it left it.
+    await liveKeys.write(await liveKeysWith(context, iceberg, []));
     return {
       ...base,
       status: 'already-appended',
@@ -102,6 +108,10 @@ async function appendCollection(
     };
   }
   const staged = await stagedFiles(context, collection, runId);
+  const nothing = { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0 } as const;
+  // Raw stays as it is, and so does its count.
+  if (staged.length === 0 && keys === undefined)
+    return { ...nothing, keysListed: false, sourceKeysNotInRaw: 0 };
   const files: DataFile[] = [];
   for (const source of staged) {
     const described = await describeDataFile(context.connection, table, source);
@@ -132,8 +142,12 @@ async function appendCollection(
     liveKeys:
       reconciled === undefined ? await liveKeysWith(context, iceberg, staged) : reconciled.live - deletes,
   };
-  if (files.length === 0)
-    return { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0, ...report };
+  if (files.length === 0) {
+    await liveKeys.write(report.liveKeys);
+    return { ...nothing, ...report };
+  }
+  // Gone before raw changes: a job failing between the commit and the new count leaves none, not a wrong one.
+  await liveKeys.remove();
   await context.faultPoint?.(`raw-append:before-commit:${collection}`);
   const committed = await iceberg.commit({
     operation: 'append',
@@ -146,6 +160,7 @@ async function appendCollection(
       }
     },
   });
+  await liveKeys.write(report.liveKeys);
   return {
     ...base,
     status: 'appended',
@@ -154,6 +169,15 @@ async function appendCollection(
     files: files.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),
     ...report,
+  };
+}
+
+/** The collection's LiveKeys file, as the run's raw append writes or removes it. */
+function liveKeysFile(context: EngineContext, collection: string, runId: string) {
+  const key = stagingLayout.liveKeys(context.config.app, collection);
+  return {
+    write: (liveKeys: number) => stagingStore(context).putJson(key, { runId, liveKeys } satisfies LiveKeys),
+    remove: () => stagingStore(context).deleteKeys([key]),
   };
 }
 

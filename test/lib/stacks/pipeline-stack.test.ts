@@ -82,18 +82,23 @@ describe('pipeline stack', () => {
     assert.ok(rawAppend, 'the raw append job knows where staging is');
   });
 
-  it('lets the Glue jobs write their reports into the run folders, and nowhere else in staging', () => {
+  it('lets the Glue jobs write their reports into the run folders and the live key counts, and nowhere else in staging', () => {
     const policies = Object.values(pipeline.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('GlueJobsRole'))
       .flatMap(
         (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
       );
-    const puts = policies.filter((s) => [s.Action].flat().includes('s3:PutObject'));
-    const stagingPuts = puts.filter((s) => JSON.stringify(s.Resource).includes('/staging/'));
-    assert.deepEqual(
-      stagingPuts.map((s) => JSON.stringify(s.Resource).match(/staging\/[^"]*/)?.[0]),
-      ['staging/fq_app/_runs/*'],
-    );
+    const stagingResources = (action: string) =>
+      policies
+        .filter((s) => [s.Action].flat().includes(action))
+        .filter((s) => JSON.stringify(s.Resource).includes('/staging/'))
+        .map((s) => JSON.stringify(s.Resource).match(/staging\/[^"]*/)?.[0])
+        .sort();
+    assert.deepEqual(stagingResources('s3:PutObject'), [
+      'staging/fq_app/_live-keys/*',
+      'staging/fq_app/_runs/*',
+    ]);
+    assert.deepEqual(stagingResources('s3:DeleteObject*'), ['staging/fq_app/_live-keys/*']);
   });
 
   it('logs every event of the state machine and traces it', () => {
