@@ -253,7 +253,7 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
         recent.push(inserted);
         const { error } = await scenario.failingRun({
           kind: 'task',
-          state: INGEST_STATES.curate,
+          state: INGEST_STATES.rawAppend,
           when: 'after',
         });
         assert.match(error.message, /injected fault at/, 'the run failed for another reason than the fault');
