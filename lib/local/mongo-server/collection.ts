@@ -5,6 +5,7 @@ import { compareBson, sortComparator } from './bson-order.ts';
 import type { DocumentList } from './cursors.ts';
 import { compareStoredIds, idComparator } from './document-id.ts';
 import { CommandError } from './errors.ts';
+import { IndexChanges } from './index-changes.ts';
 import { type Bound, fieldInterval, type Interval, isBounded, isOperatorObject } from './key-interval.ts';
 import { compileFilter, decode, fieldsOf } from './query.ts';
 import { covers, keyPatternOf, type SettledRows, SortedIndex, walkDirection } from './sorted-index.ts';
@@ -56,14 +57,16 @@ const promoted = (raw: Buffer): Document => BSON.deserialize(raw);
  */
 export class MemoryCollection {
   private readonly docs: StoredDocuments;
-  /** Bumped on every write, so cached sort orders and indexes know when they are stale. */
+  /** Bumped on every write, so cached sort orders know when they are stale. */
   private version = 0;
   /** Positions in the order of a recent sort, reused while nothing changes (planning sorts the same way many times). */
   private readonly sortOrders = new Map<string, { version: number; order: Int32Array }>();
   /** Index specs as declared by createIndexes, `_id_` first. */
   readonly indexes: Document[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
-  /** Built indexes by name, each for the version it was built at. */
+  /** Built indexes by name, all of the documents as they were before `changes`. */
   private readonly built = new Map<string, SortedIndex>();
+  /** Writes since the built indexes were brought up to date, applied at their next use. */
+  private changes = new IndexChanges();
   private examinedSoFar = 0;
 
   constructor(options: MemoryCollectionOptions = {}) {
@@ -103,7 +106,8 @@ export class MemoryCollection {
   /** Stores a copy of `raw`; one without an `_id` gets a new ObjectId. */
   insertRaw(raw: Buffer): void {
     this.version++;
-    this.docs.insert(raw);
+    const position = this.docs.insert(raw);
+    this.noteChange((changes) => changes.inserted(position));
   }
 
   /**
@@ -114,6 +118,8 @@ export class MemoryCollection {
    */
   async insertDump(path: string): Promise<void> {
     this.version++;
+    // Rebuilt rather than updated: a dump's documents come many at once, anywhere in the `_id` order.
+    this.forgetBuiltIndexes();
     this.docs.insertFile(path);
   }
 
@@ -132,11 +138,20 @@ export class MemoryCollection {
     this.docs.close();
   }
 
-  /** Declares an index; false when one of that name exists already. */
+  /** Declares an index, built at its first use (or by `buildIndexes`); false when one of that name exists already. */
   createIndex(spec: Document): boolean {
     if (this.indexes.some((index) => index.name === spec.name)) return false;
     this.indexes.push(spec);
     return true;
+  }
+
+  /**
+   * Builds the declared indexes not built yet and brings the others up to
+   * date, as mongorestore does after loading a dump: the first query that
+   * uses one then finds it ready.
+   */
+  buildIndexes(): void {
+    for (const spec of this.indexes) if (spec.name !== '_id_') this.sortedIndex(spec, true);
   }
 
   /** Removes the index of that name, or every index but `_id_` for `'*'`; false when there is none. */
@@ -148,6 +163,7 @@ export class MemoryCollection {
     this.indexes.splice(0, this.indexes.length, ...kept);
     for (const builtName of this.built.keys())
       if (!kept.some((i) => i.name === builtName)) this.built.delete(builtName);
+    if (this.built.size === 0) this.changes = new IndexChanges();
     return dropped > 0 || name === '*';
   }
 
@@ -204,7 +220,7 @@ export class MemoryCollection {
 
   /** Replaces or removes matching documents; `change` returns the new raw document or undefined to delete. */
   modify(filter: Document, many: boolean, change: (current: Document) => Buffer | undefined): number {
-    // A stale index is not rebuilt to find what to change: a write makes it stale again at once.
+    // An index not built yet is not built to find what to change: that reads every document, as a scan does.
     const targets = this.match(filter, { build: false });
     this.version++;
     const chosen = many ? targets : targets.slice(0, 1);
@@ -224,9 +240,31 @@ export class MemoryCollection {
           `After applying the update, the (immutable) field '_id' was found to have been altered`,
         );
       this.docs.replace(position, next);
+      this.noteChange((changes) => changes.replaced(position));
     }
-    if (removed.length > 0) this.docs.remove(removed);
+    if (removed.length > 0) {
+      this.docs.remove(removed);
+      this.noteChange((changes) => changes.removed(removed));
+    }
     return chosen.length;
+  }
+
+  /**
+   * Records a write for the built indexes. Once more documents were written
+   * since they were up to date than were not, rebuilding them reads little
+   * more than updating would, and they are dropped to be built again at
+   * their next use.
+   */
+  private noteChange(record: (changes: IndexChanges) => void): void {
+    if (this.built.size === 0) return;
+    record(this.changes);
+    const written = this.changes.added.length;
+    if (written > this.docs.size - written) this.forgetBuiltIndexes();
+  }
+
+  private forgetBuiltIndexes(): void {
+    this.built.clear();
+    this.changes = new IndexChanges();
   }
 
   /**
@@ -315,14 +353,22 @@ export class MemoryCollection {
     return { start, end: Math.max(start, end), residual };
   }
 
-  /** The built index for `spec`, rebuilt when the collection changed since (unless `build` is false). */
+  /**
+   * The index for `spec` as of now: the built indexes are first brought up
+   * to date with the writes since they were (see SortedIndex.updated), and
+   * one not built yet is built, unless `build` is false.
+   */
   private sortedIndex(spec: Document, build: boolean): SortedIndex | undefined {
+    const pattern = keyPatternOf(spec);
+    if (pattern === undefined) return undefined;
+    if (!this.changes.empty) {
+      for (const [name, index] of this.built) this.built.set(name, index.updated(this.changes));
+      this.changes = new IndexChanges();
+    }
     const name = String(spec.name);
     const current = this.built.get(name);
-    if (current !== undefined && current.version === this.version) return current;
-    const pattern = keyPatternOf(spec);
-    if (!build || pattern === undefined) return undefined;
-    const index = SortedIndex.build(pattern, this.docs, this.version);
+    if (current !== undefined || !build) return current;
+    const index = SortedIndex.build(pattern, this.docs);
     this.built.set(name, index);
     return index;
   }

@@ -2,6 +2,7 @@ import type { Document } from 'mongodb';
 import { bsonTypeBracket } from '../../../lambdas/shared/bson-type-order.ts';
 import { compareBson, getPath, sortValue } from './bson-order.ts';
 import { idComparator } from './document-id.ts';
+import type { IndexChanges } from './index-changes.ts';
 import type { Interval } from './key-interval.ts';
 import { keyVerdicts } from './key-verdicts.ts';
 import { compileDocumentFilter, compileFilter, fieldsOf } from './query.ts';
@@ -56,6 +57,8 @@ interface KeyColumn {
   compare(a: number, b: number): number;
   /** A document's value compared with `value` (made once for a binary search). */
   comparedWith(value: unknown): (position: number) => number;
+  /** The column with each value moved to its document's new position (see IndexChanges.mapping), for `size` documents. */
+  remapped(map: Int32Array, size: number): KeyColumn;
 }
 
 /** `_id`, read from the documents: they are stored in its order, so positions compare as their `_id`s do. */
@@ -73,6 +76,10 @@ class IdColumn implements KeyColumn {
   comparedWith(value: unknown): (position: number) => number {
     const compare = idComparator(value, compareBson);
     return (position) => compare(this.docs.raw(position));
+  }
+
+  remapped(): IdColumn {
+    return this;
   }
 }
 
@@ -129,13 +136,27 @@ class ValueColumn implements KeyColumn {
       return x < time ? -1 : x > time ? 1 : 0;
     };
   }
+
+  remapped(map: Int32Array, size: number): ValueColumn {
+    const next = new ValueColumn(size);
+    for (let old = 0; old < map.length; old++) {
+      const now = map[old] as number;
+      if (now >= 0) next.times[now] = this.times[old] as number;
+    }
+    for (const [old, value] of this.others) {
+      const now = map[old] as number;
+      if (now >= 0) next.others.set(now, value);
+    }
+    return next;
+  }
 }
 
 /**
  * A declared index as MongoDB keeps one: the documents in key order, with
- * their key values read once. Built for one version of the collection and
- * rebuilt when it is used after a write (writes come between pipeline runs,
- * queries in bursts during one). Documents are positions in the collection
+ * their key values read once. Built when the collection is loaded or at
+ * first use, and brought up to date after writes by reading the keys of the
+ * documents written only (see `updated`): writes come between pipeline runs,
+ * queries in bursts during one. Documents are positions in the collection
  * and key values are columns (see KeyColumn): a few bytes a document,
  * where objects per document would cost more than the documents' own bytes.
  *
@@ -147,7 +168,6 @@ class ValueColumn implements KeyColumn {
 export class SortedIndex {
   private constructor(
     readonly pattern: KeyPattern,
-    readonly version: number,
     private readonly docs: StoredDocuments,
     private readonly columns: readonly KeyColumn[],
     /** Documents without arrays on key paths, in key order (ties in `_id` order). */
@@ -157,48 +177,51 @@ export class SortedIndex {
   ) {}
 
   /** Indexes the documents of `docs`. */
-  static build(pattern: KeyPattern, docs: StoredDocuments, version: number): SortedIndex {
+  static build(pattern: KeyPattern, docs: StoredDocuments): SortedIndex {
     const columns = pattern.fields.map((path) =>
       path === '_id' ? new IdColumn(docs) : new ValueColumn(docs.size),
     );
-    const read = pattern.fields.flatMap((path, i) => {
-      const column = columns[i];
-      return column instanceof ValueColumn ? [{ path, top: path.split('.')[0] as string, column }] : [];
-    });
+    const readKeys = keyReader(pattern, docs, columns);
     const rows = new Int32Array(docs.size);
     const multikey: number[] = [];
     let kept = 0;
     for (let position = 0; position < docs.size; position++) {
-      const raw = read.length === 0 ? undefined : docs.raw(position);
-      let crosses = false;
-      for (const { path, top, column } of read) {
-        const time = path === top ? topLevelTime(raw as Buffer, top) : undefined;
-        if (time !== undefined) {
-          column.setTime(position, time);
-          continue;
-        }
-        const value = topLevelField(raw as Buffer, top);
-        if (path === top) {
-          crosses ||= Array.isArray(value);
-          column.set(position, value);
-        } else {
-          const doc = { [top]: value };
-          crosses ||= crossesArray(doc, path);
-          column.set(position, getPath(doc, path));
-        }
-      }
-      if (crosses) multikey.push(position);
+      if (readKeys(position)) multikey.push(position);
       else rows[kept++] = position;
     }
-    const directions = pattern.directions;
-    const ordered = rows.subarray(0, kept).sort((a, b) => {
-      for (let i = 0; i < columns.length; i++) {
-        const order = (columns[i] as KeyColumn).compare(a, b);
-        if (order !== 0) return order * (directions[i] as number);
-      }
-      return a - b;
-    });
-    return new SortedIndex(pattern, version, docs, columns, ordered, Int32Array.from(multikey));
+    const ordered = rows.subarray(0, kept).sort(rowOrder(columns, pattern.directions));
+    return new SortedIndex(pattern, docs, columns, ordered, Int32Array.from(multikey));
+  }
+
+  /**
+   * The index of the documents now, made from this one and the `changes`
+   * since it was made: the documents kept move to their new positions
+   * (one pass over the rows and columns), and only the documents added are
+   * read and sorted, then merged in, so the result is the index `build`
+   * makes without reading every document's key again.
+   */
+  updated(changes: IndexChanges): SortedIndex {
+    if (changes.empty) return this;
+    const size = this.docs.size;
+    if (this.size - changes.gone.length + changes.added.length !== size)
+      throw new Error(
+        `index changes do not add up: ${this.size} documents indexed, ${changes.gone.length} gone, ${changes.added.length} added, ${size} now`,
+      );
+    const map = changes.mapping(this.size);
+    const columns = this.columns.map((column) => column.remapped(map, size));
+    const readKeys = keyReader(this.pattern, this.docs, columns);
+    const addedRows: number[] = [];
+    const addedMultikey: number[] = [];
+    for (const position of changes.added) (readKeys(position) ? addedMultikey : addedRows).push(position);
+    const order = rowOrder(columns, this.pattern.directions);
+    const rows = mergeRows(moved(this.rows, map), Int32Array.from(addedRows).sort(order), order);
+    const multikey = mergeRows(moved(this.multikey, map), Int32Array.from(addedMultikey), (a, b) => a - b);
+    return new SortedIndex(this.pattern, this.docs, columns, rows, multikey);
+  }
+
+  /** Documents indexed. */
+  get size(): number {
+    return this.rows.length + this.multikey.length;
   }
 
   /** True while documents with arrays on the key are few enough that the index still narrows a query. */
@@ -435,6 +458,95 @@ function pieces(
     at = to;
   }
   if (at < end) out.push({ from: at, to: end, matches: undefined });
+  return out;
+}
+
+/**
+ * Reads the key values of the document at a position into `columns`;
+ * true when an array lies on a key path (the document has no one place in
+ * the order).
+ */
+function keyReader(
+  pattern: KeyPattern,
+  docs: StoredDocuments,
+  columns: readonly KeyColumn[],
+): (position: number) => boolean {
+  const read = pattern.fields.flatMap((path, i) => {
+    const column = columns[i];
+    return column instanceof ValueColumn ? [{ path, top: path.split('.')[0] as string, column }] : [];
+  });
+  return (position) => {
+    if (read.length === 0) return false;
+    const raw = docs.raw(position);
+    let crosses = false;
+    for (const { path, top, column } of read) {
+      const time = path === top ? topLevelTime(raw, top) : undefined;
+      if (time !== undefined) {
+        column.setTime(position, time);
+        continue;
+      }
+      const value = topLevelField(raw, top);
+      if (path === top) {
+        crosses ||= Array.isArray(value);
+        column.set(position, value);
+      } else {
+        const doc = { [top]: value };
+        crosses ||= crossesArray(doc, path);
+        column.set(position, getPath(doc, path));
+      }
+    }
+    return crosses;
+  };
+}
+
+/** Positions in key order: by each key field in its direction, ties in `_id` (position) order. */
+function rowOrder(
+  columns: readonly KeyColumn[],
+  directions: readonly (1 | -1)[],
+): (a: number, b: number) => number {
+  return (a, b) => {
+    for (let i = 0; i < columns.length; i++) {
+      const order = (columns[i] as KeyColumn).compare(a, b);
+      if (order !== 0) return order * (directions[i] as number);
+    }
+    return a - b;
+  };
+}
+
+/** `positions` at their new places by `map` (see IndexChanges.mapping), without those gone; the order is kept. */
+function moved(positions: Int32Array, map: Int32Array): Int32Array {
+  const out = new Int32Array(positions.length);
+  let kept = 0;
+  for (const position of positions) {
+    const now = map[position] as number;
+    if (now >= 0) out[kept++] = now;
+  }
+  return out.subarray(0, kept);
+}
+
+/**
+ * Two lists of positions sorted by `order` as one: each of the few `added`
+ * found its place in `rows` by bisection, and the rows between copied a
+ * stretch at a time.
+ */
+function mergeRows(rows: Int32Array, added: Int32Array, order: (a: number, b: number) => number): Int32Array {
+  const out = new Int32Array(rows.length + added.length);
+  let from = 0;
+  let written = 0;
+  for (const position of added) {
+    let lo = from;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (order(rows[mid] as number, position) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.set(rows.subarray(from, lo), written);
+    written += lo - from;
+    out[written++] = position;
+    from = lo;
+  }
+  out.set(rows.subarray(from), written);
   return out;
 }
 

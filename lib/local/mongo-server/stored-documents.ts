@@ -69,10 +69,10 @@ export class StoredDocuments {
     return lo;
   }
 
-  /** Stores a copy of `raw`, in its `_id`'s place; one without an `_id` gets a new ObjectId. */
-  insert(raw: Buffer): void {
+  /** Stores a copy of `raw`, in its `_id`'s place, and returns that position; one without an `_id` gets a new ObjectId. */
+  insert(raw: Buffer): number {
     this.writes++;
-    this.place(this.storage.append(withNewId(raw) ?? raw));
+    return this.place(this.storage.append(withNewId(raw) ?? raw));
   }
 
   /**
@@ -152,8 +152,8 @@ export class StoredDocuments {
     this.storage.close();
   }
 
-  /** Puts a stored document in `_id` order; ascending `_id`s (the usual case) append without a search. */
-  private place(location: Location, raw = this.storage.view(location)): void {
+  /** Puts a stored document in `_id` order, at the position returned; ascending `_id`s (the usual case) append without a search. */
+  private place(location: Location, raw = this.storage.view(location)): number {
     let at = this.count;
     if (this.count > 0 && compareStoredIds(raw, this.raw(this.count - 1)) <= 0) {
       at = this.lowerBound((stored) => compareStoredIds(stored, raw), true);
@@ -174,6 +174,7 @@ export class StoredDocuments {
     this.locations.copyWithin(at + 1, at, this.count);
     this.locations[at] = location;
     this.count++;
+    return at;
   }
 
   private compactIfWasteful(): void {

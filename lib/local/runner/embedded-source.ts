@@ -51,6 +51,8 @@ export async function openEmbeddedSource(
         await client.close();
       }
       state = { scale, mutations: 0, insertedEntries: 0 };
+      // A real server maintains its indexes as documents are inserted: the first query finds them built.
+      buildIndexes(server, database);
       await saveSource(server, folder, database, state);
     } else {
       if (saved.scale !== scale) {
@@ -108,6 +110,7 @@ async function saveSource(
   await rename(temporary, join(folder, STATE_FILE));
 }
 
+/** Loads the dump and builds its indexes, as mongorestore does, so no query pays for building one. */
 async function loadSource(server: RunningMongoServer, folder: string, database: string): Promise<void> {
   for (const name of SAMPLE_COLLECTIONS) {
     const collection = server.store.collection(database, name);
@@ -115,6 +118,12 @@ async function loadSource(server: RunningMongoServer, folder: string, database: 
     for (const index of await readIndexes(join(folder, database, `${name}.metadata.json`)))
       collection.createIndex(index);
   }
+  buildIndexes(server, database);
+}
+
+function buildIndexes(server: RunningMongoServer, database: string): void {
+  for (const name of server.store.collectionNames(database))
+    server.store.existing(database, name)?.buildIndexes();
 }
 
 /** The documents of a dump file, served from the file by the collection; a missing file holds none. */

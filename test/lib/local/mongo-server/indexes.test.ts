@@ -493,6 +493,156 @@ describe('indexes of the embedded server answer sorted key ranges', () => {
     await sameEverywhere(collections, (c) => c.countDocuments({ updatedAt: INSTANTS[39] }), 0, 'moved away');
   });
 
+  it('answers as a freshly built index does after random inserts, updates and deletes between queries', async () => {
+    const collections = await collectionsOf(mixedDocuments(300, 9));
+    const maintained = [collections.plain, ...collections.indexed];
+    const next = random(10);
+    let written = 0;
+    /** A new document: half with an ObjectId after every `_id` (appended), half anywhere in the `_id` order. */
+    const newDocument = (): Document => {
+      const k = ++written;
+      const { value } = mixedValueFor(next);
+      const _id = next() < 0.5 ? oid(1_000_000 + k) : idFor(600 + k);
+      return { _id, i: new Int32(10_000 + k), ...(value === undefined ? {} : { updatedAt: value }) };
+    };
+    const newValue = (): Document => {
+      const { value } = mixedValueFor(next);
+      return value === undefined ? { $unset: { updatedAt: '' } } : { $set: { updatedAt: value } };
+    };
+    /** The same write on every collection, which must change as many documents in each. */
+    const everywhere = async (write: (c: Collection) => Promise<number>, label: string) => {
+      const changed = await Promise.all(maintained.map(write));
+      assert.ok(
+        changed.every((n) => n === changed[0]),
+        `${label}: ${changed.join(', ')} documents changed`,
+      );
+    };
+    const writeBatch = async (size: number) => {
+      const current = await collections.plain.find({}, exact).toArray();
+      for (let w = 0; w < size; w++) {
+        const r = next();
+        const someone = pick(next, current);
+        if (r < 0.3 || someone === undefined) {
+          const doc = newDocument();
+          await everywhere(async (c) => {
+            await c.insertOne({ ...doc });
+            return 1;
+          }, 'insert');
+        } else if (r < 0.6) {
+          const change = newValue();
+          await everywhere(
+            async (c) => (await c.updateOne({ _id: someone._id }, change)).modifiedCount,
+            'update one',
+          );
+        } else if (r < 0.7) {
+          const [from, to] = [pick(next, INSTANTS), pick(next, INSTANTS)];
+          await everywhere(
+            async (c) => (await c.updateMany({ updatedAt: from }, { $set: { updatedAt: to } })).modifiedCount,
+            'update by the indexed field',
+          );
+        } else if (r < 0.9) {
+          await everywhere(async (c) => (await c.deleteOne({ _id: someone._id })).deletedCount, 'delete one');
+        } else {
+          const filter =
+            next() < 0.5
+              ? { updatedAt: pick(next, INSTANTS) }
+              : { i: { $in: [someone.i, pick(next, current)?.i] } };
+          await everywhere(async (c) => (await c.deleteMany(filter)).deletedCount, 'delete many');
+        }
+      }
+    };
+    const planTime = new Date(BASE + 20_000 - FUTURE_WATERMARK_TOLERANCE_MS);
+    const checkQueries = async (label: string) => {
+      const docs = await collections.plain.find({}, exact).toArray();
+      const fresh = await collectionsOf(docs);
+      const dated = docs.filter((d) => d.updatedAt instanceof Date);
+      const bound = (): KeyValues | null =>
+        next() < 0.2 || dated.length === 0
+          ? null
+          : [
+              pick(next, dated).updatedAt,
+              next() < 0.7 ? pick(next, docs)._id : idFor(Math.floor(next() * 900)),
+            ];
+      const filters: Document[] = [
+        {},
+        ...Array.from({ length: 3 }, () => keyRangeFilter([...KEY], bound(), bound(), ALL_TYPE_ALIASES)),
+        ...Object.values(irregularWatermarkFilters('updatedAt', planTime)),
+        { updatedAt: pick(next, INSTANTS) },
+        { updatedAt: { $gt: pick(next, INSTANTS) } },
+        { updatedAt: null },
+      ];
+      for (const filter of filters) {
+        const at = `${label}, ${BSON.EJSON.stringify(filter, { relaxed: false })}`;
+        const queries: [string, (c: Collection) => Promise<unknown>][] = [
+          ['count', (c) => c.countDocuments(filter)],
+          [
+            'listed',
+            (c) =>
+              c
+                .find(filter, exact)
+                .toArray()
+                .then((docs) => BSON.EJSON.stringify(docs, { relaxed: false })),
+          ],
+          ['in key order', (c) => c.find(filter, exact).sort(SORT).toArray().then(ids)],
+          ['backward', (c) => c.find(filter, exact).sort(BACKWARD).skip(1).limit(3).toArray().then(ids)],
+        ];
+        for (const [kind, query] of queries) {
+          const expected = await query(collections.plain);
+          for (const c of collections.indexed)
+            assert.deepEqual(await query(c), expected, `${at}: ${kind}, updated index`);
+          for (const c of fresh.indexed)
+            assert.deepEqual(await query(c), expected, `${at}: ${kind}, freshly built index`);
+        }
+        // The same rows in the same order: an updated index tests exactly what a fresh one tests.
+        for (const [c, built] of collections.indexed.map((c, k) => [c, fresh.indexed[k]] as const)) {
+          const reads = async (x: Collection) => {
+            const start = examined(x);
+            await x.countDocuments(filter);
+            return examined(x) - start;
+          };
+          assert.equal(await reads(c), await reads(built as Collection), `${at}: documents examined`);
+        }
+      }
+    };
+    await checkQueries('before the writes');
+    for (let round = 0; round < 12; round++) {
+      // Now and then all at once, which rebuilds rather than updates.
+      if (round % 5 === 4) {
+        const value = pick(next, INSTANTS);
+        await everywhere(
+          async (c) => (await c.updateMany({}, { $set: { updatedAt: value } })).modifiedCount,
+          'update all',
+        );
+      } else await writeBatch(1 + Math.floor(next() * 40));
+      await checkQueries(`after write batch ${round}`);
+    }
+  });
+
+  it('builds its declared indexes when asked, as a restore does, and keeps them built through writes', async () => {
+    const c = fresh();
+    const total = 2_000;
+    await c.insertMany(
+      Array.from({ length: total }, (_, i) => ({ _id: oid(i), updatedAt: new Date(BASE + i * 1000) })),
+    );
+    await c.createIndex({ updatedAt: 1, _id: 1 });
+    /** Adds one to `touched` of the documents updated before second `below`: how many, and how many documents were examined. */
+    const touch = async (below: number): Promise<[number, number]> => {
+      const start = examined(c);
+      const { modifiedCount } = await c.updateMany(
+        { updatedAt: { $lt: new Date(BASE + below * 1000) } },
+        { $inc: { touched: 1 } },
+      );
+      return [modifiedCount, examined(c) - start];
+    };
+    // A write's filter does not build an index: finding what to change reads the documents, as building would.
+    assert.deepEqual(await touch(5), [5, total]);
+    server.store.existing('index_test', c.collectionName)?.buildIndexes();
+    assert.deepEqual(await touch(5), [5, 0], 'the index answers the next write');
+    await c.insertOne({ _id: oid(total), updatedAt: new Date(BASE) });
+    await c.updateOne({ _id: oid(10) }, { $set: { updatedAt: new Date(BASE - 1000) } });
+    assert.deepEqual(await touch(5), [7, 0], 'inserts and updates leave the index built');
+  });
+
   it('reads about one chunk of 100,000 documents for a chunk query, not the whole collection', async () => {
     const c = fresh();
     const total = 100_000;
