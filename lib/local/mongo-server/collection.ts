@@ -3,7 +3,7 @@ import { BSON_TYPE_BRACKETS, bsonTypeBracket } from '../../../lambdas/shared/bso
 import type { BlockCache } from './block-cache.ts';
 import { compareBson, sortComparator } from './bson-order.ts';
 import type { DocumentList } from './cursors.ts';
-import { compareStoredIds, idComparator } from './document-id.ts';
+import { compareStoredIds, idComparator, idDocument } from './document-id.ts';
 import { CommandError } from './errors.ts';
 import { IndexChanges } from './index-changes.ts';
 import { type Bound, fieldInterval, type Interval, isBounded, isOperatorObject } from './key-interval.ts';
@@ -189,6 +189,17 @@ export class MemoryCollection {
         transform,
       );
     const { start, end, residual } = this.idSlice(filter);
+    const idOrder = idSortDirection(options.sort);
+    if (Object.keys(residual).length === 0 && idOrder !== undefined && isIdOnly(projection) && from >= 0) {
+      // Covered by the `_id` index, as MongoDB answers a key listing: `{_id}`s made from the stored `_id`s.
+      // (A negative skip, which MongoDB refuses, is left to the paths below, which answered it before.)
+      this.examinedSoFar += end - start;
+      const first = Math.min(from, end - start);
+      const last = to === undefined ? end - start : Math.min(to, end - start);
+      return idOrder > 0
+        ? this.docs.ids(start + first, start + last, false)
+        : this.docs.ids(end - last, end - first, true);
+    }
     if (Object.keys(residual).length === 0 && inIdOrder(options.sort)) {
       // An `_id` range in `_id` order (how the pipeline reads a chunk keyed by `_id`) lists no positions.
       this.examinedSoFar += end - start;
@@ -483,6 +494,14 @@ function isSecondarySort(sort: Document | undefined): boolean {
   return keys.length > 0 && !(keys.length === 1 && keys[0] === '_id');
 }
 
+/** 1 or -1 for no sort or a sort on `_id` alone (ascending unless negative, as sortPositions has it); else undefined. */
+function idSortDirection(sort: Document | undefined): 1 | -1 | undefined {
+  const keys = Object.keys(sort ?? {});
+  if (keys.length === 0) return 1;
+  if (keys.length > 1 || keys[0] !== '_id') return undefined;
+  return Number(sort?._id) < 0 ? -1 : 1;
+}
+
 /** No sort, or ascending `_id`: the storage order. */
 function inIdOrder(sort: Document | undefined): boolean {
   const keys = Object.entries(sort ?? {});
@@ -616,7 +635,7 @@ function tighterUpper(a: Bound | undefined, b: Bound): Bound {
 function project(raw: Buffer, projection: Document): Buffer {
   const entries = Object.entries(projection);
   const including = entries.some(([, v]) => Boolean(v));
-  if (including && entries.length === 1 && entries[0]?.[0] === '_id') return idOnly(raw);
+  if (isIdOnly(projection)) return idDocument(raw);
   const doc = exact(raw);
   const out: Document = {};
   if (including) {
@@ -629,32 +648,8 @@ function project(raw: Buffer, projection: Document): Buffer {
   return Buffer.from(BSON.serialize(out));
 }
 
-const ID_NAME = Buffer.from('_id\0', 'latin1');
-const OBJECT_ID_TYPE = 0x07;
-const OBJECT_ID_DOCUMENT_BYTES = 4 + 1 + ID_NAME.length + 12 + 1;
-
-/**
- * `{_id}` of a stored document, copied from its bytes without decoding the
- * rest: what a key listing (`projection: {_id: 1}`) reads of every document.
- */
-function idOnly(raw: Buffer): Buffer {
-  // The usual case, an ObjectId stored first: 4 + 1 + 4 + 12 bytes, then the document's end.
-  if (raw[4] === OBJECT_ID_TYPE && raw.compare(ID_NAME, 0, ID_NAME.length, 5, 5 + ID_NAME.length) === 0) {
-    // From the shared pool: a key listing makes one of these for every document.
-    const out = Buffer.allocUnsafe(OBJECT_ID_DOCUMENT_BYTES);
-    raw.copy(out, 0, 0, OBJECT_ID_DOCUMENT_BYTES - 1);
-    out.writeInt32LE(OBJECT_ID_DOCUMENT_BYTES, 0);
-    out[OBJECT_ID_DOCUMENT_BYTES - 1] = 0;
-    return out;
-  }
-  for (const [type, nameOffset, nameLength, offset, length] of BSON.onDemand.parseToElements(raw)) {
-    if (nameLength !== 3 || raw.toString('latin1', nameOffset, nameOffset + 3) !== '_id') continue;
-    const out = Buffer.alloc(4 + 1 + ID_NAME.length + length + 1);
-    out.writeInt32LE(out.length, 0);
-    out[4] = type;
-    ID_NAME.copy(out, 5);
-    raw.copy(out, 5 + ID_NAME.length, offset, offset + length);
-    return out;
-  }
-  return Buffer.from(BSON.serialize({}));
+/** An inclusion of `_id` alone (`{_id: 1}`): what the `_id` index covers. */
+function isIdOnly(projection: Document | undefined): boolean {
+  const keys = projection === undefined ? [] : Object.keys(projection);
+  return keys.length === 1 && keys[0] === '_id' && Boolean(projection?._id);
 }

@@ -1,7 +1,9 @@
+import type { Batch } from './raw-bson.ts';
+
 /** A query's result as a cursor hands it out; a `Buffer[]` is one. */
 export interface DocumentList {
   readonly length: number;
-  slice(start: number, end: number): Buffer[];
+  slice(start: number, end: number): Batch;
 }
 
 /** Open cursors: the remaining documents of a result, handed out batch by batch by getMore. */
@@ -10,7 +12,7 @@ export class CursorRegistry {
   private nextId = 1n;
 
   /** Returns the first batch and the cursor id (0 when the result is exhausted). */
-  start(ns: string, docs: DocumentList, batchSize: number | undefined): { id: bigint; batch: Buffer[] } {
+  start(ns: string, docs: DocumentList, batchSize: number | undefined): { id: bigint; batch: Batch } {
     const size = batchSize === undefined || batchSize <= 0 ? 101 : batchSize;
     const batch = docs.slice(0, size);
     if (docs.length <= size) return { id: 0n, batch };
@@ -19,7 +21,7 @@ export class CursorRegistry {
     return { id, batch };
   }
 
-  next(id: bigint, batchSize: number | undefined): { ns: string; id: bigint; batch: Buffer[] } | undefined {
+  next(id: bigint, batchSize: number | undefined): { ns: string; id: bigint; batch: Batch } | undefined {
     const cursor = this.open.get(id);
     if (cursor === undefined) return undefined;
     const size = batchSize === undefined || batchSize <= 0 ? cursor.docs.length : batchSize;

@@ -1,6 +1,6 @@
 import { BSON, type Document, ObjectId } from 'mongodb';
 import { compareBson } from './bson-order.ts';
-import { topLevelField } from './raw-bson.ts';
+import { type ArrayElementsWriter, topLevelElement, topLevelField, valueSize } from './raw-bson.ts';
 
 /** Where an ObjectId `_id` stored first (as drivers write it) has its 12 bytes: after the length and `07 _id 00`. */
 const OBJECT_ID_AT = 9;
@@ -35,6 +35,53 @@ const OBJECT_ID_COPIES = (() => {
   probe[0] = 1;
   return id.toHexString().startsWith('00');
 })();
+
+/** Where `_id`'s value starts in its element: after the type byte and `_id\0`. */
+const ID_VALUE_AT = 1 + 4;
+
+/**
+ * Where the `_id` element (type, name, value) of the stored document at `at`
+ * of `bytes` starts; -1 when it has none. Drivers write `_id` first: found
+ * without a search then.
+ */
+function idElementAt(bytes: Buffer, at: number): number {
+  const first = at + 4;
+  if (
+    bytes[first] !== 0 &&
+    bytes[first + 1] === 0x5f &&
+    bytes[first + 2] === 0x69 &&
+    bytes[first + 3] === 0x64 &&
+    bytes[first + 4] === 0
+  )
+    return first;
+  return topLevelElement(bytes, '_id', at);
+}
+
+function idElementEnd(bytes: Buffer, start: number): number {
+  return start + ID_VALUE_AT + valueSize(bytes, bytes[start] as number, start + ID_VALUE_AT);
+}
+
+/**
+ * `{_id}` of the stored document at `at` of `bytes` (what a `{_id: 1}`
+ * projection makes of it): its `_id` element copied, whatever its type, the
+ * rest not read; `{}` when it has none.
+ */
+export function idDocument(bytes: Buffer, at = 0): Buffer {
+  const start = idElementAt(bytes, at);
+  const element = start < 0 ? 0 : idElementEnd(bytes, start) - start;
+  const out = Buffer.allocUnsafe(4 + element + 1);
+  out.writeInt32LE(out.length, 0);
+  if (start >= 0) bytes.copy(out, 4, start, start + element);
+  out[out.length - 1] = 0;
+  return out;
+}
+
+/** Appends `idDocument(bytes, at)` to `out`, making no Buffer: a key listing writes a million. */
+export function appendIdDocument(out: ArrayElementsWriter, bytes: Buffer, at: number): void {
+  const start = idElementAt(bytes, at);
+  if (start < 0) out.appendSingleElement(bytes, 0, 0);
+  else out.appendSingleElement(bytes, start, idElementEnd(bytes, start));
+}
 
 /** The two documents' `_id`s in compareBson order; ObjectIds (the usual case) by their bytes, which is that order. */
 export function compareStoredIds(a: Buffer, b: Buffer): number {

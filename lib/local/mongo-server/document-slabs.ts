@@ -66,7 +66,7 @@ export class DocumentSlabs {
 
   /** The slab a document is in; it starts at `offsetOf(location)`. */
   slabOf(location: Location): Buffer {
-    return this.slabs[Math.floor(location / SLAB_STRIDE)] as Buffer;
+    return slabOf(this.slabs, location);
   }
 
   /** Marks a stored document as garbage (replaced or deleted). */
@@ -119,9 +119,14 @@ export function offsetOf(location: Location): number {
   return location % SLAB_STRIDE;
 }
 
+/** The slab of `slabs` the document at `location` is in; it starts at `offsetOf(location)`. */
+export function slabOf(slabs: readonly Buffer[], location: Location): Buffer {
+  return slabs[Math.floor(location / SLAB_STRIDE)] as Buffer;
+}
+
 /** The document at `location` in `slabs`, as a view. */
 export function viewOf(slabs: readonly Buffer[], location: Location): Buffer {
-  const slab = slabs[Math.floor(location / SLAB_STRIDE)] as Buffer;
+  const slab = slabOf(slabs, location);
   const offset = location % SLAB_STRIDE;
   return slab.subarray(offset, offset + slab.readInt32LE(offset));
 }

@@ -1,6 +1,6 @@
 import { type BlockCache, sharedBlockCache } from './block-cache.ts';
 import { storedId } from './document-id.ts';
-import { DocumentSlabs, type Location, offsetOf, viewOf } from './document-slabs.ts';
+import { DocumentSlabs, type Location, offsetOf, slabOf, viewOf } from './document-slabs.ts';
 import { DumpFile, writeDumpFile } from './dump-file.ts';
 
 export type { Location } from './document-slabs.ts';
@@ -142,6 +142,22 @@ export class DocumentStorage {
 /** The document at `location` in `snapshot`, as a view. */
 export function viewAt(snapshot: StorageSnapshot, location: Location): Buffer {
   return location < 0 ? fileView(snapshot.files, location) : viewOf(snapshot.slabs, location);
+}
+
+/**
+ * `read` of the bytes the document at `location` in `snapshot` is in (its
+ * slab, or a block of its file) and where in them it starts: `viewAt` without
+ * making a view.
+ */
+export function readAt<T>(
+  snapshot: StorageSnapshot,
+  location: Location,
+  read: (bytes: Buffer, at: number) => T,
+): T {
+  if (location >= 0) return read(slabOf(snapshot.slabs, location), offsetOf(location));
+  const at = -location - 1;
+  const number = Math.floor(at / FILE_STRIDE);
+  return (snapshot.files[number] as DumpFile).read(at - number * FILE_STRIDE, read);
 }
 
 function fileView(files: readonly DumpFile[], location: Location): Buffer {

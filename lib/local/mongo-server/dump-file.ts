@@ -84,21 +84,22 @@ export class DumpFile {
    * `scan` only), as a view of a cached block, or a copy when read alone.
    */
   view(offset: number, sequential = this.follows(offset), check = false): Buffer {
-    const index = Math.floor(offset / this.blockBytes);
-    let current = this.current;
-    if (current === undefined || current.index !== index || current.block.evicted) {
-      const block = this.cache.get(this.id, index) ?? (sequential ? this.load(index) : undefined);
-      if (block === undefined) return this.readAlone(offset, check);
-      current = { index, block };
-      this.current = current;
-    }
-    const bytes = current.block.bytes;
-    const at = offset - index * this.blockBytes;
-    if (at + 4 > bytes.length) return this.readAlone(offset, check);
-    const size = bytes.readInt32LE(at);
-    if (check) this.checked(offset, size);
-    // A document across the block's end is read alone: one in thousands.
-    return at + size > bytes.length ? this.readAlone(offset, check) : bytes.subarray(at, at + size);
+    const block = this.blockHolding(offset, sequential, check);
+    if (block === undefined) return this.readAlone(offset, check);
+    const at = offset % this.blockBytes;
+    return block.subarray(at, at + block.readInt32LE(at));
+  }
+
+  /**
+   * `read` of the bytes the document at `offset` is in and where in them it
+   * starts (a cached block, or a copy when read alone), read as `view`
+   * reads it but making no view: a walk of a million `_id`s makes none.
+   */
+  read<T>(offset: number, read: (bytes: Buffer, at: number) => T): T {
+    const block = this.blockHolding(offset, this.follows(offset), false);
+    return block === undefined
+      ? read(this.readAlone(offset, false), 0)
+      : read(block, offset % this.blockBytes);
   }
 
   close(): void {
@@ -109,6 +110,28 @@ export class DumpFile {
     this.fd = undefined;
     this.current = undefined;
     this.single = undefined;
+  }
+
+  /**
+   * The cached block the whole document at `offset` is in (loaded when the
+   * read is `sequential`); undefined when it is to be read alone.
+   */
+  private blockHolding(offset: number, sequential: boolean, check: boolean): Buffer | undefined {
+    const index = Math.floor(offset / this.blockBytes);
+    let current = this.current;
+    if (current === undefined || current.index !== index || current.block.evicted) {
+      const block = this.cache.get(this.id, index) ?? (sequential ? this.load(index) : undefined);
+      if (block === undefined) return undefined;
+      current = { index, block };
+      this.current = current;
+    }
+    const bytes = current.block.bytes;
+    const at = offset - index * this.blockBytes;
+    if (at + 4 > bytes.length) return undefined;
+    const size = bytes.readInt32LE(at);
+    if (check) this.checked(offset, size);
+    // A document across the block's end is read alone: one in thousands.
+    return at + size > bytes.length ? undefined : bytes;
   }
 
   /** Whether the read at `offset` continues a walk through the file, forward or backward. */

@@ -1,6 +1,82 @@
 import { BSON, type Document, Long } from 'mongodb';
 
 /**
+ * Documents written as the elements of a BSON array (`"0"`, `"1"`, ...),
+ * one after another in one buffer: a batch of small documents (a key
+ * listing's `{_id}`s) made without a Buffer for each.
+ */
+export class ArrayElements {
+  constructor(
+    readonly bytes: Buffer,
+    readonly length: number,
+  ) {}
+
+  /** The documents, each as a view. */
+  documents(): Buffer[] {
+    const docs: Buffer[] = [];
+    for (let at = 0; at < this.bytes.length; ) {
+      const start = this.bytes.indexOf(0, at + 1) + 1;
+      at = start + this.bytes.readInt32LE(start);
+      docs.push(this.bytes.subarray(start, at));
+    }
+    return docs;
+  }
+}
+
+/** The documents of a reply batch: each its own Buffer, or packed as ArrayElements. */
+export type Batch = readonly Buffer[] | ArrayElements;
+
+/** Element copies up to this many bytes are a loop: Buffer.copy of a part makes a view to copy from. */
+const COPY_LOOP_BYTES = 64;
+
+/** Writes ArrayElements document by document, growing its buffer as needed. */
+export class ArrayElementsWriter {
+  private bytes: Buffer;
+  private used = 0;
+  private count = 0;
+
+  constructor(expectedBytes: number) {
+    this.bytes = Buffer.allocUnsafe(Math.max(64, expectedBytes));
+  }
+
+  /** Appends the document whose one element is `source[start, end)` (type, name, value); none when empty. */
+  appendSingleElement(source: Buffer, start: number, end: number): void {
+    const digits = decimalDigits(this.count);
+    const size = 4 + (end - start) + 1;
+    this.reserve(1 + digits + 1 + size);
+    const out = this.bytes;
+    let at = this.used;
+    out[at] = 0x03;
+    for (let n = this.count, i = digits; i > 0; i--, n = Math.floor(n / 10)) out[at + i] = 0x30 + (n % 10);
+    at += 1 + digits;
+    out[at++] = 0;
+    at = out.writeInt32LE(size, at);
+    if (end - start > COPY_LOOP_BYTES) at += source.copy(out, at, start, end);
+    else for (let i = start; i < end; i++) out[at++] = source[i] as number;
+    out[at++] = 0;
+    this.used = at;
+    this.count++;
+  }
+
+  finish(): ArrayElements {
+    return new ArrayElements(this.bytes.subarray(0, this.used), this.count);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + bytes));
+    this.bytes.copy(grown, 0, 0, this.used);
+    this.bytes = grown;
+  }
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
+
+/**
  * Builds cursor replies around documents kept as raw BSON, so stored
  * documents are returned byte for byte (types included) without being
  * deserialized and serialized again, and copied once, into the reply.
@@ -9,11 +85,12 @@ export function cursorReply(
   id: bigint,
   ns: string,
   batchName: 'firstBatch' | 'nextBatch',
-  docs: readonly Buffer[],
+  docs: Batch,
 ): Buffer {
   const nsBytes = Buffer.from(ns, 'utf8');
   let arrayBytes = 4 + 1;
-  for (const [i, doc] of docs.entries()) arrayBytes += headerBytes(String(i)) + doc.length;
+  if (docs instanceof ArrayElements) arrayBytes += docs.bytes.length;
+  else for (const [i, doc] of docs.entries()) arrayBytes += headerBytes(String(i)) + doc.length;
   const cursorBytes =
     4 +
     headerBytes(batchName) +
@@ -31,10 +108,12 @@ export function cursorReply(
   at = out.writeInt32LE(cursorBytes, at);
   at = writeHeader(out, at, 0x04, batchName);
   at = out.writeInt32LE(arrayBytes, at);
-  for (const [i, doc] of docs.entries()) {
-    at = writeHeader(out, at, 0x03, String(i));
-    at += doc.copy(out, at);
-  }
+  if (docs instanceof ArrayElements) at += docs.bytes.copy(out, at);
+  else
+    for (const [i, doc] of docs.entries()) {
+      at = writeHeader(out, at, 0x03, String(i));
+      at += doc.copy(out, at);
+    }
   at = out.writeUInt8(0, at);
   at = writeHeader(out, at, 0x12, 'id');
   at = out.writeBigInt64LE(id, at);
@@ -76,25 +155,29 @@ function writeHeader(out: Buffer, at: number, type: number, name: string): numbe
  * documents should not decode them.
  */
 export function topLevelField(raw: Buffer, name: string): unknown {
-  const offset = elementOffset(raw, name);
+  const offset = topLevelElement(raw, name);
   return offset < 0 ? undefined : elementValue(raw, offset);
 }
 
 /** The time of a top-level Date field, without making a Date; undefined when missing or not a Date. */
 export function topLevelTime(raw: Buffer, name: string): number | undefined {
-  const offset = elementOffset(raw, name);
+  const offset = topLevelElement(raw, name);
   return offset < 0 || raw[offset] !== DATE ? undefined : dateAt(raw, raw.indexOf(0, offset + 1) + 1);
 }
 
-/** Where the top-level element `name` starts (its type byte); -1 when missing. */
-function elementOffset(raw: Buffer, name: string): number {
+/**
+ * Where the top-level element `name` of the document at byte `at` of `raw`
+ * starts (its type byte); -1 when missing.
+ */
+export function topLevelElement(raw: Buffer, name: string, at = 0): number {
   let wanted = FIELD_NAMES.get(name);
   if (wanted === undefined) {
     wanted = Buffer.from(name, 'utf8');
     FIELD_NAMES.set(name, wanted);
   }
-  let offset = 4;
-  while (offset < raw.length - 1) {
+  const end = at + raw.readInt32LE(at) - 1;
+  let offset = at + 4;
+  while (offset < end) {
     const type = raw[offset] as number;
     const nameEnd = raw.indexOf(0, offset + 1);
     if (
@@ -129,7 +212,7 @@ function elementValue(raw: Buffer, offset: number): unknown {
 }
 
 /** Bytes of a value of BSON `type` starting at `at`. */
-function valueSize(raw: Buffer, type: number, at: number): number {
+export function valueSize(raw: Buffer, type: number, at: number): number {
   switch (type) {
     case 0x06: // undefined
     case NULL:

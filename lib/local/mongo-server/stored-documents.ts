@@ -1,14 +1,16 @@
 import type { BlockCache } from './block-cache.ts';
 import type { DocumentList } from './cursors.ts';
-import { compareStoredIds, storedId, withNewId } from './document-id.ts';
+import { appendIdDocument, compareStoredIds, storedId, withNewId } from './document-id.ts';
 import {
   DocumentStorage,
   type Location,
+  readAt,
   type StorageSnapshot,
   type StoredBytes,
   viewAt,
 } from './document-storage.ts';
 import { CommandError } from './errors.ts';
+import { type ArrayElements, ArrayElementsWriter } from './raw-bson.ts';
 
 /** Bytes of a slab: a million journal entries (300 MB) take ten. */
 export const DEFAULT_SLAB_BYTES = 32 * 1024 * 1024;
@@ -147,6 +149,17 @@ export class StoredDocuments {
     return new LocatedDocuments(this.storage.snapshot(), this.locations.slice(start, end), transform);
   }
 
+  /**
+   * `{_id}` of each document at the positions `[start, end)`, in reverse
+   * when `descending`, held as `results` holds documents: what a query
+   * covered by the `_id` index answers, written batch by batch from the
+   * stored `_id`s (see LocatedIds).
+   */
+  ids(start: number, end: number, descending: boolean): DocumentList {
+    const locations = this.locations.slice(start, end);
+    return new LocatedIds(this.storage.snapshot(), descending ? locations.reverse() : locations);
+  }
+
   /** Closes the dump files documents are read from; nothing may be read after. */
   close(): void {
     this.storage.close();
@@ -201,5 +214,32 @@ class LocatedDocuments implements DocumentList {
       batch.push(this.transform === undefined ? raw : this.transform(raw));
     }
     return batch;
+  }
+}
+
+/** Bytes of a `{_id: ObjectId}` batch element with an index of up to five digits. */
+const ID_ELEMENT_BYTES = 1 + 5 + 1 + 22;
+
+/**
+ * `{_id}` of each document of a result held as LocatedDocuments holds it,
+ * written into one buffer per batch straight from the bytes the documents
+ * are in: no document is decoded, copied or made a view of.
+ */
+class LocatedIds implements DocumentList {
+  constructor(
+    private readonly storage: StorageSnapshot,
+    private readonly locations: Float64Array,
+  ) {}
+
+  get length(): number {
+    return this.locations.length;
+  }
+
+  slice(start: number, end: number): ArrayElements {
+    const last = Math.min(end, this.locations.length);
+    const out = new ArrayElementsWriter(Math.max(0, last - start) * ID_ELEMENT_BYTES);
+    const append = (bytes: Buffer, at: number) => appendIdDocument(out, bytes, at);
+    for (let i = start; i < last; i++) readAt(this.storage, this.locations[i] as number, append);
+    return out.finish();
   }
 }

@@ -3,10 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BSON, type Document, Int32, ObjectId } from 'mongodb';
+import { Binary, BSON, type Document, Double, Int32, Long, ObjectId, UUID } from 'mongodb';
 import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
-import type { DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
+import { CursorRegistry, type DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
+import { ArrayElements, type Batch, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
 import { SAMPLE_INDEX } from '../../../../lib/local/sample-data/index.ts';
 import { Prng } from '../../../../lib/local/sample-data/prng.ts';
 
@@ -26,7 +27,25 @@ const docFor = (i: number, round = 0): Document => ({
   updatedAt: new Date(BASE + (i % 23 === 0 ? 5_000_000 - i : i) * 1000 + round * 10_000_000),
   pad: 'x'.repeat((i * 37 + round * 11) % (i % 41 === 0 ? 6000 : 300)),
 });
-const all = (found: DocumentList): Buffer[] => found.slice(0, found.length);
+/** The documents of a batch, each its own Buffer. */
+const documentsOf = (batch: Batch): readonly Buffer[] =>
+  batch instanceof ArrayElements ? batch.documents() : batch;
+const all = (found: DocumentList): readonly Buffer[] => documentsOf(found.slice(0, found.length));
+
+/** The replies a cursor over `found` sends, byte for byte: batches of 123, so element names run to three digits. */
+function replies(found: DocumentList): Buffer[] {
+  const cursors = new CursorRegistry();
+  const ns = 'test.mixed';
+  let { id, batch } = cursors.start(ns, found, 123);
+  const sent = [cursorReply(id, ns, 'firstBatch', batch)];
+  while (id !== 0n) {
+    const next = cursors.next(id, 123);
+    if (next === undefined) throw new Error(`cursor ${id} lost`);
+    ({ id, batch } = next);
+    sent.push(cursorReply(id, ns, 'nextBatch', batch));
+  }
+  return sent;
+}
 
 /** Deterministic pseudo-random numbers in [0, 1): the sample generator's Prng. */
 function random(seed: number): () => number {
@@ -180,7 +199,10 @@ describe('documents served from the dump file they were loaded from', () => {
     let most = 0;
     for (let at = 0; at < COUNT; at += 25) {
       walks.forEach((walk, k) => {
-        assert.deepEqual(walk.slice(at, at + 25), expected[k]?.slice(at, at + 25));
+        assert.deepEqual(
+          documentsOf(walk.slice(at, at + 25)),
+          documentsOf(expected[k]?.slice(at, at + 25) ?? []),
+        );
         most = Math.max(most, cache.bytes);
       });
     }
@@ -188,6 +210,71 @@ describe('documents served from the dump file they were loaded from', () => {
     assert.ok(most >= 2 * BLOCK_BYTES, `walks read whole blocks: at most ${most} bytes cached`);
     collection.close();
     assert.equal(cache.bytes, 0);
+  });
+
+  it('answers an _id-only projection from the stored _ids, reply for reply as the full path does', async () => {
+    const path = join(dir, 'mixed-ids.bson');
+    const others: unknown[] = [
+      'a',
+      'text',
+      new Int32(-3),
+      new Int32(12),
+      Long.fromString('9007199254740993'),
+      new Double(2.5),
+      new UUID('6f1c9e2a-4b1d-4c3e-9f00-0123456789ab'),
+      new Binary(Buffer.from([1, 2, 3])),
+    ];
+    const mixed = [
+      ...Array.from({ length: COUNT }, (_, i) => docFor(i)),
+      ...others.map((_id, k) => ({ _id, i: new Int32(-1 - k), pad: 'z'.repeat(k * 900) })),
+      // `_id` stored after another field: found by walking the document.
+      { first: 'before the id', _id: 'stored second' },
+    ];
+    await writeFile(path, Buffer.concat(mixed.reverse().map(bytesOf)));
+    const cache = new BlockCache({ blockBytes: BLOCK_BYTES, capacityBytes: CAPACITY_BYTES });
+    const collection = new MemoryCollection({ blockCache: cache, slabBytes: 1024 });
+    await collection.insertDump(path);
+
+    /** Each find's replies, batch by batch, with `{_id: 1}` and with a projection the `_id` index does not cover. */
+    const assertCoveredAsFull = (stage: string) => {
+      const filters = [
+        {},
+        { _id: { $gte: oid(100), $lt: oid(400) } },
+        { _id: { $gt: 'a' } },
+        { _id: { $lt: 100 } },
+        { _id: oid(77) },
+      ];
+      const pages = [{}, { skip: 5, limit: 20 }, { skip: 3 }, { limit: 1 }, { skip: 10_000 }];
+      for (const filter of filters)
+        for (const sort of [undefined, { _id: 1 }, { _id: -1 }])
+          for (const page of pages) {
+            const find = { filter, ...(sort === undefined ? {} : { sort }), ...page };
+            const covered = replies(collection.find({ ...find, projection: { _id: 1 } }));
+            const full = replies(collection.find({ ...find, projection: { _id: 1, absent: 1 } }));
+            assert.deepEqual(covered, full, `${stage}: ${JSON.stringify(find)}`);
+          }
+      const listing = collection.find({ projection: { _id: 1 } });
+      assert.ok(
+        listing.slice(0, 10) instanceof ArrayElements,
+        `${stage}: the listing is written from the _ids`,
+      );
+      for (const projection of [{ _id: 1, absent: 1 }, { _id: 0 }, { _id: 1, i: 1 }, {}])
+        assert.ok(Array.isArray(collection.find({ projection }).slice(0, 10)), JSON.stringify(projection));
+    };
+    assertCoveredAsFull('as loaded');
+    collection.modify({ i: { $mod: [3, 0], $gte: 0 } }, true, (current) =>
+      bytesOf(docFor(Number(current.i), 1)),
+    );
+    collection.modify({ i: { $mod: [5, 1] } }, true, () => undefined);
+    collection.modify({ _id: 'text' }, false, () => undefined);
+    collection.insertMany([
+      ...Array.from({ length: 30 }, (_, k) => docFor(COUNT + k)),
+      { _id: 'inserted', pad: 'w'.repeat(5000) },
+      { _id: new Double(-0.5) },
+    ]);
+    assertCoveredAsFull('after writes');
+    assert.ok(cache.bytes <= CAPACITY_BYTES, `${cache.bytes} bytes cached`);
+    collection.close();
   });
 
   it('fails on a read after the collection is closed rather than reading another file', async () => {

@@ -8,13 +8,21 @@ import {
   Decimal128,
   type Document,
   Double,
+  type FindOptions,
   Int32,
   Long,
   MongoClient,
   type MongoServerError,
   ObjectId,
+  UUID,
 } from 'mongodb';
 import { type RunningMongoServer, startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
+
+/** The documents of a find as the server sent them, byte for byte. */
+async function rawFind(c: Collection, filter: Document, options: FindOptions): Promise<Buffer[]> {
+  const docs = await c.find(filter, { ...options, raw: true }).toArray();
+  return docs.map((doc) => Buffer.from(doc as unknown as Uint8Array));
+}
 
 describe('embedded MongoDB wire-protocol server, through the official driver', () => {
   let server: RunningMongoServer;
@@ -285,6 +293,99 @@ describe('embedded MongoDB wire-protocol server, through the official driver', (
     assert.equal(keys.length, ids.length + 1);
     const withField = await c.find({ i: 2 }, { projection: { _id: 0, i: 1 } }).toArray();
     assert.deepEqual(withField, [{ i: 2 }]);
+  });
+
+  it('answers an _id-only projection byte for byte as the full path does, whatever the _id types, order and paging', async () => {
+    const c = fresh();
+    const oid = (i: number) => new ObjectId(i.toString(16).padStart(24, '0'));
+    const ids: unknown[] = [
+      ...Array.from({ length: 40 }, (_, i) => oid(i * 7)),
+      ...['a', 'b', 'text', ''].map(String),
+      ...[-3, 0, 12, 400].map((i) => new Int32(i)),
+      Long.fromString('9007199254740993'),
+      Long.fromNumber(15),
+      new Double(2.5),
+      new Double(-0.5),
+      Decimal128.fromString('12.25'),
+      new UUID('6f1c9e2a-4b1d-4c3e-9f00-0123456789ab'),
+      new Binary(Buffer.from([1, 2, 3])),
+      { nested: new Int32(1) },
+      new Date('2025-01-01T00:00:00Z'),
+      true,
+    ];
+    await c.insertMany(ids.map((_id, i) => ({ _id, v: new Int32(i), lines: [{ x: i }] }) as Document));
+    await c.insertOne({ v: new Int32(-1), _id: 'stored second' } as Document);
+    const filters: Document[] = [
+      {},
+      { _id: { $gte: 0, $lt: 100 } },
+      { _id: { $gt: 'a' } },
+      { _id: { $gte: oid(70), $lte: oid(210) } },
+      { _id: 12 },
+    ];
+    const pages = [{}, { skip: 2, limit: 5 }, { skip: 3 }, { limit: 1 }, { skip: 500 }];
+    for (const filter of filters)
+      for (const sort of [undefined, { _id: 1 }, { _id: -1 }] as const)
+        for (const page of pages) {
+          const options = { ...page, ...(sort === undefined ? {} : { sort }), batchSize: 3 };
+          const label = JSON.stringify({ filter, ...options });
+          assert.deepEqual(
+            await rawFind(c, filter, { ...options, projection: { _id: 1 } }),
+            // An absent field makes the projection one the _id index does not cover: each document is decoded.
+            await rawFind(c, filter, { ...options, projection: { _id: 1, absent: 1 } }),
+            label,
+          );
+        }
+    assert.deepEqual(
+      await rawFind(c, { v: { $gte: 0 } }, { projection: { _id: true }, sort: { _id: -1 }, batchSize: 4 }),
+      await rawFind(
+        c,
+        { v: { $gte: 0 } },
+        { projection: { _id: 1, absent: 1 }, sort: { _id: -1 }, batchSize: 4 },
+      ),
+      'a filter beyond _id: not covered, same answer',
+    );
+  });
+
+  it('answers projections the _id index does not cover from the whole documents, as before', async () => {
+    const c = fresh();
+    const updatedAt = new Date('2025-06-01T00:00:00Z');
+    await c.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({ i: new Int32(i), updatedAt, pad: 'x'.repeat(i) })),
+    );
+    await c.updateMany({ i: { $mod: [4, 0] } }, { $set: { pad: 'changed' } });
+    await c.deleteMany({ i: { $mod: [5, 0] } });
+    const whole = await c.find({}, { sort: { _id: 1 }, promoteValues: false }).toArray();
+    assert.equal(whole.length, 40);
+    const read = (projection: Document) =>
+      c.find({}, { projection, sort: { _id: 1 }, batchSize: 7, promoteValues: false }).toArray();
+    assert.deepEqual(
+      await read({ _id: 1, updatedAt: 1 }),
+      whole.map(({ _id, updatedAt }) => ({ _id, updatedAt })),
+    );
+    assert.deepEqual(
+      await read({ _id: 0 }),
+      whole.map(({ _id, ...rest }) => rest),
+    );
+    assert.deepEqual(
+      await read({ _id: 0, i: 1 }),
+      whole.map(({ i }) => ({ i })),
+    );
+  });
+
+  it('lists every _id of a large collection across getMores after in-memory writes, as the full path does', async () => {
+    const c = fresh();
+    await c.insertMany(Array.from({ length: 3_000 }, (_, i) => ({ i: new Int32(i) })));
+    await c.updateMany({ i: { $mod: [3, 0] } }, { $set: { grown: 'y'.repeat(200) } });
+    await c.deleteMany({ i: { $mod: [7, 0] } });
+    await c.insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: `k${i}` as never, i: new Int32(-i) })));
+    for (const sort of [{ _id: 1 }, { _id: -1 }] as const) {
+      const keys = await rawFind(c, {}, { projection: { _id: 1 }, sort, batchSize: 500 });
+      assert.equal(keys.length, 3_000 - Math.ceil(3_000 / 7) + 300);
+      assert.deepEqual(
+        keys,
+        await rawFind(c, {}, { projection: { _id: 1, absent: 1 }, sort, batchSize: 500 }),
+      );
+    }
   });
 
   it('counts with countDocuments, honouring skip and limit', async () => {
