@@ -49,11 +49,16 @@ export async function listKeys(chunk: ChunkSpec, context: PipelineContext): Prom
     // raw: each document stays its BSON bytes; an ObjectId `_id` is read straight from them.
     .find({}, { projection: { _id: 1 }, sort: { _id: 1 }, batchSize: KEYS_BATCH_DOCS, raw: true });
   let keys = 0;
+  const add = async (doc: unknown) => {
+    const flushing = stager.add({ [RAW_ID.name]: rawIdText(doc as Uint8Array) });
+    if (flushing !== undefined) await flushing;
+    keys++;
+  };
   try {
-    for await (const doc of cursor) {
-      const flushing = stager.add({ [RAW_ID.name]: rawIdText(doc as unknown as Uint8Array) });
-      if (flushing !== undefined) await flushing;
-      keys++;
+    // A batch at a time (as the driver's toArray reads): the async iterator's promise per key costs more than the key.
+    for await (const first of cursor) {
+      await add(first);
+      for (const doc of cursor.readBufferedDocuments()) await add(doc);
     }
   } finally {
     await cursor.close();
