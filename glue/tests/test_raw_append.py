@@ -50,19 +50,24 @@ def test_staged_files_are_none_for_a_folder_that_does_not_exist(spark, tmp_path)
     assert raw_append.staged_files(spark, str(tmp_path / "nothing") + "/") == []
 
 
+def append_accounts(spark, model, namespace, tmp_path, run_id):
+    """The raw append of run_id for the accounts collection; its report of the collection."""
+    return raw_append.run(
+        spark,
+        model,
+        run_id=run_id,
+        staging_root=str(tmp_path) + "/",
+        collections="accounts",
+        raw_namespace=namespace,
+        table_location_root="",
+    )["collections"]["accounts"]
+
+
 def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
     spark, model, namespace, tmp_path, summaries
 ):
     def run(run_id):
-        return raw_append.run(
-            spark,
-            model,
-            run_id=run_id,
-            staging_root=str(tmp_path) + "/",
-            collections="accounts",
-            raw_namespace=namespace,
-            table_location_root="",
-        )["collections"]["accounts"]
+        return append_accounts(spark, model, namespace, tmp_path, run_id)
 
     def live_keys():
         path = tmp_path / model.staging["live_keys"].format(collection="accounts")
@@ -123,15 +128,7 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
 
 def test_a_job_failing_as_it_appends_leaves_no_live_key_count(spark, model, namespace, tmp_path, monkeypatch):
     def run(run_id):
-        return raw_append.run(
-            spark,
-            model,
-            run_id=run_id,
-            staging_root=str(tmp_path) + "/",
-            collections="accounts",
-            raw_namespace=namespace,
-            table_location_root="",
-        )["collections"]["accounts"]
+        return append_accounts(spark, model, namespace, tmp_path, run_id)
 
     live_keys = tmp_path / model.staging["live_keys"].format(collection="accounts")
     stage_accounts(spark, model, tmp_path, "run-1", ["a1"])
