@@ -26,6 +26,11 @@ export class ArrayElements {
 /** The documents of a reply batch: each its own Buffer, or packed as ArrayElements. */
 export type Batch = readonly Buffer[] | ArrayElements;
 
+/** The documents of a batch, each its own Buffer (views into a packed one). */
+export function batchDocuments(batch: Batch): readonly Buffer[] {
+  return batch instanceof ArrayElements ? batch.documents() : batch;
+}
+
 /** Element copies up to this many bytes are a loop: Buffer.copy of a part makes a view to copy from. */
 const COPY_LOOP_BYTES = 64;
 

@@ -7,7 +7,7 @@ import { Binary, BSON, type Document, Double, Int32, Long, ObjectId, UUID } from
 import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
 import { CursorRegistry, type DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
-import { ArrayElements, type Batch, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
+import { ArrayElements, batchDocuments, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
 import { SAMPLE_INDEX } from '../../../../lib/local/sample-data/index.ts';
 import { Prng } from '../../../../lib/local/sample-data/prng.ts';
 
@@ -27,10 +27,7 @@ const docFor = (i: number, round = 0): Document => ({
   updatedAt: new Date(BASE + (i % 23 === 0 ? 5_000_000 - i : i) * 1000 + round * 10_000_000),
   pad: 'x'.repeat((i * 37 + round * 11) % (i % 41 === 0 ? 6000 : 300)),
 });
-/** The documents of a batch, each its own Buffer. */
-const documentsOf = (batch: Batch): readonly Buffer[] =>
-  batch instanceof ArrayElements ? batch.documents() : batch;
-const all = (found: DocumentList): readonly Buffer[] => documentsOf(found.slice(0, found.length));
+const all = (found: DocumentList): readonly Buffer[] => batchDocuments(found.slice(0, found.length));
 
 /** The replies a cursor over `found` sends, byte for byte: batches of 123, so element names run to three digits. */
 function replies(found: DocumentList): Buffer[] {
@@ -200,8 +197,8 @@ describe('documents served from the dump file they were loaded from', () => {
     for (let at = 0; at < COUNT; at += 25) {
       walks.forEach((walk, k) => {
         assert.deepEqual(
-          documentsOf(walk.slice(at, at + 25)),
-          documentsOf(expected[k]?.slice(at, at + 25) ?? []),
+          batchDocuments(walk.slice(at, at + 25)),
+          batchDocuments(expected[k]?.slice(at, at + 25) ?? []),
         );
         most = Math.max(most, cache.bytes);
       });

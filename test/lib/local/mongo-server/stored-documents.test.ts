@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BSON, type Document, Int32, ObjectId } from 'mongodb';
 import { MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
-import { ArrayElements, type Batch } from '../../../../lib/local/mongo-server/raw-bson.ts';
+import { batchDocuments } from '../../../../lib/local/mongo-server/raw-bson.ts';
 
 /** Small slabs, so a few hundred documents fill many and compaction comes early. */
 const SLAB_BYTES = 1024;
@@ -19,12 +19,9 @@ const docFor = (i: number, round = 0): Document => ({
   round: new Int32(round),
   pad: 'x'.repeat((i * 37 + round * 11) % (i % 17 === 0 ? 1500 : 200)),
 });
-/** The documents of a batch, each its own Buffer. */
-const documentsOf = (batch: Batch): readonly Buffer[] =>
-  batch instanceof ArrayElements ? batch.documents() : batch;
 const all = (collection: MemoryCollection): readonly Buffer[] => {
   const found = collection.find({ sort: { _id: 1 } });
-  return documentsOf(found.slice(0, found.length));
+  return batchDocuments(found.slice(0, found.length));
 };
 
 describe('documents stored in shared slabs', () => {
@@ -74,7 +71,9 @@ describe('documents stored in shared slabs', () => {
     assert.deepEqual(held.slice(0, 100), expected.slice(0, 100));
     assert.deepEqual(held.slice(100, held.length), expected.slice(100));
     assert.deepEqual(
-      documentsOf(projected.slice(0, projected.length)).map((raw) => BSON.deserialize(raw)._id.toHexString()),
+      batchDocuments(projected.slice(0, projected.length)).map((raw) =>
+        BSON.deserialize(raw)._id.toHexString(),
+      ),
       Array.from({ length: 200 }, (_, i) => oid(199 - i).toHexString()),
     );
   });
