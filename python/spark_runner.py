@@ -2,6 +2,7 @@
 
 usage: spark_runner.py --warehouse DIR --jar ICEBERG_RUNTIME_JAR [--jar JAR]... [--conf KEY=VALUE]...
                        [--python-path DIR]... [--] SCRIPT [ARG...]
+       spark_runner.py --serve --warehouse DIR --jar ... [--conf ...] [--python-path DIR]...
 
 test/support/spark.ts starts this with the project virtualenv's Python. The
 session matches Glue 4.0 (Spark 3.3, Iceberg 1.0.0) and has one Iceberg
@@ -32,6 +33,16 @@ columns are UTC wall-clock times.
 
 On failure the traceback (Java stack traces shortened) goes to stderr after
 FAILURE_MARKER, where the harness finds it among Spark's own log lines.
+
+With --serve there is no SCRIPT: the process keeps its session and runs job
+scripts one after another, as lib/local/spark.ts's SparkJobServer asks, until
+stdin ends. Each request is one line of JSON on stdin,
+{"job": PATH, "argv": [ARG...], "warehouse": DIR}; the job runs as run_job
+would run it, in a new SparkSession of its own whose `local` catalog is over
+DIR, and one line, JOB_MARKER followed by {"ok": true} or {"ok": false,
+"error": TRACEBACK}, answers it on stdout. What a job could leave behind for
+the next is reset (see run_served_job): only the JVM, warm, and the
+SparkContext are shared, where Glue starts both for each job run.
 """
 
 from __future__ import annotations
@@ -60,16 +71,22 @@ def main() -> int:
     parser.add_argument("--jar", required=True, action="append")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--python-path", action="append", default=[], metavar="DIR")
-    parser.add_argument("script")
+    parser.add_argument("--serve", action="store_true", help="run job scripts sent on stdin (see above)")
+    parser.add_argument("script", nargs="?")
     parser.add_argument("args", nargs="*")
     options = parser.parse_args()
+    if (options.script is None) != options.serve:
+        parser.error("give either SCRIPT or --serve")
     spark = None
     try:
         add_python_path(options.python_path)
         started = time.monotonic()
         spark = build_session(options.warehouse, options.jar, options.conf)
         print(f"spark_runner: session ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
-        run_script(spark, options.script, options.args, options.warehouse)
+        if options.serve:
+            serve(spark, options.python_path)
+        else:
+            run_script(spark, options.script, options.args, options.warehouse)
         return 0
     except Exception as error:  # noqa: BLE001 - whatever failed, the harness needs the traceback
         print(FAILURE_MARKER, file=sys.stderr)
@@ -154,6 +171,61 @@ def run_script(spark: Any, path: str, args: list[str], warehouse: str) -> None:
         "run_job": run_job,
     }
     exec(compile(source, path, "exec"), namespace)  # noqa: S102 - running the script is the point
+
+
+# Marks the answer to a served job's request on stdout, among the job's own log lines.
+JOB_MARKER = "@@ledgerlake-job@@ "
+
+
+def serve(spark: Any, python_path: list[str]) -> None:
+    """Runs the jobs requested on stdin, one at a time, until stdin ends."""
+    from pyspark.sql import SparkSession
+
+    # The builder keeps the options build_session gave it, this process's warehouse among them, and
+    # getOrCreate() in a job script would apply them again to the job's session.
+    SparkSession.builder._options.clear()
+    for line in sys.stdin:
+        if line.strip():
+            print(JOB_MARKER + json.dumps(run_served_job(spark, json.loads(line), python_path)), flush=True)
+
+
+def run_served_job(spark: Any, request: dict[str, Any], python_path: list[str]) -> dict[str, Any]:
+    """Runs one job as a fresh Glue job run would see it: a new SparkSession
+    (its own SQL settings, temporary views and catalogs, so no Iceberg table
+    cached by an earlier job) whose `local` catalog is over the request's
+    warehouse, and the modules under --python-path imported anew."""
+    session = spark.newSession()
+    session.conf.set("spark.sql.catalog.local.warehouse", request["warehouse"])
+    make_default_session(session)
+    forget_modules_under(python_path)
+    try:
+        run_job(request["job"], list(request["argv"]))
+        return {"ok": True}
+    except Exception as error:  # noqa: BLE001 - the harness reports whatever failed
+        return {"ok": False, "error": shorten_java_frames(format_failure(error))}
+    finally:
+        # Data a job cached (CACHE TABLE, DataFrame.cache) lives in state every session shares.
+        session.catalog.clearCache()
+        make_default_session(spark)
+
+
+def make_default_session(session: Any) -> None:
+    """What SparkSession.builder.getOrCreate() returns, in Python and in the JVM
+    (PySpark 3.3, pinned in python/requirements.txt, keeps it in these class attributes)."""
+    from pyspark.sql import SparkSession
+
+    SparkSession._instantiatedSession = session
+    SparkSession._activeSession = session
+    session._jvm.SparkSession.setDefaultSession(session._jsparkSession)
+    session._jvm.SparkSession.setActiveSession(session._jsparkSession)
+
+
+def forget_modules_under(directories: list[str]) -> None:
+    """Drops the modules imported from these directories, so the next import runs them anew."""
+    roots = tuple(os.path.join(os.path.abspath(directory), "") for directory in directories)
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(roots):
+            del sys.modules[name]
 
 
 def run_job(path: str, argv: list[str]) -> None:

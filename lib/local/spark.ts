@@ -81,10 +81,7 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
     const scriptFile = join(scratch, 'spark_script.py');
     await writeFile(scriptFile, script);
     // '--' lets script arguments start with a dash.
-    const conf = Object.entries(options.conf ?? {}).flatMap(([key, value]) => ['--conf', `${key}=${value}`]);
-    const jars = [ICEBERG_JAR, ...(options.jars ?? [])].flatMap((jar) => ['--jar', jar]);
-    const path = ['--python-path', GLUE_PACKAGE_PATH];
-    const args = [RUNNER, '--warehouse', options.warehouse, ...jars, ...conf, ...path, '--', scriptFile];
+    const args = [...sparkRunnerArguments(options), '--', scriptFile];
     const env = { ...process.env, ...options.env };
     const { code, stdout, stderr } = await runProcess(
       python,
@@ -99,7 +96,16 @@ export async function runSpark<T>(script: string, options: SparkOptions): Promis
   }
 }
 
-function requireSparkPrerequisites(): void {
+/** python/spark_runner.py's command line before the script: the session's catalog, jars, settings and package. */
+export function sparkRunnerArguments(options: SparkOptions): string[] {
+  const conf = Object.entries(options.conf ?? {}).flatMap(([key, value]) => ['--conf', `${key}=${value}`]);
+  const jars = [ICEBERG_JAR, ...(options.jars ?? [])].flatMap((jar) => ['--jar', jar]);
+  const path = ['--python-path', GLUE_PACKAGE_PATH];
+  return [RUNNER, '--warehouse', options.warehouse, ...jars, ...conf, ...path];
+}
+
+/** Throws, naming the setup command, when the Iceberg jar or Java is missing. */
+export function requireSparkPrerequisites(): void {
   if (!existsSync(ICEBERG_JAR)) {
     throw new Error(`the Iceberg Spark runtime jar is missing (.cache/jars): run \`${SETUP_COMMAND}\``);
   }

@@ -3,23 +3,21 @@ import type { LedgerlakeConfig } from '../../config/index.ts';
 import { GLUE_SCRIPTS_DIR, JOB_ARGUMENT } from '../../contracts/index.ts';
 import { glueJobArguments } from '../../glue/job-arguments.ts';
 import { buildTableModel, type Table } from '../../model/index.ts';
-import { runSpark } from '../spark.ts';
+import { SparkJobServer } from '../spark-job-server.ts';
 import type { GlueJobRunner } from './run-pipeline.ts';
 
 const GLUE_SCRIPTS = join(import.meta.dirname, '..', '..', '..', GLUE_SCRIPTS_DIR);
 
-/** Runs a generated Glue script in the session spark_runner builds, then reports back. */
-const DRIVER = `
-run_job(args[0], args[1:])
-emit({"ok": True})
-`;
+/** One Spark process runs every job of every pipeline run in this process, each job in a session of its own. */
+let server: SparkJobServer | undefined;
 
 /**
  * The Glue tasks run by the generated Glue scripts themselves on local
  * PySpark (Spark 3.3 + Iceberg 1.0.0, Glue 4.0's versions), with Spark's
  * Hadoop catalog over the same warehouse folder as the default catalog. The
  * namespaces are the tables' folders (`raw.fq_app`), which gives the same
- * layout the local engine and Glue use.
+ * layout the local engine and Glue use. SparkJobServer keeps each job apart
+ * from the one before, as Glue's job runs are.
  */
 export function sparkJobRunner(
   warehouse: string,
@@ -32,12 +30,10 @@ export function sparkJobRunner(
   const namespaceOf = (table: Table) => table.location.split('/').slice(0, -1).join('.');
   const raw = namespaceOf(model.rawTableFor(config.collections[0]?.name as string));
   const curated = namespaceOf(model.table('journal_entries_silver'));
-  const run = (script: string, args: readonly string[]) =>
-    runSpark<{ ok: boolean }>(DRIVER, {
-      warehouse,
-      args: [join(scriptsDir, script), ...args],
-      conf: { 'spark.sql.defaultCatalog': 'local' },
-    });
+  const run = (script: string, argv: readonly string[]) => {
+    server ??= new SparkJobServer({ conf: { 'spark.sql.defaultCatalog': 'local' } });
+    return server.run({ script: join(scriptsDir, script), argv, warehouse });
+  };
   return {
     rawAppend: (runId) =>
       run(scripts.raw_append.script, [
