@@ -3,8 +3,8 @@
 // Starts one moto server and one FerretDB for the whole run and hands them to
 // every test process through LEDGERLAKE_TEST_MOTO_ENDPOINT and
 // LEDGERLAKE_TEST_FERRETDB_URI, then runs Node's test runner on the
-// `*.test.ts` files. Node 20 has neither `--test` globs nor a global setup
-// hook, so this script is both. The services' own output is kept out of the
+// `*.test.ts` files, the slowest first (scripts/test-files.mjs). Node 20 has
+// neither `--test` globs nor a global setup hook, so this script is both. The services' own output is kept out of the
 // terminal so the test runner's summary stays the last thing printed; they
 // are in .cache/test-services/ for when a test needs explaining.
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,15 +31,11 @@ const SLOWEST_FIRST = [
   'test/glue/pytest.test.ts', // 68
 ];
 const LOG_DIR = '.cache/test-services';
-/**
- * Test files run at once. On 2 cores, 2 files at a time left the CPU idle
- * 40% of the time (Spark and the services wait on each other and on disk);
- * a third fills it.
- */
-const CONCURRENCY = 3;
+/** Test files run at once: on 2 cores, a third made the suite slower (24.8 min against 17.5). */
+const CONCURRENCY = 2;
 const USAGE = 'usage: node scripts/run-tests.mjs [--test-name-pattern=<regex>]... [file or directory]...';
 
-const { paths, nodeTestOptions } = parseArgs(process.argv.slice(2));
+const { paths, testNamePatterns } = parseArgs(process.argv.slice(2));
 
 if (!existsSync(join(repoRoot, 'node_modules', 'tsx'))) {
   fail('node_modules is missing: run `npm ci`');
@@ -108,12 +104,12 @@ async function start(startService, logName) {
 }
 
 function runTests(testFiles, serviceEnv) {
+  const options = { concurrency: CONCURRENCY, testNamePatterns };
   const args = [
     '--import',
     'tsx',
-    '--test',
-    `--test-concurrency=${CONCURRENCY}`,
-    ...nodeTestOptions,
+    join(repoRoot, 'scripts', 'test-files.mjs'),
+    JSON.stringify(options),
     ...testFiles,
   ];
   testProcess = spawn(process.execPath, args, {
@@ -136,18 +132,18 @@ function runTests(testFiles, serviceEnv) {
 }
 
 function parseArgs(args) {
-  const result = { paths: [], nodeTestOptions: [] };
+  const result = { paths: [], testNamePatterns: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if (arg.startsWith('--test-name-pattern=')) {
-      result.nodeTestOptions.push(arg);
+      result.testNamePatterns.push(arg.slice('--test-name-pattern='.length));
     } else if (arg === '--test-name-pattern') {
       const pattern = args[++i];
       if (pattern === undefined) fail(`--test-name-pattern needs a value\n${USAGE}`);
-      result.nodeTestOptions.push(`--test-name-pattern=${pattern}`);
+      result.testNamePatterns.push(pattern);
     } else if (arg.startsWith('-')) {
       fail(`unknown option ${arg}\n${USAGE}`);
     } else {
