@@ -53,8 +53,9 @@ export interface CostModel {
  * GB-seconds per million documents from the extraction rate (one chunk, one
  * core, as a function with ONE_VCPU_MIB or more has) at the configured memory,
  * and Glue DPU-hours from the Glue scripts' job durations on local PySpark for
- * a full load and a 1% delta (a local Spark job's duration includes starting
- * its JVM, as a Glue job run's includes its start-up).
+ * a full load and a 1% delta (the benchmark runs each job in a Spark process
+ * of its own, so its duration includes starting the JVM, as a Glue job run's
+ * includes its start-up).
  */
 export function costModel(results: Results, config: LedgerlakeConfig): CostModel {
   const memoryMiB = config.aws.functions.extractMemoryMiB;

@@ -81,6 +81,8 @@ async function run(dir: string, scale: number): Promise<void> {
     scale,
     mutate: Number(values.mutate),
     engine: values.engine as GlueEngine,
+    // Each Glue job's duration includes starting Spark, as a Glue job run's includes its start-up.
+    sparkProcessPerJob: true,
     ...(values.threads === undefined ? {} : { extractionThreads: Number(values.threads) }),
     ...(values['engine-memory'] === undefined ? {} : { engineMemory: values['engine-memory'] }),
     onEvent: (event) => {

@@ -41,6 +41,12 @@ export interface LocalRunOptions {
   readonly mutate?: number;
   /** What runs the Glue tasks: the local engine (DuckDB) or the generated Glue scripts on PySpark. @default 'duckdb' */
   readonly engine?: GlueEngine;
+  /**
+   * With the spark engine, each Glue job in a Spark process started for it, as a
+   * Glue job run starts its own: job durations then include the start-up, as the
+   * benchmark's cost model needs. @default false - one Spark process for every job
+   */
+  readonly sparkProcessPerJob?: boolean;
   /** The state machine input. @default {} - incremental, every collection */
   readonly input?: unknown;
   /** Called for each event of the execution, e.g. to show progress. @default - none */
@@ -233,7 +239,10 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
     };
     const jobs =
       engineName === 'spark'
-        ? sparkJobRunner(warehouse, config, await scriptsFor(options))
+        ? sparkJobRunner(warehouse, config, {
+            scriptsDir: await scriptsFor(options),
+            processPerJob: options.sparkProcessPerJob === true,
+          })
         : engineJobRunner(engine);
     let maintenance: unknown;
     let close: unknown;

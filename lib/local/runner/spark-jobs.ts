@@ -10,6 +10,7 @@ const GLUE_SCRIPTS = join(import.meta.dirname, '..', '..', '..', GLUE_SCRIPTS_DI
 
 /** One Spark process runs every job of every pipeline run in this process, each job in a session of its own. */
 let server: SparkJobServer | undefined;
+const SESSION = { conf: { 'spark.sql.defaultCatalog': 'local' } };
 
 /**
  * The Glue tasks run by the generated Glue scripts themselves on local
@@ -22,17 +23,31 @@ let server: SparkJobServer | undefined;
 export function sparkJobRunner(
   warehouse: string,
   config: LedgerlakeConfig,
-  /** Where the scripts are. @default the checked-in glue-scripts/ */
-  scriptsDir: string = GLUE_SCRIPTS,
+  options: {
+    /** Where the scripts are. @default the checked-in glue-scripts/ */
+    readonly scriptsDir?: string | undefined;
+    /** A Spark process started for each job and ended after it. @default false - one for the process */
+    readonly processPerJob?: boolean;
+  } = {},
 ): GlueJobRunner {
+  const scriptsDir = options.scriptsDir ?? GLUE_SCRIPTS;
   const model = buildTableModel(config);
   const scripts = glueJobArguments(model);
   const namespaceOf = (table: Table) => table.location.split('/').slice(0, -1).join('.');
   const raw = namespaceOf(model.rawTableFor(config.collections[0]?.name as string));
   const curated = namespaceOf(model.table('journal_entries_silver'));
-  const run = (script: string, argv: readonly string[]) => {
-    server ??= new SparkJobServer({ conf: { 'spark.sql.defaultCatalog': 'local' } });
-    return server.run({ script: join(scriptsDir, script), argv, warehouse });
+  const run = async (script: string, argv: readonly string[]) => {
+    const job = { script: join(scriptsDir, script), argv, warehouse };
+    if (options.processPerJob !== true) {
+      server ??= new SparkJobServer(SESSION);
+      return server.run(job);
+    }
+    const own = new SparkJobServer(SESSION);
+    try {
+      return await own.run(job);
+    } finally {
+      await own.close();
+    }
   };
   return {
     rawAppend: (runId) =>
