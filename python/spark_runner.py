@@ -179,11 +179,6 @@ JOB_MARKER = "@@ledgerlake-job@@ "
 
 def serve(spark: Any, python_path: list[str]) -> None:
     """Runs the jobs requested on stdin, one at a time, until stdin ends."""
-    from pyspark.sql import SparkSession
-
-    # The builder keeps the options build_session gave it, this process's warehouse among them, and
-    # getOrCreate() in a job script would apply them again to the job's session.
-    SparkSession.builder._options.clear()
     for line in sys.stdin:
         if line.strip():
             print(JOB_MARKER + json.dumps(run_served_job(spark, json.loads(line), python_path)), flush=True)
@@ -194,6 +189,11 @@ def run_served_job(spark: Any, request: dict[str, Any], python_path: list[str]) 
     (its own SQL settings, temporary views and catalogs, so no Iceberg table
     cached by an earlier job) whose `local` catalog is over the request's
     warehouse, and the modules under --python-path imported anew."""
+    from pyspark.sql import SparkSession
+
+    # The builder keeps the options it was given (build_session's, this process's warehouse among them,
+    # and an earlier job's), and getOrCreate() in the job would apply them again to its session.
+    SparkSession.builder._options.clear()
     session = spark.newSession()
     session.conf.set("spark.sql.catalog.local.warehouse", request["warehouse"])
     make_default_session(session)

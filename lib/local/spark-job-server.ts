@@ -28,11 +28,13 @@ interface Running {
 /**
  * One Spark process (python/spark_runner.py --serve) that runs job scripts
  * one after another, each in a SparkSession of its own over the job's
- * warehouse. Starting Spark costs about 8 s and a cold JVM runs a job about
- * twice as slowly as a warm one; Glue pays neither per job the way a local
- * process per job would. What a job could leave for the next (SQL settings,
- * temporary views, cached tables and data, the Glue package's modules) is
- * reset between jobs: see run_served_job in the runner.
+ * warehouse. Starting Spark costs about 8 s here and a cold JVM runs a job
+ * about twice as slowly as a warm one, so local runs and tests share one
+ * process; a job's duration is then not a Glue job run's, which includes its
+ * start-up (the benchmark starts a process per job). What a job could leave
+ * for the next (SQL settings, temporary views, cached tables and data, the
+ * Glue package's modules) is reset between jobs: see run_served_job in the
+ * runner.
  *
  * The process starts at the first job and is restarted after it dies. It does
  * not keep this process alive while idle, and ends with it (its stdin closes).

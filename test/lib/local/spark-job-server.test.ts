@@ -20,6 +20,7 @@ spark.sql("CREATE TABLE local.ns.t (x int) USING iceberg")
 spark.sql("INSERT INTO local.ns.t VALUES (1)")
 spark.sql("SELECT 1 AS y").createOrReplaceTempView("left_behind")
 spark.conf.set("spark.sql.shuffle.partitions", "7")
+SparkSession.builder.config("spark.sql.ansi.enabled", "true").getOrCreate()
 spark.table("local.ns.t").cache().count()
 common.LEFT_BEHIND = True
 json.dump({"started": started, "ended": time.time()}, open(sys.argv[1], "w"))
@@ -33,6 +34,7 @@ spark = SparkSession.builder.getOrCreate()
 seen = {
     "tempViews": [t.name for t in spark.catalog.listTables() if t.isTemporary],
     "shufflePartitions": spark.conf.get("spark.sql.shuffle.partitions"),
+    "ansi": spark.conf.get("spark.sql.ansi.enabled"),
     "cacheEmpty": spark._jsparkSession.sharedState().cacheManager().isEmpty(),
     "moduleLeftBehind": hasattr(common, "LEFT_BEHIND"),
     "tableVisible": common.table_exists(spark, "local.ns.t"),
@@ -53,6 +55,7 @@ os._exit(3)
 interface Seen {
   tempViews: string[];
   shufflePartitions: string;
+  ansi: string;
   cacheEmpty: boolean;
   moduleLeftBehind: boolean;
   tableVisible: boolean;
@@ -94,6 +97,7 @@ describe('SparkJobServer: one Spark process runs job after job, each as a fresh 
       {
         tempViews: seen.tempViews,
         shufflePartitions: seen.shufflePartitions,
+        ansi: seen.ansi,
         cacheEmpty: seen.cacheEmpty,
         moduleLeftBehind: seen.moduleLeftBehind,
         tableVisible: seen.tableVisible,
@@ -101,6 +105,7 @@ describe('SparkJobServer: one Spark process runs job after job, each as a fresh 
       {
         tempViews: [],
         shufflePartitions: '2',
+        ansi: 'false',
         cacheEmpty: true,
         moduleLeftBehind: false,
         tableVisible: false,
