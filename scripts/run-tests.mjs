@@ -4,9 +4,10 @@
 // every test process through LEDGERLAKE_TEST_MOTO_ENDPOINT and
 // LEDGERLAKE_TEST_FERRETDB_URI, then runs Node's test runner on the
 // `*.test.ts` files, the slowest first (scripts/test-files.mjs). Node 20 has
-// neither `--test` globs nor a global setup hook, so this script is both. The services' own output is kept out of the
-// terminal so the test runner's summary stays the last thing printed; they
-// are in .cache/test-services/ for when a test needs explaining.
+// neither `--test` globs nor a global setup hook, so this script is both. The
+// services' own output is kept out of the terminal so the test runner's
+// summary stays the last thing printed; they are in .cache/test-services/ for
+// when a test needs explaining.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -31,7 +32,7 @@ const SLOWEST_FIRST = [
   'test/glue/pytest.test.ts', // 68
 ];
 const LOG_DIR = '.cache/test-services';
-/** Test files run at once: on 2 cores, a third made the suite slower (24.8 min against 17.5). */
+/** Test files run at once: on 2 cores, the one run tried with three took 24.8 min against 17.5. */
 const CONCURRENCY = 2;
 const USAGE = 'usage: node scripts/run-tests.mjs [--test-name-pattern=<regex>]... [file or directory]...';
 
@@ -51,6 +52,8 @@ const services = await tsImport('../test/support/service-processes.ts', import.m
 const missing = services.missingServicePrerequisites();
 if (missing.length > 0) fail(missing.join('\n'));
 
+const missingSlow = SLOWEST_FIRST.filter((file) => !existsSync(join(repoRoot, file)));
+if (missingSlow.length > 0) fail(`SLOWEST_FIRST names files that are gone: ${missingSlow.join(', ')}`);
 const files = findTestFiles(paths.length > 0 ? paths : ['test']);
 if (files.length === 0) fail(`no *.test.ts files under ${paths.join(' ') || 'test'}`);
 
