@@ -3,40 +3,20 @@
 // Starts one moto server and one FerretDB for the whole run and hands them to
 // every test process through LEDGERLAKE_TEST_MOTO_ENDPOINT and
 // LEDGERLAKE_TEST_FERRETDB_URI, then runs Node's test runner on the
-// `*.test.ts` files, the slowest first (scripts/test-files.mjs). Node 20 has
-// neither `--test` globs nor a global setup hook, so this script is both. The
-// services' own output is kept out of the terminal so the test runner's
-// summary stays the last thing printed; they are in .cache/test-services/ for
-// when a test needs explaining.
+// `*.test.ts` files. Node 20 has neither `--test` globs nor a global setup
+// hook, so this script is both. The services' own output is kept out of the
+// terminal so the test runner's summary stays the last thing printed; they
+// are in .cache/test-services/ for when a test needs explaining.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const TEST_FILE = /\.test\.ts$/;
-/**
- * The slowest files, slowest first (seconds in a full run on the 2-core
- * machine, 2026-12-05). They start first, so the many short files fill the
- * end of the run instead of one long file running on alone.
- */
-const SLOWEST_FIRST = [
-  'test/lib/glue/glue-jobs.test.ts', // 327
-  'test/scenario/books-equal-source.test.ts', // 204
-  'test/lib/glue/glue-catalog-moto.test.ts', // 192
-  'test/scenario/books-equal-source-spark.test.ts', // 175
-  'test/scenario/period-close-spark.test.ts', // 130
-  'test/scenario/books-equal-source-ferretdb.test.ts', // 122
-  'test/lib/glue/schema-evolution-spark.test.ts', // 112
-  'test/lib/local/runner/spark-engine.test.ts', // 78
-  'test/lambdas/extraction.test.ts', // 70
-  'test/glue/pytest.test.ts', // 68
-];
 const LOG_DIR = '.cache/test-services';
-/** Test files run at once: on 2 cores, the one run tried with three took 24.8 min against 17.5. */
-const CONCURRENCY = 2;
 const USAGE = 'usage: node scripts/run-tests.mjs [--test-name-pattern=<regex>]... [file or directory]...';
 
-const { paths, testNamePatterns } = parseArgs(process.argv.slice(2));
+const { paths, nodeTestOptions } = parseArgs(process.argv.slice(2));
 
 if (!existsSync(join(repoRoot, 'node_modules', 'tsx'))) {
   fail('node_modules is missing: run `npm ci`');
@@ -52,8 +32,6 @@ const services = await tsImport('../test/support/service-processes.ts', import.m
 const missing = services.missingServicePrerequisites();
 if (missing.length > 0) fail(missing.join('\n'));
 
-const missingSlow = SLOWEST_FIRST.filter((file) => !existsSync(join(repoRoot, file)));
-if (missingSlow.length > 0) fail(`SLOWEST_FIRST names files that are gone: ${missingSlow.join(', ')}`);
 const files = findTestFiles(paths.length > 0 ? paths : ['test']);
 if (files.length === 0) fail(`no *.test.ts files under ${paths.join(' ') || 'test'}`);
 
@@ -107,14 +85,9 @@ async function start(startService, logName) {
 }
 
 function runTests(testFiles, serviceEnv) {
-  const options = { concurrency: CONCURRENCY, testNamePatterns };
-  const args = [
-    '--import',
-    'tsx',
-    join(repoRoot, 'scripts', 'test-files.mjs'),
-    JSON.stringify(options),
-    ...testFiles,
-  ];
+  // Two files at a time: on 2 cores, three (24.8 min) and the slowest files first (21.4 to 23.2 min, three
+  // runs) were both slower than two in name order (17.5 min), as `node --test` runs them.
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', ...nodeTestOptions, ...testFiles];
   testProcess = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: 'inherit',
@@ -135,18 +108,18 @@ function runTests(testFiles, serviceEnv) {
 }
 
 function parseArgs(args) {
-  const result = { paths: [], testNamePatterns: [] };
+  const result = { paths: [], nodeTestOptions: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else if (arg.startsWith('--test-name-pattern=')) {
-      result.testNamePatterns.push(arg.slice('--test-name-pattern='.length));
+      result.nodeTestOptions.push(arg);
     } else if (arg === '--test-name-pattern') {
       const pattern = args[++i];
       if (pattern === undefined) fail(`--test-name-pattern needs a value\n${USAGE}`);
-      result.testNamePatterns.push(pattern);
+      result.nodeTestOptions.push(`--test-name-pattern=${pattern}`);
     } else if (arg.startsWith('-')) {
       fail(`unknown option ${arg}\n${USAGE}`);
     } else {
@@ -165,13 +138,7 @@ function findTestFiles(targets) {
     if (statSync(absolute).isDirectory()) collectTestFiles(absolute, found);
     else found.add(absolute);
   }
-  const slowness = (file) => {
-    const rank = SLOWEST_FIRST.indexOf(file);
-    return rank < 0 ? SLOWEST_FIRST.length : rank;
-  };
-  return [...found]
-    .map((file) => relative(repoRoot, file))
-    .sort((a, b) => slowness(a) - slowness(b) || a.localeCompare(b));
+  return [...found].map((file) => relative(repoRoot, file)).sort();
 }
 
 function collectTestFiles(dir, found) {

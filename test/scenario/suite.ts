@@ -49,9 +49,6 @@ export interface ScenarioSuiteOptions {
   readonly finalReplays?: boolean;
 }
 
-/** Journal entries the DuckDB suites seed: enough for three extraction chunks. */
-export const SCENARIO_ENTRIES = 3 * CHUNK_DOCS;
-
 /** Every state of the ingest run failing once, and every named fault point. */
 export const FULL_FAULT_MATRIX: readonly Fault[] = [
   { kind: 'task', state: INGEST_STATES.plan, when: 'after' },
