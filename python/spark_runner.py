@@ -35,7 +35,7 @@ On failure the traceback (Java stack traces shortened) goes to stderr after
 FAILURE_MARKER, where the harness finds it among Spark's own log lines.
 
 With --serve there is no SCRIPT: the process keeps its session and runs job
-scripts one after another, as lib/local/spark.ts's SparkJobServer asks, until
+scripts one after another, as lib/local/spark-job-server.ts asks, until
 stdin ends. Each request is one line of JSON on stdin,
 {"job": PATH, "argv": [ARG...], "warehouse": DIR}; the job runs as run_job
 would run it, in a new SparkSession of its own whose `local` catalog is over
