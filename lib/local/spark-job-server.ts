@@ -4,12 +4,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { venvPython } from './python.ts';
-import { requireSparkPrerequisites, type SparkOptions, sparkRunnerArguments } from './spark.ts';
+import {
+  ERROR_TAIL_CHARS,
+  requireSparkPrerequisites,
+  type SparkOptions,
+  sparkRunnerArguments,
+} from './spark.ts';
 
 /** Must match JOB_MARKER in python/spark_runner.py. */
 const JOB_MARKER = '@@ledgerlake-job@@ ';
-/** Enough of Spark's stderr to say why the process died. */
-const STDERR_KEPT_CHARS = 6_000;
 
 /** A job script (a generated Glue script) run as `python script argv...` would run it. */
 export interface SparkJob {
@@ -91,7 +94,7 @@ export class SparkJobServer {
     this.child = child;
     this.stderrTail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_KEPT_CHARS);
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-ERROR_TAIL_CHARS);
     });
     if (child.stdout !== null) {
       // Lines other than the answers are the jobs' own logs.

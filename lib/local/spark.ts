@@ -20,7 +20,8 @@ const AWS_JAR_DIR = join(repoRoot, '.cache', 'jars', 'aws');
 const SETUP_COMMAND = 'bash scripts/setup-spark.sh';
 /** Must match FAILURE_MARKER in python/spark_runner.py. */
 const FAILURE_MARKER = '--- spark_runner: script failed ---';
-const ERROR_TAIL_CHARS = 6_000;
+/** How much of Spark's stderr an error carries: enough to say what failed. */
+export const ERROR_TAIL_CHARS = 6_000;
 
 export interface SparkOptions {
   /** Directory of the Hadoop catalog `local`: table `local.ns.t` lives in `<warehouse>/ns/t`. */
