@@ -106,12 +106,14 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         "liveKeys": 1,
     }
     assert live_keys() == {"runId": "run-2", "liveKeys": 1}
+    # Run again, the listing is reconciled again and tombstones nothing twice.
     assert run("run-2") == {
         "status": "already-appended",
         "rows": 0,
         "deletes": 1,
         "keysListed": True,
-        "sourceKeysNotInRaw": 0,
+        "sourceKeysNotInRaw": 1,
+        "liveKeys": 1,
     }
     table = f"{namespace}.accounts"
     tombstone = spark.sql(f"SELECT * FROM {table} WHERE _op = 'delete'").collect()
@@ -124,6 +126,30 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
     ]
     report = json.loads((tmp_path / model.staging["report"].format(run_id="run-2")).read_text())
     assert report["collections"]["accounts"]["status"] == "already-appended"
+
+    # ReconcileDeletes: run-3's rows are in raw when CheckDeletes asks for its listing, which lacks a1.
+    stage_accounts(spark, model, tmp_path, "run-3", ["a4"])
+    assert run("run-3")["liveKeys"] == 2
+    list_keys(spark, model, tmp_path, "run-3", ["a4"], "2025-06-03T00:00:00.000Z")
+    reconciled = {
+        "status": "appended",
+        "rows": 1,
+        "deletes": 1,
+        "keysListed": True,
+        "sourceKeysNotInRaw": 0,
+        "liveKeys": 1,
+    }
+    assert run("run-3") == reconciled
+    assert live_keys() == {"runId": "run-3", "liveKeys": 1}
+    assert run("run-3") == {**reconciled, "status": "already-appended"}
+    assert [(s["ledgerlake.run-id"], s["ledgerlake.deletes"]) for s in summaries(table)][2:] == [
+        ("run-3", "0"),
+        ("run-3", "1"),
+    ]
+    live = spark.sql(
+        f"SELECT _id, max_by(_op, ingest_ts) AS op FROM {table} GROUP BY _id ORDER BY _id"
+    ).collect()
+    assert [(r["_id"], r["op"]) for r in live] == [("a1", "delete"), ("a2", "delete"), ("a4", "upsert")]
 
 
 def test_a_job_failing_as_it_appends_leaves_no_live_key_count(spark, model, namespace, tmp_path, monkeypatch):

@@ -30,7 +30,10 @@ export interface CollectionSummary extends IrregularWatermarks {
   readonly deletes: number;
   /** Whether the run listed the collection's keys (delete detection ran). */
   readonly keysListed: boolean;
-  /** The source's document count equalled raw's live keys plus the documents read: no listing was needed. */
+  /**
+   * The source's document count equalled raw's live keys plus the documents read (at the plan), or
+   * raw's live keys after the raw append (CheckDeletes): no listing was needed.
+   */
   readonly documentsCountedLikeRaw: boolean;
   /** Source keys the listing had but raw has no row for: documents extraction never read. */
   readonly sourceKeysNotInRaw: number;
@@ -206,7 +209,9 @@ function collectionSummary(
     ...irregular,
     deletes: appended?.deletes ?? 0,
     keysListed: appended?.keysListed ?? false,
-    documentsCountedLikeRaw: planned.documentsCountedLikeRaw !== undefined,
+    documentsCountedLikeRaw:
+      planned.documentsCountedLikeRaw !== undefined ||
+      (planned.countAfterAppend !== undefined && appended?.keysListed !== true),
     sourceKeysNotInRaw,
     files: sum(own, (m) => m.files.length),
     bytes: sum(own, (m) => m.bytes),

@@ -283,13 +283,12 @@ async function planCollection(
     }
   }
   const readChunks = chunks.length;
-  const countedLikeRaw =
+  const deletes =
     config.deletes === 'every-run'
-      ? await countedLikeRawKeys(collection, context, documents + irregularTotal)
-      : undefined;
-  const detectDeletes = config.deletes === 'every-run' && countedLikeRaw === undefined;
-  if (detectDeletes) {
-    const everything = { lower: null, upper: null, documents: await collection.estimatedDocumentCount() };
+      ? await deleteDetection(collection, context, documents + irregularTotal)
+      : ({ kind: 'none' } as const);
+  if (deletes.kind === 'list') {
+    const everything = { lower: null, upper: null, documents: deletes.sourceDocuments };
     chunks.push(chunkOf('keys', chunks.length, rangeKeyFor('_id'), everything));
   }
   return {
@@ -303,36 +302,49 @@ async function planCollection(
       documents,
       chunks: readChunks,
       ...irregular,
-      detectDeletes,
-      ...(countedLikeRaw === undefined ? {} : { documentsCountedLikeRaw: countedLikeRaw }),
+      detectDeletes: deletes.kind === 'list',
+      ...(deletes.kind === 'counted' ? { documentsCountedLikeRaw: deletes.sourceDocuments } : {}),
+      ...(deletes.kind === 'after-append' ? { countAfterAppend: deletes.sourceDocuments } : {}),
     },
     chunks,
   };
 }
 
 /**
- * The source's document count when it equals what raw holds live (LiveKeys,
- * as the last raw append left it) plus every document this run reads; else
- * undefined. Then no document raw holds is gone. Let L be raw's live keys, R
- * the documents read, I ≤ R those new to raw, D the documents raw holds that
- * the source lost, and U the source's documents that no range reads (written
- * with a watermark the pipeline has passed): the count is L + I − D + U, so
- * count = L + R gives D = U − (R − I) ≤ U. A run that reads nothing, or only
- * new documents, skips the listing unless such unreadable documents exist;
- * when they do and deletes exactly offset them, the next listing (any run
- * whose reads include an update) finds both.
+ * How a run finds the documents gone from the source, from its document
+ * count. Let L be what raw holds live (LiveKeys, as the last raw append left
+ * it), R the documents this run reads, I ≤ R those new to raw, D the
+ * documents raw holds that the source lost, and U the source's documents
+ * that no range reads (written with a watermark the pipeline has passed):
+ * the count is L + I − D + U.
+ * - `counted`: count = L + R gives D = U − (R − I) ≤ U. A run that reads
+ *   nothing, or only new documents, lists no keys unless such unreadable
+ *   documents exist.
+ * - `list` up front, beside the extraction: raw's count is unknown (no
+ *   LiveKeys), or count < L, so D > I + U ≥ 0 and something is gone.
+ * - `after-append`: anything else (the run reads updates). The raw append
+ *   learns L' = L + I, and CheckDeletes lists the keys only when the count
+ *   differs from it: count = L' gives D = U. So a run of updates with no
+ *   deletes lists nothing, and its work follows the change, not the
+ *   collection. When unreadable documents exist and deletes exactly offset
+ *   them, the next listing (any count that differs) finds both.
  */
-async function countedLikeRawKeys(
+type DeleteDetection =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'counted' | 'list' | 'after-append'; readonly sourceDocuments: number };
+
+async function deleteDetection(
   collection: Collection<Document>,
   context: PipelineContext,
   read: number,
-): Promise<number | undefined> {
+): Promise<DeleteDetection> {
   const live = await context.store.getJson<LiveKeys>(
     stagingLayout.liveKeys(context.config.app, collection.collectionName),
   );
-  if (live === undefined) return undefined;
-  const documents = await collection.countDocuments({});
-  return documents === live.liveKeys + read ? documents : undefined;
+  const sourceDocuments = await collection.countDocuments({});
+  if (live === undefined || sourceDocuments < live.liveKeys) return { kind: 'list', sourceDocuments };
+  if (sourceDocuments === live.liveKeys + read) return { kind: 'counted', sourceDocuments };
+  return { kind: 'after-append', sourceDocuments };
 }
 
 /**

@@ -85,14 +85,23 @@ export interface CollectionPlan extends IrregularWatermarks {
   readonly documents: number;
   /** Chunks reading documents (range and irregular; the key listing not included). */
   readonly chunks: number;
-  /** Whether the run lists every `_id` for delete detection (`deletes: 'every-run'`). */
+  /**
+   * Whether the plan lists every `_id` for delete detection beside the extraction (`deletes:
+   * 'every-run'` when raw's live count is unknown, or the source holds fewer documents).
+   */
   readonly detectDeletes: boolean;
   /**
    * Set when `deletes: 'every-run'` needs no listing: the source holds exactly as many documents
    * as raw holds live (LiveKeys) plus those the run reads, so none of raw's is gone (see
-   * planCollection). The source's count.
+   * deleteDetection in plan-run.ts). The source's count.
    */
   readonly documentsCountedLikeRaw?: number;
+  /**
+   * Set when the run reads documents raw may already hold, so the count decides only after the
+   * raw append: CheckDeletes lists the keys when raw's live count then differs from this, the
+   * source's count at the plan time.
+   */
+  readonly countAfterAppend?: number;
 }
 
 /**

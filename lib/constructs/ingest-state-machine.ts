@@ -8,7 +8,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { COMMIT_ACTION, INGEST_PATHS, INGEST_STATES, JOB_ARGUMENT, PLAN_STATUS } from '../contracts/index.ts';
+import {
+  COMMIT_ACTION,
+  INGEST_PATHS,
+  INGEST_STATES,
+  JOB_ARGUMENT,
+  PLAN_ACTION,
+  PLAN_STATUS,
+} from '../contracts/index.ts';
 import { acknowledge, nagRef, nagText } from './nag.ts';
 
 export interface IngestStateMachineProps {
@@ -54,7 +61,9 @@ export const MAINTENANCE_LEASE_WAIT = Duration.minutes(5);
 
 /**
  * The ingest run: validate input → plan (lease, chunks) → extract chunks in
- * parallel → raw append (Glue) → curate (Glue) → commit. Every step after
+ * parallel → raw append (Glue) → check deletes (and, when the source's count
+ * differs from raw's, list keys → raw append again to reconcile them) →
+ * curate (Glue) → commit. Every step after
  * validation catches into a path that releases the lease and fails the
  * execution with the original error, so the next run starts at once. A run
  * id that committed before ends in RunAlreadyCommitted without doing
@@ -213,6 +222,24 @@ export class IngestStateMachine extends Construct {
     rawAppend.addCatch(releaseLease, onError);
     const curate = glueRun(S.curate, props.curateJob);
     curate.addCatch(releaseLease, onError);
+    // A run that read updates learns only from the raw append whether the source lost documents.
+    const checkDeletes = invoke(
+      S.checkDeletes,
+      props.planFunction,
+      { runId: sfn.JsonPath.stringAt(P.runId), action: PLAN_ACTION.checkDeletes },
+      P.deleteCheck,
+    );
+    checkDeletes.addCatch(releaseLease, onError);
+    const listKeys = new sfn.Map(this, S.listKeys, {
+      stateName: S.listKeys,
+      itemsPath: P.deleteCheckChunks,
+      maxConcurrency: props.mapMaxConcurrency,
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(invoke(S.listKeysChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
+    listKeys.addCatch(releaseLease, onError);
+    // The same job again: the run's rows are in raw, so it only reconciles the listings.
+    const reconcileDeletes = glueRun(S.reconcileDeletes, props.rawAppendJob);
+    reconcileDeletes.addCatch(releaseLease, onError);
     const commit = invoke(
       S.commit,
       props.commitFunction,
@@ -227,12 +254,20 @@ export class IngestStateMachine extends Construct {
       [`--${JOB_ARGUMENT.reopen}`]: sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(P.requestReopen)),
     });
     closePeriod.addCatch(releaseLease, onError);
+    curate.next(
+      new sfn.Choice(this, S.closePeriodChoice, { stateName: S.closePeriodChoice })
+        .when(sfn.Condition.isString(P.requestClosePeriod), closePeriod.next(commit))
+        .otherwise(commit),
+    );
     const afterExtract = rawAppend
-      .next(curate)
+      .next(checkDeletes)
       .next(
-        new sfn.Choice(this, S.closePeriodChoice, { stateName: S.closePeriodChoice })
-          .when(sfn.Condition.isString(P.requestClosePeriod), closePeriod.next(commit))
-          .otherwise(commit),
+        new sfn.Choice(this, S.listKeysChoice, { stateName: S.listKeysChoice })
+          .when(
+            sfn.Condition.booleanEquals(P.deleteCheckListKeys, true),
+            listKeys.next(reconcileDeletes).next(curate),
+          )
+          .otherwise(curate),
       );
 
     const maintain = glueRun(S.maintain, props.maintenanceJob, false);

@@ -22,7 +22,9 @@ export {
   type CommitAction,
   INGEST_PATHS,
   INGEST_STATES,
+  PLAN_ACTION,
   PLAN_STATUS,
+  type PlanAction,
   type PlanStatus,
 } from './ingest-states.ts';
 export {

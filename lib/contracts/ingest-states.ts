@@ -21,6 +21,11 @@ export const INGEST_STATES = {
   extractFromList: 'ExtractChunksFromList',
   extractListedChunk: 'ExtractListedChunk',
   rawAppend: 'RawAppend',
+  checkDeletes: 'CheckDeletes',
+  listKeysChoice: 'ListKeys?',
+  listKeys: 'ListKeys',
+  listKeysChunk: 'ListKeysChunk',
+  reconcileDeletes: 'ReconcileDeletes',
   curate: 'Curate',
   closePeriodChoice: 'ClosePeriod?',
   closePeriod: 'ClosePeriod',
@@ -68,8 +73,20 @@ export const INGEST_PATHS = {
   planChunks: '$.plan.chunks',
   /** The chunk list in S3 (always written): the distributed Map reads it. */
   planChunksKey: '$.plan.chunksKey',
+  /** CheckDeletes' answer (DeleteCheck): the ListKeys? Choice and the ListKeys Map read it. */
+  deleteCheck: '$.deleteCheck',
+  deleteCheckListKeys: '$.deleteCheck.listKeys',
+  deleteCheckChunks: '$.deleteCheck.chunks',
   summary: '$.summary',
 } as const;
+
+/** What the Plan function is asked to do (`action`): plan the run, or after its raw append decide which key listings it needs. */
+export const PLAN_ACTION = {
+  plan: 'plan',
+  checkDeletes: 'check-deletes',
+} as const;
+
+export type PlanAction = (typeof PLAN_ACTION)[keyof typeof PLAN_ACTION];
 
 /** What the Commit function is asked to do (`action`): commit the run, or give its lease back on the failure path. */
 export const COMMIT_ACTION = {

@@ -55,6 +55,8 @@ export const FULL_FAULT_MATRIX: readonly Fault[] = [
   { kind: 'task', state: INGEST_STATES.extractChunk, when: 'after', chunk: 'first' },
   { kind: 'task', state: INGEST_STATES.extractChunk, when: 'before', chunk: 'middle' },
   { kind: 'task', state: INGEST_STATES.rawAppend, when: 'after' },
+  { kind: 'task', state: INGEST_STATES.listKeysChunk, when: 'after' },
+  { kind: 'task', state: INGEST_STATES.reconcileDeletes, when: 'after' },
   { kind: 'task', state: INGEST_STATES.curate, when: 'after' },
   { kind: 'task', state: INGEST_STATES.commit, when: 'before' },
   { kind: 'task', state: INGEST_STATES.commit, when: 'after' },
@@ -62,6 +64,17 @@ export const FULL_FAULT_MATRIX: readonly Fault[] = [
   ...CURATED_TABLE_NAMES.map((table): Fault => ({ kind: 'point', point: `curate:after-commit:${table}` })),
   { kind: 'point', point: 'commit:after-watermark:journal_entries' },
 ];
+
+/**
+ * States only a run that lists keys after its raw append enters: one that reads an update and new
+ * entries while an entry is deleted (the source then counts fewer documents than raw holds live).
+ */
+export function needsListingAfterAppend(fault: Fault): boolean {
+  return (
+    fault.kind === 'task' &&
+    (fault.state === INGEST_STATES.listKeysChunk || fault.state === INGEST_STATES.reconcileDeletes)
+  );
+}
 
 /** Failures after which the run's commit may have happened: a replay may then be a no-op instead of refused. */
 function mayHaveCommitted(fault: Fault): boolean {
@@ -212,6 +225,20 @@ export function scenarioSuite(options: ScenarioSuiteOptions): void {
         async () => {
           // Enough changed entries for three chunks or more, so there is a middle one.
           if (chunkFault) await history.touchMany(2 * CHUNK_DOCS + CHUNK_DOCS / 2);
+          if (needsListingAfterAppend(fault)) {
+            // Before the round, so the deleted entry is one raw holds live; two new entries, so the
+            // source does not count fewer documents than raw holds (Plan would list the keys at once).
+            for (const operation of [
+              'delete-entry',
+              'insert-entry',
+              'insert-entry',
+              'edit-amounts',
+            ] as const) {
+              const applied = await history.apply(operation);
+              assert.ok(applied !== undefined, `the history applied ${operation}`);
+              recent.push(applied);
+            }
+          }
           recent.push(
             ...(await history.round(
               options.operationsBeforeFault ?? Math.ceil(options.operationsPerRound / 2),

@@ -3,8 +3,11 @@
 The run id goes into the snapshot summary. When the run listed a
 collection's keys, the same snapshot adds a tombstone (_op 'delete') for each
 document gone from the source. A table that already has a snapshot tagged
-with the run id is skipped, so a rerun appends nothing twice; a collection
-with nothing to append gets no snapshot. A job that changes a raw table, or
+with the run id gets none of the run's rows again, so a rerun appends
+nothing twice; run again with a key listing (ReconcileDeletes, after
+CheckDeletes asked for one), it reconciles that listing alone, which
+tombstones nothing twice either. A collection with nothing to append gets no
+snapshot. A job that changes a raw table, or
 lists its keys, also keeps the count of its live documents for the next plan
 (LiveKeys in lambdas/shared/pipeline-context.ts).
 """
@@ -99,16 +102,16 @@ def append_run(
     def write_live_keys(count: int) -> None:
         write_json(spark, live_keys_file, {"runId": run_id, "liveKeys": count})
 
-    existing = run_snapshot(spark, model, table, run_id)
-    if existing is not None:
+    earlier = run_totals(model, run_snapshots(spark, model, table, run_id))
+    if earlier is not None and keys is None:
         log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
         # The job that appended may have failed before writing the count; raw is still as it left it.
         write_live_keys(live_keys(spark, model, table, None))
-        deletes = int(existing.get(deletes_key, "0"))
-        rows = int(existing.get("added-records", "0")) - deletes
-        return report("already-appended", rows, deletes, keys, 0, None)
+        return report("already-appended", *earlier, keys, 0, None)
     target = spark.table(table)
-    files = staged_files(spark, staged)
+    # An earlier job of this run appended its rows: this one only reconciles the key listing
+    # (CheckDeletes asked for it after that job). Reconciling again tombstones nothing twice.
+    files = staged_files(spark, staged) if earlier is None else []
     if not files and keys is None:
         log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
         return report("nothing-staged", 0, 0, keys, 0, None)
@@ -125,17 +128,19 @@ def append_run(
     else:
         live = live_keys(spark, model, table, rows)
     if rows is None or (not files and deletes == 0):
-        log(JOB, "nothing staged: no snapshot", table=table, run_id=run_id, staged=staged)
+        log(JOB, "nothing to append: no snapshot", table=table, run_id=run_id, staged=staged)
         write_live_keys(live)
-        return report("nothing-staged", 0, 0, keys, unread, live)
+        if earlier is None:
+            return report("nothing-staged", 0, 0, keys, unread, live)
+        return report("already-appended", *earlier, keys, unread, live)
     delete_file(spark, live_keys_file)
     with_table_schema(spark, rows, target).writeTo(table).option(
         "snapshot-property." + model.summary_keys["run_id"], run_id
     ).option("snapshot-property." + deletes_key, str(deletes)).append()
     write_live_keys(live)
-    appended = run_snapshot(spark, model, table, run_id) or {}
+    totals = run_totals(model, run_snapshots(spark, model, table, run_id)) or (0, 0)
     log(JOB, "appended", table=table, run_id=run_id, files=len(files), deletes=deletes)
-    return report("appended", int(appended.get("added-records", "0")) - deletes, deletes, keys, unread, live)
+    return report("appended", *totals, keys, unread, live)
 
 
 def report(
@@ -154,11 +159,19 @@ def report(
     return out
 
 
-def run_snapshot(spark: SparkSession, model: Model, table: str, run_id: str) -> dict[str, str] | None:
-    """The summary of the table's snapshot tagged with the run id, or None."""
+def run_snapshots(spark: SparkSession, model: Model, table: str, run_id: str) -> list[dict[str, str]]:
+    """The summaries of the table's snapshots tagged with the run id, oldest first."""
     tagged = col("summary")[model.summary_keys["run_id"]] == run_id
-    found = spark.table(table + ".snapshots").where(tagged).select("summary").limit(1).collect()
-    return dict(found[0]["summary"]) if found else None
+    snapshots = spark.table(table + ".snapshots").where(tagged).orderBy("committed_at")
+    return [dict(row["summary"]) for row in snapshots.select("summary").collect()]
+
+
+def run_totals(model: Model, summaries: list[dict[str, str]]) -> tuple[int, int] | None:
+    """The rows read and tombstones a run's raw commits added, or None when it has none."""
+    if not summaries:
+        return None
+    deletes = sum(int(s.get(model.summary_keys["deletes"], "0")) for s in summaries)
+    return sum(int(s.get("added-records", "0")) for s in summaries) - deletes, deletes
 
 
 def key_listing(

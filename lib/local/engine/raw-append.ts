@@ -18,6 +18,7 @@ import { DOC_EJSON_COLUMN, OP_COLUMN, RAW_OP, type Table } from '../../model/ind
 import { describeDataFile, writeDataFile, writePartitionedFiles } from '../iceberg/data-files.ts';
 import { createTableSql } from '../iceberg/duckdb-types.ts';
 import type { DataFile } from '../iceberg/manifests.ts';
+import type { Snapshot } from '../iceberg/metadata.ts';
 import { partitionPath, quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
 import { sameFieldIds } from '../iceberg/schema-evolution.ts';
 import type { IcebergTable } from '../iceberg/table-ops.ts';
@@ -40,7 +41,9 @@ export interface RawAppendResult extends RawAppendCollectionReport {
  * document gone from the source (lib/curate/deletes.ts). A run id that
  * already has a snapshot is not appended again (rerun safety, DESIGN 2).
  * Each job that changes a raw table, or lists its keys, also keeps the count
- * of its live documents for the next plan (LiveKeys).
+ * of its live documents for the next plan (LiveKeys). Run again for a run
+ * whose rows are in raw, with a key listing CheckDeletes asked for after the
+ * first job, it reconciles that listing alone (ReconcileDeletes).
  */
 export async function rawAppend(
   input: { readonly runId: unknown; readonly collections?: readonly string[] },
@@ -87,27 +90,20 @@ async function appendCollection(
   const base = { collection, table: `${table.database}.${table.name}` };
   // Staged files carry the model's field ids; a table that numbers its fields otherwise gets rewritten copies.
   const stagedFitsTable = sameFieldIds(model, table);
-  const existing = (await iceberg.load()).metadata.snapshots.find(
+  const runSnapshots = (await iceberg.load()).metadata.snapshots.filter(
     (s) => s.summary[RUN_ID_SUMMARY_KEY] === runId,
   );
+  const earlier = runTotals(runSnapshots);
   const keys = await keyListing(context, collection, runId);
   const liveKeys = liveKeysFile(context, collection, runId);
-  if (existing !== undefined) {
-    const deletes = Number(existing.summary[DELETES_SUMMARY_KEY] ?? 0);
+  if (earlier !== undefined && keys === undefined) {
     // The job that appended may have failed before writing the count; raw is still as it left it.
     await liveKeys.write(await liveKeysWith(context, iceberg, []));
-    return {
-      ...base,
-      status: 'already-appended',
-      rows: Number(existing.summary['added-records'] ?? 0) - deletes,
-      deletes,
-      keysListed: keys !== undefined,
-      sourceKeysNotInRaw: 0,
-      files: Number(existing.summary['added-data-files'] ?? 0),
-      snapshotId: String(existing['snapshot-id']),
-    };
+    return { ...base, status: 'already-appended', ...earlier, keysListed: false, sourceKeysNotInRaw: 0 };
   }
-  const staged = await stagedFiles(context, collection, runId);
+  // An earlier job of this run appended its rows: this one only reconciles the key listing
+  // (CheckDeletes asked for it after that job). Reconciling again tombstones nothing twice.
+  const staged = earlier === undefined ? await stagedFiles(context, collection, runId) : [];
   const nothing = { ...base, status: 'nothing-staged', rows: 0, deletes: 0, files: 0 } as const;
   // Raw stays as it is, and so does its count.
   if (staged.length === 0 && keys === undefined)
@@ -144,7 +140,9 @@ async function appendCollection(
   };
   if (files.length === 0) {
     await liveKeys.write(report.liveKeys);
-    return { ...nothing, ...report };
+    return earlier === undefined
+      ? { ...nothing, ...report }
+      : { ...base, status: 'already-appended', ...earlier, ...report };
   }
   // Gone before raw changes: a job failing between the commit and the new count leaves none, not a wrong one.
   await liveKeys.remove();
@@ -155,7 +153,8 @@ async function appendCollection(
     properties: { [RUN_ID_SUMMARY_KEY]: runId, [DELETES_SUMMARY_KEY]: String(deletes) },
     // A concurrent rerun of the same run may have won the race: then this one appends nothing.
     precondition: (latest) => {
-      if (latest.metadata.snapshots.some((s) => s.summary[RUN_ID_SUMMARY_KEY] === runId)) {
+      const now = latest.metadata.snapshots.filter((s) => s.summary[RUN_ID_SUMMARY_KEY] === runId);
+      if (now.length !== runSnapshots.length) {
         throw new Error(`run ${runId} was appended to ${table.name} by a concurrent job`);
       }
     },
@@ -164,12 +163,30 @@ async function appendCollection(
   return {
     ...base,
     status: 'appended',
-    rows,
-    deletes,
-    files: files.length,
+    rows: (earlier?.rows ?? 0) + rows,
+    deletes: (earlier?.deletes ?? 0) + deletes,
+    files: (earlier?.files ?? 0) + files.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),
     ...report,
   };
+}
+
+/** What a run's raw commits added (rows read, tombstones, files), or undefined when it has none. */
+function runTotals(
+  snapshots: readonly Snapshot[],
+): { rows: number; deletes: number; files: number; snapshotId: string } | undefined {
+  const last = snapshots.at(-1);
+  if (last === undefined) return undefined;
+  let rows = 0;
+  let deletes = 0;
+  let files = 0;
+  for (const { summary } of snapshots) {
+    const tombstones = Number(summary[DELETES_SUMMARY_KEY] ?? 0);
+    rows += Number(summary['added-records'] ?? 0) - tombstones;
+    deletes += tombstones;
+    files += Number(summary['added-data-files'] ?? 0);
+  }
+  return { rows, deletes, files, snapshotId: String(last['snapshot-id']) };
 }
 
 /** The collection's LiveKeys file, as the run's raw append writes or removes it. */

@@ -7,6 +7,7 @@ import type { RunSummary } from '../../../lambdas/commit/commit-run.ts';
 import { type CommitEvent, commitTask } from '../../../lambdas/commit/handler.ts';
 import { ExtractionThreads, threadsFor } from '../../../lambdas/extract/extraction-threads.ts';
 import { extractTask } from '../../../lambdas/extract/handler.ts';
+import { checkDeletes } from '../../../lambdas/plan/check-deletes.ts';
 import { type PlanResult, planRun } from '../../../lambdas/plan/plan-run.ts';
 import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
 import { validateRun } from '../../../lambdas/validate/handler.ts';
@@ -440,8 +441,11 @@ function taskHandlers(
     [S.plan]: async (input) => planRun(input as { runId: unknown; request?: RunRequest }, context),
     [S.extractChunk]: extract,
     [S.extractListedChunk]: extract,
+    [S.checkDeletes]: async (input) => checkDeletes(input as { runId: unknown }, context),
+    [S.listKeysChunk]: extract,
     // Glue .sync tasks: the state passes { JobName, Arguments }; the result is discarded, as on AWS.
     [S.rawAppend]: async (input) => glue.rawAppend(runIdOf(input)),
+    [S.reconcileDeletes]: async (input) => glue.rawAppend(runIdOf(input)),
     [S.curate]: async (input) => glue.curate(runIdOf(input)),
     [S.closePeriod]: async (input) =>
       glue.closePeriod(

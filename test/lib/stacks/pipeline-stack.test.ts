@@ -176,12 +176,39 @@ describe('pipeline stack', () => {
       Bucket: 'ledgerlake-fq-app-dev-data-WarehouseBucketName',
       'Key.$': '$.plan.chunksKey',
     });
-    for (const glue of [INGEST_STATES.rawAppend, INGEST_STATES.curate]) {
+    for (const glue of [INGEST_STATES.rawAppend, INGEST_STATES.reconcileDeletes, INGEST_STATES.curate]) {
       const task = state(glue);
       assert.equal(task.Resource, 'arn:aws:states:::glue:startJobRun.sync');
       assert.deepEqual((task.Parameters as { Arguments: unknown }).Arguments, { '--run_id.$': '$.runId' });
     }
-    assert.equal(state(INGEST_STATES.rawAppend).Next, INGEST_STATES.curate);
+    // After the raw append, the plan function decides whether the run lists keys; then the same job reconciles them.
+    assert.equal(state(INGEST_STATES.rawAppend).Next, INGEST_STATES.checkDeletes);
+    const check = state(INGEST_STATES.checkDeletes);
+    assert.equal(check.Resource, state(INGEST_STATES.plan).Resource, 'the plan function checks');
+    assert.deepEqual(check.Parameters, { 'runId.$': '$.runId', action: 'check-deletes' });
+    assert.equal(check.ResultPath, '$.deleteCheck');
+    assert.equal(check.Next, INGEST_STATES.listKeysChoice);
+    assert.deepEqual(state(INGEST_STATES.listKeysChoice).Choices, [
+      { Variable: '$.deleteCheck.listKeys', BooleanEquals: true, Next: INGEST_STATES.listKeys },
+    ]);
+    assert.equal(state(INGEST_STATES.listKeysChoice).Default, INGEST_STATES.curate);
+    const listKeys = state(INGEST_STATES.listKeys);
+    assert.equal(listKeys.ItemsPath, '$.deleteCheck.chunks');
+    assert.equal(listKeys.MaxConcurrency, config.aws.mapMaxConcurrency);
+    const child = (map: string, name: string) =>
+      (state(map).ItemProcessor as { States: Record<string, AslState> }).States[name];
+    assert.equal(
+      child(INGEST_STATES.listKeys, INGEST_STATES.listKeysChunk)?.Resource,
+      child(INGEST_STATES.extractInline, INGEST_STATES.extractChunk)?.Resource,
+      'the extract function lists the keys',
+    );
+    assert.equal(listKeys.Next, INGEST_STATES.reconcileDeletes);
+    const rawAppendJob = (state(INGEST_STATES.rawAppend).Parameters as { JobName: unknown }).JobName;
+    assert.deepEqual(
+      (state(INGEST_STATES.reconcileDeletes).Parameters as { JobName: unknown }).JobName,
+      rawAppendJob,
+    );
+    assert.equal(state(INGEST_STATES.reconcileDeletes).Next, INGEST_STATES.curate);
     assert.equal(state(INGEST_STATES.curate).Next, INGEST_STATES.closePeriodChoice);
     // A month to close: the close job runs between Curate and Commit, under the run lease.
     assert.deepEqual(state(INGEST_STATES.closePeriodChoice).Choices, [
@@ -210,7 +237,11 @@ describe('pipeline stack', () => {
       }
     };
     collect(definition.States);
-    assert.equal(tasks.length, 7, 'validate, plan, two extracts, commit, release, release after maintenance');
+    assert.equal(
+      tasks.length,
+      9,
+      'validate, plan, two extracts, check deletes, list keys, commit, release, release after maintenance',
+    );
     for (const task of tasks) {
       const retry = (task.Retry as Array<Record<string, unknown>>)[0];
       assert.deepEqual(retry?.ErrorEquals, TRANSIENT_LAMBDA_ERRORS);
@@ -228,6 +259,9 @@ describe('pipeline stack', () => {
       INGEST_STATES.extractInline,
       INGEST_STATES.extractFromList,
       INGEST_STATES.rawAppend,
+      INGEST_STATES.checkDeletes,
+      INGEST_STATES.listKeys,
+      INGEST_STATES.reconcileDeletes,
       INGEST_STATES.curate,
       INGEST_STATES.commit,
     ]) {
@@ -359,17 +393,27 @@ describe('pipeline stack', () => {
       const tasks = Object.values(definition.States).filter(
         (s) => s.Type === 'Task' && (s.Parameters as { JobName?: unknown } | undefined)?.JobName === job,
       );
-      assert.equal(tasks.length, 1, `${job} is run by one task of the state machine`);
-      assert.equal(
-        tasks[0]?.Resource,
-        'arn:aws:states:::glue:startJobRun.sync',
-        'the task fails with the job run',
-      );
-      // Caught into the lease release, which ends in RunFailed: an ExecutionsFailed data point.
-      assert.deepEqual(tasks[0]?.Catch, [
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: INGEST_STATES.releaseLease },
-      ]);
+      // The raw append job also reconciles the key listings CheckDeletes asks for.
+      assert.ok(tasks.length >= 1, `${job} is run by the state machine`);
+      for (const task of tasks) {
+        assert.equal(
+          task.Resource,
+          'arn:aws:states:::glue:startJobRun.sync',
+          'the task fails with the job run',
+        );
+        // Caught into the lease release, which ends in RunFailed: an ExecutionsFailed data point.
+        assert.deepEqual(task.Catch, [
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: INGEST_STATES.releaseLease },
+        ]);
+      }
     }
+    assert.equal(
+      Object.values(definition.States).filter(
+        (s) => s.Type === 'Task' && s.Resource?.toString().includes('glue'),
+      ).length,
+      5,
+      'raw append, reconcile deletes, curate, close period, maintain',
+    );
     const alarms = pipeline.findResources('AWS::CloudWatch::Alarm');
     const failedAlarm = Object.values(alarms).find((a) => JSON.stringify(a).includes('"ExecutionsFailed"'));
     assert.match(JSON.stringify(failedAlarm?.Properties.AlarmActions), /"Ref":"AlarmsTopic/);

@@ -443,7 +443,19 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
     try {
       const db = client.db(config.source.database);
       await seedDatabase(db, { journalEntries: 150, closeTasks: 24 });
-      const ingest = () => runLocalPipeline({ dir: own, scale: 1, config, mongoUri: server.uri });
+      let entered: string[] = [];
+      const ingest = () => {
+        entered = [];
+        return runLocalPipeline({
+          dir: own,
+          scale: 1,
+          config,
+          mongoUri: server.uri,
+          onEvent: (e) => {
+            if (e.type === 'state-entered' && e.index === undefined) entered.push(e.state);
+          },
+        });
+      };
       const journal = (summary: LocalRunSummary) => {
         const c = summary.run?.collections.find((s) => s.collection === 'journal_entries');
         return [c?.keysListed, c?.documentsCountedLikeRaw, c?.deletes, c?.sourceKeysNotInRaw, c?.reconciled];
@@ -468,7 +480,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       assert.deepEqual(
         stillQuiet.collections.accounts,
         { read: 58, staged: 0, unchanged: 58, quarantined: 0, deleted: 0 },
-        'a full-mode collection reads (and lists) every run',
+        'a full-mode collection reads every run',
       );
 
       // A delete and nothing else: 149 in the source against 150 live in raw.
@@ -493,6 +505,38 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       const both = await ingest();
       assert.deepEqual(journal(both), [true, false, 1, 0, true]);
       assert.equal(both.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
+
+      // Updates read: raw learns only in the raw append how many were new. 150 = 150 live after it: no
+      // listing, and the execution never enters ListKeys.
+      const touch = (filter: Document) =>
+        entries.updateOne(filter, { $set: { description: 'corrected', updatedAt: new Date() } });
+      await touch({ _id: (await entries.findOne({}, { sort: { _id: 1 } }))?._id });
+      const updated = await ingest();
+      assert.deepEqual(journal(updated), [false, true, 0, 0, true]);
+      assert.equal(updated.collections.journal_entries?.read, 1);
+      assert.ok(entered.includes(INGEST_STATES.checkDeletes), entered.join(' → '));
+      assert.ok(!entered.includes(INGEST_STATES.listKeys), entered.join(' → '));
+      // An update, a new entry and a delete: 150 against 151 live after the append, so CheckDeletes
+      // lists the keys and the raw append runs again to reconcile them.
+      const updatedFirst = await entries.findOne({}, { sort: { _id: 1 } });
+      await touch({ _id: updatedFirst?._id });
+      await entries.insertOne(newEntry());
+      const third = await entries.findOne({}, { sort: { _id: -1 }, skip: 3 });
+      await entries.deleteOne({ _id: third?._id });
+      const mixed = await ingest();
+      assert.deepEqual(journal(mixed), [true, false, 1, 0, true]);
+      assert.equal(mixed.collections.journal_entries?.read, 2);
+      assert.deepEqual(
+        entered.filter((s) => s.startsWith('ListKeys') || s === 'RawAppend' || s === 'ReconcileDeletes'),
+        [
+          INGEST_STATES.rawAppend,
+          INGEST_STATES.listKeysChoice,
+          INGEST_STATES.listKeys,
+          INGEST_STATES.reconcileDeletes,
+        ],
+      );
+      assert.equal(mixed.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
+      assert.deepEqual(journal(await ingest()), [false, true, 0, 0, true], '150 = 150 again');
 
       // A document written with a watermark the pipeline has passed is never read by a range: the
       // counts differ (151 against 150), the listing finds it, and the run does not reconcile.
