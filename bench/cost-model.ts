@@ -79,7 +79,8 @@ export function costModel(results: Results, config: LedgerlakeConfig): CostModel
   const glueRun = results.glue;
   let glue: CostModel['glue'] = null;
   if (glueRun !== undefined) {
-    const jobStates = ['RawAppend', 'Curate'];
+    // ReconcileDeletes runs only when a run that reads updates finds the source's count short of raw's.
+    const jobStates = ['RawAppend', 'ReconcileDeletes', 'Curate'];
     const jobs = Object.fromEntries(
       jobStates.map((state) => [
         state,
@@ -88,7 +89,8 @@ export function costModel(results: Results, config: LedgerlakeConfig): CostModel
     );
     const dpuHours = (pick: 'fullSeconds' | 'deltaSeconds') =>
       Object.values(jobs).reduce(
-        (sum, job) => sum + (Math.max(job[pick], PRICES.glueMinimumSeconds) * dpus) / 3600,
+        (sum, job) =>
+          job[pick] === 0 ? sum : sum + (Math.max(job[pick], PRICES.glueMinimumSeconds) * dpus) / 3600,
         0,
       );
     const full = dpuHours('fullSeconds');

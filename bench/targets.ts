@@ -232,7 +232,7 @@ export function describeReport(r: Results): string {
   }
   const p = r.pipeline;
   if (p !== undefined) {
-    const states = ['Plan', 'ExtractChunks', 'RawAppend', 'Curate', 'Commit'];
+    const states = ['Plan', 'ExtractChunks', 'RawAppend', 'CheckDeletes', 'ListKeys', 'Curate', 'Commit'];
     out.push(
       '',
       `\`npm run local\` at ${n(r.documents)} journal entries (source seeded beforehand in ${p.seedSeconds} s):`,

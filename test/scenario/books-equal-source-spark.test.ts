@@ -9,8 +9,9 @@ import { scenarioSuite } from './suite.ts';
 // books as an accounting team keeps them (corrections, removed and added lines, deleted and new
 // entries, a renamed account, close tasks) and a run; a replay; then every other kind of operation
 // (irregular watermarks and ids, ledger problems), a failure after the raw append reconciled a key
-// listing and the run that recovers, a failure right after the raw append. After each step every curated table is compared with the oracle's, computed from the
-// source documents alone.
+// listing and the run that recovers; a run that lists keys after its raw append; a failure right
+// after the raw append. After each step every curated table is compared with the oracle's, computed
+// from the source documents alone.
 scenarioSuite({
   name: 'the books equal the source: the embedded server, Spark engine (the generated Glue scripts)',
   engine: 'spark',
@@ -24,8 +25,8 @@ scenarioSuite({
   noOpRun: false,
   earlyReplays: 1,
   finalReplays: false,
-  // After the raw append ran twice (an update, a new entry and a delete make CheckDeletes list the
-  // keys): the suite's own step fails a run right after the first raw append.
+  // After the raw append ran twice (an update, new entries and a delete make CheckDeletes list the
+  // keys); the suite's own step fails a run right after the first raw append.
   faults: [{ kind: 'task', state: INGEST_STATES.reconcileDeletes, when: 'after' }],
   open: async (database) => {
     const server = await startMongoServer();
