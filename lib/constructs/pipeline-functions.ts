@@ -78,7 +78,11 @@ export class PipelineFunctions extends Construct {
       [ENV.runStateTable]: props.runStateTable.tableName,
       [ENV.mongoSecretId]: props.atlasSecret.secretArn,
     };
-    this.plan = make('plan', 'Takes the run lease and splits each collection into chunks', pipelineEnv);
+    this.plan = make(
+      'plan',
+      'Takes the run lease and splits each collection into chunks; after the raw append, asks for key listings where counts differ',
+      pipelineEnv,
+    );
     this.extract = make(
       'extract',
       'Extracts one chunk from MongoDB into typed Parquet in staging',
