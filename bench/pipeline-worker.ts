@@ -4,7 +4,7 @@
  *   --dir D --scale N --prepare        seed the embedded source, and fill the synthesis cache
  *                                      as any earlier run has (not timed as a run)
  *   --dir D --scale N [--mutate M | --append M] [--engine duckdb|spark] [--threads T]
- *                     [--engine-memory 768MB]
+ *                     [--engine-memory 640MB]
  *                                      one run (`npm run local` without the CLI), timing
  *                                      every top-level state of the execution; --append posts
  *                                      M new entries first and changes nothing else (the

@@ -193,13 +193,18 @@ export class IngestStateMachine extends Construct {
     );
     plan.addCatch(releaseLease, onError);
 
-    const extractInline = new sfn.Map(this, S.extractInline, {
-      stateName: S.extractInline,
-      itemsPath: P.planChunks,
-      maxConcurrency: props.mapMaxConcurrency,
-      resultPath: sfn.JsonPath.DISCARD,
-    }).itemProcessor(invoke(S.extractChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
-    extractInline.addCatch(releaseLease, onError);
+    /** A Map over chunks passed between states, each extracted (or listed) by the extract function. */
+    const extractMap = (stateName: string, itemsPath: string, childName: string) => {
+      const map = new sfn.Map(this, stateName, {
+        stateName,
+        itemsPath,
+        maxConcurrency: props.mapMaxConcurrency,
+        resultPath: sfn.JsonPath.DISCARD,
+      }).itemProcessor(invoke(childName, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
+      map.addCatch(releaseLease, onError);
+      return map;
+    };
+    const extractInline = extractMap(S.extractInline, P.planChunks, S.extractChunk);
 
     // Chunk lists over Step Functions' payload limit are read from S3 by a distributed Map.
     const extractFromList = new sfn.DistributedMap(this, S.extractFromList, {
@@ -230,13 +235,7 @@ export class IngestStateMachine extends Construct {
       P.deleteCheck,
     );
     checkDeletes.addCatch(releaseLease, onError);
-    const listKeys = new sfn.Map(this, S.listKeys, {
-      stateName: S.listKeys,
-      itemsPath: P.deleteCheckChunks,
-      maxConcurrency: props.mapMaxConcurrency,
-      resultPath: sfn.JsonPath.DISCARD,
-    }).itemProcessor(invoke(S.listKeysChunk, props.extractFunction, undefined, sfn.JsonPath.DISCARD, true));
-    listKeys.addCatch(releaseLease, onError);
+    const listKeys = extractMap(S.listKeys, P.deleteCheckChunks, S.listKeysChunk);
     // The same job again: the run's rows are in raw, so it only reconciles the listings.
     const reconcileDeletes = glueRun(S.reconcileDeletes, props.rawAppendJob);
     reconcileDeletes.addCatch(releaseLease, onError);

@@ -95,7 +95,7 @@ export interface LocalRunOptions {
   readonly faultPoint?: (point: string) => void | Promise<void>;
   /**
    * DuckDB's memory limit for the local engine's jobs (its `memory_limit`,
-   * e.g. '768MB'); joins and sorts beyond it spill to `<dir>/state/engine-spill`.
+   * e.g. '640MB'); joins and sorts beyond it spill to `<dir>/state/engine-spill`.
    * @default DEFAULT_ENGINE_MEMORY
    */
   readonly engineMemory?: string;
@@ -110,8 +110,12 @@ export interface LocalRunOptions {
 /** What the local run's extraction may hold at once (worker threads, their batches and row groups). */
 export const EXTRACTION_MEMORY_MIB = 512;
 
-/** The local engine's DuckDB memory: with the embedded source and the runner, a run at 1M entries stays within 1.5 GiB. */
-export const DEFAULT_ENGINE_MEMORY = '768MB';
+/**
+ * The local engine's DuckDB memory: with the embedded source and the runner, a run at 1M entries
+ * stays within 1.5 GiB. Measured at 1M: peak RSS 1,322–1,369 MiB at 640 MB against 1,491–1,563 MiB
+ * at 768 MB, with the same Curate times (full load 6.4–6.7 s, 1% mix 4.6–4.8 s).
+ */
+export const DEFAULT_ENGINE_MEMORY = '640MB';
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
