@@ -7,9 +7,9 @@ with the run id gets none of the run's rows again, so a rerun appends
 nothing twice; run again with a key listing (ReconcileDeletes, after
 CheckDeletes asked for one), it reconciles that listing alone, which
 tombstones nothing twice either. A collection with nothing to append gets no
-snapshot. A job that changes a raw table, or
-lists its keys, also keeps the count of its live documents for the next plan
-(LiveKeys in lambdas/shared/pipeline-context.ts).
+snapshot. A job that changes a raw table, or lists its keys, also keeps the
+count of its live documents for the next plan (LiveKeys in
+lambdas/shared/pipeline-context.ts).
 """
 
 from __future__ import annotations
