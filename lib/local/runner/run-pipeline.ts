@@ -107,6 +107,15 @@ export interface LocalRunOptions {
   readonly extractionThreads?: number;
 }
 
+/**
+ * A run that reads fewer documents extracts them on the runner's own thread, as a Lambda does:
+ * starting a worker thread (loading its modules) costs about 0.3 s, more than the threads save on
+ * a run this small. Measured at 1M: 10,000 documents in 0.88 s with threads, 0.57–0.61 s without;
+ * threads extract 44,600 documents/s against 36,700 on one thread, so they pay off from about
+ * 65,000 documents.
+ */
+export const SMALL_RUN_DOCUMENTS = 50_000;
+
 /** What the local run's extraction may hold at once (worker threads, their batches and row groups). */
 export const EXTRACTION_MEMORY_MIB = 512;
 
@@ -428,10 +437,24 @@ function taskHandlers(
   const argument = (input: unknown, name: string) =>
     String((input as { Arguments?: Record<string, unknown> }).Arguments?.[`--${name}`]);
   const runIdOf = (input: unknown) => argument(input, JOB_ARGUMENT.runId);
+  // A small run extracts on this thread (see SMALL_RUN_DOCUMENTS); unknown (a redrive past Plan): threads.
+  let extractContext = context;
+  const plan: TaskHandler = async (input) => {
+    const result = await planRun(input as { runId: unknown; request?: RunRequest }, context);
+    if (result.status === PLAN_STATUS.planned) {
+      const reads = result.collections.reduce(
+        (sum, c) => sum + c.documents + c.missingWatermarkField + c.watermarkFieldType + c.futureWatermark,
+        0,
+      );
+      const { extractionThreads: _, ...withoutThreads } = context;
+      extractContext = reads < SMALL_RUN_DOCUMENTS ? withoutThreads : context;
+    }
+    return result;
+  };
   const extract: TaskHandler = async (input) => {
     const chunk = input as ChunkSpec;
     const startedAt = performance.now();
-    const result = await extractTask(chunk, context);
+    const result = await extractTask(chunk, extractContext);
     options.onEvent?.({
       type: 'chunk-done',
       chunk,
@@ -442,7 +465,7 @@ function taskHandlers(
   };
   const handlers: Record<string, TaskHandler> = {
     [S.validate]: async (input) => validateRun(input as { input: unknown; runId: unknown }, config),
-    [S.plan]: async (input) => planRun(input as { runId: unknown; request?: RunRequest }, context),
+    [S.plan]: plan,
     [S.extractChunk]: extract,
     [S.extractListedChunk]: extract,
     [S.checkDeletes]: async (input) => checkDeletes(input as { runId: unknown }, context),
