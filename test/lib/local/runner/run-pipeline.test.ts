@@ -15,6 +15,7 @@ import { startMongoServer } from '../../../../lib/local/mongo-server/index.ts';
 import { ingestDefinitionFor, synthesisInputsHash } from '../../../../lib/local/runner/definition.ts';
 import {
   LocalRunFailed,
+  type LocalRunOptions,
   LocalRunRefused,
   type LocalRunSummary,
   type RunEvent,
@@ -444,7 +445,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       const db = client.db(config.source.database);
       await seedDatabase(db, { journalEntries: 150, closeTasks: 24 });
       let entered: string[] = [];
-      const ingest = () => {
+      const ingest = (extra: Partial<LocalRunOptions> = {}) => {
         entered = [];
         return runLocalPipeline({
           dir: own,
@@ -454,6 +455,7 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
           onEvent: (e) => {
             if (e.type === 'state-entered' && e.index === undefined) entered.push(e.state);
           },
+          ...extra,
         });
       };
       const journal = (summary: LocalRunSummary) => {
@@ -537,6 +539,27 @@ describe('the synthesized state machine run locally: Map concurrency, Retry, Cat
       );
       assert.equal(mixed.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
       assert.deepEqual(journal(await ingest()), [false, true, 0, 0, true], '150 = 150 again');
+
+      // The same, failing in ReconcileDeletes, then resumed: the resumed run's raw append finds the
+      // run's rows in raw and the listing made before the failure, and tombstones the delete itself.
+      await touch({ _id: (await entries.findOne({}, { sort: { _id: 1 } }))?._id });
+      await entries.insertOne(newEntry());
+      const doomed = await entries.findOne({}, { sort: { _id: -1 }, skip: 5 });
+      await entries.deleteOne({ _id: doomed?._id });
+      const failed = await ingest({
+        wrapTask: (name, handler) =>
+          name === INGEST_STATES.reconcileDeletes ? failing('GlueJobFailed', 99, handler) : handler,
+      }).then(
+        () => assert.fail('the run should have failed'),
+        (error: unknown) => error,
+      );
+      assert.ok(failed instanceof LocalRunFailed);
+      assert.ok(entered.includes(INGEST_STATES.listKeys), entered.join(' → '));
+      const resumed = await ingest({ input: { resume: failed.runId } });
+      assert.deepEqual(journal(resumed), [true, false, 1, 0, true]);
+      assert.ok(!entered.includes(INGEST_STATES.listKeys), `listed again: ${entered.join(' → ')}`);
+      assert.equal(resumed.tables['fq_app_curated.journal_entries_gold']?.rows, 150);
+      assert.deepEqual(journal(await ingest()), [false, true, 0, 0, true], '150 = 150 after the resume');
 
       // A document written with a watermark the pipeline has passed is never read by a range: the
       // counts differ (151 against 150), the listing finds it, and the run does not reconcile.
