@@ -67,9 +67,10 @@ export const FULL_FAULT_MATRIX: readonly Fault[] = [
 
 /**
  * States only a run that lists keys after its raw append enters: one that reads an update and new
- * entries while an entry is deleted (the source then counts fewer documents than raw holds live).
+ * entries while an entry is deleted (the source then counts fewer documents than raw holds live
+ * after the append).
  */
-export function needsListingAfterAppend(fault: Fault): boolean {
+function needsListingAfterAppend(fault: Fault): boolean {
   return (
     fault.kind === 'task' &&
     (fault.state === INGEST_STATES.listKeysChunk || fault.state === INGEST_STATES.reconcileDeletes)
