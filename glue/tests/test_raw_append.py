@@ -6,6 +6,7 @@ import json
 import pytest
 
 from ledgerlake_glue import raw_append
+from ledgerlake_glue.common import write_json
 
 STAGED = (
     "_id string, account_id string, account_name string, account_type string, is_active boolean, "
@@ -83,6 +84,14 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         "liveKeys": 2,
     }
     assert live_keys() == {"runId": "run-1", "liveKeys": 2}
+    assert run("run-1")["status"] == "already-appended"
+    assert live_keys() == {"runId": "run-1", "liveKeys": 2}
+    # A rerun recounts raw only when the count is missing (a job failed before writing it).
+    live_keys_path = tmp_path / model.staging["live_keys"].format(collection="accounts")
+    write_json(spark, str(live_keys_path), {"runId": "kept", "liveKeys": 7})
+    assert run("run-1")["status"] == "already-appended"
+    assert live_keys() == {"runId": "kept", "liveKeys": 7}
+    live_keys_path.unlink()
     assert run("run-1")["status"] == "already-appended"
     assert live_keys() == {"runId": "run-1", "liveKeys": 2}
     # Nothing staged, nothing listed: raw and its count stay as they are.

@@ -106,7 +106,9 @@ def append_run(
     if earlier is not None and keys is None:
         log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
         # The job that appended may have failed before writing the count; raw is still as it left it.
-        write_live_keys(live_keys(spark, model, table, None))
+        # A count that exists is raw's as the last raw append left it: no need to scan raw again.
+        if read_json(spark, live_keys_file) is None:
+            write_live_keys(live_keys(spark, model, table, None))
         return report("already-appended", *earlier, keys, 0, None)
     target = spark.table(table)
     # An earlier job of this run appended its rows: this one only reconciles the key listing

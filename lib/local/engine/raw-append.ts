@@ -98,7 +98,8 @@ async function appendCollection(
   const liveKeys = liveKeysFile(context, collection, runId);
   if (earlier !== undefined && keys === undefined) {
     // The job that appended may have failed before writing the count; raw is still as it left it.
-    await liveKeys.write(await liveKeysWith(context, iceberg, []));
+    // A count that exists is raw's as the last raw append left it: no need to scan raw again.
+    if (!(await liveKeys.exists())) await liveKeys.write(await liveKeysWith(context, iceberg, []));
     return { ...base, status: 'already-appended', ...earlier, keysListed: false, sourceKeysNotInRaw: 0 };
   }
   // An earlier job of this run appended its rows: this one only reconciles the key listing
@@ -194,6 +195,7 @@ function liveKeysFile(context: EngineContext, collection: string, runId: string)
   const key = stagingLayout.liveKeys(context.config.app, collection);
   return {
     write: (liveKeys: number) => stagingStore(context).putJson(key, { runId, liveKeys } satisfies LiveKeys),
+    exists: async () => (await stagingStore(context).getJson<LiveKeys>(key)) !== undefined,
     remove: () => stagingStore(context).deleteKeys([key]),
   };
 }

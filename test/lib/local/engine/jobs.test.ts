@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import { stagingLayout } from '../../../../lib/contracts/index.ts';
+import { stagingStore } from '../../../../lib/local/engine/context.ts';
 import {
   curate,
   type EngineContext,
@@ -68,6 +69,16 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(await query(engine, `SELECT count(*)::INT AS n FROM ${await journal.scanSql()}`), [
       { n: 1 },
     ]);
+    // A rerun recounts raw's live documents only when the count is missing (a job failed before writing it).
+    const store = stagingStore(engine);
+    const liveKeys = stagingLayout.liveKeys(engine.config.app, 'journal_entries');
+    assert.deepEqual(await store.getJson(liveKeys), { runId: 'run-1', liveKeys: 1 });
+    await store.putJson(liveKeys, { runId: 'kept', liveKeys: 7 });
+    await rawAppend({ runId: 'run-1', collections: ['journal_entries'] }, engine);
+    assert.deepEqual(await store.getJson(liveKeys), { runId: 'kept', liveKeys: 7 }, 'not scanned again');
+    await store.deleteKeys([liveKeys]);
+    await rawAppend({ runId: 'run-1', collections: ['journal_entries'] }, engine);
+    assert.deepEqual(await store.getJson(liveKeys), { runId: 'run-1', liveKeys: 1 }, 'counted again');
   });
 
   it('curate: the brief silver and gold tables, exactly', async () => {
