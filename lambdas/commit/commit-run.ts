@@ -1,14 +1,15 @@
 import { assertRunId, stagingLayout } from '../../lib/contracts/index.ts';
 import type { CurateReport, RawAppendCollectionReport, RawAppendReport } from '../shared/job-reports.ts';
 import { logger } from '../shared/logger.ts';
-import type {
-  ChunkManifest,
-  ChunkSpec,
-  CollectionPlan,
-  IrregularWatermarks,
-  PipelineContext,
-  ReloadFingerprint,
-  RunPlan,
+import {
+  type ChunkManifest,
+  type ChunkSpec,
+  type CollectionPlan,
+  type IrregularWatermarks,
+  type PipelineContext,
+  plannedDocuments,
+  type ReloadFingerprint,
+  type RunPlan,
 } from '../shared/pipeline-context.ts';
 import { RunSuperseded, releaseOwnLease } from '../shared/run-state.ts';
 
@@ -186,11 +187,7 @@ function collectionSummary(
     watermarkFieldType: planned.watermarkFieldType ?? 0,
     futureWatermark: planned.futureWatermark ?? 0,
   };
-  const expectedDocuments =
-    planned.documents +
-    irregular.missingWatermarkField +
-    irregular.watermarkFieldType +
-    irregular.futureWatermark;
+  const expectedDocuments = plannedDocuments(planned);
   const documentsRead = sum(own, (m) => m.documents);
   const rowsStaged = sum(own, (m) => m.rows);
   const unchangedDocuments = sum(own, (m) => m.unchangedDocuments ?? 0);

@@ -105,6 +105,19 @@ export interface CollectionPlan extends IrregularWatermarks {
 }
 
 /**
+ * The documents a run reads of a collection as its plan counted them: its range, plus those read
+ * apart for their watermark field (counts absent from plans made before they were kept read as 0).
+ */
+export function plannedDocuments(plan: CollectionPlan): number {
+  return (
+    plan.documents +
+    (plan.missingWatermarkField ?? 0) +
+    (plan.watermarkFieldType ?? 0) +
+    (plan.futureWatermark ?? 0)
+  );
+}
+
+/**
  * How many documents a collection's raw table holds live (their latest version is not a tombstone),
  * at stagingLayout.liveKeys. The raw append keeps it: a job about to change the table removes it
  * first, and writes the new count once its snapshot is committed (or when a key listing changed

@@ -9,7 +9,11 @@ import { ExtractionThreads, threadsFor } from '../../../lambdas/extract/extracti
 import { extractTask } from '../../../lambdas/extract/handler.ts';
 import { checkDeletes } from '../../../lambdas/plan/check-deletes.ts';
 import { type PlanResult, planRun } from '../../../lambdas/plan/plan-run.ts';
-import type { ChunkSpec, PipelineContext } from '../../../lambdas/shared/pipeline-context.ts';
+import {
+  type ChunkSpec,
+  type PipelineContext,
+  plannedDocuments,
+} from '../../../lambdas/shared/pipeline-context.ts';
 import { validateRun } from '../../../lambdas/validate/handler.ts';
 import type { RunRequest } from '../../../lambdas/validate/run-request.ts';
 import { type LedgerlakeConfig, resolveConfig } from '../../config/index.ts';
@@ -121,7 +125,7 @@ export const EXTRACTION_MEMORY_MIB = 512;
 
 /**
  * The local engine's DuckDB memory: with the embedded source and the runner, a run at 1M entries
- * stays within 1.5 GiB. Measured at 1M: peak RSS 1,322–1,369 MiB at 640 MB against 1,491–1,563 MiB
+ * stays within 1.5 GiB. Measured at 1M: peak RSS 1,322–1,411 MiB at 640 MB against 1,417–1,563 MiB
  * at 768 MB, with the same Curate times (full load 6.4–6.7 s, 1% mix 4.6–4.8 s).
  */
 export const DEFAULT_ENGINE_MEMORY = '640MB';
@@ -442,10 +446,7 @@ function taskHandlers(
   const plan: TaskHandler = async (input) => {
     const result = await planRun(input as { runId: unknown; request?: RunRequest }, context);
     if (result.status === PLAN_STATUS.planned) {
-      const reads = result.collections.reduce(
-        (sum, c) => sum + c.documents + c.missingWatermarkField + c.watermarkFieldType + c.futureWatermark,
-        0,
-      );
+      const reads = result.collections.reduce((sum, c) => sum + plannedDocuments(c), 0);
       const { extractionThreads: _, ...withoutThreads } = context;
       extractContext = reads < SMALL_RUN_DOCUMENTS ? withoutThreads : context;
     }
