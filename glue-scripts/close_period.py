@@ -84,8 +84,23 @@ COMMENT 'The trial balance of each closed month as it was closed: appended by ev
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+        "properties": {
+            "format-version": "2",
+            "write.format.default": "parquet",
+            "write.parquet.compression-codec": "snappy",
+            "write.target-file-size-bytes": "536870912",
+            "write.metadata.previous-versions-max": "5",
+            "write.metadata.delete-after-commit.enabled": "true",
+            "read.split.target-size": "134217728",
+            "write.delete.mode": "merge-on-read",
+            "write.update.mode": "merge-on-read",
+            "write.merge.mode": "merge-on-read",
+        },
         "fields": [
             {
                 "path": "period",

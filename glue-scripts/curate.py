@@ -71,6 +71,15 @@ COMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -225,6 +234,15 @@ COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per ext
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -354,6 +372,15 @@ COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extrac
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -470,8 +497,23 @@ COMMENT 'The chart of accounts now: one row per account_id, from the latest vers
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "account_id",
@@ -559,8 +601,23 @@ COMMENT 'One row per journal line, joined to its account; latest version of each
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -677,8 +734,23 @@ COMMENT 'Month-end close tasks, latest version of each task'
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -769,8 +841,23 @@ COMMENT 'Debit and credit totals per journal entry: one row per live source docu
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -855,8 +942,23 @@ COMMENT 'One row per account and month, from the account\\'s first posting to th
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "period",
@@ -953,8 +1055,23 @@ COMMENT 'Revenue, expenses and net income per month of the ledger (the fiscal ye
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "period",
@@ -1022,8 +1139,23 @@ COMMENT 'Totals at each month end: assets = liabilities + equity + earnings not 
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "period",
@@ -1116,8 +1248,23 @@ COMMENT 'Month-end close progress per period, from close_tasks_silver'
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "period",
@@ -1216,8 +1363,23 @@ COMMENT 'One row per source document and data-quality issue that is currently tr
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "source_collection",
@@ -1308,8 +1470,23 @@ COMMENT 'The trial balance of each closed month as it was closed: appended by ev
   'write.target-file-size-bytes' = '536870912',
   'write.metadata.previous-versions-max' = '5',
   'write.metadata.delete-after-commit.enabled' = 'true',
-  'read.split.target-size' = '134217728'
+  'read.split.target-size' = '134217728',
+  'write.delete.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.merge.mode' = 'merge-on-read'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+                "write.delete.mode": "merge-on-read",
+                "write.update.mode": "merge-on-read",
+                "write.merge.mode": "merge-on-read",
+            },
             "fields": [
                 {
                     "path": "period",

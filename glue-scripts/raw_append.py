@@ -71,6 +71,15 @@ COMMENT 'Append-only copy of the MongoDB collection accounts, one row per extrac
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -192,6 +201,15 @@ COMMENT 'Append-only copy of the MongoDB collection journal_entries, one row per
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",
@@ -346,6 +364,15 @@ COMMENT 'Append-only copy of the MongoDB collection close_tasks, one row per ext
   'write.metadata.delete-after-commit.enabled' = 'true',
   'read.split.target-size' = '134217728'
 )""",
+            "properties": {
+                "format-version": "2",
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "snappy",
+                "write.target-file-size-bytes": "536870912",
+                "write.metadata.previous-versions-max": "5",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "read.split.target-size": "134217728",
+            },
             "fields": [
                 {
                     "path": "_id",

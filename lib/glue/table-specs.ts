@@ -4,8 +4,8 @@ import type { PyValue } from './python.ts';
 import { createTableTemplate, sparkType, writeOrder } from './spark-ddl.ts';
 
 /**
- * What a script needs to create a table: its DDL template, write order and
- * model location. Raw tables keep the model's required columns (appends
+ * What a script needs to create a table: its DDL template, write order,
+ * model location and table properties (set again on a table that lacks them). Raw tables keep the model's required columns (appends
  * carry the table schema); tables maintained with MERGE cannot have any on
  * Iceberg 1.0.0 (see CreateTableOptions).
  */
@@ -15,6 +15,7 @@ export function tableSpec(table: Table): PyValue {
     location: table.location,
     write_order: writeOrder(table) ?? null,
     create: createTableTemplate(table),
+    properties: { ...table.properties },
     fields: schemaFields(table),
   };
 }

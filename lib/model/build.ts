@@ -30,6 +30,19 @@ export const TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'read.split.target-size': '134217728',
 };
 
+/**
+ * Curated tables take their MERGEs merge-on-read: a run that corrects rows
+ * spread over every period writes position delete files for the rows it
+ * replaces instead of rewriting every data file holding one (copy-on-write).
+ * Maintenance's compaction applies the deletes. Raw tables only append.
+ */
+export const CURATED_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
+  ...TABLE_PROPERTIES,
+  'write.delete.mode': 'merge-on-read',
+  'write.update.mode': 'merge-on-read',
+  'write.merge.mode': 'merge-on-read',
+};
+
 /** First id of partition fields, as the Iceberg spec reserves them. */
 const PARTITION_FIELD_ID_START = 1000;
 
@@ -148,7 +161,7 @@ export function tableFromSpec(spec: TableSpec, config: LedgerlakeConfig, history
       return s;
     }),
     keyColumns: spec.keyColumns.map((k) => topLevelField(fields, k, spec.name).name),
-    properties: TABLE_PROPERTIES,
+    properties: spec.layer === 'raw' ? TABLE_PROPERTIES : CURATED_TABLE_PROPERTIES,
     retention: config.retention[spec.layer],
     ...(spec.sourceCollection === undefined ? {} : { sourceCollection: spec.sourceCollection }),
   };

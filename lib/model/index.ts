@@ -1,4 +1,10 @@
-export { buildTableModel, TABLE_PROPERTIES, type TableModel, tableFromSpec } from './build.ts';
+export {
+  buildTableModel,
+  CURATED_TABLE_PROPERTIES,
+  TABLE_PROPERTIES,
+  type TableModel,
+  tableFromSpec,
+} from './build.ts';
 export { icebergPartitionSpecJson, icebergSchemaJson } from './iceberg-schema.ts';
 export { AMOUNT, AMOUNT_TOTAL } from './money.ts';
 export { parquetSchema } from './parquet-schema.ts';

@@ -1,6 +1,7 @@
 """Table maintenance with Iceberg 1.0.0's Spark procedures.
 
-For every table of the model: compact small data files, rewrite manifests,
+For every table of the model: compact small data files and apply position
+deletes (the data files they name are rewritten), rewrite manifests,
 expire snapshots older than the table's retention while keeping its last
 snapshots, then delete files no snapshot references that are older than the
 orphan age (younger ones may belong to a commit in progress). Only the
@@ -54,7 +55,9 @@ def run(
         if not table_exists(spark, table):
             log(JOB, "skipped: no such table", table=table)
             continue
-        call(spark, catalog, "rewrite_data_files", table)
+        # Any data file with a position delete (curated tables are merge-on-read) is rewritten
+        # without its deleted rows, whatever its size.
+        call(spark, catalog, "rewrite_data_files", table, "options => map('delete-file-threshold', '1')")
         call(spark, catalog, "rewrite_manifests", table)
         expire_before = ages_from - datetime.timedelta(days=spec["max_snapshot_age_days"])
         call(

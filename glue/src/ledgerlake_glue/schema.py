@@ -193,13 +193,31 @@ def alter_statements(table: str, spec: Mapping[str, Any], changes: Sequence[Chan
     return statements
 
 
+def property_statement(table: str, current: Mapping[str, str], model: Mapping[str, str]) -> str | None:
+    """The ALTER TABLE that sets the model's table properties an existing
+    table lacks or holds other values of (a table created before the model
+    changed them, e.g. before curated tables were merge-on-read); None when
+    it has them all. Properties the model does not name are left alone."""
+    differ = {k: v for k, v in model.items() if current.get(k) != v and k != "format-version"}
+    if not differ:
+        return None
+    assignments = ", ".join(f"{_literal(k)} = {_literal(v)}" for k, v in sorted(differ.items()))
+    return f"ALTER TABLE {table} SET TBLPROPERTIES ({assignments})"
+
+
+def table_properties(spark: SparkSession, table: str) -> dict[str, str]:
+    """The table's properties as Spark shows them."""
+    return {row["key"]: row["value"] for row in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+
+
 def prepare_tables(
     spark: SparkSession, job: str, tables: Mapping[str, Mapping[str, Any]], location_root: str
 ) -> None:
     """Makes every table a job writes match the model before the job writes any:
     checks the existing ones (refusing, for all at once, before anything is
-    altered), creates the missing ones and evolves the rest. `tables` maps a
-    table's full name to its generated spec."""
+    altered), creates the missing ones and evolves the rest (schema and the
+    model's table properties). `tables` maps a table's full name to its
+    generated spec."""
     changes: dict[str, list[Change]] = {}
     refused: list[str] = []
     for table, spec in tables.items():
@@ -220,3 +238,7 @@ def prepare_tables(
             spark.sql(statement)
         if changes[table]:
             log(job, "schema evolved", table=table, changes=[c.as_dict() for c in changes[table]])
+        properties = property_statement(table, table_properties(spark, table), spec["properties"])
+        if properties is not None:
+            spark.sql(properties)
+            log(job, "table properties set", table=table)

@@ -37,7 +37,8 @@ export interface OpenedTable {
 /**
  * Opens the tables a job writes: first checks every existing one against the
  * model (a refused change throws before any table is created or changed),
- * then creates the missing ones and evolves the rest.
+ * then creates the missing ones and evolves the rest (schema, and the
+ * model's table properties).
  */
 export async function openTables(context: EngineContext, tables: readonly Table[]): Promise<OpenedTable[]> {
   const existing = await Promise.all(tables.map((t) => context.catalog.load(context.catalog.locationOf(t))));
@@ -57,10 +58,9 @@ export async function openTables(context: EngineContext, tables: readonly Table[
   for (const [i, table] of tables.entries()) {
     const loaded = existing[i] ?? (await context.catalog.createIfAbsent(table));
     const evolved = await evolveSchema(context.catalog, loaded, table);
-    opened.push({
-      iceberg: new IcebergTable(context.catalog, evolved.loaded.location),
-      table: evolved.table,
-    });
+    const iceberg = new IcebergTable(context.catalog, evolved.loaded.location);
+    await iceberg.setProperties(table.properties);
+    opened.push({ iceberg, table: evolved.table });
   }
   return opened;
 }

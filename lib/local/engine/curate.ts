@@ -21,11 +21,11 @@ import {
 } from '../../curate/statements.ts';
 import type { Table } from '../../model/index.ts';
 import { deserializeStringBound } from '../iceberg/bounds.ts';
-import { writePartitionedFiles } from '../iceberg/data-files.ts';
-import type { DataFile, ManifestEntry } from '../iceberg/manifests.ts';
-import { quoteIdent, quoteString } from '../iceberg/partition-sql.ts';
+import { writePartitionedFiles, writePositionDeletes } from '../iceberg/data-files.ts';
+import type { DataFile } from '../iceberg/manifests.ts';
+import { quoteIdent } from '../iceberg/partition-sql.ts';
 import { duckdbTypeOfJson } from '../iceberg/schema-json.ts';
-import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
+import { currentSchema, type IcebergTable, type LiveFiles, scanOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, type OpenedTable, openTable, openTables, stagingStore } from './context.ts';
 import { timed } from './profile.ts';
 
@@ -38,6 +38,8 @@ export interface CurateResult {
   /** Data files the MERGE rewrote (copy-on-write) and the files that replace them. */
   readonly filesRewritten: number;
   readonly filesWritten: number;
+  /** Position delete files written (merge-on-read): one for each data file holding a changed row. */
+  readonly deleteFilesWritten: number;
   /** Live data files the MERGE left untouched. */
   readonly filesKept: number;
   readonly snapshotId?: string;
@@ -219,6 +221,7 @@ async function unchanged(
     ...counts,
     filesRewritten: 0,
     filesWritten: 0,
+    deleteFilesWritten: 0,
     filesKept: (await iceberg.stats()).files,
   };
 }
@@ -237,7 +240,7 @@ async function appendChanges(
   const written = await writeInserts(context, target, changes);
   const upserted = written.reduce((sum, f) => sum + Number(f.recordCount), 0);
   if (upserted === 0) return unchanged(target, { upserted, deleted: 0 });
-  return commitChanges(context, runId, target, { upserted, deleted: 0 }, written, []);
+  return commitChanges(context, runId, target, { upserted, deleted: 0 }, { written });
 }
 
 /** Writes the rows of `changes` not flagged for deletion as new data files of the target table. */
@@ -261,10 +264,13 @@ async function writeInserts(
 }
 
 /**
- * Applies one table's changes (the relation `changes`) as `merge` would,
- * copy-on-write: the data files holding a changed key are rewritten with what
- * the MERGE leaves of them (mergedRows); changes that touch none are inserts,
- * written as new files. Commits nothing when there are none.
+ * Applies one table's changes (the relation `changes`) as `merge` would.
+ * Merge-on-read (the table's `write.merge.mode`, as Spark reads it): the rows
+ * a change matches get position deletes, and every change not flagged for
+ * deletion is written as a new row. Copy-on-write: the data files holding a
+ * changed key are rewritten with what the MERGE leaves of them (mergedRows).
+ * Either way, changes that match no row are inserts. Commits nothing when
+ * there are no changes.
  */
 async function mergeChanges(
   context: EngineContext,
@@ -277,35 +283,54 @@ async function mergeChanges(
   const { table, iceberg } = target;
   const counts = await countChanges(context, changes);
   if (counts.upserted + counts.deleted === 0) return unchanged(target, counts);
-  const schema = currentSchema((await iceberg.load()).metadata);
-  const live = await iceberg.liveEntries();
-  const affected = await timed('curate', `${table.name} affected files`, async () =>
-    affectedFiles(context, table, live, schema, changes),
-  );
-  if (affected.length === 0) {
-    return commitChanges(context, runId, target, counts, await writeInserts(context, target, changes), []);
-  }
-  const rewritten = new Set(affected);
-  const rows = live
-    .filter((e) => rewritten.has(e.dataFile.path))
-    .reduce((n, e) => n + e.dataFile.recordCount, 0n);
-  const files = relationOver(affected, schema, rows);
-  const merged = (await hasRepeatedKeys(context, table, changes))
-    ? undefined
-    : mergedRows(table, schema, files, changes);
-  if (merged === undefined) {
-    await timed('curate', `${table.name} merge`, async () => {
-      await connection.run(`CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${files}`);
-      await connection.run(merge);
-    });
-  }
-  const written = await timed('curate', `${table.name} write files`, () =>
-    writePartitionedFiles(connection, table, merged ?? `SELECT * FROM ${scratch(table.name)}`, (p) =>
-      iceberg.dataFilePath(p),
+  const loaded = await iceberg.load();
+  const schema = currentSchema(loaded.metadata);
+  const live = await iceberg.liveFiles();
+  const hits = `__ll_hits_${table.name}`;
+  await timed('curate', `${table.name} affected rows`, async () =>
+    connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${hits} AS ${await matchedRows(context, table, live, schema, changes)}`,
     ),
   );
-  await connection.run(`DROP TABLE IF EXISTS ${scratch(table.name)}`);
-  return commitChanges(context, runId, target, counts, written, affected);
+  try {
+    const affected = (await connection.runAndReadAll(`SELECT DISTINCT __ll_file FROM ${hits} ORDER BY 1`))
+      .getRows()
+      .map((row) => row[0] as string);
+    if (affected.length === 0) {
+      return commitChanges(context, runId, target, counts, {
+        written: await writeInserts(context, target, changes),
+      });
+    }
+    const repeated = await hasRepeatedKeys(context, table, changes);
+    const rewritten = new Set(affected);
+    const files = scanOver(
+      { data: live.data.filter((e) => rewritten.has(e.dataFile.path)), deletes: live.deletes },
+      schema,
+    );
+    const merged = repeated ? undefined : mergedRows(table, schema, files, changes);
+    if (merged !== undefined && loaded.metadata.properties['write.merge.mode'] === 'merge-on-read') {
+      const deletes = await timed('curate', `${table.name} write deletes`, () =>
+        writePositionDeletes(connection, hits, live.data),
+      );
+      const written = await writeInserts(context, target, changes);
+      return commitChanges(context, runId, target, counts, { written, deletes });
+    }
+    if (merged === undefined) {
+      await timed('curate', `${table.name} merge`, async () => {
+        await connection.run(`CREATE OR REPLACE TEMP TABLE ${scratch(table.name)} AS SELECT * FROM ${files}`);
+        await connection.run(merge);
+      });
+    }
+    const written = await timed('curate', `${table.name} write files`, () =>
+      writePartitionedFiles(connection, table, merged ?? `SELECT * FROM ${scratch(table.name)}`, (p) =>
+        iceberg.dataFilePath(p),
+      ),
+    );
+    await connection.run(`DROP TABLE IF EXISTS ${scratch(table.name)}`);
+    return commitChanges(context, runId, target, counts, { written, rewritten: affected });
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${hits}`);
+  }
 }
 
 /**
@@ -353,19 +378,27 @@ async function hasRepeatedKeys(context: EngineContext, table: Table, changes: st
   return repeated > 0n;
 }
 
-/** Commits the files written for a table's changes in place of the ones they rewrite, and reads the table anew. */
+/**
+ * Commits the files written for a table's changes (new data files, in place
+ * of the ones they rewrite or beside position deletes), and reads the table anew.
+ */
 async function commitChanges(
   context: EngineContext,
   runId: string,
   { table, iceberg }: OpenedTable,
   counts: { upserted: number; deleted: number },
-  written: readonly DataFile[],
-  rewritten: readonly string[],
+  files: {
+    readonly written: readonly DataFile[];
+    readonly rewritten?: readonly string[];
+    readonly deletes?: readonly DataFile[];
+  },
 ): Promise<CurateResult> {
+  const { written, rewritten = [], deletes = [] } = files;
   const committed = await timed('curate', `${table.name} commit`, () =>
     iceberg.commit({
-      operation: rewritten.length === 0 ? 'append' : 'overwrite',
+      operation: rewritten.length === 0 && deletes.length === 0 ? 'append' : 'overwrite',
       added: written,
+      addedDeletes: deletes,
       removed: rewritten,
       properties: { [RUN_ID_SUMMARY_KEY]: runId, [CURATE_TABLE_SUMMARY_KEY]: table.name },
     }),
@@ -377,6 +410,7 @@ async function commitChanges(
     ...counts,
     filesRewritten: rewritten.length,
     filesWritten: written.length,
+    deleteFilesWritten: deletes.length,
     filesKept: (await iceberg.stats()).files - written.length,
     snapshotId: String(committed.metadata['current-snapshot-id']),
   };
@@ -398,40 +432,37 @@ async function refreshView(context: EngineContext, name: string, iceberg: Iceber
 }
 
 /**
- * The live data files holding a row whose key is in `changes`: files are
- * pruned by the bounds of the first key column when it is a string, then
- * confirmed by a key-only scan.
+ * A query for the live rows whose key is in `changes`, as (`__ll_file`,
+ * `__ll_pos`): data files are pruned by the bounds of the first key column
+ * when it is a string, then confirmed by a key-only scan that leaves out rows
+ * already deleted.
  */
-async function affectedFiles(
+async function matchedRows(
   context: EngineContext,
   table: Table,
-  live: readonly ManifestEntry[],
+  live: LiveFiles,
   schema: ReturnType<typeof currentSchema>,
   changes: string,
-): Promise<string[]> {
+): Promise<string> {
   const keys = table.keyColumns.map(quoteIdent);
   const first = schema.fields.find((f) => f.name === table.keyColumns[0]);
-  let candidates = live.map((e) => e.dataFile);
+  let candidates = live.data;
   if (first !== undefined && first.type === 'string') {
     const [min, max] = (
       await context.connection.runAndReadAll(`SELECT min(${keys[0]}), max(${keys[0]}) FROM ${changes}`)
     ).getRows()[0] as [string | null, string | null];
-    if (min === null || max === null) return [];
-    candidates = candidates.filter((file) => {
-      const lower = file.lowerBounds.get(first.id);
-      const upper = file.upperBounds.get(first.id);
+    candidates = candidates.filter((entry) => {
+      if (min === null || max === null) return false;
+      const lower = entry.dataFile.lowerBounds.get(first.id);
+      const upper = entry.dataFile.upperBounds.get(first.id);
       if (lower !== undefined && deserializeStringBound(lower) > max) return false;
       if (upper !== undefined && deserializeStringBound(upper) < min) return false;
       return true;
     });
   }
-  if (candidates.length === 0) return [];
   const matches = keys.map((k) => `c.${k} = f.${k}`).join(' AND ');
-  const hits = await context.connection.runAndReadAll(
-    `SELECT DISTINCT f.filename FROM read_parquet([${candidates.map((file) => quoteString(file.path)).join(', ')}], filename = true) f
-     WHERE EXISTS (SELECT 1 FROM ${changes} c WHERE ${matches})`,
-  );
-  return hits.getRows().map((row) => row[0] as string);
+  return `SELECT f.__ll_file, f.__ll_pos FROM ${scanOver({ data: candidates, deletes: live.deletes }, schema, true)} f
+     WHERE EXISTS (SELECT 1 FROM ${changes} c WHERE ${matches})`;
 }
 
 async function report(

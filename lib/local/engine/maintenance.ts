@@ -1,6 +1,6 @@
 import type { Table } from '../../model/index.ts';
 import { DEFAULT_MAX_ROWS_PER_FILE, writePartitionedFiles } from '../iceberg/data-files.ts';
-import { currentSchema, type IcebergTable, relationOver } from '../iceberg/table-ops.ts';
+import { currentSchema, type IcebergTable, referencedDataFile, scanOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable } from './context.ts';
 
 const DAY_MS = 86_400_000;
@@ -25,8 +25,9 @@ export interface TableMaintenance {
   readonly filesCompacted: number;
   readonly filesAfterCompaction: number;
   readonly manifestsRewritten: boolean;
-  /** The table after maintenance: live data files and their bytes, snapshots kept. */
+  /** The table after maintenance: live data files and their bytes, position delete files left, snapshots kept. */
   readonly dataFiles: number;
+  readonly deleteFiles: number;
   readonly dataBytes: number;
   readonly snapshots: number;
 }
@@ -65,6 +66,7 @@ export async function maintain(
       filesAfterCompaction: compaction.after,
       manifestsRewritten: manifests !== undefined,
       dataFiles: stats.files,
+      deleteFiles: stats.deleteFiles,
       dataBytes: Number(stats.bytes),
       snapshots: stats.snapshots,
     });
@@ -76,6 +78,9 @@ export async function maintain(
  * Rewrites each partition's small data files into as few files as the row cap
  * allows, in the table's sort order (Iceberg's bin-pack rewrite_data_files),
  * committed as a `replace` snapshot: the rows are the same, only the files change.
+ * A data file with position deletes (merge-on-read) is rewritten whatever
+ * its size, without the deleted rows, and its delete files go with it (as
+ * rewrite_data_files with `delete-file-threshold` 1).
  */
 export async function compact(
   context: EngineContext,
@@ -88,21 +93,36 @@ export async function compact(
   const smallBytes = options.smallFileBytes ?? target * 0.75;
   const smallRows = DEFAULT_MAX_ROWS_PER_FILE * 0.75;
   const minInputFiles = options.minInputFiles ?? 2;
-  const groups = new Map<string, string[]>();
-  for (const entry of await iceberg.liveEntries()) {
+  const live = await iceberg.liveFiles();
+  const named = new Set(live.deletes.map((e) => referencedDataFile(e.dataFile)));
+  // A delete file that may name any data file of its partition (another writer's) marks them all.
+  const deletedIn = new Set(
+    live.deletes
+      .filter((e) => referencedDataFile(e.dataFile) === undefined)
+      .map((e) => JSON.stringify(e.dataFile.partition)),
+  );
+  const hasDeletes = (path: string, partition: string) => named.has(path) || deletedIn.has(partition);
+  const groups = new Map<string, { paths: string[]; deletes: boolean }>();
+  for (const entry of live.data) {
     const file = entry.dataFile;
-    if (Number(file.fileSizeInBytes) >= smallBytes || Number(file.recordCount) >= smallRows) continue;
     const key = JSON.stringify(file.partition);
-    groups.set(key, [...(groups.get(key) ?? []), file.path]);
+    const deletes = hasDeletes(file.path, key);
+    if (!deletes && (Number(file.fileSizeInBytes) >= smallBytes || Number(file.recordCount) >= smallRows))
+      continue;
+    const group = groups.get(key) ?? { paths: [], deletes: false };
+    groups.set(key, { paths: [...group.paths, file.path], deletes: group.deletes || deletes });
   }
-  const removed = [...groups.values()].filter((paths) => paths.length >= minInputFiles).flat();
-  if (removed.length === 0) return { before: 0, after: 0 };
+  const removed = new Set(
+    [...groups.values()].filter((g) => g.deletes || g.paths.length >= minInputFiles).flatMap((g) => g.paths),
+  );
+  if (removed.size === 0) return { before: 0, after: 0 };
+  const rewritten = { data: live.data.filter((e) => removed.has(e.dataFile.path)), deletes: live.deletes };
   const added = await writePartitionedFiles(
     context.connection,
     table,
-    `SELECT * FROM ${relationOver(removed, currentSchema(loaded.metadata))}`,
+    `SELECT * FROM ${scanOver(rewritten, currentSchema(loaded.metadata))}`,
     (p) => iceberg.dataFilePath(p),
   );
-  await iceberg.commit({ operation: 'replace', added, removed });
-  return { before: removed.length, after: added.length };
+  await iceberg.commit({ operation: 'replace', added, removed: [...removed] });
+  return { before: removed.size, after: added.length };
 }

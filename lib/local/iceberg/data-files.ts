@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Field, PartitionField, Table } from '../../model/index.ts';
 import { serializeBound, truncateLower, truncateUpper } from './bounds.ts';
 import { fieldIdsOption } from './field-ids-sql.ts';
-import type { DataFile } from './manifests.ts';
+import { type DataFile, FileContent, type ManifestEntry, POSITION_DELETE_FIELD_IDS } from './manifests.ts';
 import { partitionExpression, partitionPath, quoteIdent, quoteString } from './partition-sql.ts';
 
 /**
@@ -216,4 +216,62 @@ async function assertInsertionOrderPreserved(connection: DuckDBConnection): Prom
       `writing data files needs DuckDB's preserve_insertion_order on (files are cut from sorted row ranges), got ${String(value)}`,
     );
   }
+}
+
+/**
+ * Writes position delete files (merge-on-read) for the rows `positions`
+ * names: a relation of `__ll_file` (a live data file's local path) and
+ * `__ll_pos` (a row position in it). One file per data file, next to it and
+ * in its partition, rows sorted by position as the spec requires, with equal
+ * `file_path` bounds so readers (and a later commit removing the data file)
+ * know the one file it applies to. Returns what the manifests need.
+ */
+export async function writePositionDeletes(
+  connection: DuckDBConnection,
+  positions: string,
+  dataFiles: readonly ManifestEntry[],
+): Promise<DataFile[]> {
+  const byPath = new Map(dataFiles.map((e) => [e.dataFile.path, e.dataFile]));
+  const groups = (
+    await connection.runAndReadAll(
+      `SELECT __ll_file, count(*), min(__ll_pos), max(__ll_pos) FROM ${positions} GROUP BY __ll_file ORDER BY __ll_file`,
+    )
+  ).getRows() as [string, bigint, bigint, bigint][];
+  const ids = POSITION_DELETE_FIELD_IDS;
+  const files: DataFile[] = [];
+  for (const [file, count, min, max] of groups) {
+    const target = byPath.get(file);
+    if (target === undefined) throw new Error(`position deletes name ${file}, which is not a live data file`);
+    const location = target.location ?? target.path;
+    const path = join(dirname(target.path), `${randomUUID()}-deletes.parquet`);
+    await connection.run(
+      `COPY (SELECT ${quoteString(location)} AS file_path, __ll_pos AS pos FROM ${positions}
+             WHERE __ll_file = ${quoteString(file)} ORDER BY pos)
+       TO ${quoteString(path)} (FORMAT PARQUET, COMPRESSION 'snappy', FIELD_IDS {file_path: ${ids.filePath}, pos: ${ids.pos}})`,
+    );
+    const both = (value: bigint) =>
+      new Map([
+        [ids.filePath, value],
+        [ids.pos, value],
+      ]);
+    const pathBound = serializeBound({ kind: 'primitive', name: 'string' }, location);
+    files.push({
+      path,
+      content: FileContent.PositionDeletes,
+      recordCount: count,
+      fileSizeInBytes: BigInt((await stat(path)).size),
+      partition: target.partition,
+      valueCounts: both(count),
+      nullValueCounts: both(0n),
+      lowerBounds: new Map([
+        [ids.filePath, pathBound],
+        [ids.pos, serializeBound({ kind: 'primitive', name: 'long' }, min)],
+      ]),
+      upperBounds: new Map([
+        [ids.filePath, pathBound],
+        [ids.pos, serializeBound({ kind: 'primitive', name: 'long' }, max)],
+      ]),
+    });
+  }
+  return files;
 }

@@ -8,9 +8,24 @@ import { int32 } from './bounds.ts';
  * any writer (Spark's included), resolving fields by id, not by name.
  */
 
-/** A data file as a manifest describes it; counts and bounds are keyed by field id. */
+/** What a file a manifest lists holds: rows, or the positions of deleted rows (merge-on-read). */
+export const FileContent = { Data: 0, PositionDeletes: 1, EqualityDeletes: 2 } as const;
+export type FileContent = (typeof FileContent)[keyof typeof FileContent];
+
+/** Field ids of a position delete file's columns, as the Iceberg spec reserves them. */
+export const POSITION_DELETE_FIELD_IDS = { filePath: 2147483546, pos: 2147483545 } as const;
+
+/**
+ * A data file (or position delete file) as a manifest describes it; counts and
+ * bounds are keyed by field id.
+ */
 export interface DataFile {
+  /** Where to read the file: a local path. */
   readonly path: string;
+  /** The location as the manifest records it, when not `path` (Spark writes `file:` URIs). */
+  readonly location?: string;
+  /** @default FileContent.Data */
+  readonly content?: FileContent;
   readonly recordCount: bigint;
   readonly fileSizeInBytes: bigint;
   /** Partition values by partition field name (day/month/year transforms: ints). */
@@ -47,6 +62,8 @@ export interface PartitionFieldSummary {
 /** An entry of a manifest list. */
 export interface ManifestFile {
   readonly path: string;
+  /** What the manifest lists: data files (0) or delete files (1). */
+  readonly content: 0 | 1;
   readonly length: bigint;
   readonly specId: number;
   readonly sequenceNumber: bigint;
@@ -221,14 +238,15 @@ export async function writeManifest(
   snapshotId: bigint,
   sequenceNumber: bigint,
 ): Promise<ManifestFile> {
+  const content = manifestContent(entries, path);
   const records = entries.map((entry) => ({
     status: entry.status,
     snapshot_id: entry.snapshotId,
     sequence_number: entry.sequenceNumber,
     file_sequence_number: entry.sequenceNumber,
     data_file: {
-      content: 0,
-      file_path: entry.dataFile.path,
+      content: entry.dataFile.content ?? FileContent.Data,
+      file_path: entry.dataFile.location ?? entry.dataFile.path,
       file_format: 'PARQUET',
       partition: Object.fromEntries(
         context.partitionFields.map((p) => [p.name, entry.dataFile.partition[p.name] ?? null]),
@@ -253,7 +271,7 @@ export async function writeManifest(
     'partition-spec': JSON.stringify(context.partitionSpecFieldsJson),
     'partition-spec-id': String(context.specId),
     'format-version': '2',
-    content: 'data',
+    content: content === 0 ? 'data' : 'deletes',
   });
   await writeFile(path, bytes);
   const count = (status: EntryStatus) => entries.filter((e) => e.status === status);
@@ -261,6 +279,7 @@ export async function writeManifest(
   const live = entries.filter((e) => e.status !== EntryStatus.Deleted);
   return {
     path,
+    content,
     length: BigInt(bytes.length),
     specId: context.specId,
     sequenceNumber,
@@ -277,6 +296,18 @@ export async function writeManifest(
     deletedRowsCount: rows(count(EntryStatus.Deleted)),
     partitions: context.partitionFields.map((p) => summarise(live.map((e) => e.dataFile.partition[p.name]))),
   };
+}
+
+/** A manifest lists data files or delete files, never both. */
+function manifestContent(entries: readonly ManifestEntry[], path: string): 0 | 1 {
+  const deletes = entries.filter((e) => (e.dataFile.content ?? FileContent.Data) !== FileContent.Data);
+  if (deletes.length === 0) return 0;
+  if (
+    deletes.length !== entries.length ||
+    deletes.some((e) => e.dataFile.content !== FileContent.PositionDeletes)
+  )
+    throw new Error(`manifest ${path} would mix data and delete files: write one manifest for each`);
+  return 1;
 }
 
 /** Math.min takes numbers only; sequence numbers are bigints. */
@@ -313,7 +344,7 @@ export async function writeManifestList(
     manifest_path: m.path,
     manifest_length: m.length,
     partition_spec_id: m.specId,
-    content: 0,
+    content: m.content,
     sequence_number: m.sequenceNumber,
     min_sequence_number: m.minSequenceNumber,
     added_snapshot_id: m.addedSnapshotId,
@@ -385,6 +416,7 @@ export async function readManifestList(path: string): Promise<ManifestFile[]> {
     const sequenceNumber = (v.get(515) as bigint | null) ?? 0n;
     return {
       path: localPath(v.get(500) as string),
+      content: ((v.get(517) as number | null) ?? 0) === 0 ? 0 : 1,
       length: v.get(501) as bigint,
       specId: v.get(502) as number,
       sequenceNumber,
@@ -421,19 +453,22 @@ export async function readManifest(manifest: ManifestFile): Promise<ManifestEntr
   return file.records.map((record) => {
     const entry = byId(file.schema, record);
     const d = byId(dataFileSchema, entry.get(2));
-    const content = (d.get(134) as number | null) ?? 0;
-    if (content !== 0) {
+    const content = ((d.get(134) as number | null) ?? FileContent.Data) as FileContent;
+    if (content === FileContent.EqualityDeletes) {
       throw new Error(
-        `${manifest.path} lists delete files (content ${content}); only data files are supported`,
+        `${manifest.path} lists equality delete files; the local engine reads data files and position deletes only`,
       );
     }
     const partition = d.get(102) as Record<string, unknown>;
+    const location = d.get(100) as string;
     return {
       status: entry.get(0) as EntryStatus,
       snapshotId: (entry.get(1) as bigint | null) ?? manifest.addedSnapshotId,
       sequenceNumber: (entry.get(3) as bigint | null) ?? manifest.sequenceNumber,
       dataFile: {
-        path: localPath(d.get(100) as string),
+        path: localPath(location),
+        ...(localPath(location) === location ? {} : { location }),
+        ...(content === FileContent.Data ? {} : { content }),
         recordCount: d.get(103) as bigint,
         fileSizeInBytes: d.get(104) as bigint,
         partition: Object.fromEntries(partitionSchema.fields.map((f) => [f.name, partition[f.name] ?? null])),

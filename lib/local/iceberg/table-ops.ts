@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { deserializeStringBound } from './bounds.ts';
 import type { FsCatalog, LoadedTable } from './catalog.ts';
 import {
   type DataFile,
   EntryStatus,
+  FileContent,
   localPath,
   type ManifestContext,
   type ManifestEntry,
   type ManifestFile,
+  POSITION_DELETE_FIELD_IDS,
   readManifest,
   readManifestList,
   writeManifest,
@@ -52,6 +55,11 @@ export type WriteOperation = 'append' | 'overwrite' | 'replace';
 export interface CommitRequest {
   readonly operation: WriteOperation;
   readonly added: readonly DataFile[];
+  /**
+   * Position delete files (merge-on-read), each naming rows of one live data
+   * file; removed with that file when a later commit removes it.
+   */
+  readonly addedDeletes?: readonly DataFile[];
   /** Paths of live data files the commit removes (copy-on-write overwrite, compaction). */
   readonly removed?: readonly string[];
   /** Extra snapshot summary properties, e.g. `ledgerlake.run-id`. */
@@ -68,8 +76,12 @@ export interface ExpireOptions {
 }
 
 export interface TableStats {
+  /** Rows a scan returns: the data files' rows less the positions their delete files name. */
   readonly rows: bigint;
+  /** Live data files. */
   readonly files: number;
+  /** Live position delete files (merge-on-read), until compaction applies them. */
+  readonly deleteFiles: number;
   readonly bytes: bigint;
   readonly snapshots: number;
   readonly currentSnapshotId: bigint | null;
@@ -117,11 +129,12 @@ export class IcebergTable {
   async stats(): Promise<TableStats> {
     const { metadata } = await this.load();
     const snapshot = currentSnapshot(metadata);
-    const entries = snapshot === undefined ? [] : await liveEntriesOf(snapshot);
+    const { data, deletes } = snapshot === undefined ? NO_FILES : await liveFilesOf(snapshot);
     return {
-      rows: entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
-      files: entries.length,
-      bytes: entries.reduce((sum, e) => sum + e.dataFile.fileSizeInBytes, 0n),
+      rows: recordsOf(data) - recordsOf(deletes),
+      files: data.length,
+      deleteFiles: deletes.length,
+      bytes: data.reduce((sum, e) => sum + e.dataFile.fileSizeInBytes, 0n),
       snapshots: metadata.snapshots.length,
       currentSnapshotId: snapshot?.['snapshot-id'] ?? null,
     };
@@ -148,20 +161,23 @@ export class IcebergTable {
     return snapshot === undefined ? [] : liveEntriesOf(snapshot);
   }
 
+  /** Live data files and position delete files of a snapshot. */
+  async liveFiles(selector: SnapshotSelector = {}): Promise<LiveFiles> {
+    const snapshot = await this.snapshot(selector);
+    return snapshot === undefined ? NO_FILES : liveFilesOf(snapshot);
+  }
+
   /**
    * A DuckDB relation over a snapshot's rows, columns resolved by field id and
-   * named as the current schema says (columns added later read as NULL).
+   * named as the current schema says (columns added later read as NULL), less
+   * the rows its position delete files name.
    */
   async scanSql(selector: SnapshotSelector = {}): Promise<string> {
     const loaded = await this.load();
     const schema = currentSchema(loaded.metadata);
     const snapshot = selectSnapshot(loaded.metadata, selector);
-    const entries = snapshot === undefined ? [] : await liveEntriesOf(snapshot);
-    return relationOver(
-      entries.map((e) => e.dataFile.path),
-      schema,
-      entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n),
-    );
+    const files = snapshot === undefined ? NO_FILES : await liveFilesOf(snapshot);
+    return scanOver(files, schema);
   }
 
   /** Commits added and removed data files as one snapshot; returns the committed table. */
@@ -170,6 +186,26 @@ export class IcebergTable {
       request.precondition?.(base);
       return this.nextMetadata(base, request);
     });
+    await this.deleteOldMetadata(committed);
+    return committed;
+  }
+
+  /**
+   * Sets the properties the table lacks or holds other values of (the
+   * model's, on a table created before the model changed them), as Spark's
+   * `ALTER TABLE ... SET TBLPROPERTIES` does; commits nothing when it has them all.
+   */
+  async setProperties(properties: Readonly<Record<string, string>>): Promise<LoadedTable> {
+    const differ = (base: LoadedTable) =>
+      Object.entries(properties).filter(([k, v]) => base.metadata.properties[k] !== v);
+    const loaded = await this.load();
+    if (differ(loaded).length === 0) return loaded;
+    const committed = await this.catalog.update(this.location, async (base) => ({
+      ...base.metadata,
+      'last-updated-ms': Date.now(),
+      properties: { ...base.metadata.properties, ...Object.fromEntries(differ(base)) },
+      'metadata-log': nextMetadataLog(base.metadata, base.metadataFile),
+    }));
     await this.deleteOldMetadata(committed);
     return committed;
   }
@@ -203,25 +239,33 @@ export class IcebergTable {
     const current = await this.snapshot();
     if (current === undefined) return undefined;
     const manifests = await readManifestList(current['manifest-list']);
-    if (manifests.length <= 1) return undefined;
+    const dataManifests = manifests.filter((m) => m.content === 0).length;
+    if (dataManifests <= 1 && manifests.length - dataManifests <= 1) return undefined;
     const committed = await this.catalog.update(this.location, async (base) => {
       const parent = currentSnapshot(base.metadata) as Snapshot;
-      const entries = await liveEntriesOf(parent);
+      const { data, deletes } = await liveFilesOf(parent);
       const snapshotId = newSnapshotId();
       const sequenceNumber = base.metadata['last-sequence-number'] + 1n;
-      const manifest = await writeManifest(
-        this.newManifestPath(),
-        manifestContext(base.metadata),
-        entries.map((e) => ({ ...e, status: EntryStatus.Existing })),
-        snapshotId,
-        sequenceNumber,
+      // Data and delete files go to manifests of their own, as the spec requires.
+      const rewritten = await Promise.all(
+        [data, deletes]
+          .filter((entries, i) => i === 0 || entries.length > 0)
+          .map((entries) =>
+            writeManifest(
+              this.newManifestPath(),
+              manifestContext(base.metadata),
+              entries.map((e) => ({ ...e, status: EntryStatus.Existing })),
+              snapshotId,
+              sequenceNumber,
+            ),
+          ),
       );
       const oldManifests = await readManifestList(parent['manifest-list']);
-      return this.withNewSnapshot(base, snapshotId, sequenceNumber, 'replace', [manifest], {
+      return this.withNewSnapshot(base, snapshotId, sequenceNumber, 'replace', rewritten, {
         ...carriedTotals(parent),
-        'manifests-created': '1',
+        'manifests-created': String(rewritten.length),
         'manifests-replaced': String(oldManifests.length),
-        'entries-processed': String(entries.length),
+        'entries-processed': String(data.length + deletes.length),
       });
     });
     await this.deleteOldMetadata(committed);
@@ -300,29 +344,32 @@ export class IcebergTable {
     const sequenceNumber = base.metadata['last-sequence-number'] + 1n;
     const context = manifestContext(base.metadata);
     const removed = new Set(request.removed ?? []);
+    // A delete file naming one data file goes with it: its rows are gone from the table either way.
+    const goesWith = (e: ManifestEntry) =>
+      e.dataFile.content === FileContent.PositionDeletes
+        ? removed.has(referencedDataFile(e.dataFile) ?? '')
+        : removed.has(e.dataFile.path);
     const kept: ManifestFile[] = [];
     const rewritten: ManifestFile[] = [];
     const found = new Set<string>();
-    let removedRecords = 0n;
-    let removedBytes = 0n;
+    const gone: DataFile[] = [];
     for (const manifest of parent === undefined ? [] : await readManifestList(parent['manifest-list'])) {
       if (removed.size === 0 || manifest.addedFilesCount + manifest.existingFilesCount === 0) {
         if (manifest.addedFilesCount + manifest.existingFilesCount > 0) kept.push(manifest);
         continue;
       }
       const live = (await readManifest(manifest)).filter((e) => e.status !== EntryStatus.Deleted);
-      const hits = live.filter((e) => removed.has(e.dataFile.path));
+      const hits = live.filter(goesWith);
       if (hits.length === 0) {
         kept.push(manifest);
         continue;
       }
       for (const hit of hits) {
-        found.add(hit.dataFile.path);
-        removedRecords += hit.dataFile.recordCount;
-        removedBytes += hit.dataFile.fileSizeInBytes;
+        if (manifest.content === 0) found.add(hit.dataFile.path);
+        gone.push(hit.dataFile);
       }
       const entries = live.map((e) =>
-        removed.has(e.dataFile.path)
+        goesWith(e)
           ? { ...e, status: EntryStatus.Deleted, snapshotId }
           : { ...e, status: EntryStatus.Existing },
       );
@@ -336,25 +383,30 @@ export class IcebergTable {
         [...removed].filter((path) => !found.has(path)),
       );
     }
-    const added =
-      request.added.length === 0
-        ? []
-        : [
-            await writeManifest(
-              this.newManifestPath(),
-              context,
-              request.added.map((dataFile) => ({
-                status: EntryStatus.Added,
-                snapshotId,
-                sequenceNumber,
-                dataFile,
-              })),
-              snapshotId,
-              sequenceNumber,
-            ),
-          ];
-    const addedRecords = request.added.reduce((sum, f) => sum + f.recordCount, 0n);
-    const addedBytes = request.added.reduce((sum, f) => sum + f.fileSizeInBytes, 0n);
+    const addedDeletes = request.addedDeletes ?? [];
+    const added = await Promise.all(
+      [request.added, addedDeletes.map((f) => ({ ...f, content: FileContent.PositionDeletes }))]
+        .filter((files) => files.length > 0)
+        .map((files) =>
+          writeManifest(
+            this.newManifestPath(),
+            context,
+            files.map((dataFile) => ({ status: EntryStatus.Added, snapshotId, sequenceNumber, dataFile })),
+            snapshotId,
+            sequenceNumber,
+          ),
+        ),
+    );
+    const sum = (files: readonly DataFile[], of: (f: DataFile) => bigint) =>
+      files.reduce((total, f) => total + of(f), 0n);
+    const goneData = gone.filter((f) => f.content !== FileContent.PositionDeletes);
+    const goneDeletes = gone.filter((f) => f.content === FileContent.PositionDeletes);
+    const removedRecords = sum(goneData, (f) => f.recordCount);
+    const removedBytes = sum(goneData, (f) => f.fileSizeInBytes);
+    const addedRecords = sum(request.added, (f) => f.recordCount);
+    const addedBytes = sum(request.added, (f) => f.fileSizeInBytes);
+    const addedPositions = sum(addedDeletes, (f) => f.recordCount);
+    const removedPositions = sum(goneDeletes, (f) => f.recordCount);
     const previous: Record<string, string | undefined> = parent?.summary ?? {};
     const total = (key: string, delta: bigint) =>
       previous[key] === undefined && parent !== undefined
@@ -372,15 +424,29 @@ export class IcebergTable {
             'deleted-records': String(removedRecords),
             'removed-files-size': String(removedBytes),
           }),
+      ...(addedDeletes.length === 0
+        ? {}
+        : {
+            'added-delete-files': String(addedDeletes.length),
+            'added-position-delete-files': String(addedDeletes.length),
+            'added-position-deletes': String(addedPositions),
+          }),
+      ...(goneDeletes.length === 0
+        ? {}
+        : {
+            'removed-delete-files': String(goneDeletes.length),
+            'removed-position-delete-files': String(goneDeletes.length),
+            'removed-position-deletes': String(removedPositions),
+          }),
       'changed-partition-count': String(
-        new Set([...request.added.map((f) => JSON.stringify(f.partition))]).size,
+        new Set([...request.added, ...addedDeletes].map((f) => JSON.stringify(f.partition))).size,
       ),
       'total-records': total('total-records', addedRecords - removedRecords),
       'total-files-size': total('total-files-size', addedBytes - removedBytes),
       'total-data-files': total('total-data-files', BigInt(request.added.length - removed.size)),
-      'total-delete-files': '0',
-      'total-position-deletes': '0',
-      'total-equality-deletes': '0',
+      'total-delete-files': total('total-delete-files', BigInt(addedDeletes.length - goneDeletes.length)),
+      'total-position-deletes': total('total-position-deletes', addedPositions - removedPositions),
+      'total-equality-deletes': total('total-equality-deletes', 0n),
     };
     return this.withNewSnapshot(
       base,
@@ -477,7 +543,7 @@ export function manifestContext(metadata: TableMetadata): ManifestContext {
  */
 export function relationOver(files: readonly string[], schema: SchemaJson, rows?: bigint): string {
   if (files.length === 0) return emptyRelation(schema);
-  const list = files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ');
+  const list = files.map(quoteSql).join(', ');
   const cardinality = rows === undefined ? '' : `, explicit_cardinality = ${rows}`;
   return `read_parquet([${list}], schema = ${parquetSchemaArgument(schema)}${cardinality})`;
 }
@@ -511,15 +577,96 @@ export function selectSnapshot(metadata: TableMetadata, selector: SnapshotSelect
   return currentSnapshot(metadata);
 }
 
-async function liveEntriesOf(snapshot: Snapshot): Promise<ManifestEntry[]> {
-  const manifests = await readManifestList(snapshot['manifest-list']);
+/** A snapshot's live data files, and the position delete files that name rows of them. */
+export interface LiveFiles {
+  readonly data: readonly ManifestEntry[];
+  readonly deletes: readonly ManifestEntry[];
+}
+
+const NO_FILES: LiveFiles = { data: [], deletes: [] };
+
+async function liveEntriesOf(snapshot: Snapshot, content: 0 | 1 = 0): Promise<ManifestEntry[]> {
+  const manifests = (await readManifestList(snapshot['manifest-list'])).filter((m) => m.content === content);
   const entries = await Promise.all(manifests.map(readManifest));
   return entries.flat().filter((e) => e.status !== EntryStatus.Deleted);
 }
 
+async function liveFilesOf(snapshot: Snapshot): Promise<LiveFiles> {
+  const [data, deletes] = await Promise.all([liveEntriesOf(snapshot, 0), liveEntriesOf(snapshot, 1)]);
+  return { data, deletes };
+}
+
+const recordsOf = (entries: readonly ManifestEntry[]) =>
+  entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0n);
+
+/**
+ * The one data file a position delete file names, when its `file_path`
+ * bounds are equal (as the local engine writes them, one delete file per
+ * data file); undefined when it may name several (other writers).
+ */
+export function referencedDataFile(file: DataFile): string | undefined {
+  const lower = file.lowerBounds.get(POSITION_DELETE_FIELD_IDS.filePath);
+  const upper = file.upperBounds.get(POSITION_DELETE_FIELD_IDS.filePath);
+  if (lower === undefined || upper === undefined) return undefined;
+  const path = deserializeStringBound(lower);
+  return path === deserializeStringBound(upper) ? localPath(path) : undefined;
+}
+
+/**
+ * A DuckDB relation over live files: the data files' rows less those their
+ * position delete files name. Only data files a delete file may name are read
+ * with their row positions and anti-joined with the deletes; the rest are read
+ * as they are. With `positions`, every row also carries `__ll_file` (its data
+ * file's local path) and `__ll_pos` (its position in that file), as a
+ * merge-on-read write needs them.
+ */
+export function scanOver(files: LiveFiles, schema: SchemaJson, positions = false): string {
+  if (files.data.length === 0) return positions ? emptyPositions(schema) : emptyRelation(schema);
+  const named = new Set(files.deletes.map((d) => referencedDataFile(d.dataFile)));
+  const anyFile = named.has(undefined);
+  const withDeletes = files.data.filter((e) => positions || anyFile || named.has(e.dataFile.path));
+  const plain = files.data.filter((e) => !withDeletes.includes(e));
+  const parts: string[] = [];
+  if (plain.length > 0) {
+    parts.push(`SELECT * FROM ${relationOver(plain.map(pathOf), schema, recordsOf(plain))}`);
+  }
+  if (withDeletes.length > 0) {
+    const read = `read_parquet([${withDeletes.map((e) => quoteSql(e.dataFile.path)).join(', ')}], schema = ${parquetSchemaArgument(schema)}, filename = '__ll_file', file_row_number = true, explicit_cardinality = ${recordsOf(withDeletes)})`;
+    const columns = positions
+      ? 'd.* EXCLUDE (file_row_number), d.file_row_number AS __ll_pos'
+      : 'd.* EXCLUDE (__ll_file, file_row_number)';
+    parts.push(
+      files.deletes.length === 0
+        ? `SELECT ${columns} FROM ${read} d`
+        : `SELECT ${columns} FROM ${read} d ANTI JOIN (${deletedPositions(files.deletes)}) x ON d.__ll_file = x.file_path AND d.file_row_number = x.pos`,
+    );
+  }
+  return `(${parts.join('\nUNION ALL\n')})`;
+}
+
+/** The positions delete files name, with `file:` URIs (Spark's) as local paths. */
+function deletedPositions(deletes: readonly ManifestEntry[]): string {
+  const list = deletes.map((e) => quoteSql(e.dataFile.path)).join(', ');
+  return `SELECT regexp_replace(file_path, '^file:(//)?', '') AS file_path, pos FROM read_parquet([${list}])`;
+}
+
+function emptyPositions(schema: SchemaJson): string {
+  return `(SELECT *, CAST(NULL AS VARCHAR) AS __ll_file, CAST(NULL AS BIGINT) AS __ll_pos FROM ${emptyRelation(schema)})`;
+}
+
+const pathOf = (e: ManifestEntry) => e.dataFile.path;
+const quoteSql = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
 /** Summary totals of a snapshot that changed no rows (manifest rewrite). */
 function carriedTotals(parent: Snapshot): Record<string, string> {
-  const keys = ['total-records', 'total-files-size', 'total-data-files', 'total-delete-files'];
+  const keys = [
+    'total-records',
+    'total-files-size',
+    'total-data-files',
+    'total-delete-files',
+    'total-position-deletes',
+    'total-equality-deletes',
+  ];
   return Object.fromEntries(
     keys.flatMap((k) => (parent.summary[k] === undefined ? [] : [[k, parent.summary[k]]])),
   );

@@ -31,6 +31,7 @@ describe('tables the engine writes, read by Spark 3.3 + Iceberg 1.0, pyiceberg a
   const sparkName = (name: string) =>
     `local.${engine.model.table(name).location.split('/').slice(0, -1).join('.')}.${name}`;
   let firstSilverSnapshot: string;
+  let silverDeleteFiles: () => Promise<number>;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'interop-engine-'));
@@ -40,6 +41,7 @@ describe('tables the engine writes, read by Spark 3.3 + Iceberg 1.0, pyiceberg a
     await curate({ runId: 'run-1' }, engine);
     const silver = await openTable(engine, engine.model.table('journal_entries_silver'));
     firstSilverSnapshot = String((await silver.load()).metadata['current-snapshot-id']);
+    silverDeleteFiles = async () => (await silver.stats()).deleteFiles;
     const je1001 = BRIEF.journal_entries?.[0] as Record<string, unknown>;
     await stageRun(engine, 'run-2', {
       journal_entries: [
@@ -58,6 +60,8 @@ describe('tables the engine writes, read by Spark 3.3 + Iceberg 1.0, pyiceberg a
     });
     await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
     await curate({ runId: 'run-2' }, engine);
+    // Run 2 replaced JE1001's line merge-on-read: every reader below must apply the engine's position delete.
+    assert.equal(await silverDeleteFiles(), 1);
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -95,7 +99,7 @@ emit({
   "gold": rows(f"SELECT * FROM {names['journal_entries_gold']}"),
   "runIds": rows(f"SELECT summary['ledgerlake.run-id'] AS run FROM {names['journal_entries']}.snapshots ORDER BY committed_at"),
 })
-spark.sql("CREATE TABLE local.spark_made.ledger (id BIGINT, amount DECIMAL(18,4), posted DATE, memo STRING) USING iceberg PARTITIONED BY (days(posted))")
+spark.sql("CREATE TABLE local.spark_made.ledger (id BIGINT, amount DECIMAL(18,4), posted DATE, memo STRING) USING iceberg PARTITIONED BY (days(posted)) TBLPROPERTIES ('format-version' = '2', 'write.delete.mode' = 'merge-on-read')")
 spark.sql("INSERT INTO local.spark_made.ledger SELECT /*+ COALESCE(1) */ * FROM VALUES (9007199254740993, 12.3400, DATE '2025-05-31', 'a'), (2, -0.0001, DATE '2025-05-31', NULL)")
 spark.sql("DELETE FROM local.spark_made.ledger WHERE id = 2")
 spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257e046f99', 'T9', 'Accruals', 'Dana', 'Not Started', DATE '2025-06-30', TIMESTAMP '2025-09-25 17:45:13.052109', DATE '2025-05-01')")
@@ -130,13 +134,15 @@ spark.sql(f"INSERT INTO {names['close_tasks_silver']} VALUES ('68ca9b35193e5d257
       { task_id: 'T2' },
       { task_id: 'T9' },
     ]);
-    // A table Spark created and changed (a copy-on-write DELETE): the engine reads its current and first snapshots.
+    // A table Spark created and changed (a merge-on-read DELETE: Spark's position delete file, `file:` URIs in
+    // it): the engine reads its current and first snapshots.
     const sparkMade = new IcebergTable(engine.catalog, join(dir, 'warehouse', 'spark_made', 'ledger'));
     const history = await sparkMade.history();
     assert.deepEqual(
       history.map((h) => h.operation),
       ['append', 'overwrite'],
     );
+    assert.equal((await sparkMade.stats()).deleteFiles, 1);
     const text = async (relation: string) =>
       query(
         engine,

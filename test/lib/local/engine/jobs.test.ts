@@ -7,6 +7,7 @@ import { Decimal128, type Document, Int32, ObjectId } from 'mongodb';
 import { stagingLayout } from '../../../../lib/contracts/index.ts';
 import { stagingStore } from '../../../../lib/local/engine/context.ts';
 import {
+  type CurateResult,
   curate,
   type EngineContext,
   maintain,
@@ -103,7 +104,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.deepEqual(await goldText(), BRIEF_EXPECTED.journalEntriesGold);
   });
 
-  it('a second run MERGEs updates, inserts and duplicates, rewriting only the files it touches', async () => {
+  it('a second run MERGEs updates, inserts and duplicates merge-on-read: a position delete file for each file it touches, none rewritten', async () => {
     const je1001 = BRIEF.journal_entries?.[0] as Record<string, unknown>;
     const je2001 = {
       _id: new ObjectId('68ca9aca193e5d257e046f40'),
@@ -129,19 +130,21 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     );
     await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
     const inserted = await curate({ runId: 'run-2' }, engine);
+    const files = (results: readonly CurateResult[]) =>
+      results.map((r) => [r.status, r.filesRewritten, r.deleteFilesWritten]);
     assert.deepEqual(
-      inserted.map((r) => [r.status, r.filesRewritten]),
+      files(inserted),
       [
-        ['unchanged', 0],
-        ['unchanged', 0],
-        ['merged', 0],
-        ['merged', 0],
+        ['unchanged', 0, 0],
+        ['unchanged', 0, 0],
+        ['merged', 0, 0],
+        ['merged', 0, 0],
         // December 2024 opens both accounts earlier, so their May balances and May's balance sheet move.
-        ['merged', 1],
-        ['merged', 0],
-        ['merged', 1],
-        ['unchanged', 0],
-        ['unchanged', 0],
+        ['merged', 0, 1],
+        ['merged', 0, 0],
+        ['merged', 0, 1],
+        ['unchanged', 0, 0],
+        ['unchanged', 0, 0],
       ],
       'a new entry in another year touches no existing silver or gold file; the balances from its month on move',
     );
@@ -165,20 +168,35 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     await rawAppend({ runId: 'run-3', collections: ['journal_entries'] }, engine);
     const updated = await curate({ runId: 'run-3' }, engine);
     assert.deepEqual(
-      updated.map((r) => [r.status, r.filesRewritten]),
+      files(updated),
       [
-        ['unchanged', 0],
-        ['unchanged', 0],
-        ['merged', 1],
-        ['merged', 1],
-        ['merged', 1],
+        ['unchanged', 0, 0],
+        ['unchanged', 0, 0],
+        ['merged', 0, 1],
+        ['merged', 0, 1],
+        ['merged', 0, 1],
         // No revenue or expense moved; May's liabilities did.
-        ['unchanged', 0],
-        ['merged', 1],
-        ['unchanged', 0],
-        ['merged', 1],
+        ['unchanged', 0, 0],
+        ['merged', 0, 1],
+        ['unchanged', 0, 0],
+        ['merged', 0, 1],
       ],
-      'only the 2025 silver file, the gold file and the issues file holding JE1001 are rewritten (it gained an updatedAt and lost its balance)',
+      'deletes name rows of the 2025 silver file, the gold file and the issues file holding JE1001 (it gained an updatedAt and lost its balance); no file is rewritten',
+    );
+    const silverTable = await openTable(engine, engine.model.table('journal_entries_silver'));
+    assert.deepEqual(
+      (await silverTable.history()).at(-1)?.summary,
+      {
+        ...(await silverTable.history()).at(-1)?.summary,
+        operation: 'overwrite',
+        'added-position-delete-files': '1',
+        'added-position-deletes': '1',
+        'total-delete-files': '1',
+        'total-position-deletes': '1',
+        'added-records': '1',
+        'total-records': '5',
+      },
+      'one line of JE1001 changed: one position delete and its new version (five rows in the data files, four live)',
     );
     const silver = await silverText();
     assert.deepEqual(
@@ -349,6 +367,9 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     assert.equal(raw?.dataFiles, 1);
     assert.ok((raw?.expiredSnapshots ?? 0) >= 2);
     assert.equal(raw?.snapshots, 3);
+    const silver = byTable['fq_app_curated.journal_entries_silver'];
+    assert.equal(silver?.deleteFiles, 0, "compaction applied silver's position deletes");
+    assert.ok((silver?.filesCompacted ?? 0) >= 1);
     assert.deepEqual(await silverText(), before);
     assert.deepEqual(await goldText(), beforeGold);
     assert.deepEqual(
