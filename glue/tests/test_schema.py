@@ -12,7 +12,9 @@ from ledgerlake_glue.schema import (
     flatten_spark_schema,
     model_schema,
     prepare_tables,
+    property_statement,
     schema_changes,
+    table_properties,
 )
 
 CASES = json.loads(
@@ -71,7 +73,9 @@ PREVIOUS = {
     "location": "raw/app/entries",
     "write_order": None,
     "create": "CREATE TABLE IF NOT EXISTS {table} "
-    "(id string NOT NULL, n int, lines array<struct<account string, debit decimal(10,2)>>) USING iceberg",
+    "(id string NOT NULL, n int, lines array<struct<account string, debit decimal(10,2)>>) USING iceberg "
+    "TBLPROPERTIES ('format-version' = '2')",
+    "properties": {"format-version": "2", "write.target-file-size-bytes": "536870912"},
     "fields": [
         field("id", "string", "string", None, required=True),
         field("n", "int", "int", "id"),
@@ -83,6 +87,7 @@ PREVIOUS = {
 }
 NEXT = {
     **PREVIOUS,
+    "properties": {**PREVIOUS["properties"], "write.merge.mode": "merge-on-read"},
     "fields": [
         field("id", "string", "string", None),
         field("currency", "string", "string", "id"),
@@ -102,8 +107,14 @@ def test_evolves_a_table_in_place_keeping_its_field_ids_and_rows(spark: Any, nam
     prepare_tables(spark, "test", {table: PREVIOUS}, "")
     spark.sql(f"INSERT INTO {table} VALUES ('a', 1, array(named_struct('account', '1000', 'debit', 12.5)))")
     ids_before = field_ids(spark, table)
+    assert table_properties(spark, table).get("write.merge.mode") is None
     prepare_tables(spark, "test", {table: NEXT}, "")
     assert flatten_spark_schema(spark.table(table).schema) == model_schema(NEXT)
+    properties = table_properties(spark, table)
+    assert (properties["write.merge.mode"], properties["write.target-file-size-bytes"]) == (
+        "merge-on-read",
+        "536870912",
+    ), "the model's properties are set on the existing table"
     assert [f.name for f in spark.table(table).schema.fields] == ["id", "currency", "n", "lines"]
     ids_after = field_ids(spark, table)
     assert {path: ids_after[path] for path in ids_before} == ids_before
@@ -167,3 +178,12 @@ def metadata_dir(spark: Any, table: str) -> pathlib.Path:
         spark.sql(f"DESCRIBE TABLE EXTENDED {table}").where("col_name = 'Location'").first()["data_type"]
     )
     return pathlib.Path(location.replace("file:", "")) / "metadata"
+
+
+def test_sets_only_the_model_properties_a_table_lacks_or_holds_otherwise() -> None:
+    model = {"format-version": "2", "write.merge.mode": "merge-on-read", "write.update.mode": "merge-on-read"}
+    current = {"format-version": "1", "write.update.mode": "merge-on-read", "owner": "glue"}
+    assert property_statement("db.t", current, model) == (
+        "ALTER TABLE db.t SET TBLPROPERTIES ('write.merge.mode' = 'merge-on-read')"
+    ), "format-version is the table's to upgrade, not the jobs'; other properties are left alone"
+    assert property_statement("db.t", {**current, **model}, model) is None

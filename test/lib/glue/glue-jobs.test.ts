@@ -32,6 +32,8 @@ interface SparkResult {
   run1: { journal: Row[]; tasks: Row[]; gold: Row[] };
   curatedAfterRerun: Record<string, Snapshot[]>;
   afterRun4: Record<string, Snapshot[]>;
+  deleteFilesAfterRun4: Record<string, { deleteFiles: number; dataFilesNamed: number }>;
+  deleteFilesAfterMaintenance: Record<string, { deleteFiles: number; dataFilesNamed: number }>;
   afterReplays: Record<string, Snapshot[]>;
   afterNoop: Record<string, Snapshot[]>;
   tombstones: Row[];
@@ -76,6 +78,16 @@ for run_id in ["run-2", "run-3", "run-4"]:
     raw_append(run_id)
     curate(run_id)
 result["afterRun4"] = snapshots(opts["curated"])
+def delete_files():
+    """Per curated table: live position delete files, and the live data files they name rows of."""
+    out = {}
+    for t in opts["curated"]:
+        paths = [r["file_path"] for r in spark.sql(f"SELECT file_path FROM {t}.files WHERE content = 1").collect()]
+        named = {r["file_path"] for r in spark.read.parquet(*paths).select("file_path").distinct().collect()} if paths else set()
+        live = {r["file_path"] for r in spark.sql(f"SELECT file_path FROM {t}.files WHERE content = 0").collect()}
+        out[t] = {"deleteFiles": len(paths), "dataFilesNamed": len(named & live)}
+    return out
+result["deleteFilesAfterRun4"] = delete_files()
 for run_id in opts["replays"]:
     raw_append(run_id)
     curate(run_id)
@@ -89,6 +101,7 @@ result["snapshotsBefore"] = snapshots(opts["raw"] + opts["curated"])
 result["rowsBefore"] = contents(opts["everything"])
 run_job(opts["scripts"]["maintenance"], ["--raw_namespace", raw_ns, "--curated_namespace", curated_ns, "--catalog", "local", "--expire_as_of", opts["expireAsOf"]])
 result["snapshotsAfter"] = snapshots(opts["raw"] + opts["curated"])
+result["deleteFilesAfterMaintenance"] = delete_files()
 result["rowsAfter"] = contents(opts["everything"])
 emit(result)
 `;
@@ -281,6 +294,13 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
       );
     });
 
+    it('MERGEs merge-on-read: corrections leave position delete files naming rows of live data files', () => {
+      const silver = result.deleteFilesAfterRun4[qualified('journal_entries_silver')];
+      assert.ok((silver?.deleteFiles ?? 0) > 0 && (silver?.dataFilesNamed ?? 0) > 0, JSON.stringify(silver));
+      const gold = result.deleteFilesAfterRun4[qualified('journal_entries_gold')];
+      assert.ok((gold?.dataFilesNamed ?? 0) > 0, JSON.stringify(gold));
+    });
+
     it('tags each MERGE commit with the run id, and a rerun of the run commits nothing', () => {
       for (const t of CURATED) {
         assert.deepEqual(
@@ -336,6 +356,17 @@ describe('generated Glue scripts on local Spark 3.3 + Iceberg 1.0.0', { timeout:
 
     it('leaves every table with the same rows', () => {
       assert.deepEqual(result.rowsAfter, result.rowsBefore);
+    });
+
+    it('applies the position deletes of the merge-on-read MERGEs: no live data file has a deleted row left', () => {
+      for (const [table, files] of Object.entries(result.deleteFilesAfterMaintenance)) {
+        // Iceberg 1.0's rewrite_data_files keeps the delete files of the data files it replaced (dangling).
+        assert.equal(
+          files.dataFilesNamed,
+          0,
+          `${table}: ${files.deleteFiles} delete files left, naming no live file`,
+        );
+      }
     });
 
     it('removes files no snapshot references', () => {

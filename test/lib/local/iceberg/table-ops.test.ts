@@ -4,10 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EngineContext, openTable } from '../../../../lib/local/engine/index.ts';
-import { writePartitionedFiles } from '../../../../lib/local/iceberg/data-files.ts';
-import { tableFromSpec } from '../../../../lib/model/build.ts';
+import { writePartitionedFiles, writePositionDeletes } from '../../../../lib/local/iceberg/data-files.ts';
+import type { DataFile } from '../../../../lib/local/iceberg/manifests.ts';
+import {
+  currentSchema,
+  IcebergTable,
+  referencedDataFile,
+  scanOver,
+} from '../../../../lib/local/iceberg/table-ops.ts';
+import { TABLE_PROPERTIES, tableFromSpec } from '../../../../lib/model/build.ts';
 import { CLOSE_TASKS_SILVER } from '../../../../lib/model/tables/curated.ts';
 import { column, t } from '../../../../lib/model/types.ts';
+import { runPythonJson } from '../../../support/venv-python.ts';
 import { engineIn, query } from '../engine/engine-fixture.ts';
 
 const TASK = (id: number, due: string) =>
@@ -139,5 +147,103 @@ describe('Iceberg table operations', () => {
       /^v\d+\.metadata\.json$/.test(n),
     );
     assert.equal(versions.length, 6, 'the current version and the 5 before it');
+  });
+});
+
+describe('position deletes (merge-on-read)', () => {
+  let dir: string;
+  let engine: EngineContext;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'table-ops-deletes-'));
+    engine = await engineIn(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const table = () => engine.model.table('close_tasks_silver');
+  const taskIds = async (iceberg: IcebergTable, selector = {}) =>
+    (await query(engine, `SELECT task_id FROM ${await iceberg.scanSql(selector)} ORDER BY task_id`)).map(
+      (r) => r.task_id,
+    );
+
+  it("a curated table created copy-on-write gets the model's merge-on-read properties when a job opens it", async () => {
+    const model = engine.model.table('accounts_silver');
+    await engine.catalog.createIfAbsent({ ...model, properties: TABLE_PROPERTIES });
+    const before = await new IcebergTable(engine.catalog, engine.catalog.locationOf(model)).load();
+    assert.equal(before.metadata.properties['write.merge.mode'], undefined);
+    const opened = await (await openTable(engine, model)).load();
+    assert.deepEqual(
+      ['write.merge.mode', 'write.update.mode', 'write.delete.mode'].map(
+        (k) => opened.metadata.properties[k],
+      ),
+      ['merge-on-read', 'merge-on-read', 'merge-on-read'],
+    );
+    assert.equal(opened.version, before.version + 1);
+    assert.equal((await (await openTable(engine, model)).load()).version, opened.version, 'set once');
+  });
+
+  it('a scan leaves out the rows they name; removing the data file takes them along; expiry deletes both files', async () => {
+    const iceberg = await openTable(engine, table());
+    const rows = [1, 2, 3, 4].map((id) => TASK(id, '2025-06-05')).join(' UNION ALL ');
+    const added = await writePartitionedFiles(engine.connection, table(), rows, (p) =>
+      iceberg.dataFilePath(p),
+    );
+    assert.equal(added.length, 1);
+    await iceberg.commit({ operation: 'append', added });
+    const appended = (await iceberg.load()).metadata['current-snapshot-id'];
+    const data = await iceberg.liveEntries();
+    await engine.connection.run(
+      `CREATE OR REPLACE TEMP TABLE doomed AS SELECT f.__ll_file, f.__ll_pos FROM ${scanOver({ data, deletes: [] }, currentSchema((await iceberg.load()).metadata), true)} f WHERE task_id IN ('T2', 'T4')`,
+    );
+    const deletes = await writePositionDeletes(engine.connection, 'doomed', data);
+    assert.equal(deletes.length, 1);
+    assert.equal(referencedDataFile(deletes[0] as DataFile), data[0]?.dataFile.path);
+    await iceberg.commit({ operation: 'overwrite', added: [], addedDeletes: deletes });
+    assert.deepEqual(await taskIds(iceberg), ['T1', 'T3']);
+    assert.deepEqual(await taskIds(iceberg, { snapshotId: appended }), ['T1', 'T2', 'T3', 'T4']);
+    assert.deepEqual(
+      { ...(await iceberg.stats()), bytes: 0n, currentSnapshotId: null },
+      { rows: 2n, files: 1, deleteFiles: 1, bytes: 0n, snapshots: 2, currentSnapshotId: null },
+    );
+    const pyiceberg = await runPythonJson<number>(
+      `
+import json, os, sys
+from pyiceberg.table import StaticTable
+hint = open(os.path.join(sys.argv[1], "metadata", "version-hint.text")).read().strip()
+table = StaticTable.from_metadata(os.path.join(sys.argv[1], "metadata", f"v{hint}.metadata.json"))
+print(json.dumps(table.scan().to_arrow().num_rows))
+`,
+      [iceberg.location],
+    );
+    assert.equal(pyiceberg, 2, 'pyiceberg applies the position delete file');
+
+    const replacement = await writePartitionedFiles(engine.connection, table(), TASK(5, '2025-06-05'), (p) =>
+      iceberg.dataFilePath(p),
+    );
+    await iceberg.commit({
+      operation: 'overwrite',
+      added: replacement,
+      removed: [data[0]?.dataFile.path as string],
+    });
+    assert.deepEqual(await taskIds(iceberg), ['T5']);
+    const summary = (await iceberg.history()).at(-1)?.summary ?? {};
+    assert.deepEqual(
+      [
+        summary['removed-position-delete-files'],
+        summary['total-delete-files'],
+        summary['total-position-deletes'],
+      ],
+      ['1', '0', '0'],
+    );
+    assert.equal((await iceberg.stats()).deleteFiles, 0);
+    // As maintenance does: manifests rewritten (dropping the removed entries), then snapshots expired.
+    await iceberg.rewriteManifests();
+    const expired = await iceberg.expireSnapshots({ olderThanMs: Date.now() + 1, retainLast: 1 });
+    assert.equal(expired.expiredSnapshots, 3);
+    const left = await readdir(join(iceberg.location, 'data'), { recursive: true });
+    assert.deepEqual(
+      left.filter((f) => f.endsWith('.parquet')).map((f) => join(iceberg.location, 'data', f)),
+      replacement.map((f) => f.path),
+      'the replaced data file and its delete file are gone from disk',
+    );
   });
 });
