@@ -149,7 +149,10 @@ describe('npm run query', () => {
   it('lists the tables with rows, files and snapshots', async () => {
     const run = await query(['--dir', built.dir, '--tables']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^ fq_app_curated\.journal_entries_gold +\| gold +\| +1 \| +1 \| +2 \| +\d+$/m);
+    assert.match(
+      run.stdout,
+      /^ fq_app_curated\.journal_entries_gold +\| gold +\| +1 \| +2 \| +1 \| +2 \| +\d+$/m,
+    );
   });
 
   it('exits non-zero naming the known tables when a table is unknown', async () => {

@@ -79,7 +79,7 @@ export async function tablesCommand(options: QueryCommandOptions, write: Write):
     return;
   }
   await write(
-    `${listingText(tables, ['table', 'layer', 'rows', 'files', 'snapshots', 'currentSnapshotId'])}\n`,
+    `${listingText(tables, ['table', 'layer', 'rows', 'files', 'deleteFiles', 'snapshots', 'currentSnapshotId'])}\n`,
   );
 }
 

@@ -6,7 +6,10 @@ export interface TableListing {
   readonly table: string;
   readonly layer: string;
   readonly rows: bigint;
+  /** Live data files. */
   readonly files: number;
+  /** Live position delete files: merge-on-read corrections that compaction has not applied yet. */
+  readonly deleteFiles: number;
   readonly snapshots: number;
   readonly currentSnapshotId: bigint | null;
 }
@@ -19,16 +22,25 @@ export interface SnapshotListing {
   /** The pipeline run that wrote it (`ledgerlake.run-id`), null for maintenance commits. */
   readonly runId: string | null;
   readonly addedRecords: bigint | null;
+  /** Iceberg's `total-records`: rows in the data files, rows a position delete names included. */
   readonly totalRecords: bigint | null;
   readonly current: boolean;
 }
 
-/** Rows, live data files and snapshots of every table in the warehouse. */
+/** Rows, live data and delete files, and snapshots of every table in the warehouse. */
 export async function listTables(warehouse: Warehouse): Promise<TableListing[]> {
   const out: TableListing[] = [];
   for (const { iceberg, qualifiedName, table } of warehouse.tables) {
-    const { rows, files, snapshots, currentSnapshotId } = await iceberg.stats();
-    out.push({ table: qualifiedName, layer: table.layer, rows, files, snapshots, currentSnapshotId });
+    const { rows, files, deleteFiles, snapshots, currentSnapshotId } = await iceberg.stats();
+    out.push({
+      table: qualifiedName,
+      layer: table.layer,
+      rows,
+      files,
+      deleteFiles,
+      snapshots,
+      currentSnapshotId,
+    });
   }
   return out;
 }
