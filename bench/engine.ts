@@ -6,7 +6,7 @@
  *   - curate of the run into empty silver and gold (raw rows/s),
  *   - an incremental run that corrects every entry dated in the last week of the
  *     sample range (about 1% of them, the way month-end corrections cluster):
- *     raw append + curate (entries/s, data files rewritten by copy-on-write),
+ *     raw append + curate (entries/s, data files rewritten and position delete files written),
  *   - delete reconciliation: a raw append whose key listing lacks 0.1% of the
  *     entries (a key-only scan of raw against the listing, tombstones appended)
  *     and the curate that removes them;
@@ -200,7 +200,12 @@ try {
     Object.fromEntries(
       results.map((r) => [
         r.table.split('.')[1],
-        { status: r.status, filesRewritten: r.filesRewritten, filesKept: r.filesKept },
+        {
+          status: r.status,
+          filesRewritten: r.filesRewritten,
+          deleteFilesWritten: r.deleteFilesWritten,
+          filesKept: r.filesKept,
+        },
       ]),
     );
   if (values.json) {
@@ -238,7 +243,7 @@ try {
       `  curate (full)   ${docs.toLocaleString('en-US')} entries in ${curateSeconds.toFixed(1)} s: ${rate(docs, curateSeconds)} entries/s; silver lines ${curated.find((r) => r.table.endsWith('.journal_entries_silver'))?.upserted.toLocaleString('en-US')}`,
     );
     console.log(
-      `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,
+      `  incremental     ${edits.toLocaleString('en-US')} edited entries, append + curate in ${incrementalSeconds.toFixed(1)} s: ${rate(edits, incrementalSeconds)} entries/s; files rewritten / delete files written / files ${incremental.map((r) => `${r.table.split('.')[1]}=${r.filesRewritten}/${r.deleteFilesWritten}/${r.filesRewritten + r.filesKept}`).join(' ')}`,
     );
     console.log(
       `  deletes         key listing of ${listed.toLocaleString('en-US')} ids against raw: ${reconciled?.deletes.toLocaleString('en-US')} tombstones in ${reconcileSeconds.toFixed(1)} s; curate ${deleteCurateSeconds.toFixed(1)} s (${afterDeletes.map((r) => `${r.table.split('.')[1]} -${r.deleted}`).join(' ')})`,
