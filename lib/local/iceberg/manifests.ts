@@ -407,7 +407,45 @@ export function localPath(location: string): string {
   return location;
 }
 
-export async function readManifestList(path: string): Promise<ManifestFile[]> {
+/**
+ * Decoded manifest lists and manifests by path. Both are immutable files with
+ * unique (UUID) names, whoever wrote them, so a path always reads the same: a
+ * job reads the same few many times (every scan, commit and stats of a table
+ * reads its snapshot's), and decoding Avro in JavaScript costs milliseconds
+ * each. Bounded: the least recently used go first.
+ */
+class ImmutableFileCache<T> {
+  private readonly entries = new Map<string, Promise<T>>();
+  constructor(private readonly capacity: number) {}
+
+  get(path: string, read: () => Promise<T>): Promise<T> {
+    const cached = this.entries.get(path);
+    if (cached !== undefined) {
+      this.entries.delete(path);
+      this.entries.set(path, cached);
+      return cached;
+    }
+    const reading = read();
+    this.entries.set(path, reading);
+    // A failed read is not kept: the next one tries the file again.
+    reading.catch(() => this.entries.delete(path));
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.capacity) break;
+      this.entries.delete(oldest);
+    }
+    return reading;
+  }
+}
+
+const MANIFEST_LISTS = new ImmutableFileCache<readonly ManifestFile[]>(256);
+const MANIFESTS = new ImmutableFileCache<readonly ManifestEntry[]>(1024);
+
+/** The manifest list at `path` (read once, then from the cache: the result is shared, never change it). */
+export function readManifestList(path: string): Promise<readonly ManifestFile[]> {
+  return MANIFEST_LISTS.get(localPath(path), () => decodeManifestList(path));
+}
+
+async function decodeManifestList(path: string): Promise<ManifestFile[]> {
   const file = decodeAvroFile(await readFile(localPath(path)), path);
   const partitionsField = fieldById(file.schema, 507);
   const summarySchema = (recordSchemaOf(partitionsField) as { items?: unknown } | undefined)?.items;
@@ -444,9 +482,14 @@ export async function readManifestList(path: string): Promise<ManifestFile[]> {
 
 /**
  * The entries of a manifest, with the snapshot id and sequence numbers that
- * added entries inherit from their manifest-list entry filled in.
+ * added entries inherit from their manifest-list entry filled in (read once,
+ * then from the cache: the result is shared, never change it).
  */
-export async function readManifest(manifest: ManifestFile): Promise<ManifestEntry[]> {
+export function readManifest(manifest: ManifestFile): Promise<readonly ManifestEntry[]> {
+  return MANIFESTS.get(manifest.path, () => decodeManifest(manifest));
+}
+
+async function decodeManifest(manifest: ManifestFile): Promise<ManifestEntry[]> {
   const file = decodeAvroFile(await readFile(localPath(manifest.path)), manifest.path);
   const dataFileSchema = recordSchemaOf(fieldById(file.schema, 2));
   const partitionSchema = recordSchemaOf(fieldById(dataFileSchema, 102)) as { fields: AvroField[] };
