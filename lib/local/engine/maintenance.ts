@@ -123,6 +123,17 @@ export async function compact(
     `SELECT * FROM ${scanOver(rewritten, currentSchema(loaded.metadata))}`,
     (p) => iceberg.dataFilePath(p),
   );
-  await iceberg.commit({ operation: 'replace', added, removed: [...removed] });
+  // Another writer's delete files that may name any data file of their partition are left naming
+  // none once every data file there is rewritten (the new files are newer than the deletes).
+  const removedDeletes = live.deletes
+    .filter((e) => referencedDataFile(e.dataFile) === undefined)
+    .filter((e) => {
+      const partition = JSON.stringify(e.dataFile.partition);
+      return live.data.every(
+        (d) => JSON.stringify(d.dataFile.partition) !== partition || removed.has(d.dataFile.path),
+      );
+    })
+    .map((e) => e.dataFile.path);
+  await iceberg.commit({ operation: 'replace', added, removed: [...removed], removedDeletes });
   return { before: removed.size, after: added.length };
 }

@@ -62,6 +62,12 @@ export interface CommitRequest {
   readonly addedDeletes?: readonly DataFile[];
   /** Paths of live data files the commit removes (copy-on-write overwrite, compaction). */
   readonly removed?: readonly string[];
+  /**
+   * Paths of live position delete files the commit removes besides those that
+   * go with a removed data file: another writer's, which may name several
+   * data files, once compaction has rewritten every one they may name.
+   */
+  readonly removedDeletes?: readonly string[];
   /** Extra snapshot summary properties, e.g. `ledgerlake.run-id`. */
   readonly properties?: Readonly<Record<string, string>>;
   /** Checked against the table each attempt, before anything is written: throw to abandon the commit. */
@@ -344,17 +350,21 @@ export class IcebergTable {
     const sequenceNumber = base.metadata['last-sequence-number'] + 1n;
     const context = manifestContext(base.metadata);
     const removed = new Set(request.removed ?? []);
+    const removedDeletes = new Set(request.removedDeletes ?? []);
     // A delete file naming one data file goes with it: its rows are gone from the table either way.
     const goesWith = (e: ManifestEntry) =>
       e.dataFile.content === FileContent.PositionDeletes
-        ? removed.has(referencedDataFile(e.dataFile) ?? '')
+        ? removed.has(referencedDataFile(e.dataFile) ?? '') || removedDeletes.has(e.dataFile.path)
         : removed.has(e.dataFile.path);
     const kept: ManifestFile[] = [];
     const rewritten: ManifestFile[] = [];
     const found = new Set<string>();
     const gone: DataFile[] = [];
     for (const manifest of parent === undefined ? [] : await readManifestList(parent['manifest-list'])) {
-      if (removed.size === 0 || manifest.addedFilesCount + manifest.existingFilesCount === 0) {
+      if (
+        removed.size + removedDeletes.size === 0 ||
+        manifest.addedFilesCount + manifest.existingFilesCount === 0
+      ) {
         if (manifest.addedFilesCount + manifest.existingFilesCount > 0) kept.push(manifest);
         continue;
       }

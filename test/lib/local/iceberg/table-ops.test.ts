@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type EngineContext, openTable } from '../../../../lib/local/engine/index.ts';
+import { compact } from '../../../../lib/local/engine/maintenance.ts';
 import { writePartitionedFiles, writePositionDeletes } from '../../../../lib/local/iceberg/data-files.ts';
-import type { DataFile } from '../../../../lib/local/iceberg/manifests.ts';
+import { type DataFile, FileContent } from '../../../../lib/local/iceberg/manifests.ts';
 import {
   currentSchema,
   IcebergTable,
@@ -162,7 +163,7 @@ describe('position deletes (merge-on-read)', () => {
   const table = () => engine.model.table('close_tasks_silver');
   const taskIds = async (iceberg: IcebergTable, selector = {}) =>
     (await query(engine, `SELECT task_id FROM ${await iceberg.scanSql(selector)} ORDER BY task_id`)).map(
-      (r) => r.task_id,
+      (r) => String(r.task_id),
     );
 
   it("a curated table created copy-on-write gets the model's merge-on-read properties when a job opens it", async () => {
@@ -244,6 +245,55 @@ print(json.dumps(table.scan().to_arrow().num_rows))
       left.filter((f) => f.endsWith('.parquet')).map((f) => join(iceberg.location, 'data', f)),
       replacement.map((f) => f.path),
       'the replaced data file and its delete file are gone from disk',
+    );
+  });
+
+  it("another writer's delete file naming rows of two data files: applied by a scan, removed by compaction once both are rewritten", async () => {
+    const iceberg = await openTable(engine, table());
+    const first = await writePartitionedFiles(
+      engine.connection,
+      table(),
+      `${TASK(11, '2023-03-01')} UNION ALL ${TASK(12, '2023-03-02')}`,
+      (p) => iceberg.dataFilePath(p),
+    );
+    const second = await writePartitionedFiles(
+      engine.connection,
+      table(),
+      `${TASK(13, '2023-03-03')} UNION ALL ${TASK(14, '2023-03-04')}`,
+      (p) => iceberg.dataFilePath(p),
+    );
+    await iceberg.commit({ operation: 'append', added: [...first, ...second] });
+    const [a, b] = [first[0] as DataFile, second[0] as DataFile];
+    // As Spark writes one delete file per partition: `file:` URIs, no single file in its bounds.
+    const path = join(dirname(a.path), 'spark-style-deletes.parquet');
+    await engine.connection.run(
+      `COPY (SELECT * FROM (VALUES ('file:${a.path}', 1::BIGINT), ('file:${b.path}', 0::BIGINT)) v(file_path, pos) ORDER BY ALL)
+       TO '${path}' (FORMAT PARQUET, FIELD_IDS {file_path: 2147483546, pos: 2147483545})`,
+    );
+    const deletes: DataFile = {
+      path,
+      content: FileContent.PositionDeletes,
+      recordCount: 2n,
+      fileSizeInBytes: BigInt((await stat(path)).size),
+      partition: a.partition,
+      valueCounts: new Map(),
+      nullValueCounts: new Map(),
+      lowerBounds: new Map(),
+      upperBounds: new Map(),
+    };
+    assert.equal(referencedDataFile(deletes), undefined);
+    await iceberg.commit({ operation: 'overwrite', added: [], addedDeletes: [deletes] });
+    const year2023 = async () =>
+      (await taskIds(iceberg)).filter((id) => ['T11', 'T12', 'T13', 'T14'].includes(id));
+    assert.deepEqual(await year2023(), ['T11', 'T14']);
+    const compacted = await compact(engine, iceberg, table());
+    assert.equal(compacted.before, 2);
+    assert.deepEqual(await year2023(), ['T11', 'T14']);
+    const { deletes: left } = await iceberg.liveFiles();
+    assert.deepEqual(
+      left.map((e) => e.dataFile.path),
+      [],
+      'the delete file names no live data file once its partition is rewritten',
     );
   });
 });
