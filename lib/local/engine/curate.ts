@@ -53,9 +53,10 @@ const scratch = (table: string) => `scratch_${table}`;
  * The curate job: the steps of lib/curate/statements.ts in DuckDB's
  * rendering, the same ones Glue runs. The documents touched since the last
  * committed run (as the run's plan says) are recomputed from their latest raw
- * version; each curated table gets only the rows that differ, by a
- * copy-on-write MERGE of just the data files holding those rows. A table with
- * no changes gets no snapshot.
+ * version; each curated table gets only the rows that differ, by a MERGE
+ * as its properties say: merge-on-read (position deletes for the rows
+ * replaced) or copy-on-write (a rewrite of just the data files holding
+ * them). A table with no changes gets no snapshot.
  */
 export async function curate(
   input: { readonly runId: unknown },

@@ -109,7 +109,7 @@ export interface ExpireResult {
 
 /**
  * One Iceberg table of the local catalog: commits (append, copy-on-write
- * overwrite, replace, manifest rewrite), reads of any snapshot, and
+ * overwrite, position deletes, replace, manifest rewrite), reads of any snapshot, and
  * maintenance (snapshot expiry, orphan removal). Every commit goes through the
  * catalog's atomic swap and is recomputed on the newer metadata after a lost
  * race; files written by an abandoned attempt are orphans for removeOrphanFiles.
