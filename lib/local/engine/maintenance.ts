@@ -1,5 +1,6 @@
 import type { Table } from '../../model/index.ts';
 import { DEFAULT_MAX_ROWS_PER_FILE, writePartitionedFiles } from '../iceberg/data-files.ts';
+import type { ManifestEntry } from '../iceberg/manifests.ts';
 import { currentSchema, type IcebergTable, referencedDataFile, scanOver } from '../iceberg/table-ops.ts';
 import { type EngineContext, openTable } from './context.ts';
 
@@ -95,17 +96,15 @@ export async function compact(
   const minInputFiles = options.minInputFiles ?? 2;
   const live = await iceberg.liveFiles();
   const named = new Set(live.deletes.map((e) => referencedDataFile(e.dataFile)));
-  // A delete file that may name any data file of its partition (another writer's) marks them all.
-  const deletedIn = new Set(
-    live.deletes
-      .filter((e) => referencedDataFile(e.dataFile) === undefined)
-      .map((e) => JSON.stringify(e.dataFile.partition)),
-  );
+  // Another writer's delete files may name any data file of their partition: they mark them all.
+  const foreign = live.deletes.filter((e) => referencedDataFile(e.dataFile) === undefined);
+  const partitionOf = (e: ManifestEntry) => JSON.stringify(e.dataFile.partition);
+  const deletedIn = new Set(foreign.map(partitionOf));
   const hasDeletes = (path: string, partition: string) => named.has(path) || deletedIn.has(partition);
   const groups = new Map<string, { paths: string[]; deletes: boolean }>();
   for (const entry of live.data) {
     const file = entry.dataFile;
-    const key = JSON.stringify(file.partition);
+    const key = partitionOf(entry);
     const deletes = hasDeletes(file.path, key);
     if (!deletes && (Number(file.fileSizeInBytes) >= smallBytes || Number(file.recordCount) >= smallRows))
       continue;
@@ -123,16 +122,10 @@ export async function compact(
     `SELECT * FROM ${scanOver(rewritten, currentSchema(loaded.metadata))}`,
     (p) => iceberg.dataFilePath(p),
   );
-  // Another writer's delete files that may name any data file of their partition are left naming
-  // none once every data file there is rewritten (the new files are newer than the deletes).
-  const removedDeletes = live.deletes
-    .filter((e) => referencedDataFile(e.dataFile) === undefined)
-    .filter((e) => {
-      const partition = JSON.stringify(e.dataFile.partition);
-      return live.data.every(
-        (d) => JSON.stringify(d.dataFile.partition) !== partition || removed.has(d.dataFile.path),
-      );
-    })
+  // Another writer's delete files are left naming none once every data file of their partition is
+  // rewritten (the new files are newer than the deletes).
+  const removedDeletes = foreign
+    .filter((e) => live.data.every((d) => partitionOf(d) !== partitionOf(e) || removed.has(d.dataFile.path)))
     .map((e) => e.dataFile.path);
   await iceberg.commit({ operation: 'replace', added, removed: [...removed], removedDeletes });
   return { before: removed.size, after: added.length };

@@ -25,6 +25,7 @@ import {
   type TableMetadata,
   withSnapshot,
 } from './metadata.ts';
+import { quoteString } from './partition-sql.ts';
 import {
   emptyRelation,
   type PartitionSpecJson,
@@ -553,7 +554,7 @@ export function manifestContext(metadata: TableMetadata): ManifestContext {
  */
 export function relationOver(files: readonly string[], schema: SchemaJson, rows?: bigint): string {
   if (files.length === 0) return emptyRelation(schema);
-  const list = files.map(quoteSql).join(', ');
+  const list = files.map(quoteString).join(', ');
   const cardinality = rows === undefined ? '' : `, explicit_cardinality = ${rows}`;
   return `read_parquet([${list}], schema = ${parquetSchemaArgument(schema)}${cardinality})`;
 }
@@ -641,7 +642,7 @@ export function scanOver(files: LiveFiles, schema: SchemaJson, positions = false
     parts.push(`SELECT * FROM ${relationOver(plain.map(pathOf), schema, recordsOf(plain))}`);
   }
   if (withDeletes.length > 0) {
-    const read = `read_parquet([${withDeletes.map((e) => quoteSql(e.dataFile.path)).join(', ')}], schema = ${parquetSchemaArgument(schema)}, filename = '__ll_file', file_row_number = true, explicit_cardinality = ${recordsOf(withDeletes)})`;
+    const read = `read_parquet([${withDeletes.map((e) => quoteString(e.dataFile.path)).join(', ')}], schema = ${parquetSchemaArgument(schema)}, filename = '__ll_file', file_row_number = true, explicit_cardinality = ${recordsOf(withDeletes)})`;
     const columns = positions
       ? 'd.* EXCLUDE (file_row_number), d.file_row_number AS __ll_pos'
       : 'd.* EXCLUDE (__ll_file, file_row_number)';
@@ -656,7 +657,7 @@ export function scanOver(files: LiveFiles, schema: SchemaJson, positions = false
 
 /** The positions delete files name, with `file:` URIs (Spark's) as local paths. */
 function deletedPositions(deletes: readonly ManifestEntry[]): string {
-  const list = deletes.map((e) => quoteSql(e.dataFile.path)).join(', ');
+  const list = deletes.map((e) => quoteString(e.dataFile.path)).join(', ');
   return `SELECT regexp_replace(file_path, '^file:(//)?', '') AS file_path, pos FROM read_parquet([${list}])`;
 }
 
@@ -665,7 +666,6 @@ function emptyPositions(schema: SchemaJson): string {
 }
 
 const pathOf = (e: ManifestEntry) => e.dataFile.path;
-const quoteSql = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** Summary totals of a snapshot that changed no rows (manifest rewrite). */
 function carriedTotals(parent: Snapshot): Record<string, string> {
