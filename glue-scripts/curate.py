@@ -1717,14 +1717,23 @@ WHERE e.entry_id IN (
             "sql": """\
 WITH versions AS (
   SELECT x.`_id`, count(*) AS versions FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM raw_journal_entries r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
 )
 SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_journal_entries r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
+SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_journal_entries r
-  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {
@@ -1733,14 +1742,23 @@ SELECT * FROM (
             "sql": """\
 WITH versions AS (
   SELECT x.`_id`, count(*) AS versions FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM raw_close_tasks r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
 )
 SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_close_tasks r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
+SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_close_tasks r
-  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {
@@ -1749,14 +1767,23 @@ SELECT * FROM (
             "sql": """\
 WITH versions AS (
   SELECT x.`_id`, count(*) AS versions FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM raw_accounts r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
 )
 SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_accounts r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
+SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
   FROM raw_accounts r
-  JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
 ) ranked WHERE version_rank = 1""",
         },
         {

@@ -20,8 +20,13 @@ import type { SqlDialect } from './dialect.ts';
  * engines pick the same row.
  */
 export function versionOrder(d: SqlDialect, alias: string): string {
+  return `${versionOrderBeforeText(d, alias)}, ${alias}.${d.ident('_doc_ejson')} DESC`;
+}
+
+/** versionOrder without its last key, the document text: what decides between versions but for a tie. */
+function versionOrderBeforeText(d: SqlDialect, alias: string): string {
   const c = (name: string) => `${alias}.${d.ident(name)}`;
-  return `${c('ingest_ts')} DESC, CASE WHEN ${c('_op')} = '${RAW_OP.delete}' THEN 0 ELSE 1 END, ${c('updated_at')} DESC NULLS LAST, ${c('_doc_ejson')} DESC`;
+  return `${c('ingest_ts')} DESC, CASE WHEN ${c('_op')} = '${RAW_OP.delete}' THEN 0 ELSE 1 END, ${c('updated_at')} DESC NULLS LAST`;
 }
 
 /**
@@ -31,8 +36,11 @@ export function versionOrder(d: SqlDialect, alias: string): string {
  * or with `ids`, the raw columns `columns` plus `version_rank`.
  *
  * With `ids`, only documents with more than one raw version are ranked; the
- * rest are taken as they are, so a full load sorts nothing, and the whole
- * document's text (the last tie-breaker) is read only for the ranked ones.
+ * rest are taken as they are, so a full load sorts nothing. They are ranked
+ * without the document's text, the last key of versionOrder: it is read, from
+ * a second scan, only for the documents whose newest versions tie on every
+ * other key. The text is the widest column of raw, and such ties are rare
+ * (two reads of one document in one run, with one watermark value).
  */
 export function latestVersions(
   d: SqlDialect,
@@ -49,16 +57,27 @@ export function latestVersions(
   if (columns.length === 0)
     throw new Error(`latestVersions of ${raw} for the ids of ${ids} needs the columns to keep`);
   const kept = columns.map((c) => `r.${d.ident(c)}`).join(', ');
+  const keptNames = columns.map((c) => d.ident(c)).join(', ');
   // The documents of `ids` with `versions` raw rows (counted once): one, or more than one.
   const withVersions = (versions: string) =>
     `JOIN versions v ON v.${id} = r.${id} AND v.versions ${versions}`;
   return `WITH versions AS (
   SELECT x.${id}, count(*) AS versions FROM ${raw} x WHERE x.${id} IN (SELECT ${id} FROM ${ids}) GROUP BY x.${id}
+),
+newest AS (
+  SELECT ${keptNames}, count(*) OVER (PARTITION BY ${id}) AS tied FROM (
+    SELECT ${kept}, rank() OVER (PARTITION BY r.${id} ORDER BY ${versionOrderBeforeText(d, 'r')}) AS newest_rank
+    FROM ${raw} r
+    ${withVersions('> 1')}
+  ) ranked WHERE newest_rank = 1
 )
 SELECT ${kept}, 1 AS version_rank FROM ${raw} r
 ${withVersions('= 1')}
 UNION ALL
-${ranked(kept, `\n  ${withVersions('> 1')}`)}`;
+SELECT ${keptNames}, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
+${ranked(kept, `
+  JOIN (SELECT DISTINCT ${id} FROM newest WHERE tied > 1) n ON n.${id} = r.${id}`)}`;
 }
 
 /** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { resolveConfig } from '../../../lib/config/index.ts';
@@ -70,6 +72,50 @@ describe('curate steps', () => {
       versionOrder(duckdb, 'r'),
       `r."ingest_ts" DESC, CASE WHEN r."_op" = 'delete' THEN 0 ELSE 1 END, r."updated_at" DESC NULLS LAST, r."_doc_ejson" DESC`,
     );
+  });
+});
+
+/** test/fixtures/latest-versions.json: raw versions and the latest one of each touched document, which glue/tests/test_curate.py runs on Spark. */
+interface LatestVersionsFixture {
+  readonly touched: readonly string[];
+  readonly rows: readonly (Record<string, string | null> & { readonly latest?: boolean })[];
+}
+const LATEST_VERSIONS = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'latest-versions.json'), 'utf8'),
+) as LatestVersionsFixture;
+
+describe('the latest raw version of each touched document', () => {
+  it('is the newest by ingest time, a tombstone first, then the watermark, then the document text: the fixture Spark runs too', async () => {
+    const step = curateSteps(duckdb, relations, watermarks, model).find(
+      (s) => s.name === 'latest_close_tasks',
+    );
+    assert.ok(step !== undefined, 'a latest_close_tasks step');
+    const literal = (value: string | null | undefined) =>
+      value === null || value === undefined ? 'NULL' : `'${value.replaceAll("'", "''")}'`;
+    const columns = model.rawTableFor('close_tasks').fields.map((f) => f.name);
+    const rows = LATEST_VERSIONS.rows.map(
+      (row) =>
+        `(${columns.map((c) => (c === 'ingest_ts' || c === 'updated_at' ? `CAST(${literal(row[c])} AS TIMESTAMP)` : `CAST(${literal(row[c])} AS VARCHAR)`)).join(', ')})`,
+    );
+    const connection = await (await DuckDBInstance.create(':memory:')).connect();
+    try {
+      await connection.run(
+        `CREATE TABLE raw_close_tasks AS SELECT * FROM (VALUES ${rows.join(',\n')}) t(${columns.map((c) => `"${c}"`).join(', ')})`,
+      );
+      await connection.run(
+        `CREATE TABLE changed_close_tasks AS SELECT * FROM raw_close_tasks WHERE _id IN (${LATEST_VERSIONS.touched.map(literal).join(', ')})`,
+      );
+      const picked = (
+        await connection.runAndReadAll(`SELECT _id, task_id FROM (${step.sql}) l ORDER BY _id`)
+      ).getRowObjectsJS();
+      const expected = LATEST_VERSIONS.rows
+        .filter((row) => row.latest === true)
+        .map((row) => ({ _id: row._id, task_id: row.task_id }))
+        .sort((a, b) => String(a._id).localeCompare(String(b._id)));
+      assert.deepEqual(picked, expected);
+    } finally {
+      connection.closeSync();
+    }
   });
 });
 
