@@ -76,8 +76,11 @@ ${withVersions('= 1')}
 UNION ALL
 SELECT ${keptNames}, 1 AS version_rank FROM newest WHERE tied = 1
 UNION ALL
-${ranked(kept, `
-  JOIN (SELECT DISTINCT ${id} FROM newest WHERE tied > 1) n ON n.${id} = r.${id}`)}`;
+${ranked(
+  kept,
+  `
+  JOIN (SELECT DISTINCT ${id} FROM newest WHERE tied > 1) n ON n.${id} = r.${id}`,
+)}`;
 }
 
 /** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */
