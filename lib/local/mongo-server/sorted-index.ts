@@ -61,12 +61,34 @@ interface KeyColumn {
   remapped(map: Int32Array, size: number): KeyColumn;
 }
 
-/** `_id`, read from the documents: they are stored in its order, so positions compare as their `_id`s do. */
+/** `_id`s a column keeps once read, until the next write (a few megabytes at most). */
+const KEPT_IDS = 1 << 17;
+
+/**
+ * `_id`, read from the documents: they are stored in its order, so positions
+ * compare as their `_id`s do. A filter on the key (a covered query) reads the
+ * `_id` of every document whose watermark equals a bound, and a run's plan
+ * counts the same documents its extraction then reads, so the `_id`s read are
+ * kept until the next write: a bulk correction stamps thousands of documents
+ * with one time, and each `_id` is a read of the document from the dump file.
+ */
 class IdColumn implements KeyColumn {
-  constructor(private readonly docs: StoredDocuments) {}
+  private readonly kept = new Map<number, unknown>();
+  private keptAt: number;
+
+  constructor(private readonly docs: StoredDocuments) {
+    this.keptAt = docs.version;
+  }
 
   value(position: number): unknown {
-    return this.docs.id(position);
+    if (this.keptAt !== this.docs.version) {
+      this.kept.clear();
+      this.keptAt = this.docs.version;
+    }
+    if (this.kept.has(position)) return this.kept.get(position);
+    const id = this.docs.id(position);
+    if (this.kept.size < KEPT_IDS) this.kept.set(position, id);
+    return id;
   }
 
   compare(a: number, b: number): number {
@@ -304,9 +326,9 @@ export class SortedIndex {
       for (let step = 0; step < to - from; step++) {
         const position = this.rows[direction === 1 ? from + step : to - 1 - step] as number;
         if (matches === undefined && !test(position)) continue;
-        // Key values are made only while documents kept apart remain to be merged in.
-        const keys = next < apart.length ? this.keysOf(position) : [];
-        for (let ahead = apart[next]; ahead !== undefined && compareKeys(ahead.keys, keys, signs) <= 0; ) {
+        // Documents kept apart that come first are merged in.
+        let ahead = apart[next];
+        while (ahead !== undefined && this.compareWith(ahead.keys, position, signs) <= 0) {
           yield ahead.position;
           ahead = apart[++next];
         }
@@ -381,6 +403,19 @@ export class SortedIndex {
     }
     const test = compileFilter(filter);
     return (position) => test(this.docs.raw(position));
+  }
+
+  /**
+   * compareKeys(keys, this.keysOf(position), signs), reading a key value of
+   * `position` only when the ones before it tie: the `_id`, the last key of a
+   * watermark index, is read from the document itself.
+   */
+  private compareWith(keys: readonly unknown[], position: number, signs: readonly number[]): number {
+    for (let i = 0; i < signs.length; i++) {
+      const order = compareBson(keys[i], (this.columns[i] as KeyColumn).value(position));
+      if (order !== 0) return order * (signs[i] as number);
+    }
+    return 0;
   }
 
   private keysOf(position: number): unknown[] {

@@ -38,6 +38,11 @@ export class StoredDocuments {
     return this.count;
   }
 
+  /** Changes with every write: what was read by position holds while it stays the same. */
+  get version(): number {
+    return this.writes;
+  }
+
   get bytes(): StoredBytes {
     return this.storage.bytes;
   }
