@@ -74,3 +74,34 @@ def test_the_latest_version_of_each_touched_document_is_the_fixture_one(spark, m
     picked = spark.sql(step["sql"]).select("_id", "task_id").orderBy("_id").collect()
     expected = sorted((r["_id"], r["task_id"]) for r in fixture["rows"] if r.get("latest"))
     assert [(r["_id"], r["task_id"]) for r in picked] == expected
+
+
+def test_materialized_steps_join_one_computed_from_another_with_adaptive_execution_off(spark):
+    """Spark 3.3 kept a checkpoint's column ids: joining a relation with an aggregate of one
+    computed from it failed analysis when spark.sql.adaptive.enabled was false."""
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
+    try:
+        # Each ends with a shuffle on _id, as the steps' joins and windows do.
+        curate.materialize(
+            spark, "SELECT id % 6 AS _id, max(id % 3) AS v FROM range(12) GROUP BY id % 6", "t_latest"
+        )
+        curate.materialize(
+            spark,
+            "SELECT e._id, e.v, e.v * 10 AS w FROM t_latest e "
+            "JOIN (SELECT DISTINCT _id FROM t_latest) k ON k._id = e._id",
+            "t_lines",
+        )
+        joined = spark.sql(
+            "SELECT e._id, l.total FROM t_latest e "
+            "JOIN (SELECT _id, sum(w) AS total FROM t_lines GROUP BY _id) l ON l._id = e._id ORDER BY e._id"
+        ).collect()
+        assert [(r["_id"], r["total"]) for r in joined] == [
+            (0, 0),
+            (1, 10),
+            (2, 20),
+            (3, 0),
+            (4, 10),
+            (5, 20),
+        ]
+    finally:
+        spark.conf.unset("spark.sql.adaptive.enabled")

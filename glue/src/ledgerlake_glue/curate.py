@@ -83,9 +83,7 @@ def run(
     register_clock(spark, model, plan.get("plannedAt"))
     tables = {}
     for step in model.steps:
-        # Materialized: later steps read what this one saw, not tables a MERGE has changed since.
-        relation = spark.sql(step["sql"].format(**namespaces)).localCheckpoint()
-        relation.createOrReplaceTempView(step["name"])
+        relation = materialize(spark, step["sql"].format(**namespaces), step["name"])
         if step["kind"] == "merge":
             tables[step["table"]] = merge_changes(spark, model, step, relation, namespaces, run_id)
     open_issues = spark.table(f"{curated_namespace}.{model.issues_table}").groupBy("code").count()
@@ -96,6 +94,22 @@ def run(
     }
     write_json(spark, staging_root + "/" + model.staging["report"].format(run_id=run_id), report)
     return report
+
+
+def materialize(spark: SparkSession, sql: str, name: str) -> DataFrame:
+    """The rows of `sql`, computed now and kept as the temporary view `name`: later steps
+    read what this one saw, not tables a MERGE has changed since.
+
+    A checkpoint keeps its query's column ids, so a relation computed from another shares
+    them; a step joining the two (journal_entry_facts: latest versions with an aggregate
+    of their lines) then fails analysis on Spark 3.3 unless adaptive query execution is on
+    ("Column 'l._id' does not exist"). Columns renamed to themselves get ids of their own,
+    so the job does not depend on spark.sql.adaptive.enabled, which a job parameter may set.
+    """
+    checkpoint = spark.sql(sql).localCheckpoint()
+    relation = checkpoint.select([col(column).alias(column) for column in checkpoint.columns])
+    relation.createOrReplaceTempView(name)
+    return relation
 
 
 def register_raw_views(spark: SparkSession, model: Model, raw_namespace: str, since: str | None) -> None:
