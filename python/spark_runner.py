@@ -119,9 +119,9 @@ def build_session(warehouse: str, jars: list[str], conf: list[str]) -> Any:
     from pyspark.sql import SparkSession
 
     # Spark 3.3's launcher already adds the --add-opens flags Java 17 needs. The parallel
-    # collector: the jobs here are hundreds of small Spark jobs on a 1 GiB heap, and on 2 cores
-    # they ran about a tenth faster with it than with G1, Java 17's default (the same Glue jobs,
-    # 79-81 s against 82-90 s; a trivial job 59-64 ms against 70-76 ms). Results do not depend on it.
+    # collector: a curate job here is about 200 small Spark jobs on a 1 GiB heap, and on 2 cores
+    # one A/B against G1, Java 17's default, gave 79-81 s against 82-90 s for the same Glue jobs
+    # and 59-64 ms against 70-76 ms for a trivial job. Results do not depend on it.
     builder = (
         SparkSession.builder.master("local[2]")
         .appName("ledgerlake-tests")

@@ -61,6 +61,7 @@ export function latestVersions(
   // The documents of `ids` with `versions` raw rows (counted once): one, or more than one.
   const withVersions = (versions: string) =>
     `JOIN versions v ON v.${id} = r.${id} AND v.versions ${versions}`;
+  const tiedOnly = `JOIN (SELECT DISTINCT ${id} FROM newest WHERE tied > 1) n ON n.${id} = r.${id}`;
   return `WITH versions AS (
   SELECT x.${id}, count(*) AS versions FROM ${raw} x WHERE x.${id} IN (SELECT ${id} FROM ${ids}) GROUP BY x.${id}
 ),
@@ -76,11 +77,7 @@ ${withVersions('= 1')}
 UNION ALL
 SELECT ${keptNames}, 1 AS version_rank FROM newest WHERE tied = 1
 UNION ALL
-${ranked(
-  kept,
-  `
-  JOIN (SELECT DISTINCT ${id} FROM newest WHERE tied > 1) n ON n.${id} = r.${id}`,
-)}`;
+${ranked(kept, `\n  ${tiedOnly}`)}`;
 }
 
 /** Rows of a latest-versions relation that silver and gold take: live documents that map cleanly. */
