@@ -92,10 +92,12 @@ describe('the latest raw version of each touched document', () => {
     assert.ok(step !== undefined, 'a latest_close_tasks step');
     const literal = (value: string | null | undefined) =>
       value === null || value === undefined ? 'NULL' : `'${value.replaceAll("'", "''")}'`;
+    // The fixture's columns, and NULL for the raw table's others.
     const columns = model.rawTableFor('close_tasks').fields.map((f) => f.name);
+    const typeOf = (column: string) =>
+      column === 'ingest_ts' || column === 'updated_at' ? 'TIMESTAMP' : 'VARCHAR';
     const rows = LATEST_VERSIONS.rows.map(
-      (row) =>
-        `(${columns.map((c) => (c === 'ingest_ts' || c === 'updated_at' ? `CAST(${literal(row[c])} AS TIMESTAMP)` : `CAST(${literal(row[c])} AS VARCHAR)`)).join(', ')})`,
+      (row) => `(${columns.map((c) => `CAST(${literal(row[c])} AS ${typeOf(c)})`).join(', ')})`,
     );
     const connection = await (await DuckDBInstance.create(':memory:')).connect();
     try {
@@ -111,7 +113,7 @@ describe('the latest raw version of each touched document', () => {
       const expected = LATEST_VERSIONS.rows
         .filter((row) => row.latest === true)
         .map((row) => ({ _id: row._id, task_id: row.task_id }))
-        .sort((a, b) => String(a._id).localeCompare(String(b._id)));
+        .sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
       assert.deepEqual(picked, expected);
     } finally {
       connection.closeSync();
