@@ -124,9 +124,8 @@ export async function compact(
   );
   // Another writer's delete files are left naming none once every data file of their partition is
   // rewritten (the new files are newer than the deletes).
-  const removedDeletes = foreign
-    .filter((e) => live.data.every((d) => partitionOf(d) !== partitionOf(e) || removed.has(d.dataFile.path)))
-    .map((e) => e.dataFile.path);
+  const keptIn = new Set(live.data.filter((d) => !removed.has(d.dataFile.path)).map(partitionOf));
+  const removedDeletes = foreign.filter((e) => !keptIn.has(partitionOf(e))).map((e) => e.dataFile.path);
   await iceberg.commit({ operation: 'replace', added, removed: [...removed], removedDeletes });
   return { before: removed.size, after: added.length };
 }
