@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
-from pyspark.sql.functions import col
 from pyspark.sql.utils import AnalysisException
 
 # (argv, names) -> {name: value}: awsglue.utils.getResolvedOptions, which fails on a name not passed.
@@ -108,7 +107,9 @@ def table_exists(spark: SparkSession, table: str) -> bool:
         if error.java_exception.getClass().getSimpleName() == "NoSuchNamespaceException":
             return False
         raise
-    return tables.where(col("tableName") == name).count() > 0
+    # Collected, not counted: the command's rows are already on the driver, and a count would run Spark
+    # jobs (two with adaptive execution) for every table of every job.
+    return any(row["tableName"] == name for row in tables.collect())
 
 
 def ensure_table(
