@@ -1691,7 +1691,8 @@ SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts FROM 
             "kind": "relation",
             "name": "changed_account_ids",
             "sql": """\
-SELECT coalesce(n.account_id, b.account_id) AS account_id
+SELECT coalesce(n.account_id, b.account_id) AS account_id,
+  n.account_id IS NULL OR b.account_id IS NULL AS known_changed
 FROM current_accounts n FULL OUTER JOIN committed_accounts b ON n.account_id = b.account_id
 WHERE n.account_id IS NULL OR b.account_id IS NULL
   OR NOT (n.account_name <=> b.account_name) OR NOT (n.account_type <=> b.account_type)""",
@@ -1702,9 +1703,11 @@ WHERE n.account_id IS NULL OR b.account_id IS NULL
             "sql": """\
 SELECT `_id` FROM changed_journal_entries
 UNION
-SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s LEFT JOIN current_accounts a ON a.account_id = s.account_id
-WHERE s.account_id IN (SELECT account_id FROM changed_account_ids)
-  OR NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)
+SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s
+LEFT JOIN current_accounts a ON a.account_id = s.account_id
+LEFT JOIN changed_account_ids c ON c.account_id = s.account_id
+WHERE c.known_changed
+  OR (c.account_id IS NULL AND (NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)))
 UNION
 SELECT e.`_id` FROM raw_journal_entries e
 WHERE e.entry_id IN (
@@ -1819,6 +1822,16 @@ LEFT JOIN (
         },
         {
             "kind": "relation",
+            "name": "renamed_journal_lines",
+            "sql": """\
+SELECT s.`_id`, s.`entry_id`, s.`entry_date`, s.`description`, s.`account_id`, a.`account_name`, a.`account_type`, s.`debit`, s.`credit`, s.`ingest_ts`, s.`line_no`
+FROM {curated_namespace}.journal_entries_silver s
+JOIN changed_account_ids c ON c.account_id = s.account_id
+LEFT JOIN current_accounts a ON a.account_id = s.account_id
+WHERE NOT EXISTS (SELECT 1 FROM touched_journal_entries x WHERE x.`_id` = s.`_id`)""",
+        },
+        {
+            "kind": "relation",
             "name": "chart_of_accounts",
             "sql": """\
 SELECT account_id, `_id`, account_name, account_type, is_active,
@@ -1886,14 +1899,17 @@ WHEN NOT MATCHED AND NOT s.`_delete` THEN INSERT (`_id`, `task_id`, `name`, `ass
         {
             "kind": "relation",
             "name": "desired_journal_entries_silver",
-            "sql": "SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM journal_lines",
+            "sql": """\
+SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM journal_lines
+UNION ALL
+SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_name`, `account_type`, `debit`, `credit`, `ingest_ts`, `line_no` FROM renamed_journal_lines""",
         },
         {
             "kind": "merge",
             "name": "changes_journal_entries_silver",
             "table": "journal_entries_silver",
             "sql": """\
-WITH touched_rows AS (SELECT * FROM {curated_namespace}.journal_entries_silver t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries))
+WITH touched_rows AS (SELECT * FROM {curated_namespace}.journal_entries_silver t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries) OR t.account_id IN (SELECT account_id FROM changed_account_ids))
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`description`, n.`account_id`, n.`account_name`, n.`account_type`, n.`debit`, n.`credit`, n.`ingest_ts`, n.`line_no`, false AS `_delete`
 FROM desired_journal_entries_silver n
 LEFT JOIN touched_rows t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`

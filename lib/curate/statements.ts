@@ -33,6 +33,7 @@ import {
   latestVersions,
   ledgerSpan,
   postedAfterClose,
+  renamedJournalLines,
   touchedBalanceRows,
   touchedBalances,
   touchedJournalEntries,
@@ -143,6 +144,7 @@ const R = {
   latestTasks: 'latest_close_tasks',
   latestAccounts: 'latest_accounts',
   lines: 'journal_lines',
+  renamedLines: 'renamed_journal_lines',
   facts: 'journal_entry_facts',
   chart: 'chart_of_accounts',
   span: 'ledger_span',
@@ -181,7 +183,8 @@ export function copiedColumns(silver: Table, raw: Table): Copied[] {
 
 /**
  * The steps of one curate run, in order. Curated rows are recomputed from the
- * latest raw version of every document the run touches, and each table gets
+ * latest raw version of every document the run touches (a renamed account's
+ * silver lines aside: they take the chart's name from silver as it is), and each table gets
  * only the rows that differ, so replaying any run, in any order, changes
  * nothing, and a run with no changes commits nothing. Both engines run
  * exactly these (Spark on Glue; DuckDB in the local engine).
@@ -196,6 +199,8 @@ export function curateSteps(
   const tasksSilver = model.table(CLOSE_TASKS_SILVER.name);
   const id = d.ident('_id');
   const touchedEntry = `t.${id} IN (SELECT ${id} FROM ${R.touchedEntries})`;
+  // Silver's touched rows: the lines of the entries curated again, and every line on an account the chart changed.
+  const touchedLine = `${touchedEntry} OR t.account_id IN (SELECT account_id FROM ${R.changedAccountIds})`;
   const touchedTask = `t.${id} IN (SELECT ${id} FROM ${r.changedCloseTasks})`;
   const touchedAccount = `t.${id} IN (SELECT ${id} FROM ${r.changedAccounts})`;
   const silverColumns = columnsOf(journalSilver).map(d.ident).join(', ');
@@ -307,6 +312,20 @@ export function curateSteps(
       ),
     },
     { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
+    {
+      kind: 'relation',
+      name: R.renamedLines,
+      sql: renamedJournalLines(
+        d,
+        {
+          silver: r.journalEntriesSilver,
+          accounts: R.accounts,
+          changedAccounts: R.changedAccountIds,
+          touched: R.touchedEntries,
+        },
+        columnsOf(journalSilver),
+      ),
+    },
     { kind: 'relation', name: R.chart, sql: accountsSilver(d, R.accounts) },
     // The chart is small: recomputed whole every run, and only rows that differ are MERGEd.
     ...merge(model.table(ACCOUNTS_SILVER.name), r.accountsSilver, `SELECT * FROM ${R.chart}`, 'true'),
@@ -316,7 +335,12 @@ export function curateSteps(
       closeTasksSilver(d, R.latestTasks, copiedColumns(tasksSilver, model.rawTableFor('close_tasks'))),
       touchedTask,
     ),
-    ...merge(journalSilver, r.journalEntriesSilver, `SELECT ${silverColumns} FROM ${R.lines}`, touchedEntry),
+    ...merge(
+      journalSilver,
+      r.journalEntriesSilver,
+      `SELECT ${silverColumns} FROM ${R.lines}\nUNION ALL\nSELECT ${silverColumns} FROM ${R.renamedLines}`,
+      touchedLine,
+    ),
     ...merge(
       model.table(JOURNAL_ENTRIES_GOLD.name),
       r.journalEntriesGold,

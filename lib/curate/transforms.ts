@@ -113,24 +113,33 @@ FROM ${accounts}`;
 /**
  * Account ids whose name or type in the chart `now` differs from the chart
  * `before` (the one of the last committed run), or that are in only one of
- * them: their entries' lines, gold rows and issues must be recomputed even when
- * a failed run already rewrote some of them.
+ * them (`known_changed`: lines on it became known or unknown): their entries'
+ * lines must be recomputed even when a failed run already rewrote some of
+ * them.
  */
 export function changedAccountIds(d: SqlDialect, now: string, before: string): string {
-  return `SELECT coalesce(n.account_id, b.account_id) AS account_id
+  return `SELECT coalesce(n.account_id, b.account_id) AS account_id,
+  n.account_id IS NULL OR b.account_id IS NULL AS known_changed
 FROM ${now} n FULL OUTER JOIN ${before} b ON n.account_id = b.account_id
 WHERE n.account_id IS NULL OR b.account_id IS NULL
   OR ${d.distinct('n.account_name', 'b.account_name')} OR ${d.distinct('n.account_type', 'b.account_type')}`;
 }
 
 /**
- * Journal entries whose curated rows may change: those with raw rows since
- * the last committed run; those with a silver line on an account the chart
- * changed since then, or whose account name or type silver does not match
- * the chart; and those that ever shared an entry_id with a changed entry
- * (their duplicate_entry_id issue may appear or go). Everything is measured
- * against the last committed run, not against tables a failed run may have
- * half rewritten, so the next run after a failure recomputes all it touched.
+ * Journal entries curated again from their latest raw version: those with
+ * raw rows since the last committed run; those with a silver line on an
+ * account that is in only one of the charts (its lines became known or
+ * unknown: the entry's facts and issues change), or whose account name or
+ * type silver holds otherwise than the chart for an account the chart did
+ * not change (a repair); and those that ever shared an entry_id with a
+ * changed entry (their duplicate_entry_id issue may appear or go).
+ * Everything is measured against the last committed run, not against tables
+ * a failed run may have half rewritten, so the next run after a failure
+ * recomputes all it touched.
+ *
+ * An account renamed or retyped changes nothing of an entry but its silver
+ * lines' names: those lines are taken from silver (renamedJournalLines), not
+ * recomputed from raw, so a rename costs the lines posting to the account.
  */
 export function touchedJournalEntries(
   d: SqlDialect,
@@ -146,14 +155,41 @@ export function touchedJournalEntries(
   const id = d.ident('_id');
   return `SELECT ${id} FROM ${r.changed}
 UNION
-SELECT s.${id} FROM ${r.silver} s LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
-WHERE s.account_id IN (SELECT account_id FROM ${r.changedAccounts})
-  OR ${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}
+SELECT s.${id} FROM ${r.silver} s
+LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
+LEFT JOIN ${r.changedAccounts} c ON c.account_id = s.account_id
+WHERE c.known_changed
+  OR (c.account_id IS NULL AND (${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}))
 UNION
 SELECT e.${id} FROM ${r.raw} e
 WHERE e.entry_id IN (
   SELECT entry_id FROM ${r.raw} WHERE ${id} IN (SELECT ${id} FROM ${r.changed})
 )`;
+}
+
+/**
+ * The silver lines, on an account the chart changed, of the entries not
+ * curated again (not in `touched`), with the chart's name and type: all that
+ * a rename or a change of type changes. `columns` are silver's, in order.
+ */
+export function renamedJournalLines(
+  d: SqlDialect,
+  r: {
+    readonly silver: string;
+    readonly accounts: string;
+    readonly changedAccounts: string;
+    readonly touched: string;
+  },
+  columns: readonly string[],
+): string {
+  const id = d.ident('_id');
+  const fromChart = new Set(['account_name', 'account_type']);
+  const select = columns.map((c) => (fromChart.has(c) ? `a.${d.ident(c)}` : `s.${d.ident(c)}`)).join(', ');
+  return `SELECT ${select}
+FROM ${r.silver} s
+JOIN ${r.changedAccounts} c ON c.account_id = s.account_id
+LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
+WHERE NOT EXISTS (SELECT 1 FROM ${r.touched} x WHERE x.${id} = s.${id})`;
 }
 
 /** A silver column that copies a raw value (ColumnSpec.from): `line.<field>` or a raw column. */
