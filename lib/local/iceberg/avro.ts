@@ -29,9 +29,25 @@ const bigintLong = avro.types.LongType.__with({
 
 export type AvroSchema = Record<string, unknown>;
 
-/** An avsc type for `schema` whose longs are bigints. */
+/** Compiled types by schema text: a commit reads and writes manifests of a few schemas, many times. */
+const compiledTypes = new Map<string, avro.Type>();
+/** Beyond this many schemas (tables × partition specs × format versions) the cache starts again. */
+const COMPILED_TYPES_KEPT = 256;
+
+/**
+ * An avsc type for `schema` whose longs are bigints. Compiling one (it
+ * generates its reader and writer) costs a few milliseconds, which every
+ * manifest read or written paid, so types are kept by their schema's text.
+ */
 export function avroType(schema: AvroSchema): avro.Type {
-  return avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigintLong } });
+  const text = JSON.stringify(schema);
+  let type = compiledTypes.get(text);
+  if (type === undefined) {
+    if (compiledTypes.size >= COMPILED_TYPES_KEPT) compiledTypes.clear();
+    type = avro.Type.forSchema(schema as avro.Schema, { registry: { long: bigintLong } });
+    compiledTypes.set(text, type);
+  }
+  return type;
 }
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]); // "Obj" 1
