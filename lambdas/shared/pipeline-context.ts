@@ -128,6 +128,12 @@ export function plannedDocuments(plan: CollectionPlan): number {
 export interface LiveKeys {
   readonly runId: string;
   readonly liveKeys: number;
+  /**
+   * The raw table's snapshot the count is of (the local engine writes it; Glue's raw append does
+   * not). While it is still the table's current snapshot, the next raw append counts from it and
+   * the raw rows of the keys it stages, instead of over the whole table.
+   */
+  readonly snapshotId?: string;
 }
 
 export interface RunPlan {

@@ -90,18 +90,21 @@ async function appendCollection(
   const base = { collection, table: `${table.database}.${table.name}` };
   // Staged files carry the model's field ids; a table that numbers its fields otherwise gets rewritten copies.
   const stagedFitsTable = sameFieldIds(model, table);
-  const runSnapshots = (await iceberg.load()).metadata.snapshots.filter(
-    (s) => s.summary[RUN_ID_SUMMARY_KEY] === runId,
-  );
+  const { metadata } = await iceberg.load();
+  const runSnapshots = metadata.snapshots.filter((s) => s.summary[RUN_ID_SUMMARY_KEY] === runId);
   const earlier = runTotals(runSnapshots);
   const keys = await keyListing(context, collection, runId);
   const liveKeys = liveKeysFile(context, collection, runId);
+  const current = snapshotIdOf(metadata['current-snapshot-id']);
+  const previous = await liveKeys.read();
   if (earlier !== undefined && keys === undefined) {
     // The job that appended may have failed before writing the count; raw is still as it left it.
     // A count that exists is raw's as the last raw append left it: no need to scan raw again.
-    if (!(await liveKeys.exists())) await liveKeys.write(await liveKeysWith(context, iceberg, []));
+    if (previous === undefined) await liveKeys.write(await liveKeysWith(context, iceberg, []), current);
     return { ...base, status: 'already-appended', ...earlier, keysListed: false, sourceKeysNotInRaw: 0 };
   }
+  // The last count, when it is of raw as it is now.
+  const counted = previous?.snapshotId === current ? previous.liveKeys : undefined;
   // An earlier job of this run appended its rows: this one only reconciles the key listing
   // (CheckDeletes asked for it after that job). Reconciling again tombstones nothing twice.
   const staged = earlier === undefined ? await stagedFiles(context, collection, runId) : [];
@@ -137,10 +140,12 @@ async function appendCollection(
     keysListed: reconciled !== undefined,
     sourceKeysNotInRaw: reconciled?.unread ?? 0,
     liveKeys:
-      reconciled === undefined ? await liveKeysWith(context, iceberg, staged) : reconciled.live - deletes,
+      reconciled === undefined
+        ? await liveKeysWith(context, iceberg, staged, counted)
+        : reconciled.live - deletes,
   };
   if (files.length === 0) {
-    await liveKeys.write(report.liveKeys);
+    await liveKeys.write(report.liveKeys, current);
     return earlier === undefined
       ? { ...nothing, ...report }
       : { ...base, status: 'already-appended', ...earlier, ...report };
@@ -160,14 +165,15 @@ async function appendCollection(
       }
     },
   });
-  await liveKeys.write(report.liveKeys);
+  const snapshotId = snapshotIdOf(committed.metadata['current-snapshot-id']);
+  await liveKeys.write(report.liveKeys, snapshotId);
   return {
     ...base,
     status: 'appended',
     rows: (earlier?.rows ?? 0) + rows,
     deletes: (earlier?.deletes ?? 0) + deletes,
     files: (earlier?.files ?? 0) + files.length,
-    snapshotId: String(committed.metadata['current-snapshot-id']),
+    snapshotId,
     ...report,
   };
 }
@@ -194,8 +200,9 @@ function runTotals(
 function liveKeysFile(context: EngineContext, collection: string, runId: string) {
   const key = stagingLayout.liveKeys(context.config.app, collection);
   return {
-    write: (liveKeys: number) => stagingStore(context).putJson(key, { runId, liveKeys } satisfies LiveKeys),
-    exists: async () => (await stagingStore(context).getJson<LiveKeys>(key)) !== undefined,
+    write: (liveKeys: number, snapshotId: string) =>
+      stagingStore(context).putJson(key, { runId, liveKeys, snapshotId } satisfies LiveKeys),
+    read: () => stagingStore(context).getJson<LiveKeys>(key),
     remove: () => stagingStore(context).deleteKeys([key]),
   };
 }
@@ -263,15 +270,36 @@ async function reconcileDeletes(
   }
 }
 
-/** Documents live in raw with this run's rows appended: what the next plan's count check compares with. */
+/**
+ * Documents live in raw with this run's rows appended: what the next plan's
+ * count check compares with. Given `counted`, the live documents of raw as
+ * it is now, only the raw rows of the staged keys are read: the count moves
+ * by how many of those keys the staged rows make live, less how many were.
+ * Otherwise all of raw is counted.
+ */
 async function liveKeysWith(
   context: EngineContext,
   iceberg: IcebergTable,
   staged: readonly string[],
+  counted?: number,
 ): Promise<number> {
-  const latest = latestRawKeys(duckdb, { raw: await iceberg.scanSql(), staged: stagedVersions(staged) });
-  const rows = await context.connection.runAndReadAll(liveRawKeys(duckdb, `(${latest}) latest`));
-  return Number(rows.getRows()[0]?.[0]);
+  const raw = await iceberg.scanSql();
+  const count = async (latest: string) =>
+    Number(
+      (await context.connection.runAndReadAll(liveRawKeys(duckdb, `(${latest}) latest`))).getRows()[0]?.[0],
+    );
+  if (counted === undefined) return count(latestRawKeys(duckdb, { raw, staged: stagedVersions(staged) }));
+  if (staged.length === 0) return counted;
+  const id = quoteIdent('_id');
+  const rawOfStaged = `(SELECT * FROM ${raw} WHERE ${id} IN (SELECT ${id} FROM ${stagedVersions(staged)})) staged_keys_raw`;
+  const before = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions([]) }));
+  const after = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions(staged) }));
+  return counted - before + after;
+}
+
+/** A snapshot id as the LiveKeys file keeps it ('none' for a table without one). */
+function snapshotIdOf(id: unknown): string {
+  return id === undefined || id === null || String(id) === '-1' ? 'none' : String(id);
 }
 
 /** The staged rows as a relation with `_id`, `ingest_ts` and `_op` at least (empty when nothing is staged). */

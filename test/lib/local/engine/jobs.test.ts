@@ -41,6 +41,30 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
         CAST(total_debit AS VARCHAR) AS total_debit, is_balanced FROM ${await scan('journal_entries_gold')} ORDER BY entry_id, _id`,
     );
 
+  /**
+   * The journal's LiveKeys file is of raw as it is now, and its count is raw's: the documents whose
+   * newest version is not a tombstone, counted here over the whole table (the raw append counts
+   * from the previous file and the keys it stages when that file is of the snapshot it appends to).
+   */
+  const assertLiveKeysAreRaw = async (runId: string) => {
+    const journal = await openTable(engine, engine.model.table('journal_entries'));
+    const { metadata } = await journal.load();
+    const [expected] = await query(
+      engine,
+      `SELECT count(*)::INT AS n FROM (
+         SELECT _id, arg_max(_op, ingest_ts) AS newest FROM ${await journal.scanSql()} GROUP BY _id
+       ) WHERE newest = 'upsert'`,
+    );
+    const file = await stagingStore(engine).getJson(
+      stagingLayout.liveKeys(engine.config.app, 'journal_entries'),
+    );
+    assert.deepEqual(
+      file,
+      { runId, liveKeys: expected?.n, snapshotId: String(metadata['current-snapshot-id']) },
+      `live keys after ${runId}`,
+    );
+  };
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'engine-'));
     engine = await engineIn(dir);
@@ -73,13 +97,18 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     // A rerun recounts raw's live documents only when the count is missing (a job failed before writing it).
     const store = stagingStore(engine);
     const liveKeys = stagingLayout.liveKeys(engine.config.app, 'journal_entries');
-    assert.deepEqual(await store.getJson(liveKeys), { runId: 'run-1', liveKeys: 1 });
+    const snapshotId = String(metadata['current-snapshot-id']);
+    assert.deepEqual(await store.getJson(liveKeys), { runId: 'run-1', liveKeys: 1, snapshotId });
     await store.putJson(liveKeys, { runId: 'kept', liveKeys: 7 });
     await rawAppend({ runId: 'run-1', collections: ['journal_entries'] }, engine);
     assert.deepEqual(await store.getJson(liveKeys), { runId: 'kept', liveKeys: 7 }, 'not scanned again');
     await store.deleteKeys([liveKeys]);
     await rawAppend({ runId: 'run-1', collections: ['journal_entries'] }, engine);
-    assert.deepEqual(await store.getJson(liveKeys), { runId: 'run-1', liveKeys: 1 }, 'counted again');
+    assert.deepEqual(
+      await store.getJson(liveKeys),
+      { runId: 'run-1', liveKeys: 1, snapshotId },
+      'counted again',
+    );
   });
 
   it('curate: the brief silver and gold tables, exactly', async () => {
@@ -129,6 +158,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
       later(2),
     );
     await rawAppend({ runId: 'run-2', collections: ['journal_entries'] }, engine);
+    await assertLiveKeysAreRaw('run-2');
     const inserted = await curate({ runId: 'run-2' }, engine);
     const files = (results: readonly CurateResult[]) =>
       results.map((r) => [r.status, r.filesRewritten, r.deleteFilesWritten]);
@@ -166,6 +196,7 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
       later(3),
     );
     await rawAppend({ runId: 'run-3', collections: ['journal_entries'] }, engine);
+    await assertLiveKeysAreRaw('run-3');
     const updated = await curate({ runId: 'run-3' }, engine);
     assert.deepEqual(
       files(updated),
@@ -332,6 +363,8 @@ describe('local engine jobs: raw append, curate, maintenance', () => {
     // Time travel below reads the silver of run 1; put JE1001 back as the source would.
     await stageRun(engine, 'run-6', { journal_entries: [BRIEF.journal_entries?.[0] as Document] }, later(6));
     await rawAppend({ runId: 'run-6', collections: ['journal_entries'] }, engine);
+    // JE1001 back after its tombstone (run 5): live again.
+    await assertLiveKeysAreRaw('run-6');
     await curate({ runId: 'run-6' }, engine);
     assert.deepEqual(
       (await goldText()).map((r) => r.entry_id),
