@@ -1692,7 +1692,7 @@ SELECT account_id, `_id`, account_name, account_type, is_active, ingest_ts FROM 
             "name": "changed_account_ids",
             "sql": """\
 SELECT coalesce(n.account_id, b.account_id) AS account_id,
-  n.account_id IS NULL OR b.account_id IS NULL AS known_changed
+  n.account_id IS NULL OR b.account_id IS NULL AS added_or_removed
 FROM current_accounts n FULL OUTER JOIN committed_accounts b ON n.account_id = b.account_id
 WHERE n.account_id IS NULL OR b.account_id IS NULL
   OR NOT (n.account_name <=> b.account_name) OR NOT (n.account_type <=> b.account_type)""",
@@ -1706,7 +1706,7 @@ UNION
 SELECT s.`_id` FROM {curated_namespace}.journal_entries_silver s
 LEFT JOIN current_accounts a ON a.account_id = s.account_id
 LEFT JOIN changed_account_ids c ON c.account_id = s.account_id
-WHERE c.known_changed
+WHERE c.added_or_removed
   OR (c.account_id IS NULL AND (NOT (s.account_name <=> a.account_name) OR NOT (s.account_type <=> a.account_type)))
 UNION
 SELECT e.`_id` FROM raw_journal_entries e

@@ -183,11 +183,11 @@ export function copiedColumns(silver: Table, raw: Table): Copied[] {
 
 /**
  * The steps of one curate run, in order. Curated rows are recomputed from the
- * latest raw version of every document the run touches (a renamed account's
- * silver lines aside: they take the chart's name from silver as it is), and each table gets
- * only the rows that differ, so replaying any run, in any order, changes
- * nothing, and a run with no changes commits nothing. Both engines run
- * exactly these (Spark on Glue; DuckDB in the local engine).
+ * latest raw version of every document the run touches (the silver lines on a
+ * renamed or retyped account aside: they are silver's, with the chart's names),
+ * and each table gets only the rows that differ, so replaying any run, in
+ * any order, changes nothing, and a run with no changes commits nothing.
+ * Both engines run exactly these (Spark on Glue; DuckDB in the local engine).
  */
 export function curateSteps(
   d: SqlDialect,

@@ -113,13 +113,13 @@ FROM ${accounts}`;
 /**
  * Account ids whose name or type in the chart `now` differs from the chart
  * `before` (the one of the last committed run), or that are in only one of
- * them (`known_changed`: lines on it became known or unknown): their entries'
- * lines must be recomputed even when a failed run already rewrote some of
- * them.
+ * them (`added_or_removed`: lines on it became known or unknown): their
+ * entries' lines must be recomputed even when a failed run already rewrote
+ * some of them.
  */
 export function changedAccountIds(d: SqlDialect, now: string, before: string): string {
   return `SELECT coalesce(n.account_id, b.account_id) AS account_id,
-  n.account_id IS NULL OR b.account_id IS NULL AS known_changed
+  n.account_id IS NULL OR b.account_id IS NULL AS added_or_removed
 FROM ${now} n FULL OUTER JOIN ${before} b ON n.account_id = b.account_id
 WHERE n.account_id IS NULL OR b.account_id IS NULL
   OR ${d.distinct('n.account_name', 'b.account_name')} OR ${d.distinct('n.account_type', 'b.account_type')}`;
@@ -158,7 +158,7 @@ UNION
 SELECT s.${id} FROM ${r.silver} s
 LEFT JOIN ${r.accounts} a ON a.account_id = s.account_id
 LEFT JOIN ${r.changedAccounts} c ON c.account_id = s.account_id
-WHERE c.known_changed
+WHERE c.added_or_removed
   OR (c.account_id IS NULL AND (${d.distinct('s.account_name', 'a.account_name')} OR ${d.distinct('s.account_type', 'a.account_type')}))
 UNION
 SELECT e.${id} FROM ${r.raw} e
