@@ -41,12 +41,18 @@ export async function mutateSource(
   const totalEntries = state.scale + state.insertedEntries;
   const picks = new Set<number>();
   while (picks.size < Math.min(count, totalEntries)) picks.add(rng.int(0, totalEntries - 1));
-  // One pass in _id order picks the documents at the drawn positions: a filter on thousands of
-  // values would be evaluated document by document by the embedded server.
-  const chosen: Document[] = [];
+  // One pass over the _ids in _id order finds the documents at the drawn positions (a filter on
+  // thousands of values would be evaluated document by document by the embedded server); each is
+  // then read alone, so the pass holds no whole documents.
+  const chosenIds: ObjectId[] = [];
   let position = 0;
-  for await (const doc of entries.find({}, { sort: { _id: 1 } })) {
-    if (picks.has(position++)) chosen.push(doc);
+  for await (const doc of entries.find({}, { sort: { _id: 1 }, projection: { _id: 1 } })) {
+    if (picks.has(position++)) chosenIds.push(doc._id);
+  }
+  const chosen: Document[] = [];
+  for (const _id of chosenIds) {
+    const doc = await entries.findOne({ _id });
+    if (doc !== null) chosen.push(doc);
   }
   let linesRemoved = 0;
   for (const [i, doc] of chosen.entries()) {
