@@ -16,12 +16,9 @@ STAGED = (
 RUN_1_AT = datetime.datetime(2025, 6, 1, 12)
 
 
-def stage_accounts(spark, model, root, run_id, ids):
-    """Staged Parquet of the run, shaped as extraction writes it (every column nullable)."""
-    rows = [
-        (i, "A" + i, "Account " + i, "Asset", True, RUN_1_AT, RUN_1_AT, run_id, "{}", None, "upsert")
-        for i in ids
-    ]
+def stage_accounts(spark, model, root, run_id, ids, at=RUN_1_AT):
+    """Staged Parquet of the run, read at `at`, shaped as extraction writes it (every column nullable)."""
+    rows = [(i, "A" + i, "Account " + i, "Asset", True, at, at, run_id, "{}", None, "upsert") for i in ids]
     folder = root / model.staging["run_data"].format(collection="accounts", run_id=run_id)
     spark.createDataFrame(rows, STAGED).coalesce(1).write.parquet(str(folder))
 
@@ -71,8 +68,23 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
         return append_accounts(spark, model, namespace, tmp_path, run_id)
 
     def live_keys():
+        """The LiveKeys file without its snapshot id, which must be the table's current one."""
         path = tmp_path / model.staging["live_keys"].format(collection="accounts")
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        written = json.loads(path.read_text())
+        if "snapshotId" in written:
+            assert written.pop("snapshotId") == current_snapshot(f"{namespace}.accounts")
+        return written
+
+    def current_snapshot(table):
+        latest = spark.sql(f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1")
+        return str(latest.first()["snapshot_id"])
+
+    def counted_over_raw(table):
+        """Live documents counted over the whole table, as the job does with no count to start from."""
+        newest = spark.sql(f"SELECT max_by(_op, ingest_ts) AS op FROM {table} GROUP BY _id")
+        return newest.where("op = 'upsert'").count()
 
     stage_accounts(spark, model, tmp_path, "run-1", ["a1", "a2"])
     assert run("run-1") == {
@@ -160,6 +172,12 @@ def test_appends_once_per_run_and_tombstones_what_the_listing_lacks(
     ).collect()
     assert [(r["_id"], r["op"]) for r in live] == [("a1", "delete"), ("a2", "delete"), ("a4", "upsert")]
 
+    # Counted from run 3's count (of the current snapshot) and the raw rows of the staged keys:
+    # a2 back after its tombstone, a4 read again, a5 new.
+    stage_accounts(spark, model, tmp_path, "run-4", ["a2", "a4", "a5"], datetime.datetime(2025, 6, 4))
+    assert run("run-4")["liveKeys"] == 3 == counted_over_raw(table)
+    assert live_keys() == {"runId": "run-4", "liveKeys": 3}
+
 
 def test_a_job_failing_as_it_appends_leaves_no_live_key_count(spark, model, namespace, tmp_path, monkeypatch):
     def run(run_id):
@@ -181,7 +199,8 @@ def test_a_job_failing_as_it_appends_leaves_no_live_key_count(spark, model, name
     assert not live_keys.exists()
     monkeypatch.undo()
     assert run("run-2")["liveKeys"] == 2
-    assert json.loads(live_keys.read_text()) == {"runId": "run-2", "liveKeys": 2}
+    written = json.loads(live_keys.read_text())
+    assert {k: written[k] for k in ("runId", "liveKeys")} == {"runId": "run-2", "liveKeys": 2}
 
 
 def test_with_table_schema_keeps_the_tables_required_columns(spark, namespace):

@@ -129,9 +129,10 @@ export interface LiveKeys {
   readonly runId: string;
   readonly liveKeys: number;
   /**
-   * The raw table's snapshot the count is of (the local engine writes it; Glue's raw append does
-   * not). While it is still the table's current snapshot, the next raw append counts from it and
-   * the raw rows of the keys it stages, instead of over the whole table.
+   * The raw table's snapshot the count is of ('none' before the table's first commit; absent from
+   * files written before it was kept). While it is still the table's current snapshot, the next raw
+   * append, on either engine, counts from it and the raw rows of the keys it stages, instead of
+   * over the whole table.
    */
   readonly snapshotId?: string;
 }

@@ -100,16 +100,22 @@ def append_run(
     deletes_key = model.summary_keys["deletes"]
 
     def write_live_keys(count: int) -> None:
-        write_json(spark, live_keys_file, {"runId": run_id, "liveKeys": count})
+        # With the snapshot it is of, read now: after this job's commit, if it made one.
+        snapshot = current_snapshot_id(spark, table)
+        write_json(spark, live_keys_file, {"runId": run_id, "liveKeys": count, "snapshotId": snapshot})
 
     earlier = run_totals(model, run_snapshots(spark, model, table, run_id))
+    previous = read_json(spark, live_keys_file)
     if earlier is not None and keys is None:
         log(JOB, "skipped: the run is already appended", table=table, run_id=run_id)
         # The job that appended may have failed before writing the count; raw is still as it left it.
         # A count that exists is raw's as the last raw append left it: no need to scan raw again.
-        if read_json(spark, live_keys_file) is None:
+        if previous is None:
             write_live_keys(live_keys(spark, model, table, None))
         return report("already-appended", *earlier, keys, 0, None)
+    # The last count, when it is of raw as it is now.
+    current = current_snapshot_id(spark, table)
+    counted = previous["liveKeys"] if previous and previous.get("snapshotId") == current else None
     target = spark.table(table)
     # An earlier job of this run appended its rows: this one only reconciles the key listing
     # (CheckDeletes asked for it after that job). Reconciling again tombstones nothing twice.
@@ -128,7 +134,7 @@ def append_run(
         if deletes > 0:
             rows = tombstones if rows is None else rows.unionByName(tombstones)
     else:
-        live = live_keys(spark, model, table, rows)
+        live = live_keys(spark, model, table, rows, counted)
     if rows is None or (not files and deletes == 0):
         log(JOB, "nothing to append: no snapshot", table=table, run_id=run_id, staged=staged)
         write_live_keys(live)
@@ -226,11 +232,38 @@ def deleted_documents(
     return tombstones.localCheckpoint(), unread, live
 
 
-def live_keys(spark: SparkSession, model: Model, table: str, rows: DataFrame | None) -> int:
-    """How many documents are live in raw with the run's rows: what the next plan's count check compares."""
-    versions_views(spark, table, rows)
+def live_keys(
+    spark: SparkSession, model: Model, table: str, rows: DataFrame | None, counted: int | None = None
+) -> int:
+    """How many documents are live in raw with the run's rows: what the next plan's count check compares.
+    Given `counted`, the live documents of raw as it is now, only the raw rows of the run's keys are
+    read: the count moves by how many of those keys the run's rows make live, less how many were."""
+    if counted is None:
+        versions_views(spark, table, rows)
+        return count_live(spark, model)
+    if rows is None:
+        return counted
+    raw_of_run = spark.table(table).join(rows.select("_id").distinct(), "_id", "left_semi")
+    raw_of_run.createOrReplaceTempView("raw_versions")
+    raw_of_run.limit(0).createOrReplaceTempView("staged_versions")
+    before = count_live(spark, model)
+    rows.createOrReplaceTempView("staged_versions")
+    return counted - before + count_live(spark, model)
+
+
+def count_live(spark: SparkSession, model: Model) -> int:
+    """live_raw_keys over latest_raw_keys of the raw_versions and staged_versions views."""
     spark.sql(model.sql["latest_raw_keys"]).createOrReplaceTempView("latest_raw_keys")
     return spark.sql(model.sql["live_raw_keys"]).first()["live"]
+
+
+def current_snapshot_id(spark: SparkSession, table: str) -> str:
+    """The table's current snapshot id as the LiveKeys file keeps it ('none' before its first commit)."""
+    jvm = spark.sparkContext._jvm
+    iceberg = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, table)
+    iceberg.refresh()
+    snapshot = iceberg.currentSnapshot()
+    return "none" if snapshot is None else str(snapshot.snapshotId())
 
 
 def versions_views(spark: SparkSession, table: str, rows: DataFrame | None) -> None:
