@@ -100,8 +100,6 @@ describe('a change of the chart, then a failure inside curate: the next run stil
   it('the account renamed with a failure after the silver commit, then renamed back: silver gets the old name again', async () => {
     const { db, scenario } = await scenarioWithLoneAccount();
     try {
-      // Silver now holds a name that neither the committed chart nor the next one has: the chart
-      // did not change since the last committed run, so only comparing silver with it finds the line.
       const rename = (name: string) =>
         db
           .collection('accounts')
@@ -112,6 +110,8 @@ describe('a change of the chart, then a failure inside curate: the next run stil
       await rename('Used once, renamed');
       await scenario.failingRun({ kind: 'point', point: 'curate:after-commit:journal_entries_silver' });
       await rename('Used once');
+      // Silver now holds a name that neither the committed chart nor the current one has: the chart
+      // did not change since the last committed run, so only comparing silver with it finds the line.
       await scenario.run();
       assertNoProblems('after the next run', await scenario.problems());
     } finally {
