@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Binary, BSON, type Document, Double, Int32, Long, ObjectId, UUID } from 'mongodb';
 import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
+import { DumpFile } from '../../../../lib/local/mongo-server/dump-file.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
 import { CursorRegistry, type DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
 import { ArrayElements, batchDocuments, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
@@ -272,6 +273,36 @@ describe('documents served from the dump file they were loaded from', () => {
     assertCoveredAsFull('after writes');
     assert.ok(cache.bytes <= CAPACITY_BYTES, `${cache.bytes} bytes cached`);
     collection.close();
+  });
+
+  it('reads a scattered 1% of the documents alone, and a dense walk by whole blocks', async () => {
+    // Journal-entry-sized documents (about 270 bytes), 4,000 to a 1 MiB block, as in the benchmark's source.
+    const path = join(dir, 'scattered.bson');
+    const docs = Array.from({ length: 40_000 }, (_, i) => bytesOf({ _id: oid(i), pad: 'x'.repeat(220 + (i % 90)) }));
+    await writeFile(path, Buffer.concat(docs));
+    const offsets: number[] = [];
+    for (let at = 0, i = 0; i < docs.length; i++) {
+      offsets.push(at);
+      at += (docs[i] as Buffer).length;
+    }
+    const next = random(11);
+    /** Reads the documents a walk picks with `chance` each, in file order, and returns the bytes of blocks it loaded. */
+    const walk = (chance: number) => {
+      const cache = new BlockCache();
+      const file = DumpFile.open(path, cache);
+      let loaded = 0;
+      for (const [i, offset] of offsets.entries()) {
+        if (next() >= chance) continue;
+        assert.deepEqual(file.view(offset), docs[i]);
+        loaded = Math.max(loaded, cache.bytes);
+      }
+      file.close();
+      return loaded;
+    };
+    // 1% (an incremental run's change, 27 KiB apart on average): half its steps are under 16 KiB.
+    assert.equal(walk(0.01), 0, 'a scattered walk loads no block');
+    // Every 20th document (5.4 KiB apart): 200 documents a block, cheaper read whole.
+    assert.ok(walk(0.05) >= 1024 * 1024, 'a dense walk reads whole blocks');
   });
 
   it('fails on a read after the collection is closed rather than reading another file', async () => {
