@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Binary, BSON, type Document, Double, Int32, Long, ObjectId, UUID } from 'mongodb';
 import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
-import { DumpFile } from '../../../../lib/local/mongo-server/dump-file.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
 import { CursorRegistry, type DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
+import { DumpFile } from '../../../../lib/local/mongo-server/dump-file.ts';
 import { ArrayElements, batchDocuments, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
 import { SAMPLE_INDEX } from '../../../../lib/local/sample-data/index.ts';
 import { Prng } from '../../../../lib/local/sample-data/prng.ts';
@@ -278,7 +278,9 @@ describe('documents served from the dump file they were loaded from', () => {
   it('reads a scattered 1% of the documents alone, and a dense walk by whole blocks', async () => {
     // Journal-entry-sized documents (about 270 bytes), 4,000 to a 1 MiB block, as in the benchmark's source.
     const path = join(dir, 'scattered.bson');
-    const docs = Array.from({ length: 40_000 }, (_, i) => bytesOf({ _id: oid(i), pad: 'x'.repeat(220 + (i % 90)) }));
+    const docs = Array.from({ length: 40_000 }, (_, i) =>
+      bytesOf({ _id: oid(i), pad: 'x'.repeat(220 + (i % 90)) }),
+    );
     await writeFile(path, Buffer.concat(docs));
     const offsets: number[] = [];
     for (let at = 0, i = 0; i < docs.length; i++) {
