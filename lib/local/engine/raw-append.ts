@@ -291,10 +291,19 @@ async function liveKeysWith(
   if (counted === undefined) return count(latestRawKeys(duckdb, { raw, staged: stagedVersions(staged) }));
   if (staged.length === 0) return counted;
   const id = quoteIdent('_id');
-  const rawOfStaged = `(SELECT * FROM ${raw} WHERE ${id} IN (SELECT ${id} FROM ${stagedVersions(staged)})) staged_keys_raw`;
-  const before = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions([]) }));
-  const after = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions(staged) }));
-  return counted - before + after;
+  // Read from raw once, for both counts.
+  const rawOfStaged = '__ll_staged_keys_raw';
+  await context.connection.run(
+    `CREATE OR REPLACE TEMP TABLE ${rawOfStaged} AS SELECT ${id}, ingest_ts, ${quoteIdent(OP_COLUMN)}
+     FROM ${raw} WHERE ${id} IN (SELECT ${id} FROM ${stagedVersions(staged)})`,
+  );
+  try {
+    const before = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions([]) }));
+    const after = await count(latestRawKeys(duckdb, { raw: rawOfStaged, staged: stagedVersions(staged) }));
+    return counted - before + after;
+  } finally {
+    await context.connection.run(`DROP TABLE IF EXISTS ${rawOfStaged}`);
+  }
 }
 
 /** A snapshot id as the LiveKeys file keeps it ('none' for a table without one). */
