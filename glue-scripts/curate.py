@@ -1822,10 +1822,15 @@ LEFT JOIN (
         },
         {
             "kind": "relation",
+            "name": "touched_journal_silver",
+            "sql": "SELECT * FROM {curated_namespace}.journal_entries_silver t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries) OR t.account_id IN (SELECT account_id FROM changed_account_ids)",
+        },
+        {
+            "kind": "relation",
             "name": "renamed_journal_lines",
             "sql": """\
 SELECT s.`_id`, s.`entry_id`, s.`entry_date`, s.`description`, s.`account_id`, a.`account_name`, a.`account_type`, s.`debit`, s.`credit`, s.`ingest_ts`, s.`line_no`
-FROM {curated_namespace}.journal_entries_silver s
+FROM touched_journal_silver s
 JOIN changed_account_ids c ON c.account_id = s.account_id
 LEFT JOIN current_accounts a ON a.account_id = s.account_id
 WHERE NOT EXISTS (SELECT 1 FROM touched_journal_entries x WHERE x.`_id` = s.`_id`)""",
@@ -1909,7 +1914,7 @@ SELECT `_id`, `entry_id`, `entry_date`, `description`, `account_id`, `account_na
             "name": "changes_journal_entries_silver",
             "table": "journal_entries_silver",
             "sql": """\
-WITH touched_rows AS (SELECT * FROM {curated_namespace}.journal_entries_silver t WHERE t.`_id` IN (SELECT `_id` FROM touched_journal_entries) OR t.account_id IN (SELECT account_id FROM changed_account_ids))
+WITH touched_rows AS (SELECT * FROM touched_journal_silver t WHERE true)
 SELECT n.`_id`, n.`entry_id`, n.`entry_date`, n.`description`, n.`account_id`, n.`account_name`, n.`account_type`, n.`debit`, n.`credit`, n.`ingest_ts`, n.`line_no`, false AS `_delete`
 FROM desired_journal_entries_silver n
 LEFT JOIN touched_rows t ON t.`_id` = n.`_id` AND t.`line_no` = n.`line_no`

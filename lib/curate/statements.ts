@@ -144,6 +144,7 @@ const R = {
   latestTasks: 'latest_close_tasks',
   latestAccounts: 'latest_accounts',
   lines: 'journal_lines',
+  touchedSilver: 'touched_journal_silver',
   renamedLines: 'renamed_journal_lines',
   facts: 'journal_entry_facts',
   chart: 'chart_of_accounts',
@@ -312,13 +313,19 @@ export function curateSteps(
       ),
     },
     { kind: 'relation', name: R.facts, sql: journalEntryFacts(d, R.latestEntries, R.lines) },
+    // Silver's rows this run may change, read from silver once: the renamed lines come from them, and the changes compare with them.
+    {
+      kind: 'relation',
+      name: R.touchedSilver,
+      sql: `SELECT * FROM ${r.journalEntriesSilver} t WHERE ${touchedLine}`,
+    },
     {
       kind: 'relation',
       name: R.renamedLines,
       sql: renamedJournalLines(
         d,
         {
-          silver: r.journalEntriesSilver,
+          silver: R.touchedSilver,
           accounts: R.accounts,
           changedAccounts: R.changedAccountIds,
           touched: R.touchedEntries,
@@ -337,9 +344,9 @@ export function curateSteps(
     ),
     ...merge(
       journalSilver,
-      r.journalEntriesSilver,
+      R.touchedSilver,
       `SELECT ${silverColumns} FROM ${R.lines}\nUNION ALL\nSELECT ${silverColumns} FROM ${R.renamedLines}`,
-      touchedLine,
+      'true',
     ),
     ...merge(
       model.table(JOURNAL_ENTRIES_GOLD.name),

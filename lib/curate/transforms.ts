@@ -170,7 +170,9 @@ WHERE e.entry_id IN (
 /**
  * The silver lines, on an account the chart changed, of the entries not
  * curated again (not in `touched`), with the chart's name and type: all that
- * a rename or a change of type changes. `columns` are silver's, in order.
+ * a rename or a change of type changes. `silver` holds at least every line
+ * on a changed account (silver itself, or the rows the run may change);
+ * `columns` are silver's, in order.
  */
 export function renamedJournalLines(
   d: SqlDialect,
