@@ -122,7 +122,7 @@ export function costModel(results: Results, config: LedgerlakeConfig): CostModel
     assumptions: [
       `prices: Lambda $${PRICES.lambdaGbSecond}/GB-s, Glue $${PRICES.glueDpuHour}/DPU-hour (1-minute minimum per job run), Step Functions $${PRICES.stateTransition}/transition (us-east-1 list prices)`,
       `Lambda: the extraction rate measured here on one core; the extract function has ${memoryMiB} MiB (${memoryMiB >= ONE_VCPU_MIB ? 'a whole vCPU' : 'less than a whole vCPU: slower than measured here'})`,
-      `Glue: ${numberOfWorkers} × ${workerType} (${dpus} DPU) per job; durations of the generated scripts on local PySpark at ${results.glue?.documents ?? '?'} entries`,
+      `Glue: ${numberOfWorkers} × ${workerType} (${dpus} DPU) per job; ${results.glue === undefined ? 'no durations in this run (the spark section was skipped or Spark is not set up)' : `durations of the generated scripts on local PySpark at ${results.glue.documents} entries`}`,
       'Not included: S3 storage and requests, KMS, Athena scans, CloudWatch, data transfer from Atlas',
     ],
     lambda,

@@ -9,8 +9,11 @@
  *               (memory must not grow with chunk size), planRun, and the key
  *               listing of delete detection; on the embedded server and, where
  *               installed (`npm run setup:ferretdb`), on FerretDB
- *   pipeline    `npm run local` at N: a full run, an incremental run after a
- *               1% change (`--mutate N/100`) and a run that reads nothing
+ *   pipeline    `npm run local` at N: a full run and an incremental run after a
+ *               1% change (`--mutate N/100`), each pair on its own copy of one
+ *               seeded source, --pipeline-runs times (the medians are the
+ *               figures; a run on this machine varies by 10-30%), then a
+ *               run of 1% new entries and a run that reads nothing
  *   synthesis   the state machine synthesized from the CDK app, and read back
  *               from the synthesis cache
  *   engine      the local engine's jobs at N (bench/engine.ts)
@@ -20,12 +23,12 @@
  *
  * Options: --docs N (default 1,000,000), --ferretdb-docs N (default the
  * smaller of N and 100,000: FerretDB on SQLite loads about 3,000 documents a
- * second), --spark-docs N (default 10,000), --skip ferretdb,spark,engine,...
- * (sections to leave out), --json.
+ * second), --spark-docs N (default 10,000), --pipeline-runs K (default 3),
+ * --skip ferretdb,spark,engine,... (sections to leave out), --json.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -35,7 +38,7 @@ import { startMongoServer } from '../lib/local/mongo-server/index.ts';
 import { generateJournalEntries } from '../lib/local/sample-data/index.ts';
 import { startFerretdb } from '../test/support/service-processes.ts';
 import { costModel } from './cost-model.ts';
-import { describeReport, type Results, targetsOf } from './targets.ts';
+import { describeReport, medianRun, type PipelineMeasurement, type Results, targetsOf } from './targets.ts';
 
 const run = promisify(execFile);
 const SECTIONS = ['extraction', 'ferretdb', 'pipeline', 'synthesis', 'engine', 'spark'] as const;
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     docs: { type: 'string', default: '1000000' },
     'ferretdb-docs': { type: 'string' },
     'spark-docs': { type: 'string', default: '10000' },
+    'pipeline-runs': { type: 'string', default: '3' },
     skip: { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
@@ -57,6 +61,9 @@ const count = (flag: string, text: string) => {
 const docs = count('docs', values.docs);
 const ferretdbDocs = count('ferretdb-docs', values['ferretdb-docs'] ?? String(Math.min(docs, 100_000)));
 const sparkDocs = count('spark-docs', values['spark-docs']);
+const pipelineRuns = Number(values['pipeline-runs']);
+if (!Number.isInteger(pipelineRuns) || pipelineRuns < 1)
+  throw new Error(`--pipeline-runs must be a positive integer, got ${values['pipeline-runs']}`);
 const skip = new Set(values.skip.split(',').filter((s) => s !== ''));
 for (const section of skip) {
   if (!(SECTIONS as readonly string[]).includes(section))
@@ -169,24 +176,38 @@ if (!skip.has('pipeline')) {
   say(`pipeline: npm run local at ${docs.toLocaleString('en-US')} journal entries`);
   const dir = await mkdtemp(join(tmpdir(), 'ledgerlake-bench-pipeline-'));
   try {
-    const scale = ['--dir', dir, '--scale', String(docs)];
-    const prepared = await worker('pipeline-worker.ts', [...scale, '--prepare']);
-    const full = await worker('pipeline-worker.ts', scale);
-    const incremental = await worker('pipeline-worker.ts', [
-      ...scale,
-      '--mutate',
-      String(Math.round(docs / 100)),
-    ]);
+    const scale = (at: string) => ['--dir', at, '--scale', String(docs)];
+    const seeded = join(dir, 'seeded');
+    const prepared = await worker('pipeline-worker.ts', [...scale(seeded), '--prepare']);
+    const fullRuns: PipelineMeasurement[] = [];
+    const incrementalRuns: PipelineMeasurement[] = [];
+    let at = seeded;
+    for (let i = 1; i <= pipelineRuns; i++) {
+      if (at !== seeded) await rm(at, { recursive: true, force: true });
+      at = join(dir, `run-${i}`);
+      await cp(seeded, at, { recursive: true });
+      fullRuns.push((await worker('pipeline-worker.ts', scale(at))) as never);
+      incrementalRuns.push(
+        (await worker('pipeline-worker.ts', [
+          ...scale(at),
+          '--mutate',
+          String(Math.round(docs / 100)),
+        ])) as never,
+      );
+    }
+    // After the last pair: 1% new entries, then nothing new.
     const appended = await worker('pipeline-worker.ts', [
-      ...scale,
+      ...scale(at),
       '--append',
       String(Math.round(docs / 100)),
     ]);
-    const noop = await worker('pipeline-worker.ts', scale);
+    const noop = await worker('pipeline-worker.ts', scale(at));
     results.pipeline = {
       seedSeconds: prepared.seconds as number,
-      full,
-      incremental,
+      full: medianRun(fullRuns),
+      incremental: medianRun(incrementalRuns),
+      fullRuns,
+      incrementalRuns,
       appended,
       noop,
     } as never;
