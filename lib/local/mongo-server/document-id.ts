@@ -27,6 +27,12 @@ export function storedId(bytes: Buffer, at = 0): unknown {
   return new ObjectId(ID_SCRATCH);
 }
 
+/** storedId, keeping nothing that refers to `bytes` (a buffer that is read into again). */
+export function detachedStoredId(bytes: Buffer, at = 0): unknown {
+  if (OBJECT_ID_COPIES && objectIdFirst(bytes, at)) return storedId(bytes, at);
+  return storedId(Buffer.from(bytes.subarray(at, at + bytes.readInt32LE(at))));
+}
+
 const ID_SCRATCH = new Uint8Array(12);
 /** Whether an ObjectId copies the bytes it is made from (bson 7 keeps them as numbers), so a scratch array can be reused. */
 const OBJECT_ID_COPIES = (() => {

@@ -1,5 +1,5 @@
 import { type BlockCache, sharedBlockCache } from './block-cache.ts';
-import { storedId } from './document-id.ts';
+import { detachedStoredId, storedId } from './document-id.ts';
 import { DocumentSlabs, type Location, offsetOf, slabOf, viewOf } from './document-slabs.ts';
 import { DumpFile, writeDumpFile } from './dump-file.ts';
 
@@ -73,7 +73,7 @@ export class DocumentStorage {
   /** The `_id` of the document at `location`, read from its bytes. */
   id(location: Location): unknown {
     return location < 0
-      ? storedId(fileView(this.files, location))
+      ? readAt({ slabs: [], files: this.files }, location, detachedStoredId)
       : storedId(this.slabs.slabOf(location), offsetOf(location));
   }
 

@@ -106,14 +106,19 @@ export class DumpFile {
 
   /**
    * `read` of the bytes the document at `offset` is in and where in them it
-   * starts (a cached block, or a copy when read alone), read as `view`
-   * reads it but making no view: a walk of a million `_id`s makes none.
+   * starts (a cached block, or when read alone the buffer it was read into),
+   * read as `view` reads it but making no view and, read alone, no copy: a
+   * walk of a million `_id`s makes none. The bytes are `read`'s only while
+   * it runs: it must keep nothing that refers to them.
    */
   read<T>(offset: number, read: (bytes: Buffer, at: number) => T): T {
     const block = this.blockHolding(offset, this.follows(offset), false);
-    return block === undefined
-      ? read(this.readAlone(offset, false), 0)
-      : read(block, offset % this.blockBytes);
+    if (block !== undefined) return read(block, offset % this.blockBytes);
+    if (this.single?.offset === offset) return read(this.single.raw, 0);
+    const head = this.readAt(SCRATCH, offset, Math.min(SCRATCH.length, this.size - offset));
+    const size = head < 4 ? 0 : SCRATCH.readInt32LE(0);
+    // A document larger than one read, or a corrupt length, goes the way `view` reads it.
+    return size >= 5 && size <= head ? read(SCRATCH, 0) : read(this.readAlone(offset, false), 0);
   }
 
   close(): void {

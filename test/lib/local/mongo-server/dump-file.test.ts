@@ -7,6 +7,7 @@ import { Binary, BSON, type Document, Double, Int32, Long, ObjectId, UUID } from
 import { BlockCache } from '../../../../lib/local/mongo-server/block-cache.ts';
 import { type FindOptions, MemoryCollection } from '../../../../lib/local/mongo-server/collection.ts';
 import { CursorRegistry, type DocumentList } from '../../../../lib/local/mongo-server/cursors.ts';
+import { detachedStoredId } from '../../../../lib/local/mongo-server/document-id.ts';
 import { DumpFile } from '../../../../lib/local/mongo-server/dump-file.ts';
 import { ArrayElements, batchDocuments, cursorReply } from '../../../../lib/local/mongo-server/raw-bson.ts';
 import { SAMPLE_INDEX } from '../../../../lib/local/sample-data/index.ts';
@@ -305,6 +306,29 @@ describe('documents served from the dump file they were loaded from', () => {
     assert.equal(walk(0.01), 0, 'a scattered walk loads no block');
     // Every 20th document (5.4 KiB apart): 200 documents a block, cheaper read whole.
     assert.ok(walk(0.05) >= 1024 * 1024, 'a dense walk reads whole blocks');
+  });
+
+  it('reads the _ids of documents met alone, each into the same buffer, and every _id stays its own', async () => {
+    const path = join(dir, 'alone-ids.bson');
+    const ids: unknown[] = [
+      new Binary(Buffer.from([1, 2, 3])),
+      new UUID('6f1c9e2a-4b1d-4c3e-9f00-0123456789ab'),
+      oid(5),
+      'text',
+      Long.fromString('9007199254740993'),
+      new Binary(Buffer.from([9, 8, 7, 6])),
+    ];
+    // Small documents far apart: each is read alone, in one read, into the same buffer.
+    const docs = ids.flatMap((_id, i) => [
+      bytesOf({ _id }),
+      bytesOf({ _id: `filler ${i}`, pad: 'p'.repeat(20_000) }),
+    ]);
+    await writeFile(path, Buffer.concat(docs));
+    const file = DumpFile.open(path, new BlockCache());
+    const offsets = ids.map((_, i) => docs.slice(0, 2 * i).reduce((sum, d) => sum + d.length, 0));
+    const read = offsets.map((offset) => file.read(offset, detachedStoredId));
+    file.close();
+    assert.deepEqual(BSON.EJSON.serialize(read), BSON.EJSON.serialize(ids));
   });
 
   it('fails on a read after the collection is closed rather than reading another file', async () => {
