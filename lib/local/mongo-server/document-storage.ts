@@ -73,7 +73,7 @@ export class DocumentStorage {
   /** The `_id` of the document at `location`, read from its bytes. */
   id(location: Location): unknown {
     return location < 0
-      ? readAt({ slabs: [], files: this.files }, location, detachedStoredId)
+      ? fileRead(this.files, location, detachedStoredId)
       : storedId(this.slabs.slabOf(location), offsetOf(location));
   }
 
@@ -155,9 +155,18 @@ export function readAt<T>(
   read: (bytes: Buffer, at: number) => T,
 ): T {
   if (location >= 0) return read(slabOf(snapshot.slabs, location), offsetOf(location));
+  return fileRead(snapshot.files, location, read);
+}
+
+/** `read` of the document at file location `location` (see DumpFile.read). */
+function fileRead<T>(
+  files: readonly DumpFile[],
+  location: Location,
+  read: (bytes: Buffer, at: number) => T,
+): T {
   const at = -location - 1;
   const number = Math.floor(at / FILE_STRIDE);
-  return (snapshot.files[number] as DumpFile).read(at - number * FILE_STRIDE, read);
+  return (files[number] as DumpFile).read(at - number * FILE_STRIDE, read);
 }
 
 function fileView(files: readonly DumpFile[], location: Location): Buffer {

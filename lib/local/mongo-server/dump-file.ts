@@ -18,7 +18,7 @@ const SCRATCH = Buffer.allocUnsafeSlow(2 * 1024);
  * closer. The 1% of a collection an incremental run reads lies 24 KiB apart
  * on average, scattered through the file: half its steps are under 16 KiB,
  * so a streak of three such steps loaded most of the file's blocks, while
- * eight steps under 8 KiB running come up by chance once in 27,000.
+ * eight steps under 8 KiB running come up by chance once in 24,000.
  */
 const NEAR_BYTES = 8 * 1024;
 const SEQUENTIAL_STREAK = 8;
