@@ -1718,76 +1718,151 @@ WHERE e.entry_id IN (
             "kind": "relation",
             "name": "latest_journal_entries",
             "sql": """\
+SELECT * FROM (
 WITH versions AS (
-  SELECT x.`_id`, count(*) AS versions FROM raw_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id`
+  SELECT x.`_id`, count(*) AS versions FROM changed_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM touched_journal_entries) GROUP BY x.`_id`
 ),
 newest AS (
   SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
     SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
-    FROM raw_journal_entries r
+    FROM changed_journal_entries r
     JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
   ) ranked WHERE newest_rank = 1
 )
-SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_journal_entries r
+SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM changed_journal_entries r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
-  FROM raw_journal_entries r
+  FROM changed_journal_entries r
   JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
-) ranked WHERE version_rank = 1""",
+) ranked WHERE version_rank = 1
+) changed_latest
+UNION ALL
+SELECT * FROM (
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM before_journal_entries x WHERE x.`_id` IN (SELECT `_id` FROM (SELECT t.`_id` FROM touched_journal_entries t WHERE NOT EXISTS (SELECT 1 FROM changed_journal_entries c WHERE c.`_id` = t.`_id`)) touched_unchanged) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM before_journal_entries r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
+)
+SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM before_journal_entries r
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
+UNION ALL
+SELECT `_id`, `entry_id`, `date`, `description`, `lines`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
+SELECT * FROM (
+  SELECT r.`_id`, r.`entry_id`, r.`date`, r.`description`, r.`lines`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM before_journal_entries r
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
+) ranked WHERE version_rank = 1
+) unchanged_latest""",
         },
         {
             "kind": "relation",
             "name": "latest_close_tasks",
             "sql": """\
+SELECT * FROM (
 WITH versions AS (
-  SELECT x.`_id`, count(*) AS versions FROM raw_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id`
+  SELECT x.`_id`, count(*) AS versions FROM changed_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM changed_close_tasks) GROUP BY x.`_id`
 ),
 newest AS (
   SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
     SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
-    FROM raw_close_tasks r
+    FROM changed_close_tasks r
     JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
   ) ranked WHERE newest_rank = 1
 )
-SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_close_tasks r
+SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM changed_close_tasks r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
-  FROM raw_close_tasks r
+  FROM changed_close_tasks r
   JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
-) ranked WHERE version_rank = 1""",
+) ranked WHERE version_rank = 1
+) changed_latest
+UNION ALL
+SELECT * FROM (
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM before_close_tasks x WHERE x.`_id` IN (SELECT `_id` FROM (SELECT t.`_id` FROM changed_close_tasks t WHERE NOT EXISTS (SELECT 1 FROM changed_close_tasks c WHERE c.`_id` = t.`_id`)) touched_unchanged) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM before_close_tasks r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
+)
+SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM before_close_tasks r
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
+UNION ALL
+SELECT `_id`, `task_id`, `name`, `assigned_to`, `status`, `due_date`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
+SELECT * FROM (
+  SELECT r.`_id`, r.`task_id`, r.`name`, r.`assigned_to`, r.`status`, r.`due_date`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM before_close_tasks r
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
+) ranked WHERE version_rank = 1
+) unchanged_latest""",
         },
         {
             "kind": "relation",
             "name": "latest_accounts",
             "sql": """\
+SELECT * FROM (
 WITH versions AS (
-  SELECT x.`_id`, count(*) AS versions FROM raw_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id`
+  SELECT x.`_id`, count(*) AS versions FROM changed_accounts x WHERE x.`_id` IN (SELECT `_id` FROM changed_accounts) GROUP BY x.`_id`
 ),
 newest AS (
   SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
     SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
-    FROM raw_accounts r
+    FROM changed_accounts r
     JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
   ) ranked WHERE newest_rank = 1
 )
-SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM raw_accounts r
+SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM changed_accounts r
 JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
 UNION ALL
 SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
 UNION ALL
 SELECT * FROM (
   SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
-  FROM raw_accounts r
+  FROM changed_accounts r
   JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
-) ranked WHERE version_rank = 1""",
+) ranked WHERE version_rank = 1
+) changed_latest
+UNION ALL
+SELECT * FROM (
+WITH versions AS (
+  SELECT x.`_id`, count(*) AS versions FROM before_accounts x WHERE x.`_id` IN (SELECT `_id` FROM (SELECT t.`_id` FROM changed_accounts t WHERE NOT EXISTS (SELECT 1 FROM changed_accounts c WHERE c.`_id` = t.`_id`)) touched_unchanged) GROUP BY x.`_id`
+),
+newest AS (
+  SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, count(*) OVER (PARTITION BY `_id`) AS tied FROM (
+    SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, rank() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST) AS newest_rank
+    FROM before_accounts r
+    JOIN versions v ON v.`_id` = r.`_id` AND v.versions > 1
+  ) ranked WHERE newest_rank = 1
+)
+SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, 1 AS version_rank FROM before_accounts r
+JOIN versions v ON v.`_id` = r.`_id` AND v.versions = 1
+UNION ALL
+SELECT `_id`, `account_id`, `account_name`, `account_type`, `is_active`, `updated_at`, `ingest_ts`, `_run_id`, `_mapping_errors`, `_op`, 1 AS version_rank FROM newest WHERE tied = 1
+UNION ALL
+SELECT * FROM (
+  SELECT r.`_id`, r.`account_id`, r.`account_name`, r.`account_type`, r.`is_active`, r.`updated_at`, r.`ingest_ts`, r.`_run_id`, r.`_mapping_errors`, r.`_op`, row_number() OVER (PARTITION BY r.`_id` ORDER BY r.`ingest_ts` DESC, CASE WHEN r.`_op` = 'delete' THEN 0 ELSE 1 END, r.`updated_at` DESC NULLS LAST, r.`_doc_ejson` DESC) AS version_rank
+  FROM before_accounts r
+  JOIN (SELECT DISTINCT `_id` FROM newest WHERE tied > 1) n ON n.`_id` = r.`_id`
+) ranked WHERE version_rank = 1
+) unchanged_latest""",
         },
         {
             "kind": "relation",

@@ -5,7 +5,7 @@ import json
 import pathlib
 
 import pytest
-from pyspark.sql.functions import col
+from pyspark.sql.functions import col, lit
 
 from ledgerlake_glue import curate
 
@@ -67,13 +67,33 @@ def test_the_latest_version_of_each_touched_document_is_the_fixture_one(spark, m
         row["_run_id"] = "run-1"
     raw = spark.createDataFrame(rows, schema)
     raw.createOrReplaceTempView(model.relations["raw"].format(c="close_tasks"))
-    raw.where(col("_id").isin(fixture["touched"])).createOrReplaceTempView(
-        model.relations["changed"].format(c="close_tasks")
-    )
+    touched = col("_id").isin(fixture["touched"])
+    # Every version of a touched document is a change here, and `before` holds the rest of raw.
+    raw.where(touched).createOrReplaceTempView(model.relations["changed"].format(c="close_tasks"))
+    raw.where(~touched).createOrReplaceTempView(model.relations["before"].format(c="close_tasks"))
     step = next(s for s in model.steps if s["name"] == "latest_close_tasks")
     picked = spark.sql(step["sql"]).select("_id", "task_id").orderBy("_id").collect()
     expected = sorted((r["_id"], r["task_id"]) for r in fixture["rows"] if r.get("latest"))
     assert [(r["_id"], r["task_id"]) for r in picked] == expected
+    # Split at a time instead, as the engines split raw at the last committed run: the documents
+    # with rows since then are the touched ones (`untouched` too, `one` not), each ranked from
+    # those rows alone; `newer` and `tie` have an older version before the split.
+    since = lit(instant("2025-06-01 12:00:00"))
+    raw.where(col("ingest_ts") > since).createOrReplaceTempView(
+        model.relations["changed"].format(c="close_tasks")
+    )
+    raw.where(col("ingest_ts") <= since).createOrReplaceTempView(
+        model.relations["before"].format(c="close_tasks")
+    )
+    picked = spark.sql(step["sql"]).select("_id", "task_id").orderBy("_id").collect()
+    changed_ids = {r["_id"] for r in fixture["rows"] if r["ingest_ts"] > "2025-06-01 12:00:00"}
+    split = sorted(
+        (r["_id"], r["task_id"])
+        for r in fixture["rows"]
+        if r["_id"] in changed_ids and (r.get("latest") or r["_id"] == "untouched")
+    )
+    assert ("one", "only version") not in split and ("untouched", "not a change of the run") in split
+    assert [(r["_id"], r["task_id"]) for r in picked] == split
 
 
 def test_materialized_steps_join_one_computed_from_another_with_adaptive_execution_off(spark):

@@ -30,7 +30,7 @@ import {
   journalEntryFacts,
   journalEntryIssues,
   journalLines,
-  latestVersions,
+  latestTouchedVersions,
   ledgerSpan,
   postedAfterClose,
   renamedJournalLines,
@@ -52,6 +52,9 @@ export interface CurateRelations {
   readonly rawAccounts: string;
   /** Raw account rows ingested up to the last committed run: the chart the curated tables were last known to follow. */
   readonly accountsBefore: string;
+  /** Raw rows ingested up to the last committed run (none before the first). */
+  readonly journalEntriesBefore: string;
+  readonly closeTasksBefore: string;
   /** The curated tables as they are now (read). */
   readonly accountsSilver: string;
   readonly journalEntriesSilver: string;
@@ -97,6 +100,8 @@ export function curateRelations(
     rawCloseTasks: rawRelation('close_tasks'),
     rawAccounts: rawRelation('accounts'),
     accountsBefore: beforeRelation('accounts'),
+    journalEntriesBefore: beforeRelation('journal_entries'),
+    closeTasksBefore: beforeRelation('close_tasks'),
     accountsSilver: curated('accounts_silver'),
     journalEntriesSilver: curated('journal_entries_silver'),
     closeTasksSilver: curated('close_tasks_silver'),
@@ -290,17 +295,29 @@ export function curateSteps(
     {
       kind: 'relation',
       name: R.latestEntries,
-      sql: latestVersions(d, r.rawJournalEntries, R.touchedEntries, versionColumns('journal_entries')),
+      sql: latestTouchedVersions(
+        d,
+        { before: r.journalEntriesBefore, changed: r.changedJournalEntries, touched: R.touchedEntries },
+        versionColumns('journal_entries'),
+      ),
     },
     {
       kind: 'relation',
       name: R.latestTasks,
-      sql: latestVersions(d, r.rawCloseTasks, r.changedCloseTasks, versionColumns('close_tasks')),
+      sql: latestTouchedVersions(
+        d,
+        { before: r.closeTasksBefore, changed: r.changedCloseTasks, touched: r.changedCloseTasks },
+        versionColumns('close_tasks'),
+      ),
     },
     {
       kind: 'relation',
       name: R.latestAccounts,
-      sql: latestVersions(d, r.rawAccounts, r.changedAccounts, versionColumns('accounts')),
+      sql: latestTouchedVersions(
+        d,
+        { before: r.accountsBefore, changed: r.changedAccounts, touched: r.changedAccounts },
+        versionColumns('accounts'),
+      ),
     },
     {
       kind: 'relation',

@@ -30,6 +30,36 @@ function versionOrderBeforeText(d: SqlDialect, alias: string): string {
 }
 
 /**
+ * latestVersions of the documents in `touched`, from the rows since the last
+ * committed run (`changed`) for those that have any (ingest times only
+ * grow, and they come first in versionOrder, so the newest version is among
+ * them), and from the rows up to it (`before`) for the others. A run whose
+ * touched documents all changed (the usual case) reads no raw row older than
+ * itself here; a full load has no `before`, so it ranks raw once, as ever.
+ */
+export function latestTouchedVersions(
+  d: SqlDialect,
+  r: {
+    /** Raw rows up to the last committed run, and since it. */
+    readonly before: string;
+    readonly changed: string;
+    /** A relation of the touched documents' `_id`s. */
+    readonly touched: string;
+  },
+  columns: readonly string[],
+): string {
+  const id = d.ident('_id');
+  const unchanged = `(SELECT t.${id} FROM ${r.touched} t WHERE NOT EXISTS (SELECT 1 FROM ${r.changed} c WHERE c.${id} = t.${id})) touched_unchanged`;
+  return `SELECT * FROM (
+${latestVersions(d, r.changed, r.touched, columns)}
+) changed_latest
+UNION ALL
+SELECT * FROM (
+${latestVersions(d, r.before, unchanged, columns)}
+) unchanged_latest`;
+}
+
+/**
  * The latest raw version (a tombstone included) of each document of `raw`
  * whose `_id` is in `ids` (a relation with an `_id` column), or of every
  * document when `ids` is null. Keeps every raw column plus `version_rank`,

@@ -11,7 +11,7 @@ import {
   DELETE_FLAG,
   watermarkColumns,
 } from '../../../lib/curate/statements.ts';
-import { changesTo, versionOrder } from '../../../lib/curate/transforms.ts';
+import { changesTo, latestTouchedVersions, versionOrder } from '../../../lib/curate/transforms.ts';
 import { model } from './brief-fixture.ts';
 
 const relations = curateRelations(
@@ -104,22 +104,53 @@ describe('the latest raw version of each touched document', () => {
       await connection.run(
         `CREATE TABLE raw_close_tasks AS SELECT * FROM (VALUES ${rows.join(',\n')}) t(${columns.map((c) => `"${c}"`).join(', ')})`,
       );
+      const touched = LATEST_VERSIONS.touched.map(literal).join(', ');
+      // Every version of a touched document is a change here, and `before` holds the rest of raw.
       await connection.run(
-        `CREATE TABLE changed_close_tasks AS SELECT * FROM raw_close_tasks WHERE _id IN (${LATEST_VERSIONS.touched.map(literal).join(', ')})`,
+        `CREATE TABLE changed_close_tasks AS SELECT * FROM raw_close_tasks WHERE _id IN (${touched})`,
+      );
+      await connection.run(
+        `CREATE TABLE before_close_tasks AS SELECT * FROM raw_close_tasks WHERE _id NOT IN (${touched})`,
       );
       const picked = (
         await connection.runAndReadAll(`SELECT _id, task_id FROM (${step.sql}) l ORDER BY _id`)
       ).getRowObjectsJS();
-      const expected = LATEST_VERSIONS.rows
-        .filter((row) => row.latest === true)
-        .map((row) => ({ _id: row._id, task_id: row.task_id }))
-        .sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
-      assert.deepEqual(picked, expected);
+      assert.deepEqual(picked, fixtureLatest());
+      // Split at a time instead, as the engines split raw at the last committed run: `one` and
+      // the oldest version of `newer` and `tie` are then from before it, and `untouched` a change
+      // that is not touched. Those with changes are ranked from them alone, the others from before.
+      const since = `TIMESTAMP '2025-06-01 12:00:00'`;
+      await connection.run(
+        `CREATE OR REPLACE TABLE changed_close_tasks AS SELECT * FROM raw_close_tasks WHERE ingest_ts > ${since}`,
+      );
+      await connection.run(
+        `CREATE OR REPLACE TABLE before_close_tasks AS SELECT * FROM raw_close_tasks WHERE ingest_ts <= ${since}`,
+      );
+      await connection.run(
+        `CREATE TABLE touched AS SELECT * FROM (VALUES ${LATEST_VERSIONS.touched.map((id) => `(${literal(id)})`).join(', ')}) t(_id)`,
+      );
+      const latest = latestTouchedVersions(
+        duckdb,
+        { before: 'before_close_tasks', changed: 'changed_close_tasks', touched: 'touched' },
+        columns,
+      );
+      const split = (
+        await connection.runAndReadAll(`SELECT _id, task_id FROM (${latest}) l ORDER BY _id`)
+      ).getRowObjectsJS();
+      assert.deepEqual(split, fixtureLatest());
     } finally {
       connection.closeSync();
     }
   });
 });
+
+/** The fixture's latest version of each touched document, by `_id`. */
+function fixtureLatest(): { _id: string | null | undefined; task_id: string | null | undefined }[] {
+  return LATEST_VERSIONS.rows
+    .filter((row) => row.latest === true)
+    .map((row) => ({ _id: row._id, task_id: row.task_id }))
+    .sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
+}
 
 describe('changes of a table', () => {
   const target = {
