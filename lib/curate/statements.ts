@@ -48,7 +48,6 @@ export interface CurateRelations {
   readonly changedAccounts: string;
   /** The whole raw tables. */
   readonly rawJournalEntries: string;
-  readonly rawCloseTasks: string;
   readonly rawAccounts: string;
   /** Raw account rows ingested up to the last committed run: the chart the curated tables were last known to follow. */
   readonly accountsBefore: string;
@@ -97,7 +96,6 @@ export function curateRelations(
     changedCloseTasks: changedRelation('close_tasks'),
     changedAccounts: changedRelation('accounts'),
     rawJournalEntries: rawRelation('journal_entries'),
-    rawCloseTasks: rawRelation('close_tasks'),
     rawAccounts: rawRelation('accounts'),
     accountsBefore: beforeRelation('accounts'),
     journalEntriesBefore: beforeRelation('journal_entries'),

@@ -31,11 +31,12 @@ function versionOrderBeforeText(d: SqlDialect, alias: string): string {
 
 /**
  * latestVersions of the documents in `touched`, from the rows since the last
- * committed run (`changed`) for those that have any (ingest times only
- * grow, and they come first in versionOrder, so the newest version is among
- * them), and from the rows up to it (`before`) for the others. A run whose
- * touched documents all changed (the usual case) reads no raw row older than
- * itself here; a full load has no `before`, so it ranks raw once, as ever.
+ * committed run (`changed`) for those that have any (each of those was
+ * ingested after every row before it, and ingest time comes first in
+ * versionOrder, so the newest version is among them), and from the rows up
+ * to it (`before`) for the others. A run whose touched documents all changed
+ * (the usual case) reads no raw row older than itself here; a full load has
+ * no `before`, so it ranks raw once, as ever.
  */
 export function latestTouchedVersions(
   d: SqlDialect,
