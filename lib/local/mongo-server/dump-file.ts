@@ -113,12 +113,9 @@ export class DumpFile {
    */
   read<T>(offset: number, read: (bytes: Buffer, at: number) => T): T {
     const block = this.blockHolding(offset, this.follows(offset), false);
-    if (block !== undefined) return read(block, offset % this.blockBytes);
-    if (this.single?.offset === offset) return read(this.single.raw, 0);
-    const head = this.readAt(SCRATCH, offset, Math.min(SCRATCH.length, this.size - offset));
-    const size = head < 4 ? 0 : SCRATCH.readInt32LE(0);
-    // A document larger than one read, or a corrupt length, goes the way `view` reads it.
-    return size >= 5 && size <= head ? read(SCRATCH, 0) : read(this.readAlone(offset, false), 0);
+    return block === undefined
+      ? read(this.readAlone(offset, false, true), 0)
+      : read(block, offset % this.blockBytes);
   }
 
   close(): void {
@@ -173,11 +170,17 @@ export class DumpFile {
     return this.cache.put(this.id, index, bytes);
   }
 
-  private readAlone(offset: number, check: boolean): Buffer {
+  /**
+   * The document at `offset`, read without the block cache: a copy, kept as
+   * `single`, or when `borrowed` and it fits in one read, a view of the
+   * scratch buffer it was read into, valid until any dump file reads alone again.
+   */
+  private readAlone(offset: number, check: boolean, borrowed = false): Buffer {
     if (this.single?.offset === offset) return this.single.raw;
     const head = this.readAt(SCRATCH, offset, Math.min(SCRATCH.length, this.size - offset));
     const size = head < 4 ? this.checked(offset, undefined) : SCRATCH.readInt32LE(0);
     if (check) this.checked(offset, size);
+    if (borrowed && size <= head) return SCRATCH.subarray(0, size);
     const raw = Buffer.allocUnsafe(size);
     if (size <= head) SCRATCH.copy(raw, 0, 0, size);
     else this.readFully(raw, offset);
