@@ -185,6 +185,33 @@ for (const server of servers) {
         );
       }
     });
+
+    it('asks about $type aliases with queries that end at the first document', async () => {
+      // A probe that matched nothing would read the whole collection where no index answers it (FerretDB).
+      const c = fresh();
+      await c.insertMany(Array.from({ length: 50 }, () => ({ _id: new ObjectId() })));
+      const watched = await new MongoClient(mongo.uri, { monitorCommands: true }).connect();
+      const batches: number[] = [];
+      const failed: string[] = [];
+      watched.on('commandSucceeded', (event) => {
+        if (event.commandName === 'find')
+          batches.push((event.reply as { cursor: { firstBatch: unknown[] } }).cursor.firstBatch.length);
+      });
+      watched.on('commandFailed', (event) => failed.push(event.commandName));
+      try {
+        const aliases = await supportedTypeAliases(watched.db(c.dbName), c.collectionName);
+        assert.equal(aliases.size, server.all ? ALL_TYPE_ALIASES.size : ALL_TYPE_ALIASES.size - 4);
+        assert.ok(batches.length > 0);
+        assert.deepEqual(
+          batches,
+          batches.map(() => 1),
+          'every accepted probe returns the first document',
+        );
+        assert.equal(batches.length + failed.length, server.all ? 1 : 1 + ALL_TYPE_ALIASES.size);
+      } finally {
+        await watched.close();
+      }
+    });
   });
 }
 
