@@ -22,8 +22,9 @@
  *               up (`npm run setup:spark`): the durations the cost model uses
  *
  * Options: --docs N (default 1,000,000), --ferretdb-docs N (default the
- * smaller of N and 100,000: FerretDB on SQLite loads about 3,000 documents a
- * second), --spark-docs N (default 10,000), --pipeline-runs K (default 3),
+ * smaller of N and 100,000: FerretDB on SQLite answers each range query by
+ * scanning and sorting the whole collection, about 100 s at 1,000,000),
+ * --spark-docs N (default 10,000), --pipeline-runs K (default 3),
  * --skip ferretdb,spark,engine,... (sections to leave out), --json.
  */
 import { execFile } from 'node:child_process';
