@@ -80,7 +80,7 @@ export class DocumentStorage {
   /** Marks a stored document as replaced or deleted. */
   release(location: Location): void {
     if (location >= 0) this.slabs.release(location);
-    else this.inFiles -= fileView(this.files, location).length;
+    else this.inFiles -= fileRead(this.files, location, (bytes, at) => bytes.readInt32LE(at));
   }
 
   /** Copies the documents at `locations[0..count)` held in memory into new slabs (see DocumentSlabs.compact). */
